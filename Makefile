@@ -1,0 +1,91 @@
+# floe — build, test, demo, install, bench. `make help` lists the targets.
+
+# The one place the DuckDB version is set: the extension is built against its headers and
+# loads only into this exact version; the Python environment pins the same.
+DUCKDB_VERSION := 1.5.5
+# libduckdb-sys encodes DuckDB x.y.z as 1.<x><yy><zz>.0 (1.5.5 -> 1.10505.0).
+LIBDUCKDB_SYS_VERSION := $(shell echo $(DUCKDB_VERSION) | awk -F. '{ printf "1.%d%02d%02d.0", $$1, $$2, $$3 }')
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+
+UNAME_M := $(shell uname -m)
+PLATFORM := linux_$(if $(filter aarch64 arm64,$(UNAME_M)),arm64,amd64)
+
+# Compiling DuckDB takes ~15 minutes on 2 cores, so it is built once per machine, DuckDB version
+# and flags, outside the clone; a clean clone reuses it, an empty cache rebuilds it.
+CACHE ?= $(HOME)/.cache/floe
+DUCKDB_CXXFLAGS := -fvisibility=hidden -fvisibility-inlines-hidden -D_GLIBCXX_USE_CXX11_ABI=1
+DUCKDB_DIR := $(CACHE)/duckdb-v$(DUCKDB_VERSION)-O2
+DUCKDB_PATHS := $(DUCKDB_DIR)/paths
+export CARGO_TARGET_DIR := $(CACHE)/target
+
+VENV := $(CURDIR)/.venv
+PYTHON := $(VENV)/bin/python
+BUILD := build
+EXTENSION := $(BUILD)/floe.duckdb_extension
+EXTENSION_DIR := $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
+
+SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
+
+.PHONY: all build test test-rust test-sql test-python demo install venv bench clean help
+all: build
+
+help:
+	@echo "make          build $(EXTENSION) for DuckDB v$(DUCKDB_VERSION)"
+	@echo "make test     cargo tests, SQL logic tests and pytest against a real catalog and S3"
+	@echo "make demo     start the test bed, create a sample table, open DuckDB with floe attached"
+	@echo "make install  make 'LOAD floe' work by name in DuckDB v$(DUCKDB_VERSION)"
+	@echo "make bench    benchmarks against the official extension and plain Parquet"
+
+build: $(EXTENSION)
+
+$(DUCKDB_PATHS): extension/duckdb-static/Cargo.toml.in extension/duckdb-static/Cargo.lock \
+		extension/duckdb-static/build.rs extension/duckdb-static/src/main.rs
+	mkdir -p $(DUCKDB_DIR)/crate/src
+	sed 's/@LIBDUCKDB_SYS_VERSION@/$(LIBDUCKDB_SYS_VERSION)/' extension/duckdb-static/Cargo.toml.in > $(DUCKDB_DIR)/crate/Cargo.toml
+	cp extension/duckdb-static/build.rs $(DUCKDB_DIR)/crate/
+	cp extension/duckdb-static/src/main.rs $(DUCKDB_DIR)/crate/src/
+	[ -f $(DUCKDB_DIR)/crate/Cargo.lock ] || cp extension/duckdb-static/Cargo.lock $(DUCKDB_DIR)/crate/
+	cd $(DUCKDB_DIR)/crate && CARGO_TARGET_DIR=$(DUCKDB_DIR) CXXFLAGS="$(DUCKDB_CXXFLAGS)" cargo build --release
+	$(DUCKDB_DIR)/release/floe-duckdb-static > $@.tmp && mv $@.tmp $@
+
+$(EXTENSION): $(DUCKDB_PATHS) $(SOURCES) extension/metadata_footer.py
+	FLOE_DUCKDB_LIB_DIR=$$(cut -d' ' -f1 $(DUCKDB_PATHS)) FLOE_DUCKDB_SOURCE=$$(cut -d' ' -f2 $(DUCKDB_PATHS)) \
+		cargo build --release -p floe-extension
+	mkdir -p $(BUILD)
+	strip --strip-unneeded -o $(BUILD)/libfloe.so $(CARGO_TARGET_DIR)/release/libfloe.so
+	python3 extension/metadata_footer.py $(BUILD)/libfloe.so $@ v$(DUCKDB_VERSION) $(PLATFORM) $(VERSION)
+	rm $(BUILD)/libfloe.so
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt duckdb==$(DUCKDB_VERSION) duckdb-cli==$(DUCKDB_VERSION) \
+		duckdb-extension-iceberg==$(DUCKDB_VERSION) duckdb-extension-httpfs==$(DUCKDB_VERSION) \
+		duckdb-extension-avro==$(DUCKDB_VERSION)
+	touch $@
+
+install: $(EXTENSION) venv
+	mkdir -p $(EXTENSION_DIR)
+	cp $(EXTENSION) $(EXTENSION_DIR)/floe.duckdb_extension
+	$(PYTHON) -m tests.install_extensions $(EXTENSION_DIR)
+
+test: test-rust test-sql test-python
+
+test-rust:
+	cargo test --release -p floe-core
+
+test-sql: $(EXTENSION) venv
+	$(PYTHON) -m sql_tests.run --extension $(EXTENSION)
+
+test-python: $(EXTENSION) venv
+	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) $(VENV)/bin/pytest -q tests
+
+demo: $(EXTENSION) venv
+	$(PYTHON) -m tests.demo --extension $(EXTENSION)
+
+bench: $(EXTENSION) venv
+	$(PYTHON) -m bench.run --extension $(EXTENSION)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,302 @@
+//! ATTACH options of an Iceberg catalog, named as in DuckDB's official iceberg extension so users
+//! can switch engines by changing one `LOAD`.
+//!
+//! ```
+//! use floe_core::options::{AttachRequest, CatalogOptions};
+//! let request = AttachRequest {
+//!     warehouse: "wh".into(),
+//!     options: [("endpoint", "http://127.0.0.1:8181"), ("token", "t0ken")]
+//!         .into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+//!     secret: Default::default(),
+//! };
+//! let options = CatalogOptions::parse(&request).unwrap();
+//! assert_eq!(options.endpoint.as_str(), "http://127.0.0.1:8181/");
+//! ```
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// What the DuckDB side hands over at ATTACH: the path, the options as typed, and the fields of
+/// the `SECRET` named in them (or of the default iceberg secret), which the options override.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AttachRequest {
+    pub warehouse: String,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    #[serde(default)]
+    pub secret: BTreeMap<String, String>,
+}
+
+/// Every ATTACH option floe accepts (DuckDB itself handles TYPE and READ_ONLY).
+pub const ATTACH_OPTIONS: &[&str] = &[
+    "endpoint",
+    "secret",
+    "client_id",
+    "client_secret",
+    "oauth2_server_uri",
+    "oauth2_scope",
+    "oauth2_grant_type",
+    "token",
+    "authorization_type",
+    "access_delegation_mode",
+    "default_schema",
+];
+
+/// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
+pub const SECRET_FIELDS: &[&str] = &[
+    "endpoint",
+    "client_id",
+    "client_secret",
+    "oauth2_server_uri",
+    "oauth2_scope",
+    "oauth2_grant_type",
+    "token",
+    "authorization_type",
+    "access_delegation_mode",
+];
+
+/// Fields whose values are credentials: never shown, logged or formatted into errors.
+pub const SECRET_VALUE_FIELDS: &[&str] = &["client_secret", "token"];
+
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// No Authorization header (catalogs behind a trusted proxy, local test catalogs).
+    None,
+    /// A bearer token the user obtained elsewhere; it cannot be refreshed.
+    Token(SecretString),
+    /// OAuth2 client credentials (RFC 6749 §4.4), refreshed before expiry and on 401/419.
+    ClientCredentials {
+        server_uri: Url,
+        client_id: String,
+        client_secret: SecretString,
+        scope: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessDelegation {
+    /// Ask the catalog for table-scoped storage credentials (`X-Iceberg-Access-Delegation`).
+    VendedCredentials,
+    /// Use the storage credentials the user configured in DuckDB.
+    None,
+}
+
+#[derive(Clone, Debug)]
+pub struct CatalogOptions {
+    pub warehouse: String,
+    pub endpoint: Url,
+    pub auth: Auth,
+    pub access_delegation: AccessDelegation,
+    pub default_schema: Option<String>,
+}
+
+impl CatalogOptions {
+    pub fn parse(request: &AttachRequest) -> Result<Self> {
+        for key in request.options.keys() {
+            if !ATTACH_OPTIONS.contains(&key.as_str()) {
+                return Err(unknown_option("ATTACH option", key, ATTACH_OPTIONS));
+            }
+        }
+        for key in request.secret.keys() {
+            if !SECRET_FIELDS.contains(&key.as_str()) && key != "scope" && key != "type" {
+                return Err(unknown_option("iceberg secret field", key, SECRET_FIELDS));
+            }
+        }
+        let get = |key: &str| -> Option<&str> {
+            request
+                .options
+                .get(key)
+                .or_else(|| request.secret.get(key))
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+
+        let endpoint = get("endpoint").ok_or_else(|| {
+            Error::invalid_input(format!(
+                "ATTACH '{}' (TYPE ICEBERG) needs the catalog's REST endpoint",
+                request.warehouse
+            ))
+            .with_fix("add ENDPOINT 'http(s)://host:port' to the ATTACH options or to the iceberg secret")
+        })?;
+        let endpoint = parse_base_url("ENDPOINT", endpoint)?;
+
+        let authorization_type = get("authorization_type").map(str::to_ascii_lowercase);
+        let auth = match authorization_type.as_deref() {
+            Some("none") => Auth::None,
+            Some("oauth2") | None => oauth2(&get, &endpoint, &request.warehouse)?,
+            Some(other) => {
+                return Err(invalid_value("AUTHORIZATION_TYPE", other, "one of 'oauth2', 'none'"))
+            }
+        };
+
+        let access_delegation = match get("access_delegation_mode").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("vended_credentials") => AccessDelegation::VendedCredentials,
+            Some("none") => AccessDelegation::None,
+            Some(other) => {
+                return Err(invalid_value(
+                    "ACCESS_DELEGATION_MODE",
+                    other,
+                    "one of 'vended_credentials', 'none'",
+                ))
+            }
+        };
+
+        if request.warehouse.contains("://") {
+            return Err(Error::invalid_input(format!(
+                "ATTACH path '{}' looks like a storage location, but for TYPE ICEBERG it is the warehouse name",
+                request.warehouse
+            ))
+            .with_fix("use the catalog's warehouse name (e.g. ATTACH 'my_warehouse' ...) and pass the catalog URL as ENDPOINT"));
+        }
+
+        Ok(CatalogOptions {
+            warehouse: request.warehouse.clone(),
+            endpoint,
+            auth,
+            access_delegation,
+            default_schema: get("default_schema").map(str::to_string),
+        })
+    }
+}
+
+fn oauth2<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    endpoint: &Url,
+    warehouse: &str,
+) -> Result<Auth> {
+    if let Some(token) = get("token") {
+        return Ok(Auth::Token(SecretString::from(token.to_string())));
+    }
+    if let Some(grant) = get("oauth2_grant_type") {
+        if grant != "client_credentials" {
+            return Err(invalid_value("OAUTH2_GRANT_TYPE", grant, "'client_credentials'"));
+        }
+    }
+    match (get("client_id"), get("client_secret")) {
+        (Some(client_id), Some(client_secret)) => {
+            let server_uri = match get("oauth2_server_uri") {
+                Some(uri) => parse_url("OAUTH2_SERVER_URI", uri)?,
+                // The REST spec's own token endpoint, relative to the catalog root.
+                None => endpoint.join("v1/oauth/tokens").map_err(|e| {
+                    Error::invalid_input(format!("cannot derive the OAuth2 token URL from ENDPOINT: {e}"))
+                })?,
+            };
+            Ok(Auth::ClientCredentials {
+                server_uri,
+                client_id: client_id.to_string(),
+                client_secret: SecretString::from(client_secret.to_string()),
+                scope: get("oauth2_scope").map(str::to_string),
+            })
+        }
+        (Some(_), None) | (None, Some(_)) => Err(Error::invalid_input(format!(
+            "OAuth2 for Iceberg catalog '{warehouse}' needs both CLIENT_ID and CLIENT_SECRET"
+        ))
+        .with_fix("give both in CREATE SECRET (TYPE iceberg, CLIENT_ID ..., CLIENT_SECRET ...) and ATTACH with SECRET <name>")),
+        (None, None) => Err(Error::invalid_input(format!(
+            "No credentials for Iceberg catalog '{warehouse}'"
+        ))
+        .with_fix("ATTACH with SECRET <name> of a CREATE SECRET (TYPE iceberg, CLIENT_ID ..., CLIENT_SECRET ...), or TOKEN, or AUTHORIZATION_TYPE 'none' for a catalog without authentication")),
+    }
+}
+
+fn parse_url(option: &str, value: &str) -> Result<Url> {
+    let url = Url::parse(value.trim()).map_err(|e| {
+        invalid_value(option, value, &format!("an http:// or https:// URL ({e})"))
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(invalid_value(option, value, "an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+/// A URL other paths are resolved against.
+fn parse_base_url(option: &str, value: &str) -> Result<Url> {
+    let mut url = parse_url(option, value)?;
+    // Url::join resolves against the last '/', so a base path must end with one.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn unknown_option(what: &str, key: &str, valid: &[&str]) -> Error {
+    let valid = valid.iter().map(|o| o.to_ascii_uppercase()).collect::<Vec<_>>().join(", ");
+    Error::invalid_input(format!("Unknown {what} '{}'", key.to_ascii_uppercase()))
+        .with_fix(format!("use one of: {valid}"))
+}
+
+fn invalid_value(option: &str, value: &str, expected: &str) -> Error {
+    Error::invalid_input(format!("Invalid value '{value}' for {option}: expected {expected}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(options: &[(&str, &str)], secret: &[(&str, &str)]) -> AttachRequest {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        AttachRequest { warehouse: "wh".into(), options: map(options), secret: map(secret) }
+    }
+
+    #[test]
+    fn secret_fields_fill_in_and_options_override() {
+        let parsed = CatalogOptions::parse(&request(
+            &[("endpoint", "http://h:1/api"), ("oauth2_scope", "ROLE:a")],
+            &[("client_id", "id"), ("client_secret", "sec-ret"), ("oauth2_scope", "ROLE:b")],
+        ))
+        .unwrap();
+        match parsed.auth {
+            Auth::ClientCredentials { server_uri, client_id, scope, .. } => {
+                assert_eq!(server_uri.as_str(), "http://h:1/api/v1/oauth/tokens");
+                assert_eq!(client_id, "id");
+                assert_eq!(scope.as_deref(), Some("ROLE:a"));
+            }
+            other => panic!("unexpected auth {other:?}"),
+        }
+        assert_eq!(parsed.access_delegation, AccessDelegation::VendedCredentials);
+    }
+
+    #[test]
+    fn unknown_option_lists_the_valid_ones() {
+        let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[]))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Unknown ATTACH option 'COLOUR'"), "{text}");
+        assert!(text.contains("ENDPOINT, SECRET, CLIENT_ID"), "{text}");
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        let err = CatalogOptions::parse(&request(
+            &[("endpoint", "http://h"), ("authorization_type", "kerberos")],
+            &[],
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value 'kerberos' for AUTHORIZATION_TYPE: expected one of 'oauth2', 'none'"
+        );
+        let err = CatalogOptions::parse(&request(&[("endpoint", "ftp://h"), ("token", "t")], &[]))
+            .unwrap_err();
+        assert!(err.to_string().starts_with("Invalid value 'ftp://h' for ENDPOINT"));
+    }
+
+    #[test]
+    fn half_a_client_credential_is_refused_without_echoing_it() {
+        let err = CatalogOptions::parse(&request(
+            &[("endpoint", "http://h"), ("client_secret", "hunter22")],
+            &[],
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("needs both CLIENT_ID and CLIENT_SECRET"));
+        assert!(!err.to_string().contains("hunter22"));
+    }
+}

@@ -1,0 +1,232 @@
+//! The REST catalog as floe uses it: connect (`/v1/config`), browse namespaces and tables, load
+//! tables with their storage credentials.
+//!
+//! ```no_run
+//! # async fn demo(options: floe_core::options::CatalogOptions) -> floe_core::Result<()> {
+//! let catalog = floe_core::rest::RestCatalog::connect(options).await?;
+//! for namespace in catalog.list_namespaces().await? {
+//!     println!("{namespace:?}: {:?}", catalog.list_tables(&namespace).await?);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use super::auth::Authenticator;
+use super::http::Http;
+use super::model::{
+    ConfigResponse, GetNamespaceResponse, ListNamespacesResponse, ListTablesResponse,
+    LoadTableResult,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::{AccessDelegation, CatalogOptions};
+
+/// A namespace path, one element per level.
+pub type Namespace = Vec<String>;
+
+/// REST spec: multi-level namespaces travel in one path segment, levels separated by 0x1F.
+const NAMESPACE_SEPARATOR: &str = "\u{1f}";
+const ACCESS_DELEGATION_HEADER: &str = "X-Iceberg-Access-Delegation";
+
+pub struct RestCatalog {
+    http: Http,
+    options: CatalogOptions,
+    /// `{endpoint}/v1/{prefix}/`, the root of every catalog path.
+    base: Url,
+    /// The merged catalog properties: server defaults, then server overrides.
+    properties: HashMap<String, String>,
+    endpoints: Option<Vec<String>>,
+}
+
+impl RestCatalog {
+    /// Reads `/v1/config` for the warehouse: the path prefix, the catalog's properties and the
+    /// endpoints it offers. Fails with a clear error when the catalog is unreachable or refuses
+    /// the credentials, so a bad ATTACH attaches nothing.
+    pub async fn connect(options: CatalogOptions) -> Result<Self> {
+        let http = Http::new(Authenticator::new(options.auth.clone()))?;
+        let mut config_url = join(&options.endpoint, "v1/config")?;
+        config_url.query_pairs_mut().append_pair("warehouse", &options.warehouse);
+        let config: ConfigResponse = http.get(config_url, &[]).await.map_err(|e| {
+            let fix = match e.kind() {
+                ErrorKind::Unauthenticated | ErrorKind::Forbidden => {
+                    "check the credentials of the iceberg secret (CLIENT_ID / CLIENT_SECRET or TOKEN)"
+                }
+                ErrorKind::NotFound => "check ENDPOINT: it must be the catalog's REST root, the URL before /v1/config",
+                _ => "check ENDPOINT and that the catalog is running",
+            };
+            let fix = e.fix().map(str::to_string).unwrap_or_else(|| fix.to_string());
+            e.context(format!(
+                "Cannot attach Iceberg catalog '{}' at {}",
+                options.warehouse, options.endpoint
+            ))
+            .with_fix(fix)
+        })?;
+
+        let mut properties = config.defaults;
+        properties.extend(config.overrides);
+        let endpoint = match properties.get("uri") {
+            Some(uri) => Url::parse(uri)
+                .map_err(|e| Error::invalid_input(format!("the catalog's config overrides 'uri' with '{uri}': {e}")))?,
+            None => options.endpoint.clone(),
+        };
+        let mut root = "v1/".to_string();
+        if let Some(prefix) = properties.get("prefix").filter(|p| !p.is_empty()) {
+            root.push_str(prefix.trim_matches('/'));
+            root.push('/');
+        }
+        let base = join(&endpoint, &root)?;
+        Ok(RestCatalog { http, options, base, properties, endpoints: config.endpoints })
+    }
+
+    pub fn options(&self) -> &CatalogOptions {
+        &self.options
+    }
+
+    /// Catalog-level properties from `/v1/config` (storage defaults such as `s3.endpoint`).
+    pub fn properties(&self) -> &HashMap<String, String> {
+        &self.properties
+    }
+
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// Whether the server lists `endpoint` (e.g. `"POST /v1/{prefix}/transactions/commit"`)
+    /// among the ones it supports; servers that list none support the spec's default set.
+    pub fn supports(&self, endpoint: &str) -> bool {
+        match &self.endpoints {
+            Some(list) => list.iter().any(|e| e == endpoint),
+            None => false,
+        }
+    }
+
+    pub async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+        let mut result = Vec::new();
+        let mut page_token: Option<String> = None;
+        loop {
+            let mut url = self.url(&["namespaces"])?;
+            if let Some(token) = &page_token {
+                url.query_pairs_mut().append_pair("pageToken", token);
+            }
+            let page: ListNamespacesResponse = self
+                .http
+                .get(url, &[])
+                .await
+                .map_err(|e| e.context(format!("Cannot list the namespaces of Iceberg catalog '{}'", self.options.warehouse)))?;
+            result.extend(page.namespaces);
+            match page.next_page_token {
+                Some(token) if !token.is_empty() => page_token = Some(token),
+                _ => return Ok(result),
+            }
+        }
+    }
+
+    /// The namespace's properties, or a NotFound error naming it.
+    pub async fn load_namespace(&self, namespace: &Namespace) -> Result<HashMap<String, String>> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace)])?;
+        let response: GetNamespaceResponse = self.http.get(url, &[]).await.map_err(|e| {
+            self.describe(e, format!("Namespace '{}'", display_namespace(namespace)))
+        })?;
+        Ok(response.properties)
+    }
+
+    pub async fn list_tables(&self, namespace: &Namespace) -> Result<Vec<String>> {
+        let mut result = Vec::new();
+        let mut page_token: Option<String> = None;
+        loop {
+            let mut url = self.url(&["namespaces", &encode_namespace(namespace), "tables"])?;
+            if let Some(token) = &page_token {
+                url.query_pairs_mut().append_pair("pageToken", token);
+            }
+            let page: ListTablesResponse = self.http.get(url, &[]).await.map_err(|e| {
+                self.describe(e, format!("Namespace '{}'", display_namespace(namespace)))
+            })?;
+            result.extend(page.identifiers.into_iter().map(|id| id.name));
+            match page.next_page_token {
+                Some(token) if !token.is_empty() => page_token = Some(token),
+                _ => return Ok(result),
+            }
+        }
+    }
+
+    /// Loads a table's current metadata, asking for vended storage credentials unless the
+    /// catalog was attached with ACCESS_DELEGATION_MODE 'none'.
+    pub async fn load_table(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
+        let headers: &[(&str, &str)] = match self.options.access_delegation {
+            AccessDelegation::VendedCredentials => &[(ACCESS_DELEGATION_HEADER, "vended-credentials")],
+            AccessDelegation::None => &[],
+        };
+        self.http.get(url, headers).await.map_err(|e| {
+            self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace)))
+        })
+    }
+
+    /// `{base}/a/b/c` with each part percent-encoded as one path segment.
+    pub(crate) fn url(&self, parts: &[&str]) -> Result<Url> {
+        let mut url = self.base.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|_| Error::invalid_input(format!("ENDPOINT {} cannot be a base URL", self.base)))?;
+            segments.pop_if_empty();
+            for part in parts {
+                segments.push(part);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Adds the object and a fix to an error of a request about `object`.
+    pub(crate) fn describe(&self, err: Error, object: String) -> Error {
+        let catalog = &self.options.warehouse;
+        match err.kind() {
+            ErrorKind::NotFound => Error::new(
+                ErrorKind::NotFound,
+                format!("{object} does not exist in Iceberg catalog '{catalog}' ({})", err.message()),
+            )
+            .with_fix("check the name; SHOW ALL TABLES lists what the catalog holds"),
+            ErrorKind::Forbidden => Error::new(
+                ErrorKind::Forbidden,
+                format!("Access denied to {object} in Iceberg catalog '{catalog}' ({})", err.message()),
+            )
+            .with_fix("ask the catalog's administrator to grant the principal of this secret the needed privilege"),
+            ErrorKind::Unauthenticated => Error::new(
+                ErrorKind::Unauthenticated,
+                format!("Iceberg catalog '{catalog}' rejected the credentials while accessing {object} ({})", err.message()),
+            )
+            .with_fix("check CLIENT_ID / CLIENT_SECRET or TOKEN of the iceberg secret"),
+            ErrorKind::Unavailable => {
+                let fix = err.fix().unwrap_or("check that the catalog is running and reachable").to_string();
+                err.context(format!("Iceberg catalog '{catalog}' failed while accessing {object}")).with_fix(fix)
+            }
+            _ => err.context(format!("{object} in Iceberg catalog '{catalog}'")),
+        }
+    }
+}
+
+pub fn encode_namespace(namespace: &Namespace) -> String {
+    namespace.join(NAMESPACE_SEPARATOR)
+}
+
+/// How namespaces appear to DuckDB users: levels joined by dots, as schema names.
+pub fn display_namespace(namespace: &Namespace) -> String {
+    namespace.join(".")
+}
+
+fn join(base: &Url, path: &str) -> Result<Url> {
+    base.join(path).map_err(|e| Error::invalid_input(format!("cannot build a catalog URL from {base} and {path}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_are_one_segment() {
+        assert_eq!(encode_namespace(&vec!["a".into(), "b".into()]), "a\u{1f}b");
+        assert_eq!(display_namespace(&vec!["a".into(), "b".into()]), "a.b");
+    }
+}

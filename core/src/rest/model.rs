@@ -1,0 +1,81 @@
+//! Request and response bodies of the Iceberg REST catalog API that floe uses
+//! (`rest-catalog-open-api.yaml`). Table metadata itself is `iceberg::spec::TableMetadata`.
+
+use std::collections::HashMap;
+
+use iceberg::spec::TableMetadata;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfigResponse {
+    #[serde(default)]
+    pub defaults: HashMap<String, String>,
+    #[serde(default)]
+    pub overrides: HashMap<String, String>,
+    /// Endpoints the server supports, as "METHOD /v1/{prefix}/path"; absent means the spec's
+    /// default set.
+    #[serde(default)]
+    pub endpoints: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ListNamespacesResponse {
+    #[serde(default)]
+    pub namespaces: Vec<Vec<String>>,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
+pub struct TableIdentifier {
+    pub namespace: Vec<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ListTablesResponse {
+    #[serde(default)]
+    pub identifiers: Vec<TableIdentifier>,
+    #[serde(default)]
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GetNamespaceResponse {
+    #[serde(default)]
+    pub properties: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageCredential {
+    pub prefix: String,
+    #[serde(default)]
+    pub config: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LoadTableResult {
+    #[serde(default)]
+    pub metadata_location: Option<String>,
+    pub metadata: TableMetadata,
+    #[serde(default)]
+    pub config: HashMap<String, String>,
+    #[serde(default)]
+    pub storage_credentials: Vec<StorageCredential>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorModel,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ErrorModel {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub r#type: Option<String>,
+}

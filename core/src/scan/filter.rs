@@ -1,0 +1,163 @@
+//! Filters DuckDB pushed into a scan, as an Iceberg predicate for pruning manifests and files.
+//!
+//! Pruning only has to be conservative: DuckDB's Parquet reader applies every filter again to
+//! the rows. So a filter this module cannot express is dropped — from an AND that only keeps
+//! more files; an OR with such a branch is dropped as a whole.
+//!
+//! ```
+//! use floe_core::scan::filter::Filter;
+//! let filter: Filter = serde_json::from_str(
+//!     r#"{"op":"cmp","cmp":"ge","field_id":3,"value":{"date":20454}}"#).unwrap();
+//! # let _ = filter;
+//! ```
+
+use iceberg::expr::{Predicate, Reference};
+use iceberg::spec::{Datum, PrimitiveType, Schema, Type};
+use serde::Deserialize;
+
+use super::value::Value;
+
+/// The glue's rendering of a DuckDB `TableFilter` tree.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Filter {
+    And { args: Vec<Filter> },
+    Or { args: Vec<Filter> },
+    Cmp { cmp: Comparison, field_id: i32, value: Value },
+    IsNull { field_id: i32 },
+    NotNull { field_id: i32 },
+    In { field_id: i32, values: Vec<Value> },
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Filter {
+    /// The Iceberg predicate over `schema`, or `None` if nothing of the filter can be expressed.
+    pub fn to_predicate(&self, schema: &Schema) -> Option<Predicate> {
+        match self {
+            Filter::And { args } => args
+                .iter()
+                .filter_map(|f| f.to_predicate(schema))
+                .reduce(Predicate::and),
+            Filter::Or { args } => {
+                let branches: Option<Vec<_>> = args.iter().map(|f| f.to_predicate(schema)).collect();
+                branches?.into_iter().reduce(Predicate::or)
+            }
+            Filter::Cmp { cmp, field_id, value } => {
+                let (reference, ty) = reference(schema, *field_id)?;
+                let datum = datum(value, ty)?;
+                Some(match cmp {
+                    Comparison::Eq => reference.equal_to(datum),
+                    Comparison::Ne => reference.not_equal_to(datum),
+                    Comparison::Lt => reference.less_than(datum),
+                    Comparison::Le => reference.less_than_or_equal_to(datum),
+                    Comparison::Gt => reference.greater_than(datum),
+                    Comparison::Ge => reference.greater_than_or_equal_to(datum),
+                })
+            }
+            Filter::IsNull { field_id } => Some(reference(schema, *field_id)?.0.is_null()),
+            Filter::NotNull { field_id } => Some(reference(schema, *field_id)?.0.is_not_null()),
+            Filter::In { field_id, values } => {
+                let (reference, ty) = reference(schema, *field_id)?;
+                let datums: Option<Vec<_>> = values.iter().map(|v| datum(v, ty)).collect();
+                Some(reference.is_in(datums?))
+            }
+        }
+    }
+}
+
+fn reference(schema: &Schema, field_id: i32) -> Option<(Reference, &PrimitiveType)> {
+    let name = schema.name_by_field_id(field_id)?;
+    match schema.field_by_id(field_id)?.field_type.as_ref() {
+        Type::Primitive(ty) => Some((Reference::new(name), ty)),
+        _ => None,
+    }
+}
+
+/// The constant as a datum of the column's type; `None` where they do not line up (pruning is
+/// then skipped for this filter rather than risked).
+fn datum(value: &Value, ty: &PrimitiveType) -> Option<Datum> {
+    use PrimitiveType as P;
+    Some(match (value, ty) {
+        (Value::Bool(v), P::Boolean) => Datum::bool(*v),
+        (Value::Int(v), P::Int) => Datum::int(i32::try_from(*v).ok()?),
+        (Value::Int(v), P::Long) => Datum::long(*v),
+        (Value::Float(v), P::Float) if !v.is_nan() => Datum::float(*v as f32),
+        (Value::Float(v), P::Double) if !v.is_nan() => Datum::double(*v),
+        (Value::Str(v), P::String) => Datum::string(v),
+        (Value::Str(v), P::Uuid) => Datum::uuid(uuid::Uuid::parse_str(v).ok()?),
+        (Value::Date(v), P::Date) => Datum::date(*v),
+        (Value::Time(v), P::Time) => Datum::time_micros(*v).ok()?,
+        (Value::Ts(v), P::Timestamp) => Datum::timestamp_micros(*v),
+        (Value::Ts(v), P::Timestamptz) => Datum::timestamptz_micros(*v),
+        (Value::Ts(v), P::TimestampNs) => Datum::timestamp_nanos(v.checked_mul(1000)?),
+        (Value::Ts(v), P::TimestamptzNs) => Datum::timestamptz_nanos(v.checked_mul(1000)?),
+        (Value::TsNs(v), P::TimestampNs) => Datum::timestamp_nanos(*v),
+        (Value::Decimal(v), P::Decimal { .. }) => {
+            Datum::decimal_from_str(v).ok()?.to(&Type::Primitive(ty.clone())).ok()?
+        }
+        (Value::Blob(hex), P::Binary) => Datum::binary(super::value::decode_hex(hex)?),
+        (Value::Blob(hex), P::Fixed(_)) => Datum::fixed(super::value::decode_hex(hex)?),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use iceberg::spec::NestedField;
+
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::builder()
+            .with_fields(vec![
+                NestedField::optional(1, "region", Type::Primitive(PrimitiveType::String)).into(),
+                NestedField::optional(2, "amount", Type::Primitive(PrimitiveType::Decimal { precision: 12, scale: 2 })).into(),
+                NestedField::optional(3, "day", Type::Primitive(PrimitiveType::Date)).into(),
+            ])
+            .build()
+            .unwrap()
+    }
+
+    fn parse(json: &str) -> Filter {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn comparisons_become_predicates() {
+        let filter = parse(
+            r#"{"op":"and","args":[
+                {"op":"cmp","cmp":"ge","field_id":3,"value":{"date":20454}},
+                {"op":"in","field_id":1,"values":[{"str":"eu"},{"str":"us"}]},
+                {"op":"cmp","cmp":"lt","field_id":2,"value":{"decimal":"10.50"}}]}"#,
+        );
+        let text = filter.to_predicate(&schema()).unwrap().to_string();
+        assert!(text.contains("day >= 2026-01-01"), "{text}");
+        assert!(text.contains("region IN"), "{text}");
+        assert!(text.contains("amount < 10.50"), "{text}");
+    }
+
+    #[test]
+    fn what_cannot_be_expressed_only_widens() {
+        // A type mismatch drops the conjunct, but an OR with such a branch is dropped whole.
+        let and = parse(
+            r#"{"op":"and","args":[{"op":"cmp","cmp":"eq","field_id":3,"value":{"str":"x"}},
+                                   {"op":"not_null","field_id":1}]}"#,
+        );
+        assert_eq!(and.to_predicate(&schema()).unwrap().to_string(), "region IS NOT NULL");
+        let or = parse(
+            r#"{"op":"or","args":[{"op":"cmp","cmp":"eq","field_id":3,"value":{"str":"x"}},
+                                  {"op":"not_null","field_id":1}]}"#,
+        );
+        assert!(or.to_predicate(&schema()).is_none());
+    }
+}

@@ -1,0 +1,9 @@
+//! Reading a table: pushed-down filters, planning, delete files, and the values that cross to
+//! DuckDB.
+
+pub mod deletes;
+pub mod filter;
+pub mod plan;
+pub mod value;
+
+pub use plan::{PlannedFile, ScanPlan};

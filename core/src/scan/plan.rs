@@ -1,0 +1,180 @@
+//! Scan planning: the data files of one snapshot that can hold rows matching the pushed-down
+//! filters, each with the delete files that apply to it.
+//!
+//! Pruning (manifest list partition summaries, partition values, column metrics) and the
+//! matching of delete files to data files by sequence number and partition are done by
+//! `iceberg`'s `TableScan::plan_files`; this module shapes its output for DuckDB's reader.
+
+use std::collections::HashMap;
+
+use iceberg::io::FileIO;
+
+use futures::TryStreamExt;
+use iceberg::spec::{DataContentType, DataFileFormat, SchemaRef, SnapshotRef, Transform, Type};
+use iceberg::scan::FileScanTask;
+use serde::Serialize;
+
+use super::deletes::{matching_positions, DeleteCache};
+use super::filter::Filter;
+use super::value::Value;
+use crate::error::{Error, Result};
+use crate::storage::DuckdbS3Secret;
+use crate::table::LoadedTable;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedFile {
+    pub path: String,
+    pub file_size: u64,
+    pub record_count: Option<u64>,
+    /// Values of identity partition fields, by source field id: the constant to use where a
+    /// data file lacks the column itself (files of tables migrated from Hive).
+    pub identity_partition: Vec<(i32, Option<Value>)>,
+    /// Indexes into [`ScanPlan::delete_files`].
+    pub deletes: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
+pub struct DeleteFile {
+    pub path: String,
+    pub equality_ids: Option<Vec<i32>>,
+}
+
+pub struct ScanPlan {
+    file_io: FileIO,
+    schema: SchemaRef,
+    pub files: Vec<PlannedFile>,
+    pub delete_files: Vec<DeleteFile>,
+    cache: DeleteCache,
+}
+
+impl ScanPlan {
+    /// Plans a scan of `snapshot` (none: the table is empty) read with `schema`, reaching
+    /// storage with the table's credentials completed by `user_secret`.
+    pub async fn new(
+        table: &LoadedTable,
+        snapshot: Option<&SnapshotRef>,
+        schema: SchemaRef,
+        filter: Option<&Filter>,
+        user_secret: Option<&DuckdbS3Secret>,
+    ) -> Result<ScanPlan> {
+        let mut plan = ScanPlan {
+            file_io: table.file_io(user_secret),
+            schema: schema.clone(),
+            files: Vec::new(),
+            delete_files: Vec::new(),
+            cache: DeleteCache::default(),
+        };
+        let Some(snapshot) = snapshot else {
+            return Ok(plan);
+        };
+        let iceberg_table = table.iceberg_table(plan.file_io.clone())?;
+        let mut builder = iceberg_table.scan().snapshot_id(snapshot.snapshot_id()).select_empty();
+        if let Some(predicate) = filter.and_then(|f| f.to_predicate(&schema)) {
+            builder = builder.with_filter(predicate);
+        }
+        let scan = builder.build()?;
+        let tasks: Vec<FileScanTask> = scan
+            .plan_files()
+            .await?
+            .try_collect()
+            .await
+            .map_err(|e| Error::from(e).context(format!("Cannot plan a scan of table '{}'", table.qualified_name())))?;
+
+        let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();
+        for task in tasks {
+            if task.data_file_format != DataFileFormat::Parquet {
+                return Err(Error::unsupported(format!(
+                    "Table '{}' has a {:?} data file ({}); floe reads Parquet data files only",
+                    table.qualified_name(),
+                    task.data_file_format,
+                    task.data_file_path
+                )));
+            }
+            let mut deletes = Vec::with_capacity(task.deletes.len());
+            for delete in &task.deletes {
+                let file = DeleteFile {
+                    path: delete.file_path.clone(),
+                    equality_ids: match delete.file_type {
+                        DataContentType::EqualityDeletes => Some(delete.equality_ids.clone().unwrap_or_default()),
+                        _ => None,
+                    },
+                };
+                if file.path.ends_with(".puffin") {
+                    return Err(Error::unsupported(format!(
+                        "Table '{}' uses deletion vectors (format v3, {}), which floe does not read yet",
+                        table.qualified_name(),
+                        file.path
+                    )));
+                }
+                let next = delete_index.len();
+                let index = *delete_index.entry(file.clone()).or_insert_with(|| {
+                    plan.delete_files.push(file);
+                    next
+                });
+                deletes.push(index);
+            }
+            plan.files.push(PlannedFile {
+                identity_partition: identity_partition(&task, &schema),
+                path: task.data_file_path,
+                file_size: task.file_size_in_bytes,
+                record_count: task.record_count,
+                deletes,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Sorted positions of the rows deleted from file `index` of the plan, by positional and
+    /// equality deletes alike.
+    pub async fn deleted_positions(&self, index: usize) -> Result<Vec<i64>> {
+        let file = self.file(index)?;
+        let mut positional = Vec::new();
+        let mut equality = Vec::new();
+        for delete in file.deletes.iter().map(|&d| &self.delete_files[d]) {
+            match &delete.equality_ids {
+                None => positional.push(delete.path.clone()),
+                Some(ids) => equality.push(self.cache.equality(&self.file_io, &self.schema, &delete.path, ids).await?),
+            }
+        }
+        let mut positions = if positional.is_empty() {
+            Vec::new()
+        } else {
+            self.cache.positions(&self.file_io, &file.path, &positional).await?
+        };
+        if !equality.is_empty() {
+            positions.extend(matching_positions(&self.file_io, &self.schema, &file.path, &equality).await?);
+            positions.sort_unstable();
+            positions.dedup();
+        }
+        Ok(positions)
+    }
+
+    fn file(&self, index: usize) -> Result<&PlannedFile> {
+        self.files
+            .get(index)
+            .ok_or_else(|| Error::internal(format!("scan plan has no file {index} (it has {})", self.files.len())))
+    }
+}
+
+fn identity_partition(task: &FileScanTask, schema: &SchemaRef) -> Vec<(i32, Option<Value>)> {
+    let (Some(spec), Some(partition)) = (&task.partition_spec, &task.partition) else {
+        return Vec::new();
+    };
+    spec.fields()
+        .iter()
+        .zip(partition.iter())
+        .filter(|(field, _)| field.transform == Transform::Identity)
+        .filter_map(|(field, value)| {
+            let ty = match schema.field_by_id(field.source_id)?.field_type.as_ref() {
+                Type::Primitive(ty) => ty.clone(),
+                _ => return None,
+            };
+            let value = match value {
+                Some(iceberg::spec::Literal::Primitive(literal)) => Some(Value::from_literal(literal, &ty)?),
+                Some(_) => return None,
+                None => None,
+            };
+            Some((field.source_id, value))
+        })
+        .collect()
+}

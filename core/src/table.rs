@@ -1,0 +1,127 @@
+//! A table as loaded from the catalog at one moment: its metadata, where its files live and the
+//! credentials to reach them. Everything a statement reads of the table comes from one
+//! `LoadedTable`, so a transaction sees one consistent snapshot.
+
+use std::sync::Arc;
+
+use iceberg::io::FileIO;
+use iceberg::spec::{SchemaRef, SnapshotRef, TableMetadataRef};
+use iceberg::table::Table;
+use iceberg::TableIdent;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::rest::catalog::{display_namespace, Namespace};
+use crate::rest::model::LoadTableResult;
+use crate::storage::{DuckdbS3Secret, StorageProps};
+
+/// Which snapshot a read sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotSelector {
+    /// The table's current snapshot (`main`).
+    Current,
+    /// `AT (VERSION => id)`.
+    Id(i64),
+    /// `AT (TIMESTAMP => t)`: the snapshot that was current at `t` (milliseconds since epoch).
+    AsOfMillis(i64),
+}
+
+pub struct LoadedTable {
+    pub namespace: Namespace,
+    pub name: String,
+    pub metadata: TableMetadataRef,
+    pub metadata_location: Option<String>,
+    pub storage: StorageProps,
+}
+
+impl LoadedTable {
+    pub fn new(namespace: Namespace, name: String, result: LoadTableResult, storage: StorageProps) -> Self {
+        LoadedTable {
+            namespace,
+            name,
+            metadata: Arc::new(result.metadata),
+            metadata_location: result.metadata_location,
+            storage,
+        }
+    }
+
+    /// `namespace.table`, as users name it.
+    pub fn qualified_name(&self) -> String {
+        format!("{}.{}", display_namespace(&self.namespace), self.name)
+    }
+
+    /// File access with the table's storage credentials, completed by the user's S3 secret.
+    pub fn file_io(&self, user_secret: Option<&DuckdbS3Secret>) -> FileIO {
+        self.storage.with_user_secret(user_secret).file_io()
+    }
+
+    /// The snapshot `selector` names; `None` for a table that has no snapshot yet.
+    pub fn snapshot(&self, selector: SnapshotSelector) -> Result<Option<SnapshotRef>> {
+        let metadata = &self.metadata;
+        match selector {
+            SnapshotSelector::Current => Ok(metadata.current_snapshot().cloned()),
+            SnapshotSelector::Id(id) => metadata.snapshot_by_id(id).cloned().map(Some).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("Table '{}' has no snapshot with id {id}", self.qualified_name()),
+                )
+                .with_fix(format!(
+                    "list its snapshots with SELECT * FROM iceberg_snapshots('{}')",
+                    self.qualified_name()
+                ))
+            }),
+            SnapshotSelector::AsOfMillis(millis) => {
+                // The snapshot log records which snapshot was current when; it is the truth for
+                // "as of" (a rolled-back snapshot may be newer yet never current afterwards).
+                let from_log = metadata
+                    .history()
+                    .iter()
+                    .filter(|entry| entry.timestamp_ms <= millis)
+                    .max_by_key(|entry| entry.timestamp_ms)
+                    .and_then(|entry| metadata.snapshot_by_id(entry.snapshot_id).cloned());
+                let fallback = || {
+                    metadata
+                        .snapshots()
+                        .filter(|s| s.timestamp_ms() <= millis)
+                        .max_by_key(|s| s.timestamp_ms())
+                        .cloned()
+                };
+                from_log.or_else(fallback).map(Some).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "Table '{}' has no snapshot at or before the requested timestamp",
+                            self.qualified_name()
+                        ),
+                    )
+                    .with_fix("use a later timestamp; iceberg_snapshots() lists when each snapshot was made")
+                })
+            }
+        }
+    }
+
+    /// The schema rows of `snapshot` were written with (the current schema for the current
+    /// state or an empty table).
+    pub fn schema_for(&self, snapshot: Option<&SnapshotRef>, selector: SnapshotSelector) -> Result<SchemaRef> {
+        match (snapshot, selector) {
+            (Some(snapshot), SnapshotSelector::Id(_) | SnapshotSelector::AsOfMillis(_)) => {
+                Ok(snapshot.schema(&self.metadata)?)
+            }
+            _ => Ok(self.metadata.current_schema().clone()),
+        }
+    }
+
+    /// An `iceberg::table::Table` over this metadata, for scan planning.
+    pub fn iceberg_table(&self, file_io: FileIO) -> Result<Table> {
+        let ident = TableIdent::from_strs(self.namespace.iter().map(String::as_str).chain([self.name.as_str()]))?;
+        let mut builder = Table::builder()
+            .metadata(self.metadata.clone())
+            .identifier(ident)
+            .file_io(file_io)
+            .runtime(iceberg::Runtime::new(crate::runtime::tokio()))
+            .readonly(true);
+        if let Some(location) = &self.metadata_location {
+            builder = builder.metadata_location(location.clone());
+        }
+        Ok(builder.build()?)
+    }
+}

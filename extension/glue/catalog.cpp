@@ -1,0 +1,139 @@
+#include "floe/catalog.hpp"
+
+#include "duckdb/main/attached_database.hpp"
+#include "duckdb/main/secret/secret_manager.hpp"
+#include "duckdb/parser/parsed_data/attach_info.hpp"
+#include "duckdb/storage/database_size.hpp"
+#include "floe/schema_entry.hpp"
+#include "floe/secret.hpp"
+#include "floe/storage_extension.hpp"
+#include "floe/transaction.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+
+IcebergCatalog::IcebergCatalog(AttachedDatabase &db, ::FloeCatalog *handle, TableFunction scan_function)
+    : Catalog(db), handle(handle), scan_function(std::move(scan_function)) {
+	FloeString description;
+	Check(floe_catalog_describe(handle, &description));
+	Json doc(description);
+	warehouse = json::String(json::Get(doc.Root(), "warehouse"));
+	default_schema = json::StringOr(doc.Root(), "default_schema", "");
+}
+
+IcebergCatalog::~IcebergCatalog() {
+	floe_catalog_free(handle);
+}
+
+//! The ATTACH request for the core: path, options as typed, and the fields of the iceberg
+//! secret (named by SECRET, or found by scope when no credentials were given inline).
+static string AttachRequest(ClientContext &context, const string &path, const unordered_map<string, Value> &options) {
+	string secret_name;
+	string options_json;
+	bool inline_credentials = false;
+	for (auto &entry : options) {
+		if (entry.first == "secret") {
+			secret_name = entry.second.ToString();
+		}
+		if (entry.first == "client_id" || entry.first == "token" || entry.first == "authorization_type") {
+			inline_credentials = true;
+		}
+		options_json += (options_json.empty() ? "" : ",") + json::Quote(entry.first) + ":" +
+		                json::Quote(entry.second.IsNull() ? "" : entry.second.ToString());
+	}
+	string secret_json = "{}";
+	if (!secret_name.empty()) {
+		secret_json = IcebergSecretFields(context, secret_name);
+	} else if (!inline_credentials) {
+		secret_json = DefaultIcebergSecretFields(context, path);
+	}
+	return StringUtil::Format("{\"warehouse\":%s,\"options\":{%s},\"secret\":%s}", json::Quote(path), options_json,
+	                          secret_json);
+}
+
+unique_ptr<Catalog> IcebergCatalog::Attach(optional_ptr<StorageExtensionInfo> storage_info, ClientContext &context,
+                                           AttachedDatabase &db, const string &name, AttachInfo &info,
+                                           AttachOptions &options) {
+	auto request = AttachRequest(context, info.path, options.options);
+	::FloeCatalog *handle = nullptr;
+	Check(floe_catalog_attach(request.c_str(), &handle));
+	auto &scan = dynamic_cast<IcebergStorageInfo &>(*storage_info).scan_function;
+	return make_uniq<IcebergCatalog>(db, handle, scan);
+}
+
+void IcebergCatalog::Initialize(bool load_builtin) {
+}
+
+string IcebergCatalog::GetDefaultSchema() const {
+	return default_schema.empty() ? DEFAULT_SCHEMA : default_schema;
+}
+
+CatalogLookupBehavior IcebergCatalog::CatalogTypeLookupRule(CatalogType type) const {
+	switch (type) {
+	case CatalogType::TABLE_ENTRY:
+	case CatalogType::VIEW_ENTRY:
+		return CatalogLookupBehavior::STANDARD;
+	default:
+		// Functions, types, sequences... live in DuckDB, never in an Iceberg catalog.
+		return CatalogLookupBehavior::NEVER_LOOKUP;
+	}
+}
+
+optional_ptr<CatalogEntry> IcebergCatalog::CreateSchema(CatalogTransaction transaction, CreateSchemaInfo &info) {
+	throw NotImplementedException("CREATE SCHEMA in Iceberg catalog '%s' is not supported by this floe version",
+	                              GetName());
+}
+
+void IcebergCatalog::DropSchema(ClientContext &context, DropInfo &info) {
+	throw NotImplementedException("DROP SCHEMA in Iceberg catalog '%s' is not supported by this floe version",
+	                              GetName());
+}
+
+void IcebergCatalog::ScanSchemas(ClientContext &context, std::function<void(SchemaCatalogEntry &)> callback) {
+	auto &transaction = IcebergTransaction::Get(context, *this);
+	for (auto &schema : transaction.AllSchemas()) {
+		callback(schema.get());
+	}
+}
+
+optional_ptr<SchemaCatalogEntry> IcebergCatalog::LookupSchema(CatalogTransaction transaction,
+                                                              const EntryLookupInfo &schema_lookup,
+                                                              OnEntryNotFound if_not_found) {
+	auto &iceberg_transaction = IcebergTransaction::Get(transaction, *this);
+	auto schema = iceberg_transaction.GetSchema(schema_lookup.GetEntryName());
+	if (!schema && if_not_found == OnEntryNotFound::THROW_EXCEPTION) {
+		throw CatalogException(schema_lookup.GetErrorContext(),
+		                       "Namespace '%s' does not exist in Iceberg catalog '%s' (warehouse '%s')",
+		                       schema_lookup.GetEntryName(), GetName(), warehouse);
+	}
+	return schema.get();
+}
+
+PhysicalOperator &IcebergCatalog::PlanCreateTableAs(ClientContext &context, PhysicalPlanGenerator &planner,
+                                                    LogicalCreateTable &op, PhysicalOperator &plan) {
+	throw NotImplementedException("CREATE TABLE AS in Iceberg catalog '%s' is not supported by this floe version",
+	                              GetName());
+}
+
+PhysicalOperator &IcebergCatalog::PlanInsert(ClientContext &context, PhysicalPlanGenerator &planner, LogicalInsert &op,
+                                             optional_ptr<PhysicalOperator> plan) {
+	throw NotImplementedException("INSERT into Iceberg catalog '%s' is not supported by this floe version", GetName());
+}
+
+PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op,
+                                             PhysicalOperator &plan) {
+	throw NotImplementedException("DELETE in Iceberg catalog '%s' is not supported by this floe version", GetName());
+}
+
+PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
+                                             PhysicalOperator &plan) {
+	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version", GetName());
+}
+
+DatabaseSize IcebergCatalog::GetDatabaseSize(ClientContext &context) {
+	DatabaseSize size;
+	return size;
+}
+
+} // namespace floe

@@ -1,0 +1,53 @@
+// The glue's entry: called by floe_duckdb_cpp_init (Rust) when DuckDB loads floe.
+#include "duckdb/catalog/catalog_entry/table_function_catalog_entry.hpp"
+#include "duckdb/main/extension/extension_loader.hpp"
+#include "duckdb/main/extension_helper.hpp"
+#include "duckdb/main/config.hpp"
+#include "floe/metadata_functions.hpp"
+#include "floe/multi_file_reader.hpp"
+#include "floe/secret.hpp"
+#include "floe/storage_extension.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+
+//! DuckDB's own Parquet scan, reading through floe's multi-file reader.
+static TableFunction IcebergScanFunction(ExtensionLoader &loader) {
+	auto &parquet_scan = loader.GetTableFunction("parquet_scan");
+	TableFunction function;
+	for (auto &overload : parquet_scan.functions.functions) {
+		if (overload.arguments.size() == 1 && overload.arguments[0] == LogicalType::VARCHAR) {
+			function = overload;
+		}
+	}
+	if (!function.bind) {
+		throw IOException("floe: DuckDB's parquet_scan(VARCHAR) was not found");
+	}
+	function.name = "iceberg_scan";
+	function.get_multi_file_reader = IcebergMultiFileReader::CreateInstance;
+	// A table entry's scan is re-created from the catalog, never serialized.
+	function.serialize = nullptr;
+	function.deserialize = nullptr;
+	// Per-file statistics would open every file at plan time; the snapshot summary estimates.
+	function.statistics = nullptr;
+	return function;
+}
+
+static void Load(ExtensionLoader &loader) {
+	auto &db = loader.GetDatabaseInstance();
+	ExtensionHelper::AutoLoadExtension(db, "parquet");
+	if (!db.ExtensionIsLoaded("parquet")) {
+		throw MissingExtensionException("floe reads data files with DuckDB's parquet extension, which is not loaded. "
+		                                "Fix: INSTALL parquet; LOAD parquet; then LOAD floe");
+	}
+	RegisterIcebergSecret(loader);
+	RegisterMetadataFunctions(loader);
+	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
+}
+
+} // namespace floe
+
+extern "C" void floe_glue_load(void *loader) {
+	floe::Load(*static_cast<duckdb::ExtensionLoader *>(loader));
+}

@@ -1,0 +1,83 @@
+//===----------------------------------------------------------------------===//
+// floe: the attached Iceberg REST catalog, a DuckDB Catalog whose schemas and tables mirror
+// the REST catalog lazily, per transaction.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "duckdb/catalog/catalog.hpp"
+#include "duckdb/function/table_function.hpp"
+#include "duckdb/storage/storage_extension.hpp"
+#include "floe/ffi.hpp"
+
+namespace floe {
+
+class IcebergCatalog : public duckdb::Catalog {
+public:
+	IcebergCatalog(duckdb::AttachedDatabase &db, ::FloeCatalog *handle, duckdb::TableFunction scan_function);
+	~IcebergCatalog() override;
+
+	static unique_ptr<duckdb::Catalog> Attach(duckdb::optional_ptr<duckdb::StorageExtensionInfo> storage_info,
+	                                          duckdb::ClientContext &context, duckdb::AttachedDatabase &db,
+	                                          const string &name, duckdb::AttachInfo &info,
+	                                          duckdb::AttachOptions &options);
+
+	const ::FloeCatalog *Handle() const {
+		return handle;
+	}
+	//! DuckDB's Parquet scan with floe's multi-file reader plugged in.
+	const duckdb::TableFunction &ScanFunction() const {
+		return scan_function;
+	}
+	const string &Warehouse() const {
+		return warehouse;
+	}
+
+	void Initialize(bool load_builtin) override;
+	string GetCatalogType() override {
+		return "iceberg";
+	}
+	bool SupportsTimeTravel() const override {
+		return true;
+	}
+	string GetDefaultSchema() const override;
+	duckdb::CatalogLookupBehavior CatalogTypeLookupRule(duckdb::CatalogType type) const override;
+	bool CheckAmbiguousCatalogOrSchema(duckdb::ClientContext &context, const string &schema) override {
+		return false;
+	}
+
+	duckdb::optional_ptr<duckdb::CatalogEntry> CreateSchema(duckdb::CatalogTransaction transaction,
+	                                                        duckdb::CreateSchemaInfo &info) override;
+	void ScanSchemas(duckdb::ClientContext &context,
+	                 std::function<void(duckdb::SchemaCatalogEntry &)> callback) override;
+	duckdb::optional_ptr<duckdb::SchemaCatalogEntry> LookupSchema(duckdb::CatalogTransaction transaction,
+	                                                              const duckdb::EntryLookupInfo &schema_lookup,
+	                                                              duckdb::OnEntryNotFound if_not_found) override;
+
+	duckdb::PhysicalOperator &PlanCreateTableAs(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
+	                                            duckdb::LogicalCreateTable &op, duckdb::PhysicalOperator &plan) override;
+	duckdb::PhysicalOperator &PlanInsert(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
+	                                     duckdb::LogicalInsert &op,
+	                                     duckdb::optional_ptr<duckdb::PhysicalOperator> plan) override;
+	duckdb::PhysicalOperator &PlanDelete(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
+	                                     duckdb::LogicalDelete &op, duckdb::PhysicalOperator &plan) override;
+	duckdb::PhysicalOperator &PlanUpdate(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
+	                                     duckdb::LogicalUpdate &op, duckdb::PhysicalOperator &plan) override;
+
+	duckdb::DatabaseSize GetDatabaseSize(duckdb::ClientContext &context) override;
+	bool InMemory() override {
+		return false;
+	}
+	string GetDBPath() override {
+		return warehouse;
+	}
+
+private:
+	void DropSchema(duckdb::ClientContext &context, duckdb::DropInfo &info) override;
+
+	::FloeCatalog *handle;
+	duckdb::TableFunction scan_function;
+	string warehouse;
+	string default_schema;
+};
+
+} // namespace floe

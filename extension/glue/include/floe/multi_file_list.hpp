@@ -1,0 +1,60 @@
+//===----------------------------------------------------------------------===//
+// floe: the data files of one Iceberg scan, planned by the core when first needed — after
+// DuckDB has pushed its filters down, so pruning can use them.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "duckdb/common/multi_file/multi_file_list.hpp"
+#include "floe/scan_info.hpp"
+
+namespace floe {
+
+class IcebergMultiFileList : public duckdb::MultiFileList {
+public:
+	IcebergMultiFileList(shared_ptr<IcebergScanInfo> info, string filter_json);
+	~IcebergMultiFileList() override;
+
+	const IcebergScanInfo &Info() const {
+		return *info;
+	}
+
+	unique_ptr<duckdb::MultiFileList> DynamicFilterPushdown(duckdb::ClientContext &context,
+	                                                        const duckdb::MultiFileOptions &options,
+	                                                        const vector<string> &names,
+	                                                        const vector<duckdb::LogicalType> &types,
+	                                                        const vector<duckdb::column_t> &column_ids,
+	                                                        duckdb::TableFilterSet &filters) const override;
+	vector<duckdb::OpenFileInfo> GetAllFiles() const override;
+	duckdb::FileExpandResult GetExpandResult() const override;
+	idx_t GetTotalFileCount() const override;
+	unique_ptr<duckdb::NodeStatistics> GetCardinality(duckdb::ClientContext &context) const override;
+	unique_ptr<duckdb::MultiFileList> Copy() const override;
+
+	//! Sorted positions of the rows deleted from file `index`.
+	vector<int64_t> DeletedPositions(idx_t index) const;
+	//! Identity partition values of file `index`: (source field id, value JSON or null).
+	vector<std::pair<int32_t, string>> IdentityPartition(idx_t index) const;
+	//! Whether file `index` has delete files at all (most have none; then nothing is asked).
+	bool HasDeletes(idx_t index) const;
+
+protected:
+	duckdb::OpenFileInfo GetFile(idx_t i) const override;
+
+private:
+	struct PlannedFile {
+		duckdb::OpenFileInfo file;
+		bool has_deletes;
+		vector<std::pair<int32_t, string>> identity_partition;
+	};
+
+	void Plan() const;
+
+	shared_ptr<IcebergScanInfo> info;
+	string filter_json;
+	mutable duckdb::mutex lock;
+	mutable bool planned = false;
+	mutable FloeScan *scan = nullptr;
+	mutable vector<PlannedFile> files;
+};
+
+} // namespace floe

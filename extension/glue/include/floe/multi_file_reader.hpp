@@ -1,0 +1,40 @@
+//===----------------------------------------------------------------------===//
+// floe: plugs Iceberg into DuckDB's multi-file Parquet scan — the schema and field ids come
+// from the table metadata, the files from the core's scan plan, and deleted rows are skipped
+// by position in the reader itself.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "duckdb/common/multi_file/multi_file_reader.hpp"
+#include "floe/scan_info.hpp"
+
+namespace floe {
+
+struct IcebergMultiFileReader : public duckdb::MultiFileReader {
+public:
+	explicit IcebergMultiFileReader(shared_ptr<duckdb::TableFunctionInfo> function_info);
+
+	static unique_ptr<duckdb::MultiFileReader> CreateInstance(const duckdb::TableFunction &function);
+
+	shared_ptr<duckdb::MultiFileList> CreateFileList(duckdb::ClientContext &context, const vector<string> &paths,
+	                                                 const duckdb::FileGlobInput &glob_input) override;
+	bool Bind(duckdb::MultiFileOptions &options, duckdb::MultiFileList &files,
+	          vector<duckdb::LogicalType> &return_types, vector<string> &names,
+	          duckdb::MultiFileReaderBindData &bind_data) override;
+	void BindOptions(duckdb::MultiFileOptions &options, duckdb::MultiFileList &files,
+	                 vector<duckdb::LogicalType> &return_types, vector<string> &names,
+	                 duckdb::MultiFileReaderBindData &bind_data) override;
+	duckdb::ReaderInitializeType InitializeReader(duckdb::MultiFileReaderData &reader_data,
+	                                              const duckdb::MultiFileBindData &bind_data,
+	                                              const vector<duckdb::MultiFileColumnDefinition> &global_columns,
+	                                              const vector<duckdb::ColumnIndex> &global_column_ids,
+	                                              duckdb::optional_ptr<duckdb::TableFilterSet> table_filters,
+	                                              duckdb::ClientContext &context,
+	                                              duckdb::MultiFileGlobalState &gstate) override;
+	unique_ptr<duckdb::MultiFileReader> Copy() const override;
+
+private:
+	shared_ptr<duckdb::TableFunctionInfo> function_info;
+};
+
+} // namespace floe

@@ -1,0 +1,27 @@
+//===----------------------------------------------------------------------===//
+// floe: what a scan of one table entry carries from bind to the multi-file reader.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "duckdb/function/table_function.hpp"
+#include "floe/columns.hpp"
+
+namespace floe {
+
+struct IcebergScanInfo : public duckdb::TableFunctionInfo {
+	IcebergScanInfo(shared_ptr<TableHandle> table, string table_name, string selector, vector<IcebergColumn> columns,
+	                duckdb::optional_idx total_records, string s3_secret)
+	    : table(std::move(table)), table_name(std::move(table_name)), selector(std::move(selector)),
+	      columns(std::move(columns)), total_records(total_records), s3_secret(std::move(s3_secret)) {
+	}
+
+	shared_ptr<TableHandle> table;
+	string table_name;
+	string selector;
+	vector<IcebergColumn> columns;
+	duckdb::optional_idx total_records;
+	//! The user's S3 secret for the table location, for the core's own reads (manifests).
+	string s3_secret;
+};
+
+} // namespace floe

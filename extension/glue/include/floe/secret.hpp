@@ -1,0 +1,29 @@
+//===----------------------------------------------------------------------===//
+// floe: the "iceberg" secret type, and the storage secrets floe reads or registers.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "duckdb/main/extension/extension_loader.hpp"
+#include "floe/ffi.hpp"
+
+namespace floe {
+
+//! CREATE SECRET (TYPE iceberg, CLIENT_ID ..., CLIENT_SECRET ..., ...), shown redacted by
+//! duckdb_secrets().
+void RegisterIcebergSecret(duckdb::ExtensionLoader &loader);
+
+//! The fields of the iceberg secret `name` as a JSON object for the core.
+string IcebergSecretFields(duckdb::ClientContext &context, const string &name);
+//! The fields of the iceberg secret whose scope best matches `path`, or "{}" if none does.
+string DefaultIcebergSecretFields(duckdb::ClientContext &context, const string &path);
+
+//! The user's S3 secret for `location` as JSON for the core (floe_core::storage::DuckdbS3Secret),
+//! or "null" if there is none.
+string S3SecretJson(duckdb::ClientContext &context, const string &location);
+
+//! Makes the catalog's vended keys for a table a temporary S3 secret scoped to its location, so
+//! DuckDB's Parquet reader and writer use what the catalog granted. `options` is the core's
+//! "duckdb_secret" object.
+void RegisterVendedSecret(duckdb::ClientContext &context, const string &location, duckdb_yyjson::yyjson_val *options);
+
+} // namespace floe

@@ -1,0 +1,57 @@
+//===----------------------------------------------------------------------===//
+// floe: an Iceberg table at one snapshot as a DuckDB table entry. Scans go to DuckDB's own
+// Parquet reader through floe's multi-file reader.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "duckdb/catalog/catalog_entry/table_catalog_entry.hpp"
+#include "floe/columns.hpp"
+
+namespace floe {
+
+//! What a table entry knows of its table, from the core's floe_table_describe.
+struct TableDescription {
+	string name;
+	string location;
+	//! The core's snapshot selector JSON the entry was loaded for.
+	string selector;
+	//! "null" if the table has no snapshot yet.
+	string snapshot_id;
+	duckdb::optional_idx total_records;
+	vector<IcebergColumn> columns;
+	//! Vended storage keys as a DuckDB S3 secret's options (JSON), or "" if none were vended.
+	string vended_secret;
+};
+
+class IcebergTableEntry : public duckdb::TableCatalogEntry {
+public:
+	IcebergTableEntry(duckdb::Catalog &catalog, duckdb::SchemaCatalogEntry &schema, duckdb::CreateTableInfo &info,
+	                  shared_ptr<TableHandle> table, TableDescription description);
+
+	static unique_ptr<duckdb::CreateTableInfo> CreateInfo(duckdb::SchemaCatalogEntry &schema,
+	                                                      const TableDescription &description);
+
+	const shared_ptr<TableHandle> &Table() const {
+		return table;
+	}
+	const TableDescription &Description() const {
+		return description;
+	}
+
+	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context,
+	                                      unique_ptr<duckdb::FunctionData> &bind_data) override;
+	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context, unique_ptr<duckdb::FunctionData> &bind_data,
+	                                      const duckdb::EntryLookupInfo &lookup) override;
+	unique_ptr<duckdb::BaseStatistics> GetStatistics(duckdb::ClientContext &context,
+	                                                 duckdb::column_t column_id) override;
+	duckdb::TableStorageInfo GetStorageInfo(duckdb::ClientContext &context) override;
+	duckdb::virtual_column_map_t GetVirtualColumns() const override;
+	vector<duckdb::column_t> GetRowIdColumns() const override;
+
+private:
+	shared_ptr<TableHandle> table;
+	TableDescription description;
+	bool secret_registered = false;
+};
+
+} // namespace floe

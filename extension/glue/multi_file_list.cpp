@@ -1,0 +1,133 @@
+#include "floe/multi_file_list.hpp"
+
+#include "duckdb/storage/statistics/node_statistics.hpp"
+#include "floe/filters.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+using namespace duckdb_yyjson;
+
+IcebergMultiFileList::IcebergMultiFileList(shared_ptr<IcebergScanInfo> info_p, string filter_json_p)
+    : info(std::move(info_p)), filter_json(std::move(filter_json_p)) {
+}
+
+IcebergMultiFileList::~IcebergMultiFileList() {
+	floe_scan_free(scan);
+}
+
+void IcebergMultiFileList::Plan() const {
+	lock_guard<mutex> guard(lock);
+	if (planned) {
+		return;
+	}
+	auto request = StringUtil::Format("{\"selector\":%s,\"filter\":%s,\"s3_secret\":%s}", info->selector,
+	                                  filter_json.empty() ? "null" : filter_json, info->s3_secret);
+	Check(floe_scan_plan(info->table->Get(), request.c_str(), &scan));
+	auto count = floe_scan_file_count(scan);
+	files.reserve(count);
+	for (idx_t i = 0; i < count; i++) {
+		FloeString text;
+		Check(floe_scan_file(scan, i, &text));
+		Json doc(text);
+		auto root = doc.Root();
+		PlannedFile planned_file;
+		planned_file.file = OpenFileInfo(json::String(json::Get(root, "path")));
+		auto extended = make_shared_ptr<ExtendedOpenFileInfo>();
+		// Iceberg data files never change once written: the size from the manifest saves a HEAD
+		// request per file, and cached footers never need revalidation.
+		extended->options["file_size"] = Value::UBIGINT(NumericCast<uint64_t>(json::Int(json::Get(root, "file_size"))));
+		extended->options["etag"] = Value("");
+		extended->options["last_modified"] = Value::TIMESTAMP(timestamp_t(0));
+		extended->options["validate_external_file_cache"] = Value::BOOLEAN(false);
+		planned_file.file.extended_info = extended;
+		planned_file.has_deletes = yyjson_arr_size(json::Get(root, "deletes")) > 0;
+		size_t index, max;
+		yyjson_val *pair;
+		yyjson_arr_foreach(json::Get(root, "identity_partition"), index, max, pair) {
+			auto field_id = NumericCast<int32_t>(json::Int(yyjson_arr_get(pair, 0)));
+			auto value = yyjson_arr_get(pair, 1);
+			size_t len;
+			auto raw = yyjson_val_write(value, 0, &len);
+			planned_file.identity_partition.emplace_back(field_id, string(raw, len));
+			free(raw);
+		}
+		files.push_back(std::move(planned_file));
+	}
+	planned = true;
+}
+
+unique_ptr<MultiFileList> IcebergMultiFileList::DynamicFilterPushdown(ClientContext &context,
+                                                                      const MultiFileOptions &options,
+                                                                      const vector<string> &names,
+                                                                      const vector<LogicalType> &types,
+                                                                      const vector<column_t> &column_ids,
+                                                                      TableFilterSet &filters) const {
+	auto json = FiltersToJson(filters, column_ids, info->columns);
+	if (json.empty() || json == filter_json) {
+		return nullptr;
+	}
+	return make_uniq<IcebergMultiFileList>(info, json);
+}
+
+vector<OpenFileInfo> IcebergMultiFileList::GetAllFiles() const {
+	Plan();
+	vector<OpenFileInfo> result;
+	for (auto &file : files) {
+		result.push_back(file.file);
+	}
+	return result;
+}
+
+FileExpandResult IcebergMultiFileList::GetExpandResult() const {
+	Plan();
+	if (files.empty()) {
+		return FileExpandResult::NO_FILES;
+	}
+	return files.size() == 1 ? FileExpandResult::SINGLE_FILE : FileExpandResult::MULTIPLE_FILES;
+}
+
+idx_t IcebergMultiFileList::GetTotalFileCount() const {
+	Plan();
+	return files.size();
+}
+
+OpenFileInfo IcebergMultiFileList::GetFile(idx_t i) const {
+	Plan();
+	return i < files.size() ? files[i].file : OpenFileInfo();
+}
+
+unique_ptr<NodeStatistics> IcebergMultiFileList::GetCardinality(ClientContext &context) const {
+	// The snapshot summary's record count: an estimate without planning (deletes not subtracted).
+	if (!info->total_records.IsValid()) {
+		return nullptr;
+	}
+	auto records = info->total_records.GetIndex();
+	return make_uniq<NodeStatistics>(records, records);
+}
+
+unique_ptr<MultiFileList> IcebergMultiFileList::Copy() const {
+	return make_uniq<IcebergMultiFileList>(info, filter_json);
+}
+
+bool IcebergMultiFileList::HasDeletes(idx_t index) const {
+	Plan();
+	return files.at(index).has_deletes;
+}
+
+vector<int64_t> IcebergMultiFileList::DeletedPositions(idx_t index) const {
+	Plan();
+	int64_t *positions = nullptr;
+	size_t count = 0;
+	Check(floe_scan_deleted_positions(scan, index, &positions, &count));
+	vector<int64_t> result(positions, positions + count);
+	floe_positions_free(positions, count);
+	return result;
+}
+
+vector<std::pair<int32_t, string>> IcebergMultiFileList::IdentityPartition(idx_t index) const {
+	Plan();
+	return files.at(index).identity_partition;
+}
+
+} // namespace floe

@@ -1,0 +1,128 @@
+#include "floe/secret.hpp"
+
+#include "duckdb/common/types/uuid.hpp"
+#include "duckdb/main/extension_helper.hpp"
+#include "duckdb/main/secret/secret_manager.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+using namespace duckdb_yyjson;
+
+static const char *const SECRET_FIELDS[] = {"endpoint",          "client_id",          "client_secret",
+                                            "oauth2_server_uri", "oauth2_scope",       "oauth2_grant_type",
+                                            "token",             "authorization_type", "access_delegation_mode"};
+static const char *const REDACTED_FIELDS[] = {"client_secret", "token"};
+
+static string FieldsJson(const KeyValueSecret &secret) {
+	string fields;
+	for (auto &entry : secret.secret_map) {
+		if (entry.second.IsNull()) {
+			continue;
+		}
+		fields += (fields.empty() ? "" : ",") + json::Quote(StringUtil::Lower(entry.first)) + ":" +
+		          json::Quote(entry.second.ToString());
+	}
+	return "{" + fields + "}";
+}
+
+static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, CreateSecretInput &input) {
+	auto secret = make_uniq<KeyValueSecret>(input.scope, input.type, input.provider, input.name);
+	for (auto &option : input.options) {
+		secret->secret_map[StringUtil::Lower(option.first)] = option.second.DefaultCastAs(LogicalType::VARCHAR);
+	}
+	for (auto field : REDACTED_FIELDS) {
+		secret->redact_keys.insert(field);
+	}
+	auto request =
+	    StringUtil::Format("{\"name\":%s,\"fields\":%s}", json::Quote(input.name), FieldsJson(*secret));
+	Check(floe_secret_validate(request.c_str()));
+	return std::move(secret);
+}
+
+void RegisterIcebergSecret(ExtensionLoader &loader) {
+	SecretType type;
+	type.name = "iceberg";
+	type.deserializer = KeyValueSecret::Deserialize<KeyValueSecret>;
+	type.default_provider = "config";
+	type.extension = "floe";
+	loader.RegisterSecretType(type);
+
+	CreateSecretFunction function = {"iceberg", "config", CreateIcebergSecret, {}};
+	for (auto field : SECRET_FIELDS) {
+		function.named_parameters[field] = LogicalType::VARCHAR;
+	}
+	loader.RegisterFunction(function);
+}
+
+string IcebergSecretFields(ClientContext &context, const string &name) {
+	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
+	auto entry = SecretManager::Get(context).GetSecretByName(transaction, name);
+	if (!entry) {
+		throw InvalidInputException("Secret '%s' does not exist. Fix: create it with CREATE SECRET %s (TYPE iceberg, "
+		                            "CLIENT_ID ..., CLIENT_SECRET ...) or name an existing one in SECRET",
+		                            name, name);
+	}
+	auto &secret = *entry->secret;
+	if (secret.GetType() != "iceberg") {
+		throw InvalidInputException("Secret '%s' is of type '%s'; ATTACH ... (TYPE ICEBERG, SECRET ...) needs a "
+		                            "secret of TYPE iceberg",
+		                            name, secret.GetType());
+	}
+	return FieldsJson(dynamic_cast<const KeyValueSecret &>(secret));
+}
+
+string DefaultIcebergSecretFields(ClientContext &context, const string &path) {
+	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
+	auto match = SecretManager::Get(context).LookupSecret(transaction, path, "iceberg");
+	if (!match.HasMatch()) {
+		return "{}";
+	}
+	return FieldsJson(dynamic_cast<const KeyValueSecret &>(match.GetSecret()));
+}
+
+string S3SecretJson(ClientContext &context, const string &location) {
+	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
+	auto match = SecretManager::Get(context).LookupSecret(transaction, location, "s3");
+	if (!match.HasMatch()) {
+		return "null";
+	}
+	auto &secret = dynamic_cast<const KeyValueSecret &>(match.GetSecret());
+	string fields;
+	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
+		Value value;
+		if (secret.TryGetValue(key, value) && !value.IsNull()) {
+			fields += (fields.empty() ? "" : ",") + json::Quote(key) + ":" + json::Quote(value.ToString());
+		}
+	}
+	Value use_ssl;
+	if (secret.TryGetValue("use_ssl", use_ssl) && !use_ssl.IsNull()) {
+		fields += string(fields.empty() ? "" : ",") + "\"use_ssl\":" +
+		          (use_ssl.DefaultCastAs(LogicalType::BOOLEAN).GetValue<bool>() ? "true" : "false");
+	}
+	return "{" + fields + "}";
+}
+
+void RegisterVendedSecret(ClientContext &context, const string &location, yyjson_val *options) {
+	ExtensionHelper::TryAutoLoadExtension(context, "httpfs");
+	CreateSecretInput input;
+	input.type = "s3";
+	input.provider = "config";
+	input.storage_type = "memory";
+	// One secret per table location, replaced whenever the table is loaded again: vended keys
+	// expire, the newest are the ones to use.
+	input.name = "__floe_vended_" + std::to_string(Hash(location.c_str(), location.size()));
+	input.scope = {StringUtil::EndsWith(location, "/") ? location : location + "/"};
+	input.on_conflict = OnCreateConflict::REPLACE_ON_CONFLICT;
+	input.persist_type = SecretPersistType::TEMPORARY;
+	size_t index, count;
+	yyjson_val *key, *value;
+	yyjson_obj_foreach(options, index, count, key, value) {
+		string name = yyjson_get_str(key);
+		string text = json::String(value);
+		input.options[name] = name == "use_ssl" ? Value::BOOLEAN(text == "true") : Value(text);
+	}
+	SecretManager::Get(context).CreateSecret(context, input);
+}
+
+} // namespace floe

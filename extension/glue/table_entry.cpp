@@ -1,0 +1,94 @@
+#include "floe/table_entry.hpp"
+
+#include "duckdb/common/multi_file/multi_file_reader.hpp"
+#include "duckdb/common/multi_file/multi_file_states.hpp"
+#include "duckdb/parser/constraints/not_null_constraint.hpp"
+#include "duckdb/parser/parsed_data/create_table_info.hpp"
+#include "duckdb/parser/tableref/table_function_ref.hpp"
+#include "duckdb/storage/statistics/base_statistics.hpp"
+#include "duckdb/storage/table_storage_info.hpp"
+#include "floe/catalog.hpp"
+#include "floe/scan_info.hpp"
+#include "floe/secret.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+
+IcebergTableEntry::IcebergTableEntry(Catalog &catalog, SchemaCatalogEntry &schema, CreateTableInfo &info,
+                                     shared_ptr<TableHandle> table, TableDescription description)
+    : TableCatalogEntry(catalog, schema, info), table(std::move(table)), description(std::move(description)) {
+}
+
+unique_ptr<CreateTableInfo> IcebergTableEntry::CreateInfo(SchemaCatalogEntry &schema,
+                                                          const TableDescription &description) {
+	auto name = description.name.substr(description.name.rfind('.') + 1);
+	auto info = make_uniq<CreateTableInfo>(schema, name);
+	for (idx_t i = 0; i < description.columns.size(); i++) {
+		auto &column = description.columns[i];
+		info->columns.AddColumn(column.ToColumnDefinition());
+		if (column.required) {
+			info->constraints.push_back(make_uniq<NotNullConstraint>(LogicalIndex(i)));
+		}
+	}
+	return info;
+}
+
+TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_ptr<FunctionData> &bind_data) {
+	return GetScanFunction(context, bind_data, EntryLookupInfo(CatalogType::TABLE_ENTRY, name));
+}
+
+TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_ptr<FunctionData> &bind_data,
+                                                 const EntryLookupInfo &lookup) {
+	if (!description.vended_secret.empty() && !secret_registered) {
+		Json options(description.vended_secret);
+		RegisterVendedSecret(context, description.location, options.Root());
+		secret_registered = true;
+	}
+	auto function = catalog.Cast<IcebergCatalog>().ScanFunction();
+	function.function_info =
+	    make_shared_ptr<IcebergScanInfo>(table, description.name, description.selector, description.columns,
+	                                     description.total_records, S3SecretJson(context, description.location));
+
+	// The bind of DuckDB's Parquet scan, with the table location as its one path; floe's
+	// multi-file reader (function.get_multi_file_reader) supplies schema and files.
+	vector<Value> inputs = {Value(description.location)};
+	named_parameter_map_t named_parameters;
+	vector<LogicalType> input_types;
+	vector<string> input_names;
+	TableFunctionRef empty_ref;
+	TableFunctionBindInput bind_input(inputs, named_parameters, input_types, input_names, nullptr, nullptr, function,
+	                                  empty_ref);
+	vector<LogicalType> return_types;
+	vector<string> names;
+	bind_data = function.bind(context, bind_input, return_types, names);
+	bind_data->Cast<MultiFileBindData>().virtual_columns = GetVirtualColumns();
+	return function;
+}
+
+unique_ptr<BaseStatistics> IcebergTableEntry::GetStatistics(ClientContext &context, column_t column_id) {
+	return nullptr;
+}
+
+TableStorageInfo IcebergTableEntry::GetStorageInfo(ClientContext &context) {
+	TableStorageInfo result;
+	if (description.total_records.IsValid()) {
+		result.cardinality = description.total_records.GetIndex();
+	}
+	return result;
+}
+
+virtual_column_map_t IcebergTableEntry::GetVirtualColumns() const {
+	virtual_column_map_t result;
+	result.emplace(MultiFileReader::COLUMN_IDENTIFIER_FILENAME, TableColumn("filename", LogicalType::VARCHAR));
+	result.emplace(MultiFileReader::COLUMN_IDENTIFIER_FILE_ROW_NUMBER,
+	               TableColumn("file_row_number", LogicalType::BIGINT));
+	result.emplace(COLUMN_IDENTIFIER_EMPTY, TableColumn("", LogicalType::BOOLEAN));
+	return result;
+}
+
+vector<column_t> IcebergTableEntry::GetRowIdColumns() const {
+	return {MultiFileReader::COLUMN_IDENTIFIER_FILENAME, MultiFileReader::COLUMN_IDENTIFIER_FILE_ROW_NUMBER};
+}
+
+} // namespace floe

@@ -1,0 +1,131 @@
+#include "floe/values.hpp"
+
+#include "duckdb/common/types/blob.hpp"
+#include "duckdb/common/types/date.hpp"
+#include "duckdb/common/types/time.hpp"
+#include "duckdb/common/types/timestamp.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+using namespace duckdb_yyjson;
+
+static string Tagged(const char *tag, const string &json_value) {
+	return StringUtil::Format("{\"%s\":%s}", tag, json_value);
+}
+
+static string Hex(const string &bytes) {
+	static const char *digits = "0123456789abcdef";
+	string out;
+	out.reserve(bytes.size() * 2);
+	for (unsigned char byte : bytes) {
+		out.push_back(digits[byte >> 4]);
+		out.push_back(digits[byte & 0xF]);
+	}
+	return out;
+}
+
+string ValueToJson(const Value &value) {
+	if (value.IsNull()) {
+		return "";
+	}
+	auto &type = value.type();
+	switch (type.id()) {
+	case LogicalTypeId::BOOLEAN:
+		return Tagged("bool", value.GetValue<bool>() ? "true" : "false");
+	case LogicalTypeId::TINYINT:
+	case LogicalTypeId::SMALLINT:
+	case LogicalTypeId::INTEGER:
+	case LogicalTypeId::BIGINT:
+	case LogicalTypeId::UTINYINT:
+	case LogicalTypeId::USMALLINT:
+	case LogicalTypeId::UINTEGER:
+		return Tagged("int", std::to_string(value.GetValue<int64_t>()));
+	case LogicalTypeId::FLOAT:
+	case LogicalTypeId::DOUBLE: {
+		auto number = value.GetValue<double>();
+		if (!Value::DoubleIsFinite(number)) {
+			return "";
+		}
+		return Tagged("float", StringUtil::Format("%.17g", number));
+	}
+	case LogicalTypeId::VARCHAR:
+		return Tagged("str", json::Quote(StringValue::Get(value)));
+	case LogicalTypeId::UUID:
+		return Tagged("str", json::Quote(value.ToString()));
+	case LogicalTypeId::DATE: {
+		auto date = value.GetValue<date_t>();
+		if (!Date::IsFinite(date)) {
+			return "";
+		}
+		return Tagged("date", std::to_string(date.days));
+	}
+	case LogicalTypeId::TIME:
+		return Tagged("time", std::to_string(value.GetValue<dtime_t>().micros));
+	case LogicalTypeId::TIMESTAMP:
+	case LogicalTypeId::TIMESTAMP_TZ: {
+		auto ts = value.GetValue<timestamp_t>();
+		if (!Timestamp::IsFinite(ts)) {
+			return "";
+		}
+		return Tagged("ts", std::to_string(ts.value));
+	}
+	case LogicalTypeId::TIMESTAMP_NS:
+		return Tagged("ts_ns", std::to_string(value.GetValue<timestamp_ns_t>().value));
+	case LogicalTypeId::DECIMAL:
+		return Tagged("decimal", json::Quote(value.ToString()));
+	case LogicalTypeId::BLOB:
+		return Tagged("blob", json::Quote(Hex(StringValue::Get(value))));
+	default:
+		return "";
+	}
+}
+
+static string Unhex(const string &hex) {
+	string out;
+	for (idx_t i = 0; i + 1 < hex.size(); i += 2) {
+		out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+	}
+	return out;
+}
+
+Value ValueFromJson(yyjson_val *tagged, const LogicalType &type) {
+	if (json::IsNull(tagged)) {
+		return Value(type);
+	}
+	if (!yyjson_is_obj(tagged) || yyjson_obj_size(tagged) != 1) {
+		throw IOException("floe internal error: malformed tagged value from the core");
+	}
+	yyjson_obj_iter iter = yyjson_obj_iter_with(tagged);
+	auto key = yyjson_obj_iter_next(&iter);
+	auto payload = yyjson_obj_iter_get_val(key);
+	string tag = yyjson_get_str(key);
+	Value raw;
+	if (tag == "bool") {
+		raw = Value::BOOLEAN(yyjson_get_bool(payload));
+	} else if (tag == "int") {
+		raw = Value::BIGINT(json::Int(payload));
+	} else if (tag == "float") {
+		raw = Value::DOUBLE(yyjson_get_num(payload));
+	} else if (tag == "str" || tag == "decimal") {
+		raw = Value(json::String(payload));
+	} else if (tag == "date") {
+		raw = Value::DATE(date_t(static_cast<int32_t>(json::Int(payload))));
+	} else if (tag == "time") {
+		raw = Value::TIME(dtime_t(json::Int(payload)));
+	} else if (tag == "ts") {
+		raw = type.id() == LogicalTypeId::TIMESTAMP_TZ ? Value::TIMESTAMPTZ(timestamp_tz_t(json::Int(payload)))
+		                                               : Value::TIMESTAMP(timestamp_t(json::Int(payload)));
+	} else if (tag == "ts_ns") {
+		timestamp_ns_t ns;
+		ns.value = json::Int(payload);
+		raw = Value::TIMESTAMPNS(ns);
+	} else if (tag == "blob") {
+		raw = Value::BLOB_RAW(Unhex(json::String(payload)));
+	} else {
+		throw IOException("floe internal error: unknown value tag '%s' from the core", tag);
+	}
+	return raw.type() == type ? raw : raw.DefaultCastAs(type);
+}
+
+} // namespace floe

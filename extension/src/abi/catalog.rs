@@ -1,0 +1,173 @@
+//! Catalog handles: attach, browse, load tables.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use floe_core::options::{AttachRequest, CatalogOptions};
+use floe_core::rest::catalog::display_namespace;
+use floe_core::rest::{Namespace, RestCatalog};
+use floe_core::runtime::block_on;
+use floe_core::storage::StorageProps;
+use floe_core::table::LoadedTable;
+use floe_core::{Error, ErrorKind, Result};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::json;
+
+use super::table::FloeTable;
+use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
+
+const LOAD_CONCURRENCY: usize = 16;
+
+pub struct FloeCatalog {
+    catalog: Arc<RestCatalog>,
+}
+
+/// DuckDB schema names are namespace levels joined by '.'.
+fn namespace(schema: &str) -> Namespace {
+    schema.split('.').map(str::to_string).collect()
+}
+
+async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
+    match catalog.load_table(namespace, name).await {
+        Ok(result) => {
+            let storage = StorageProps::resolve(catalog.properties(), &result);
+            Ok(Some(LoadedTable::new(namespace.clone(), name.to_string(), result, storage)))
+        }
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// # Safety
+/// `request_json` must be a NUL-terminated string; `out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_attach(request_json: *const c_char, out: *mut *mut FloeCatalog) -> *mut FloeError {
+    guard(|| {
+        let request: AttachRequest = json_arg(request_json, "attach request")?;
+        let options = CatalogOptions::parse(&request)?;
+        let catalog = block_on(RestCatalog::connect(options))?;
+        *out = Box::into_raw(Box::new(FloeCatalog { catalog: Arc::new(catalog) }));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `catalog` must be NULL or a handle from `floe_catalog_attach`, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_free(catalog: *mut FloeCatalog) {
+    if !catalog.is_null() {
+        drop(Box::from_raw(catalog));
+    }
+}
+
+/// # Safety
+/// Handles and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out: *mut FloeString) -> *mut FloeError {
+    guard(|| {
+        let options = (*catalog).catalog.options();
+        write_json(
+            out,
+            &json!({
+                "warehouse": options.warehouse,
+                "endpoint": options.endpoint.as_str(),
+                "default_schema": options.default_schema,
+            }),
+        )
+    })
+}
+
+/// # Safety
+/// Handles and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_list_namespaces(catalog: *const FloeCatalog, out: *mut FloeString) -> *mut FloeError {
+    guard(|| {
+        let namespaces = block_on((*catalog).catalog.list_namespaces())?;
+        let names: Vec<String> = namespaces.iter().map(display_namespace).collect();
+        write_json(out, &names)
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_namespace_exists(
+    catalog: *const FloeCatalog,
+    schema: *const c_char,
+    out: *mut i32,
+) -> *mut FloeError {
+    guard(|| {
+        let namespace = namespace(str_arg(schema, "schema")?);
+        *out = match block_on((*catalog).catalog.load_namespace(&namespace)) {
+            Ok(_) => 1,
+            Err(err) if err.kind() == ErrorKind::NotFound => 0,
+            Err(err) => return Err(err),
+        };
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_list_tables(
+    catalog: *const FloeCatalog,
+    schema: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let namespace = namespace(str_arg(schema, "schema")?);
+        let tables = block_on((*catalog).catalog.list_tables(&namespace))?;
+        write_json(out, &tables)
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_load_table(
+    catalog: *const FloeCatalog,
+    schema: *const c_char,
+    table: *const c_char,
+    out: *mut *mut FloeTable,
+) -> *mut FloeError {
+    guard(|| {
+        let namespace = namespace(str_arg(schema, "schema")?);
+        let name = str_arg(table, "table")?;
+        *out = match block_on(load(&(*catalog).catalog, &namespace, name))? {
+            Some(loaded) => FloeTable::into_raw(Arc::new(loaded)),
+            None => std::ptr::null_mut(),
+        };
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid; `out` must have room for `out_len` handles.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_load_tables(
+    catalog: *const FloeCatalog,
+    schema: *const c_char,
+    names_json: *const c_char,
+    out: *mut *mut FloeTable,
+    out_len: usize,
+) -> *mut FloeError {
+    guard(|| {
+        let namespace = namespace(str_arg(schema, "schema")?);
+        let names: Vec<String> = json_arg(names_json, "table names")?;
+        if names.len() != out_len {
+            return Err(Error::internal("floe_catalog_load_tables: out has the wrong length"));
+        }
+        let catalog = &(*catalog).catalog;
+        // Bounded, so listing a namespace of thousands of tables does not flood the catalog.
+        let loaded: Vec<Option<LoadedTable>> = block_on(
+            stream::iter(names.iter().map(|name| load(catalog, &namespace, name)))
+                .buffered(LOAD_CONCURRENCY)
+                .try_collect(),
+        )?;
+        for (i, table) in loaded.into_iter().enumerate() {
+            *out.add(i) = table.map_or(std::ptr::null_mut(), |t| FloeTable::into_raw(Arc::new(t)));
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,110 @@
+//! Scan handles: a planned scan, its files and their deletes.
+
+use std::ffi::c_char;
+
+use floe_core::runtime::block_on;
+use floe_core::scan::filter::Filter;
+use floe_core::scan::ScanPlan;
+use floe_core::storage::DuckdbS3Secret;
+use floe_core::table::SnapshotSelector;
+use floe_core::Error;
+use serde::Deserialize;
+
+use super::table::{FloeTable, Selector};
+use super::{guard, json_arg, write_json, FloeError, FloeString};
+
+pub struct FloeScan {
+    plan: ScanPlan,
+}
+
+#[derive(Deserialize)]
+struct ScanRequest {
+    selector: Selector,
+    #[serde(default)]
+    filter: Option<Filter>,
+    #[serde(default)]
+    s3_secret: Option<DuckdbS3Secret>,
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_scan_plan(
+    table: *const FloeTable,
+    request_json: *const c_char,
+    out: *mut *mut FloeScan,
+) -> *mut FloeError {
+    guard(|| {
+        let request: ScanRequest = json_arg(request_json, "scan request")?;
+        let table = &(*table).table;
+        let selector: SnapshotSelector = request.selector.into();
+        let snapshot = table.snapshot(selector)?;
+        let schema = table.schema_for(snapshot.as_ref(), selector)?;
+        let plan = block_on(ScanPlan::new(
+            table,
+            snapshot.as_ref(),
+            schema,
+            request.filter.as_ref(),
+            request.s3_secret.as_ref(),
+        ))?;
+        *out = Box::into_raw(Box::new(FloeScan { plan }));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `scan` must be NULL or a handle from `floe_scan_plan`, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn floe_scan_free(scan: *mut FloeScan) {
+    if !scan.is_null() {
+        drop(Box::from_raw(scan));
+    }
+}
+
+/// # Safety
+/// `scan` must be a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn floe_scan_file_count(scan: *const FloeScan) -> usize {
+    (*scan).plan.files.len()
+}
+
+/// # Safety
+/// Handles and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_scan_file(scan: *const FloeScan, index: usize, out: *mut FloeString) -> *mut FloeError {
+    guard(|| {
+        let scan = &*scan;
+        let file = scan
+            .plan
+            .files
+            .get(index)
+            .ok_or_else(|| Error::internal(format!("scan has no file {index}")))?;
+        write_json(out, file)
+    })
+}
+
+/// # Safety
+/// Handles and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_scan_deleted_positions(
+    scan: *const FloeScan,
+    index: usize,
+    out: *mut *mut i64,
+    out_len: *mut usize,
+) -> *mut FloeError {
+    guard(|| {
+        let positions = block_on((*scan).plan.deleted_positions(index))?.into_boxed_slice();
+        *out_len = positions.len();
+        *out = Box::into_raw(positions) as *mut i64;
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `positions` must come from `floe_scan_deleted_positions` with its length, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn floe_positions_free(positions: *mut i64, len: usize) {
+    if !positions.is_null() {
+        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(positions, len)));
+    }
+}

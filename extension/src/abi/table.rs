@@ -1,0 +1,127 @@
+//! Table handles: describe a table at a snapshot, list its snapshots and manifest entries.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use floe_core::inspect;
+use floe_core::runtime::block_on;
+use floe_core::storage::DuckdbS3Secret;
+use floe_core::table::{LoadedTable, SnapshotSelector};
+use floe_core::types::columns;
+use floe_core::Result;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{guard, json_arg, write_json, FloeError, FloeString};
+
+pub struct FloeTable {
+    pub(crate) table: Arc<LoadedTable>,
+}
+
+impl FloeTable {
+    pub(crate) fn into_raw(table: Arc<LoadedTable>) -> *mut FloeTable {
+        Box::into_raw(Box::new(FloeTable { table }))
+    }
+}
+
+/// The glue's rendering of a snapshot choice (no AT clause, `AT (VERSION => ..)`,
+/// `AT (TIMESTAMP => ..)`).
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Selector {
+    Current,
+    Id(i64),
+    AsOfMs(i64),
+}
+
+impl From<Selector> for SnapshotSelector {
+    fn from(selector: Selector) -> Self {
+        match selector {
+            Selector::Current => SnapshotSelector::Current,
+            Selector::Id(id) => SnapshotSelector::Id(id),
+            Selector::AsOfMs(ms) => SnapshotSelector::AsOfMillis(ms),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ManifestRequest {
+    selector: Selector,
+    #[serde(default)]
+    s3_secret: Option<DuckdbS3Secret>,
+}
+
+/// # Safety
+/// `table` must be a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn floe_table_clone(table: *const FloeTable) -> *mut FloeTable {
+    FloeTable::into_raw((*table).table.clone())
+}
+
+/// # Safety
+/// `table` must be NULL or a handle from this library, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn floe_table_free(table: *mut FloeTable) {
+    if !table.is_null() {
+        drop(Box::from_raw(table));
+    }
+}
+
+fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_json::Value> {
+    let snapshot = table.snapshot(selector)?;
+    let schema = table.schema_for(snapshot.as_ref(), selector)?;
+    let total_records = snapshot
+        .as_ref()
+        .and_then(|s| s.summary().additional_properties.get("total-records"))
+        .and_then(|v| v.parse::<u64>().ok());
+    Ok(json!({
+        "name": table.qualified_name(),
+        "location": table.metadata.location(),
+        "format_version": table.metadata.format_version() as u8,
+        "uuid": table.metadata.uuid().to_string(),
+        "snapshot_id": snapshot.as_ref().map(|s| s.snapshot_id()),
+        "total_records": total_records,
+        "columns": columns(&schema)?,
+        "duckdb_secret": table.storage.duckdb_secret(),
+    }))
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_table_describe(
+    table: *const FloeTable,
+    selector_json: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let selector: Selector = json_arg(selector_json, "snapshot selector")?;
+        write_json(out, &describe(&(*table).table, selector.into())?)
+    })
+}
+
+/// # Safety
+/// Handles and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_table_snapshots(table: *const FloeTable, out: *mut FloeString) -> *mut FloeError {
+    guard(|| write_json(out, &inspect::snapshots(&(*table).table)))
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_table_manifest_entries(
+    table: *const FloeTable,
+    request_json: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let request: ManifestRequest = json_arg(request_json, "manifest request")?;
+        let table = &(*table).table;
+        let rows = match table.snapshot(request.selector.into())? {
+            Some(snapshot) => block_on(inspect::manifest_entries(table, &snapshot, request.s3_secret.as_ref()))?,
+            None => Vec::new(),
+        };
+        write_json(out, &rows)
+    })
+}
