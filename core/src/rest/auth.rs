@@ -2,6 +2,7 @@
 //! lazily, refreshed before they expire and fetched anew when the catalog answers 401/419.
 //! (`iceberg-catalog-rest` 0.10 ignores `expires_in` and never refreshes, hence this module.)
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -27,6 +28,7 @@ struct Token {
 pub struct Authenticator {
     auth: Auth,
     token: Mutex<Option<Token>>,
+    fetches: AtomicU64,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +42,7 @@ struct TokenResponse {
 
 impl Authenticator {
     pub fn new(auth: Auth) -> Self {
-        Authenticator { auth, token: Mutex::new(None) }
+        Authenticator { auth, token: Mutex::new(None), fetches: AtomicU64::new(0) }
     }
 
     /// Registers the credentials with `redactor` so no outside text can echo them.
@@ -81,10 +83,23 @@ impl Authenticator {
         }
     }
 
-    /// Expires the cached token now, as if its lifetime had run out (used by tests of refresh).
+    /// How many tokens were fetched so far.
+    pub fn token_fetches(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Ages the cached token to its refresh point, as if its lifetime had run out.
     pub async fn expire_now(&self) {
         if let Some(token) = self.token.lock().await.as_mut() {
             token.refresh_at = Instant::now();
+        }
+    }
+
+    /// Replaces the cached token, keeping its refresh time; tests use it to present a token the
+    /// catalog has revoked.
+    pub async fn replace_token(&self, value: SecretString) {
+        if let Some(token) = self.token.lock().await.as_mut() {
+            token.value = value;
         }
     }
 
@@ -92,6 +107,7 @@ impl Authenticator {
         let Auth::ClientCredentials { server_uri, client_id, client_secret, scope } = &self.auth else {
             unreachable!("only client credentials are fetched")
         };
+        self.fetches.fetch_add(1, Ordering::Relaxed);
         let mut form = vec![
             ("grant_type", "client_credentials"),
             ("client_id", client_id.as_str()),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use url::Url;
 
 use super::auth::Authenticator;
-use super::http::Http;
+use super::http::{Http, Replay};
 use super::model::{
     ConfigResponse, GetNamespaceResponse, ListNamespacesResponse, ListTablesResponse,
     LoadTableResult,
@@ -93,6 +93,11 @@ impl RestCatalog {
         &self.http
     }
 
+    /// `{endpoint}/v1/{prefix}/`, as resolved from `/v1/config`.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
     /// Whether the server lists `endpoint` (e.g. `"POST /v1/{prefix}/transactions/commit"`)
     /// among the ones it supports; servers that list none support the spec's default set.
     pub fn supports(&self, endpoint: &str) -> bool {
@@ -121,6 +126,16 @@ impl RestCatalog {
                 _ => return Ok(result),
             }
         }
+    }
+
+    pub async fn create_namespace(&self, namespace: &Namespace, properties: HashMap<String, String>) -> Result<()> {
+        let url = self.url(&["namespaces"])?;
+        let body = serde_json::json!({ "namespace": namespace, "properties": properties });
+        self.http
+            .post::<_, serde_json::Value>(url, &body, &[], Replay::Unsafe)
+            .await
+            .map(drop)
+            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
     }
 
     /// The namespace's properties, or a NotFound error naming it.
