@@ -31,6 +31,9 @@ static TableFunction IcebergScanFunction(ExtensionLoader &loader) {
 	function.deserialize = nullptr;
 	// Per-file statistics would open every file at plan time; the snapshot summary estimates.
 	function.statistics = nullptr;
+	// The table entry declares the virtual columns (filename, file_row_number).
+	function.get_virtual_columns = nullptr;
+	function.get_bind_info = IcebergMultiFileReader::GetBindInfo;
 	return function;
 }
 

@@ -42,6 +42,11 @@ unique_ptr<MultiFileReader> IcebergMultiFileReader::CreateInstance(const TableFu
 	return make_uniq<IcebergMultiFileReader>(function.function_info);
 }
 
+BindInfo IcebergMultiFileReader::GetBindInfo(const optional_ptr<FunctionData> bind_data) {
+	auto &list = bind_data->Cast<MultiFileBindData>().file_list->Cast<IcebergMultiFileList>();
+	return BindInfo(list.Info().entry);
+}
+
 unique_ptr<MultiFileReader> IcebergMultiFileReader::Copy() const {
 	auto copy = make_uniq<IcebergMultiFileReader>(function_info);
 	copy->function_name = function_name;

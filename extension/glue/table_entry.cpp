@@ -47,7 +47,7 @@ TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_
 	}
 	auto function = catalog.Cast<IcebergCatalog>().ScanFunction();
 	function.function_info =
-	    make_shared_ptr<IcebergScanInfo>(table, description.name, description.selector, description.columns,
+	    make_shared_ptr<IcebergScanInfo>(*this, table, description.name, description.selector, description.columns,
 	                                     description.total_records, S3SecretJson(context, description.location));
 
 	// The bind of DuckDB's Parquet scan, with the table location as its one path; floe's

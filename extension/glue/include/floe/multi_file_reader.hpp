@@ -15,6 +15,8 @@ public:
 	explicit IcebergMultiFileReader(shared_ptr<duckdb::TableFunctionInfo> function_info);
 
 	static unique_ptr<duckdb::MultiFileReader> CreateInstance(const duckdb::TableFunction &function);
+	//! Names the scanned table entry, so DuckDB binds its virtual columns (filename, ...).
+	static duckdb::BindInfo GetBindInfo(const duckdb::optional_ptr<duckdb::FunctionData> bind_data);
 
 	shared_ptr<duckdb::MultiFileList> CreateFileList(duckdb::ClientContext &context, const vector<string> &paths,
 	                                                 const duckdb::FileGlobInput &glob_input) override;

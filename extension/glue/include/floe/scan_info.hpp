@@ -3,18 +3,21 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "duckdb/catalog/catalog_entry/table_catalog_entry.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "floe/columns.hpp"
 
 namespace floe {
 
 struct IcebergScanInfo : public duckdb::TableFunctionInfo {
-	IcebergScanInfo(shared_ptr<TableHandle> table, string table_name, string selector, vector<IcebergColumn> columns,
-	                duckdb::optional_idx total_records, string s3_secret)
-	    : table(std::move(table)), table_name(std::move(table_name)), selector(std::move(selector)),
+	IcebergScanInfo(duckdb::TableCatalogEntry &entry, shared_ptr<TableHandle> table, string table_name, string selector,
+	                vector<IcebergColumn> columns, duckdb::optional_idx total_records, string s3_secret)
+	    : entry(entry), table(std::move(table)), table_name(std::move(table_name)), selector(std::move(selector)),
 	      columns(std::move(columns)), total_records(total_records), s3_secret(std::move(s3_secret)) {
 	}
 
+	//! The entry scanned; it outlives the scan (the transaction owns it).
+	duckdb::TableCatalogEntry &entry;
 	shared_ptr<TableHandle> table;
 	string table_name;
 	string selector;
