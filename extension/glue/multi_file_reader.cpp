@@ -17,6 +17,8 @@ public:
 	}
 
 	idx_t Filter(row_t start_row_index, idx_t count, SelectionVector &result_sel) override {
+		// The reader hands over an empty selection; it is ours to allocate.
+		result_sel.Initialize(STANDARD_VECTOR_SIZE);
 		auto next = std::lower_bound(positions.begin(), positions.end(), start_row_index);
 		idx_t kept = 0;
 		for (idx_t i = 0; i < count; i++) {

@@ -1,0 +1,62 @@
+"""Session fixtures: one test bed (SeaweedFS) and one set of reference tables for all tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pytest
+
+from tests import datasets
+from tests.engines import floe_connection, official_connection
+from tests.testbed import Testbed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def extension() -> str:
+    path = os.environ.get("FLOE_EXTENSION", str(ROOT / "build" / "floe.duckdb_extension"))
+    if not Path(path).exists():
+        pytest.fail(f"{path} does not exist: run `make` first (or make test)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def testbed() -> Iterator[Testbed]:
+    with Testbed() as bed:
+        yield bed
+
+
+@pytest.fixture(scope="session")
+def catalog(testbed: Testbed):
+    return testbed.pyiceberg_catalog()
+
+
+@pytest.fixture(scope="session")
+def official(testbed: Testbed) -> Iterator[duckdb.DuckDBPyConnection]:
+    """DuckDB with the official iceberg extension, the second independent engine."""
+    con = official_connection()
+    con.execute("SET TimeZone = 'UTC'")
+    for statement in testbed.duckdb_setup_sql():
+        con.execute(statement)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def reference(catalog, official) -> dict[str, Any]:
+    return datasets.create_all(catalog, "ref", lambda sql: official.execute(sql))
+
+
+@pytest.fixture()
+def floe(extension: str, testbed: Testbed) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh DuckDB connection with floe loaded and the test bed attached as `lake`."""
+    con = floe_connection(extension)
+    con.execute("SET TimeZone = 'UTC'")
+    for statement in testbed.duckdb_setup_sql():
+        con.execute(statement)
+    yield con
+    con.close()

@@ -1,0 +1,265 @@
+"""The test bed: a real Iceberg REST catalog and a real S3 server (SeaweedFS, one `weed`
+process) on free loopback ports, with fresh random credentials for every run.
+
+    with Testbed() as bed:
+        catalog = bed.pyiceberg_catalog()
+
+`python -m tests.testbed serve [--seed]` starts one for a shell (printing `export` lines for its
+settings) and keeps it up until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+WEED = Path(sys.executable).with_name("weed")
+WAREHOUSE = "lake"
+REGION = "us-east-1"
+# Ports used: base .. base+6 and each +10000 for gRPC (SeaweedFS convention).
+PORT_SPAN = 7
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for 'catalog down' tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _free_base() -> int:
+    start = 20000 + (os.getpid() % 200) * 150
+    for offset in range(0, 30000, 20):
+        base = 20000 + (start - 20000 + offset) % 30000
+        if base + 10000 + PORT_SPAN >= 65000:
+            continue
+        if all(_port_free(base + i) and _port_free(base + 10000 + i) for i in range(PORT_SPAN)):
+            return base
+    raise RuntimeError("no free port range for SeaweedFS on 127.0.0.1")
+
+
+class Testbed:
+    """SeaweedFS with an Iceberg REST catalog (warehouse 'lake') and S3 (bucket 'raw')."""
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        self.client_id = "floe-" + secrets.token_hex(4)
+        self.client_secret = "sk-" + secrets.token_hex(16)
+        self.region = REGION
+        self.warehouse = WAREHOUSE
+        self._own_dir = workdir is None
+        self.dir = Path(workdir or tempfile.mkdtemp(prefix="floe-testbed-"))
+        self.base = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Testbed:
+        self.base = _free_base()
+        self.log_path = self.dir / "weed.log"
+        ports = {
+            "master.port": 0,
+            "filer.port": 1,
+            "volume.port": 2,
+            "s3.port": 3,
+            "s3.port.iceberg": 4,
+            "s3.port.lance": 5,
+            "admin.port": 6,
+        }
+        args = [
+            str(WEED),
+            "mini",
+            f"-dir={self.dir / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-master.telemetry=false",
+            "-admin.ui=false",
+            "-webdav=false",
+            *(f"-{flag}={self.base + offset}" for flag, offset in ports.items()),
+            "-bucket=raw",
+            f"-tableBucket={WAREHOUSE}",
+        ]
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.client_id, AWS_SECRET_ACCESS_KEY=self.client_secret)
+        with open(self.log_path, "wb") as log:
+            # Its own session, so stopping it takes every child along and a dying test run
+            # cannot leave it behind (see _cleanup).
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        atexit.register(self.stop)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"weed exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                # The catalog answers /v1/config before the table bucket exists; wait for both,
+                # and for S3.
+                self._get(f"{self.catalog_uri}/v1/config?warehouse={WAREHOUSE}")
+                self._get(f"{self.catalog_uri}/v1/{WAREHOUSE}/namespaces", token=self.token())
+                with socket.create_connection(("127.0.0.1", self.base + 3), timeout=1):
+                    return
+            except (OSError, urllib.error.URLError, ValueError) as err:
+                last = str(err)
+            time.sleep(0.2)
+        raise RuntimeError(f"SeaweedFS not ready after {timeout}s ({last}); see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+        if self._own_dir and self.dir.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """SIGKILL the server: the catalog is down from now on."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def __enter__(self) -> Testbed:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- settings ------------------------------------------------------------------------------
+    @property
+    def catalog_uri(self) -> str:
+        return f"http://127.0.0.1:{self.base + 4}"
+
+    @property
+    def oauth2_server_uri(self) -> str:
+        return f"{self.catalog_uri}/v1/oauth/tokens"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.base + 3}"
+
+    def env(self) -> dict[str, str]:
+        """The settings as FLOE_* variables (for SQL tests, the demo and the benchmarks)."""
+        return {
+            "FLOE_CATALOG_URI": self.catalog_uri,
+            "FLOE_OAUTH2_SERVER_URI": self.oauth2_server_uri,
+            "FLOE_WAREHOUSE": self.warehouse,
+            "FLOE_CLIENT_ID": self.client_id,
+            "FLOE_CLIENT_SECRET": self.client_secret,
+            "FLOE_S3_ENDPOINT": self.s3_endpoint,
+            "FLOE_S3_HOST": self.s3_endpoint.removeprefix("http://"),
+            "FLOE_S3_REGION": self.region,
+        }
+
+    def pyiceberg_catalog(self):  # -> pyiceberg.catalog.rest.RestCatalog
+        from pyiceberg.catalog import load_catalog
+
+        return load_catalog(
+            "testbed",
+            **{
+                "type": "rest",
+                "uri": self.catalog_uri,
+                "warehouse": self.warehouse,
+                "credential": f"{self.client_id}:{self.client_secret}",
+                "oauth2-server-uri": self.oauth2_server_uri,
+                "s3.endpoint": self.s3_endpoint,
+                "s3.access-key-id": self.client_id,
+                "s3.secret-access-key": self.client_secret,
+                "s3.region": self.region,
+                "s3.path-style-access": "true",
+            },
+        )
+
+    def duckdb_setup_sql(self) -> list[str]:
+        """SQL that gives a DuckDB connection with floe (or the official extension) the S3 and
+        iceberg secrets and attaches the warehouse as `lake`."""
+        return [
+            f"CREATE OR REPLACE SECRET testbed_s3 (TYPE s3, KEY_ID '{self.client_id}', SECRET '{self.client_secret}', "
+            f"ENDPOINT '{self.s3_endpoint.removeprefix('http://')}', URL_STYLE 'path', USE_SSL false, "
+            f"REGION '{self.region}')",
+            f"CREATE OR REPLACE SECRET testbed_iceberg (TYPE iceberg, CLIENT_ID '{self.client_id}', "
+            f"CLIENT_SECRET '{self.client_secret}', OAUTH2_SERVER_URI '{self.oauth2_server_uri}')",
+            f"ATTACH '{self.warehouse}' AS lake (TYPE ICEBERG, ENDPOINT '{self.catalog_uri}', SECRET testbed_iceberg)",
+        ]
+
+    # -- HTTP ----------------------------------------------------------------------------------
+    def token(self) -> str:
+        body = urllib.parse.urlencode(
+            {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
+        ).encode()
+        return json.loads(self._post(self.oauth2_server_uri, body))["access_token"]
+
+    @staticmethod
+    def _get(url: str, token: str | None = None) -> bytes:
+        request = urllib.request.Request(url)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.read()
+
+    @staticmethod
+    def _post(url: str, body: bytes) -> bytes:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=5) as response:
+            return response.read()
+
+
+def _serve(seed: bool) -> None:
+    with Testbed() as bed:
+        if seed:
+            from tests import datasets
+
+            datasets.demo_metrics(bed.pyiceberg_catalog(), "gold")
+        for name, value in bed.env().items():
+            print(f"export {name}={value}")
+        sys.stdout.flush()
+        stop = False
+
+        def request_stop(*_: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        while not stop and bed.process and bed.process.poll() is None:
+            time.sleep(0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="floe's test bed")
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--seed", action="store_true", help="create the demo table gold.metrics")
+    _serve(parser.parse_args().seed)
+
+
+if __name__ == "__main__":
+    main()
