@@ -5,8 +5,8 @@ The files use DuckDB's sqllogictest format; this runner implements the part of i
     statement ok | statement error        (an error's expected message follows `----`)
     query <types> [rowsort|nosort]        (expected rows follow `----`, columns tab-separated)
 
-`${NAME}` in a file is replaced by the test bed's settings (FLOE_CATALOG_URI, FLOE_S3_ENDPOINT,
-FLOE_CLIENT_ID, ...). Each file runs in a fresh DuckDB connection with httpfs and floe loaded,
+`${NAME}` in a file is replaced by the test bed's settings (FLOE_CATALOG_URI, FLOE_S3_HOST,
+FLOE_CLIENT_ID, ..., FLOE_DEAD_ENDPOINT where nothing listens, FLOE_HISTORY_SNAPSHOT_<n>). Each file runs in a fresh DuckDB connection with httpfs and floe loaded,
 after the reference tables of `tests/datasets.py` were written by PyIceberg.
 
 Usage: python -m sql_tests.run --extension build/floe.duckdb_extension [file.test ...]
@@ -26,8 +26,8 @@ from pathlib import Path
 import duckdb
 
 from tests import datasets
-from tests.engines import floe_connection
-from tests.testbed import Testbed
+from tests.engines import floe_connection, official_connection
+from tests.testbed import Testbed, free_port
 
 ROOT = Path(__file__).resolve().parent
 
@@ -143,8 +143,15 @@ def main() -> int:
     files = args.files or sorted(ROOT.rglob("*.test"))
     failures: list[str] = []
     with Testbed() as bed:
-        datasets.create_all(bed.pyiceberg_catalog(), "ref")
+        official = official_connection()
+        for statement in bed.duckdb_setup_sql():
+            official.execute(statement)
+        info = datasets.create_all(bed.pyiceberg_catalog(), "ref", lambda sql: official.execute(sql))
+        official.close()
         settings = bed.env()
+        settings["FLOE_DEAD_ENDPOINT"] = f"http://127.0.0.1:{free_port()}"
+        for i, snapshot in enumerate(info["history_snapshots"]):
+            settings[f"FLOE_HISTORY_SNAPSHOT_{i}"] = str(snapshot)
         for path in files:
             found = run_file(path.resolve(), args.extension, settings)
             print(f"{'FAIL' if found else 'ok  '} {path.resolve().relative_to(ROOT.parent)}")
