@@ -64,6 +64,8 @@ def _free_base() -> int:
 class Testbed:
     """SeaweedFS with an Iceberg REST catalog (warehouse 'lake') and S3 (bucket 'raw')."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, workdir: Path | None = None) -> None:
         self.client_id = "floe-" + secrets.token_hex(4)
         self.client_secret = "sk-" + secrets.token_hex(16)

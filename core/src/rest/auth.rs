@@ -162,20 +162,26 @@ impl Authenticator {
     }
 }
 
-/// A transport error in words a user can act on, without the URL's query (which may hold a
-/// warehouse name but never a secret) repeated.
+/// A transport error in words a user can act on, with its root cause.
 pub(crate) fn describe_transport(err: &reqwest::Error) -> String {
-    if err.is_connect() {
-        "connection refused or host unreachable".to_string()
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    let lower = cause.to_lowercase();
+    if lower.contains("certificate") || lower.contains("handshake") || lower.contains("tls") {
+        format!(
+            "the TLS handshake failed ({cause}); if the catalog's certificate comes from a private CA, point SSL_CERT_FILE at that CA's PEM file"
+        )
+    } else if err.is_connect() {
+        format!("connection refused or host unreachable ({cause})")
     } else if err.is_timeout() {
         "the request timed out".to_string()
+    } else if cause.is_empty() {
+        err.to_string()
     } else {
-        let mut text = err.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(inner) = source {
-            text = format!("{text}: {inner}");
-            source = inner.source();
-        }
-        text
+        format!("{err}: {cause}")
     }
 }
