@@ -72,8 +72,8 @@ install: $(EXTENSION) venv
 
 test: test-rust test-sql test-python
 
-test-rust:
-	cargo test --release -p floe-core
+test-rust: venv
+	FLOE_WEED=$(VENV)/bin/weed cargo test --release -p floe-core
 
 test-sql: $(EXTENSION) venv
 	$(PYTHON) -m sql_tests.run --extension $(EXTENSION)
