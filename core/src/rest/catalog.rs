@@ -12,13 +12,15 @@
 
 use std::collections::HashMap;
 
+use reqwest::Method;
 use url::Url;
 
 use super::auth::Authenticator;
-use super::http::{Http, Replay};
+use super::http::{Call, Http};
 use super::model::{
-    ConfigResponse, GetNamespaceResponse, ListNamespacesResponse, ListTablesResponse,
-    LoadTableResult,
+    CommitTableResponse, CommitTransactionRequest, ConfigResponse, CreateTableRequest, GetNamespaceResponse,
+    ListNamespacesResponse, ListTablesResponse, LoadTableResult, RegisterTableRequest, RenameTableRequest,
+    TableChange, TableIdentifier,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
@@ -132,7 +134,7 @@ impl RestCatalog {
         let url = self.url(&["namespaces"])?;
         let body = serde_json::json!({ "namespace": namespace, "properties": properties });
         self.http
-            .post::<_, serde_json::Value>(url, &body, &[], Replay::Unsafe)
+            .post::<_, serde_json::Value>(url, &body, &[], Call::Change)
             .await
             .map(drop)
             .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
@@ -170,13 +172,77 @@ impl RestCatalog {
     /// catalog was attached with ACCESS_DELEGATION_MODE 'none'.
     pub async fn load_table(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
         let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
-        let headers: &[(&str, &str)] = match self.options.access_delegation {
-            AccessDelegation::VendedCredentials => &[(ACCESS_DELEGATION_HEADER, "vended-credentials")],
-            AccessDelegation::None => &[],
-        };
-        self.http.get(url, headers).await.map_err(|e| {
+        self.http.get(url, &self.delegation_headers()).await.map_err(|e| {
             self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace)))
         })
+    }
+
+    pub async fn drop_namespace(&self, namespace: &Namespace) -> Result<()> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace)])?;
+        self.http
+            .execute(Method::DELETE, url, None::<&()>, Call::Change)
+            .await
+            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
+    }
+
+    /// Creates a table; with `stage_create` the catalog only reserves it, to be created by the
+    /// commit that adds its first snapshot.
+    pub async fn create_table(&self, namespace: &Namespace, request: &CreateTableRequest) -> Result<LoadTableResult> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace), "tables"])?;
+        self.http
+            .post(url, request, &self.delegation_headers(), Call::Change)
+            .await
+            .map_err(|e| self.describe(e, format!("Table '{}.{}'", display_namespace(namespace), request.name)))
+    }
+
+    pub async fn drop_table(&self, namespace: &Namespace, table: &str, purge: bool) -> Result<()> {
+        let mut url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
+        url.query_pairs_mut().append_pair("purgeRequested", if purge { "true" } else { "false" });
+        self.http
+            .execute(Method::DELETE, url, None::<&()>, Call::Change)
+            .await
+            .map_err(|e| self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace))))
+    }
+
+    pub async fn rename_table(&self, from: &TableIdentifier, to: &TableIdentifier) -> Result<()> {
+        let url = self.url(&["tables", "rename"])?;
+        let body = RenameTableRequest { source: from.clone(), destination: to.clone() };
+        self.http
+            .execute(Method::POST, url, Some(&body), Call::Change)
+            .await
+            .map_err(|e| self.describe(e, format!("Table '{}.{}'", display_namespace(&from.namespace), from.name)))
+    }
+
+    /// Registers an existing metadata file as a table (the REST spec's register endpoint).
+    pub async fn register_table(&self, namespace: &Namespace, name: &str, metadata_location: &str) -> Result<LoadTableResult> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace), "register"])?;
+        let body = RegisterTableRequest { name: name.to_string(), metadata_location: metadata_location.to_string() };
+        self.http
+            .post(url, &body, &[], Call::Change)
+            .await
+            .map_err(|e| self.describe(e, format!("Table '{}.{name}'", display_namespace(namespace))))
+    }
+
+    /// Commits one table's change. A CommitConflict error means another writer won; a
+    /// CommitStateUnknown error means the catalog may or may not have applied it.
+    pub async fn commit_table(&self, change: &TableChange) -> Result<CommitTableResponse> {
+        let id = &change.identifier;
+        let url = self.url(&["namespaces", &encode_namespace(&id.namespace), "tables", &id.name])?;
+        self.http.post(url, change, &[], Call::Commit).await
+    }
+
+    /// Commits several tables' changes atomically (`POST /transactions/commit`).
+    pub async fn commit_transaction(&self, changes: &[TableChange]) -> Result<()> {
+        let url = self.url(&["transactions", "commit"])?;
+        let body = CommitTransactionRequest { table_changes: changes.to_vec() };
+        self.http.execute(Method::POST, url, Some(&body), Call::Commit).await
+    }
+
+    fn delegation_headers(&self) -> Vec<(&'static str, &'static str)> {
+        match self.options.access_delegation {
+            AccessDelegation::VendedCredentials => vec![(ACCESS_DELEGATION_HEADER, "vended-credentials")],
+            AccessDelegation::None => vec![],
+        }
     }
 
     /// `{base}/a/b/c` with each part percent-encoded as one path segment.

@@ -23,13 +23,17 @@ const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
-/// Whether a request may be sent again after the catalog failed while handling it.
+/// What a request does, which decides whether it may be sent again after the catalog failed
+/// while handling it and what a 409 or 5xx means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Replay {
-    /// Reads and other requests that change nothing.
-    Safe,
-    /// Commits: a 5xx means the change may or may not have happened.
-    Unsafe,
+pub enum Call {
+    /// Changes nothing: retried on server errors.
+    Read,
+    /// Creates, drops or renames: not resent after a server error; 409 means it exists.
+    Change,
+    /// A table commit: 409 means another commit won the race (reload and retry); 500/502/504
+    /// mean the commit may or may not have been applied (reconcile, never resend blindly).
+    Commit,
 }
 
 pub struct Http {
@@ -66,7 +70,7 @@ impl Http {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, url: Url, headers: &[(&str, &str)]) -> Result<T> {
-        let response = self.send(Method::GET, url, None::<&()>, headers, Replay::Safe).await?;
+        let response = self.send(Method::GET, url, None::<&()>, headers, Call::Read).await?;
         self.read_json(response).await
     }
 
@@ -75,9 +79,9 @@ impl Http {
         url: Url,
         body: &B,
         headers: &[(&str, &str)],
-        replay: Replay,
+        call: Call,
     ) -> Result<T> {
-        let response = self.send(Method::POST, url, Some(body), headers, replay).await?;
+        let response = self.send(Method::POST, url, Some(body), headers, call).await?;
         self.read_json(response).await
     }
 
@@ -87,9 +91,9 @@ impl Http {
         method: Method,
         url: Url,
         body: Option<&B>,
-        replay: Replay,
+        call: Call,
     ) -> Result<()> {
-        self.send(method, url, body, &[], replay).await.map(drop)
+        self.send(method, url, body, &[], call).await.map(drop)
     }
 
     async fn send<B: Serialize>(
@@ -98,7 +102,7 @@ impl Http {
         url: Url,
         body: Option<&B>,
         headers: &[(&str, &str)],
-        replay: Replay,
+        call: Call,
     ) -> Result<Response> {
         let mut reauthenticated = false;
         let mut backoff = FIRST_BACKOFF;
@@ -128,7 +132,7 @@ impl Http {
                     continue;
                 }
                 Err(err) => {
-                    let kind = if replay == Replay::Unsafe && !err.is_connect() {
+                    let kind = if call == Call::Commit && !err.is_connect() {
                         ErrorKind::CommitStateUnknown
                     } else {
                         ErrorKind::Unavailable
@@ -151,7 +155,7 @@ impl Http {
             let retry_after = retry_after(&response);
             let transient = match status.as_u16() {
                 429 | 503 => true,
-                500 | 502 | 504 => replay == Replay::Safe,
+                500 | 502 | 504 => call == Call::Read,
                 _ => false,
             };
             if transient && !last {
@@ -160,7 +164,7 @@ impl Http {
                 attempt += 1;
                 continue;
             }
-            return Err(self.error_from(response, replay).await);
+            return Err(self.error_from(response, call).await);
         }
     }
 
@@ -177,7 +181,7 @@ impl Http {
         })
     }
 
-    async fn error_from(&self, response: Response, replay: Replay) -> Error {
+    async fn error_from(&self, response: Response, call: Call) -> Error {
         let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();
         let detail = match serde_json::from_str::<ErrorResponse>(&body) {
@@ -192,9 +196,9 @@ impl Http {
             401 | 419 => ErrorKind::Unauthenticated,
             403 => ErrorKind::Forbidden,
             404 => ErrorKind::NotFound,
-            409 if replay == Replay::Unsafe => ErrorKind::CommitConflict,
+            409 if call == Call::Commit => ErrorKind::CommitConflict,
             409 => ErrorKind::AlreadyExists,
-            500 | 502 | 504 if replay == Replay::Unsafe => ErrorKind::CommitStateUnknown,
+            500 | 502 | 504 if call == Call::Commit => ErrorKind::CommitStateUnknown,
             _ => ErrorKind::Unavailable,
         };
         Error::new(kind, format!("catalog returned {status}: {}", self.redactor.redact(&detail)))

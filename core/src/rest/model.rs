@@ -79,3 +79,50 @@ pub struct ErrorModel {
     #[serde(default)]
     pub r#type: Option<String>,
 }
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CreateTableRequest {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub schema: iceberg::spec::Schema,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_spec: Option<iceberg::spec::UnboundPartitionSpec>,
+    pub stage_create: bool,
+    pub properties: HashMap<String, String>,
+}
+
+/// One table's part of a commit: the requirements the catalog checks, the updates it applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableChange {
+    pub identifier: TableIdentifier,
+    pub requirements: Vec<iceberg::TableRequirement>,
+    pub updates: Vec<iceberg::TableUpdate>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CommitTransactionRequest {
+    pub table_changes: Vec<TableChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CommitTableResponse {
+    pub metadata_location: String,
+    pub metadata: TableMetadata,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RenameTableRequest {
+    pub source: TableIdentifier,
+    pub destination: TableIdentifier,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RegisterTableRequest {
+    pub name: String,
+    pub metadata_location: String,
+}
