@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod commit;
 pub mod error;
 pub mod inspect;
 pub mod options;

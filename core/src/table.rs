@@ -44,6 +44,17 @@ impl LoadedTable {
         }
     }
 
+    /// The same table (name, storage) with other metadata: a replacement being prepared.
+    pub fn with_metadata(&self, metadata: iceberg::spec::TableMetadataBuildResult) -> Self {
+        LoadedTable {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            metadata: Arc::new(metadata.metadata),
+            metadata_location: self.metadata_location.clone(),
+            storage: self.storage.clone(),
+        }
+    }
+
     /// `namespace.table`, as users name it.
     pub fn qualified_name(&self) -> String {
         format!("{}.{}", display_namespace(&self.namespace), self.name)

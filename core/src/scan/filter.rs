@@ -12,7 +12,7 @@
 //! ```
 
 use iceberg::expr::{Predicate, Reference};
-use iceberg::spec::{Datum, PrimitiveType, Schema, Type};
+use iceberg::spec::{PrimitiveType, Schema, Type};
 use serde::Deserialize;
 
 use super::value::Value;
@@ -54,7 +54,7 @@ impl Filter {
             }
             Filter::Cmp { cmp, field_id, value } => {
                 let (reference, ty) = reference(schema, *field_id)?;
-                let datum = datum(value, ty)?;
+                let datum = value.to_datum(ty)?;
                 Some(match cmp {
                     Comparison::Eq => reference.equal_to(datum),
                     Comparison::Ne => reference.not_equal_to(datum),
@@ -68,7 +68,7 @@ impl Filter {
             Filter::NotNull { field_id } => Some(reference(schema, *field_id)?.0.is_not_null()),
             Filter::In { field_id, values } => {
                 let (reference, ty) = reference(schema, *field_id)?;
-                let datums: Option<Vec<_>> = values.iter().map(|v| datum(v, ty)).collect();
+                let datums: Option<Vec<_>> = values.iter().map(|v| v.to_datum(ty)).collect();
                 Some(reference.is_in(datums?))
             }
         }
@@ -81,34 +81,6 @@ fn reference(schema: &Schema, field_id: i32) -> Option<(Reference, &PrimitiveTyp
         Type::Primitive(ty) => Some((Reference::new(name), ty)),
         _ => None,
     }
-}
-
-/// The constant as a datum of the column's type; `None` where they do not line up (pruning is
-/// then skipped for this filter rather than risked).
-fn datum(value: &Value, ty: &PrimitiveType) -> Option<Datum> {
-    use PrimitiveType as P;
-    Some(match (value, ty) {
-        (Value::Bool(v), P::Boolean) => Datum::bool(*v),
-        (Value::Int(v), P::Int) => Datum::int(i32::try_from(*v).ok()?),
-        (Value::Int(v), P::Long) => Datum::long(*v),
-        (Value::Float(v), P::Float) if !v.is_nan() => Datum::float(*v as f32),
-        (Value::Float(v), P::Double) if !v.is_nan() => Datum::double(*v),
-        (Value::Str(v), P::String) => Datum::string(v),
-        (Value::Str(v), P::Uuid) => Datum::uuid(uuid::Uuid::parse_str(v).ok()?),
-        (Value::Date(v), P::Date) => Datum::date(*v),
-        (Value::Time(v), P::Time) => Datum::time_micros(*v).ok()?,
-        (Value::Ts(v), P::Timestamp) => Datum::timestamp_micros(*v),
-        (Value::Ts(v), P::Timestamptz) => Datum::timestamptz_micros(*v),
-        (Value::Ts(v), P::TimestampNs) => Datum::timestamp_nanos(v.checked_mul(1000)?),
-        (Value::Ts(v), P::TimestamptzNs) => Datum::timestamptz_nanos(v.checked_mul(1000)?),
-        (Value::TsNs(v), P::TimestampNs) => Datum::timestamp_nanos(*v),
-        (Value::Decimal(v), P::Decimal { .. }) => {
-            Datum::decimal_from_str(v).ok()?.to(&Type::Primitive(ty.clone())).ok()?
-        }
-        (Value::Blob(hex), P::Binary) => Datum::binary(super::value::decode_hex(hex)?),
-        (Value::Blob(hex), P::Fixed(_)) => Datum::fixed(super::value::decode_hex(hex)?),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

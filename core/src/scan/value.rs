@@ -13,7 +13,7 @@ use arrow_array::types::{
 };
 use arrow_array::Array;
 use arrow_schema::{DataType, TimeUnit};
-use iceberg::spec::{PrimitiveLiteral, PrimitiveType};
+use iceberg::spec::{Datum, PrimitiveLiteral, PrimitiveType, Type};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +56,35 @@ impl Value {
             (L::Binary(v), _) => Value::Blob(encode_hex(v)),
             (L::Int128(v), P::Decimal { scale, .. }) => Value::Decimal(decimal_text(*v, *scale)),
             (L::UInt128(v), P::Uuid) => Value::Str(uuid::Uuid::from_u128(*v).to_string()),
+            _ => return None,
+        })
+    }
+
+    /// The value as a datum of Iceberg type `ty`; `None` where they do not line up (callers then
+    /// leave out what needed it: a pruning filter, a column bound).
+    pub fn to_datum(&self, ty: &PrimitiveType) -> Option<Datum> {
+        use PrimitiveType as P;
+        Some(match (self, ty) {
+            (Value::Bool(v), P::Boolean) => Datum::bool(*v),
+            (Value::Int(v), P::Int) => Datum::int(i32::try_from(*v).ok()?),
+            (Value::Int(v), P::Long) => Datum::long(*v),
+            (Value::Int(v), P::Decimal { .. }) => Datum::decimal_from_str(v.to_string()).ok()?.to(&Type::Primitive(ty.clone())).ok()?,
+            (Value::Float(v), P::Float) if !v.is_nan() => Datum::float(*v as f32),
+            (Value::Float(v), P::Double) if !v.is_nan() => Datum::double(*v),
+            (Value::Str(v), P::String) => Datum::string(v),
+            (Value::Str(v), P::Uuid) => Datum::uuid(uuid::Uuid::parse_str(v).ok()?),
+            (Value::Date(v), P::Date) => Datum::date(*v),
+            (Value::Time(v), P::Time) => Datum::time_micros(*v).ok()?,
+            (Value::Ts(v), P::Timestamp) => Datum::timestamp_micros(*v),
+            (Value::Ts(v), P::Timestamptz) => Datum::timestamptz_micros(*v),
+            (Value::Ts(v), P::TimestampNs) => Datum::timestamp_nanos(v.checked_mul(1000)?),
+            (Value::Ts(v), P::TimestamptzNs) => Datum::timestamptz_nanos(v.checked_mul(1000)?),
+            (Value::TsNs(v), P::TimestampNs) => Datum::timestamp_nanos(*v),
+            (Value::Decimal(v), P::Decimal { .. }) => {
+                Datum::decimal_from_str(v).ok()?.to(&Type::Primitive(ty.clone())).ok()?
+            }
+            (Value::Blob(hex), P::Binary) => Datum::binary(decode_hex(hex)?),
+            (Value::Blob(hex), P::Fixed(_)) => Datum::fixed(decode_hex(hex)?),
             _ => return None,
         })
     }

@@ -1,0 +1,10 @@
+//! Writing through the catalog: DuckDB types as Iceberg schemas, written Parquet files as data
+//! files, new snapshots, and the transaction that commits them at DuckDB COMMIT.
+
+pub mod data_file;
+pub mod retry;
+pub mod schema;
+pub mod snapshot;
+pub mod transaction;
+
+pub use transaction::Transaction;

@@ -1,0 +1,320 @@
+//! A new snapshot of one table: the manifest of the files a statement wrote (written once) and,
+//! for every commit attempt, a manifest list on top of the table state of that attempt.
+//!
+//! Appends commute, so after a lost race (409) the same manifest is put on top of the winner's
+//! snapshot and only the manifest list is written again. Sequence numbers of added entries are
+//! inherited from the manifest list, as the spec allows, so the manifest never changes.
+
+use std::collections::HashMap;
+
+use iceberg::io::FileIO;
+use iceberg::spec::{
+    DataContentType, DataFile, FormatVersion, ManifestContentType, ManifestFile, ManifestList, ManifestListWriter, ManifestStatus,
+    ManifestWriterBuilder, Operation, Snapshot, SnapshotReference, SnapshotRetention, Summary, TableMetadata,
+};
+use iceberg::{TableRequirement, TableUpdate};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// Who wrote a snapshot, recorded in its summary.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub duckdb_version: String,
+}
+
+/// What the new snapshot does to the table's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Add files to what is there.
+    Append,
+    /// Replace everything there with the added files (CREATE OR REPLACE).
+    ReplaceAll,
+}
+
+pub struct NewSnapshot {
+    pub snapshot_id: i64,
+    action: Action,
+    files: Vec<DataFile>,
+    /// The manifest of the added files, written on first use.
+    manifest: Option<ManifestFile>,
+    /// Every metadata file written (manifests, manifest lists), for clean-up after a failure.
+    pub written: Vec<String>,
+    /// The manifest lists written, one per attempt; only the last can be committed.
+    lists: Vec<String>,
+    attempt: u32,
+}
+
+impl NewSnapshot {
+    pub fn new(action: Action, files: Vec<DataFile>) -> Self {
+        NewSnapshot {
+            // Positive and unique, as Iceberg Java makes them.
+            snapshot_id: (Uuid::new_v4().as_u128() as i64).abs(),
+            action,
+            files,
+            manifest: None,
+            written: Vec::new(),
+            lists: Vec::new(),
+            attempt: 0,
+        }
+    }
+
+    /// Manifest lists of earlier attempts, which no snapshot refers to.
+    pub fn stale_lists(&self) -> &[String] {
+        &self.lists[..self.lists.len().saturating_sub(1)]
+    }
+
+    /// The updates and requirements that put this snapshot on top of `base`'s `main` branch;
+    /// writes the manifest list for `base`.
+    pub async fn change_on(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        engine: &Engine,
+    ) -> Result<(Vec<TableRequirement>, Vec<TableUpdate>)> {
+        let snapshot = self.snapshot_on(file_io, base, engine).await?;
+        let requirements = vec![
+            TableRequirement::UuidMatch { uuid: base.uuid() },
+            TableRequirement::RefSnapshotIdMatch { r#ref: "main".into(), snapshot_id: base.current_snapshot_id() },
+        ];
+        Ok((requirements, snapshot_updates(snapshot)))
+    }
+
+    /// The snapshot on top of `base`, with its manifest list written.
+    pub async fn snapshot_on(&mut self, file_io: &FileIO, base: &TableMetadata, engine: &Engine) -> Result<Snapshot> {
+        let metadata_dir = metadata_dir(base);
+        if self.manifest.is_none() && !self.files.is_empty() {
+            self.manifest = Some(self.write_manifest(file_io, base, &metadata_dir).await?);
+        }
+        let parent = base.current_snapshot();
+        let mut manifests: Vec<ManifestFile> = self.manifest.iter().cloned().collect();
+        let mut removed = Totals::default();
+        if let Some(parent) = parent {
+            let existing = load_manifest_list(file_io, base, parent).await?;
+            match self.action {
+                Action::Append => manifests.extend(existing.entries().iter().cloned()),
+                Action::ReplaceAll => {
+                    removed = self.write_removals(file_io, base, existing.entries(), &metadata_dir, &mut manifests).await?
+                }
+            }
+        }
+
+        let sequence_number = base.next_sequence_number();
+        self.attempt += 1;
+        let list_path = format!(
+            "{metadata_dir}/snap-{}-{}-{}.avro",
+            self.snapshot_id,
+            self.attempt,
+            Uuid::new_v4()
+        );
+        let output = file_io.new_output(&list_path)?;
+        self.written.push(list_path.clone());
+        self.lists.push(list_path.clone());
+        let parent_id = parent.map(|p| p.snapshot_id());
+        let mut writer = match base.format_version() {
+            FormatVersion::V1 => ManifestListWriter::v1(output.writer().await?, self.snapshot_id, parent_id),
+            FormatVersion::V2 => ManifestListWriter::v2(output.writer().await?, self.snapshot_id, parent_id, sequence_number),
+            FormatVersion::V3 => {
+                return Err(Error::unsupported(
+                    "writing to Iceberg format version 3 tables is not supported yet; create the table with format-version 2",
+                ))
+            }
+        };
+        writer.add_manifests(manifests.into_iter())?;
+        writer.close().await?;
+
+        let summary = self.summary(parent, removed, engine);
+        Ok(Snapshot::builder()
+            .with_snapshot_id(self.snapshot_id)
+            .with_parent_snapshot_id(parent_id)
+            .with_sequence_number(sequence_number)
+            .with_timestamp_ms(chrono::Utc::now().timestamp_millis())
+            .with_manifest_list(list_path)
+            .with_summary(summary)
+            .with_schema_id(base.current_schema_id())
+            .build())
+    }
+
+    async fn write_manifest(&mut self, file_io: &FileIO, base: &TableMetadata, metadata_dir: &str) -> Result<ManifestFile> {
+        let path = format!("{metadata_dir}/{}-m0.avro", Uuid::new_v4());
+        self.written.push(path.clone());
+        let builder = ManifestWriterBuilder::new(
+            file_io.new_output(&path)?,
+            Some(self.snapshot_id),
+            base.current_schema().clone(),
+            base.default_partition_spec().as_ref().clone(),
+        );
+        let mut writer = match base.format_version() {
+            FormatVersion::V1 => builder.build_v1(),
+            _ => builder.build_v2_data(),
+        };
+        for file in &self.files {
+            // A negative sequence number leaves it to be inherited from the manifest list.
+            writer.add_file(file.clone(), -1)?;
+        }
+        Ok(writer.write_manifest_file().await?)
+    }
+
+    /// Manifests marking every live file of `existing` deleted, so readers and snapshot expiry
+    /// see what a replace removed.
+    async fn write_removals(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        existing: &[ManifestFile],
+        metadata_dir: &str,
+        out: &mut Vec<ManifestFile>,
+    ) -> Result<Totals> {
+        let mut removed = Totals::default();
+        for content in [ManifestContentType::Data, ManifestContentType::Deletes] {
+            let mut entries = Vec::new();
+            for manifest in existing.iter().filter(|m| m.content == content) {
+                let loaded = manifest.load_manifest(file_io).await?;
+                for entry in loaded.entries().iter().filter(|e| e.status() != ManifestStatus::Deleted) {
+                    entries.push((manifest.partition_spec_id, entry.clone()));
+                }
+            }
+            // One removal manifest per partition spec, as manifests hold a single spec.
+            let mut by_spec: HashMap<i32, Vec<_>> = HashMap::new();
+            for (spec_id, entry) in entries {
+                by_spec.entry(spec_id).or_default().push(entry);
+            }
+            for (spec_id, entries) in by_spec {
+                let spec = base
+                    .partition_spec_by_id(spec_id)
+                    .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
+                let path = format!("{metadata_dir}/{}-d{spec_id}.avro", Uuid::new_v4());
+                self.written.push(path.clone());
+                let builder = ManifestWriterBuilder::new(
+                    file_io.new_output(&path)?,
+                    Some(self.snapshot_id),
+                    base.current_schema().clone(),
+                    spec.as_ref().clone(),
+                );
+                let mut writer = match (base.format_version(), content) {
+                    (FormatVersion::V1, _) => builder.build_v1(),
+                    (_, ManifestContentType::Data) => builder.build_v2_data(),
+                    (_, ManifestContentType::Deletes) => builder.build_v2_deletes(),
+                };
+                for entry in entries {
+                    let file = entry.data_file();
+                    removed.add(file);
+                    writer.add_delete_file(file.clone(), entry.sequence_number().unwrap_or(0), entry.file_sequence_number)?;
+                }
+                out.push(writer.write_manifest_file().await?);
+            }
+        }
+        Ok(removed)
+    }
+
+    fn summary(&self, parent: Option<&iceberg::spec::SnapshotRef>, removed: Totals, engine: &Engine) -> Summary {
+        let mut added = Totals::default();
+        for file in &self.files {
+            added.add(file);
+        }
+        let previous = match (self.action, parent) {
+            (Action::Append, Some(parent)) => Totals::from_summary(&parent.summary().additional_properties),
+            _ => Totals::default(),
+        };
+        let mut properties = HashMap::new();
+        let mut put = |key: &str, value: u64| {
+            properties.insert(key.to_string(), value.to_string());
+        };
+        put("added-data-files", added.data_files);
+        put("added-records", added.records);
+        put("added-files-size", added.files_size);
+        if self.action == Action::ReplaceAll {
+            put("deleted-data-files", removed.data_files);
+            put("deleted-records", removed.records);
+            put("removed-files-size", removed.files_size);
+            put("removed-delete-files", removed.delete_files);
+        }
+        put("total-data-files", previous.data_files + added.data_files);
+        put("total-records", previous.records + added.records);
+        put("total-files-size", previous.files_size + added.files_size);
+        put("total-delete-files", previous.delete_files);
+        put("total-position-deletes", previous.position_deletes);
+        put("total-equality-deletes", previous.equality_deletes);
+        properties.insert("engine-name".into(), "floe".into());
+        properties.insert("engine-version".into(), env!("CARGO_PKG_VERSION").into());
+        properties.insert("duckdb-version".into(), engine.duckdb_version.clone());
+        Summary {
+            operation: match self.action {
+                Action::Append => Operation::Append,
+                Action::ReplaceAll => Operation::Overwrite,
+            },
+            additional_properties: properties,
+        }
+    }
+}
+
+pub async fn load_manifest_list(
+    file_io: &FileIO,
+    base: &TableMetadata,
+    snapshot: &iceberg::spec::SnapshotRef,
+) -> Result<ManifestList> {
+    let bytes = file_io.new_input(snapshot.manifest_list())?.read().await?;
+    Ok(ManifestList::parse_with_version(&bytes, base.format_version())?)
+}
+
+/// AddSnapshot + SetSnapshotRef(main).
+pub fn snapshot_updates(snapshot: Snapshot) -> Vec<TableUpdate> {
+    let snapshot_id = snapshot.snapshot_id();
+    vec![
+        TableUpdate::AddSnapshot { snapshot },
+        TableUpdate::SetSnapshotRef {
+            ref_name: "main".into(),
+            reference: SnapshotReference { snapshot_id, retention: SnapshotRetention::branch(None, None, None) },
+        },
+    ]
+}
+
+/// Where metadata files go: `write.metadata.path`, else `<location>/metadata`.
+pub fn metadata_dir(base: &TableMetadata) -> String {
+    base.properties()
+        .get("write.metadata.path")
+        .cloned()
+        .unwrap_or_else(|| format!("{}/metadata", base.location().trim_end_matches('/')))
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    data_files: u64,
+    delete_files: u64,
+    records: u64,
+    files_size: u64,
+    position_deletes: u64,
+    equality_deletes: u64,
+}
+
+impl Totals {
+    fn add(&mut self, file: &DataFile) {
+        match file.content_type() {
+            DataContentType::Data => {
+                self.data_files += 1;
+                self.records += file.record_count();
+            }
+            DataContentType::PositionDeletes => {
+                self.delete_files += 1;
+                self.position_deletes += file.record_count();
+            }
+            DataContentType::EqualityDeletes => {
+                self.delete_files += 1;
+                self.equality_deletes += file.record_count();
+            }
+        }
+        self.files_size += file.file_size_in_bytes();
+    }
+
+    fn from_summary(summary: &HashMap<String, String>) -> Totals {
+        let get = |key: &str| summary.get(key).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Totals {
+            data_files: get("total-data-files"),
+            delete_files: get("total-delete-files"),
+            records: get("total-records"),
+            files_size: get("total-files-size"),
+            position_deletes: get("total-position-deletes"),
+            equality_deletes: get("total-equality-deletes"),
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! One DuckDB transaction's changes to a catalog, recorded as statements run and committed at
+//! DuckDB COMMIT.
+//!
+//! ```no_run
+//! # async fn demo(catalog: std::sync::Arc<floe_core::rest::RestCatalog>,
+//! #               table: std::sync::Arc<floe_core::table::LoadedTable>,
+//! #               files: Vec<floe_core::commit::data_file::WrittenFile>) -> floe_core::Result<()> {
+//! use floe_core::commit::{snapshot::Engine, Transaction};
+//! let transaction = Transaction::new(catalog, Engine { duckdb_version: "v1.5.5".into() });
+//! transaction.write(&table, files, None)?;   // an INSERT's files
+//! transaction.commit().await?;               // one catalog commit, retried on 409
+//! # Ok(()) }
+//! ```
+//!
+//! Table changes that follow each other are committed together, atomically through
+//! `/transactions/commit` when there are several; a namespace change, a rename or a drop of an
+//! existing table ends such a batch (the REST API has no atomic form for those). Renaming or
+//! dropping a table created in the same transaction only changes what will be committed.
+//!
+//! Commit protocol (Iceberg REST spec; DESIGN §6): every change asserts the table's uuid and the
+//! snapshot it was based on. A 409 means another writer won: the tables are reloaded, the changes
+//! re-applied on the new state (appends commute; a replace or a schema change checks that what it
+//! relied on did not move) and the commit retried with the backoff of `commit.retry.*`. A
+//! 500/502/504 leaves the outcome unknown: nothing is resent and no file is deleted; the tables
+//! are reloaded to find out, and the answer is reported.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use iceberg::io::FileIO;
+use iceberg::spec::{PartitionSpec, Schema, TableMetadata, TableMetadataBuilder, UnboundPartitionSpec};
+use iceberg::{TableRequirement, TableUpdate};
+
+use super::data_file::{data_file, WrittenFile};
+use super::retry::RetryPolicy;
+use super::schema::{iceberg_schema_from, DuckColumn};
+use super::snapshot::{snapshot_updates, Action, Engine, NewSnapshot};
+use crate::error::{Error, ErrorKind, Result};
+use crate::rest::catalog::display_namespace;
+use crate::rest::model::{CreateTableRequest, TableChange, TableIdentifier};
+use crate::rest::{Namespace, RestCatalog};
+use crate::storage::{DuckdbS3Secret, StorageProps};
+use crate::table::LoadedTable;
+
+pub struct Transaction {
+    catalog: Arc<RestCatalog>,
+    engine: Engine,
+    state: Mutex<Vec<Op>>,
+}
+
+enum Op {
+    CreateNamespace(Namespace),
+    DropNamespace(Namespace),
+    /// A table staged at CREATE TABLE (AS): created by the commit.
+    Create { id: TableIdentifier, table: Arc<LoadedTable> },
+    /// CREATE OR REPLACE of an existing table: `target` is its new metadata (schema, spec).
+    Replace { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable> },
+    /// Files a statement wrote into `table` (as it was loaded, staged or replaced).
+    Write { table: Arc<LoadedTable>, files: Vec<WrittenFile>, file_io: FileIO },
+    Drop { id: TableIdentifier, purge: bool },
+    Rename { from: TableIdentifier, to: TableIdentifier },
+}
+
+/// One table's part of a commit batch.
+struct Work {
+    id: TableIdentifier,
+    kind: WorkKind,
+    /// The table as loaded when the transaction first used it (None for a new table).
+    base: Option<Arc<LoadedTable>>,
+    /// The metadata the files were written against (staged, replaced or loaded).
+    target: Arc<LoadedTable>,
+    files: Vec<WrittenFile>,
+    file_io: Option<FileIO>,
+    snapshot: Option<NewSnapshot>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum WorkKind {
+    Create,
+    Replace,
+    Append,
+}
+
+impl Transaction {
+    pub fn new(catalog: Arc<RestCatalog>, engine: Engine) -> Self {
+        Transaction { catalog, engine, state: Mutex::new(Vec::new()) }
+    }
+
+    fn ops(&self) -> std::sync::MutexGuard<'_, Vec<Op>> {
+        self.state.lock().expect("transaction lock")
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.ops().is_empty()
+    }
+
+    pub fn create_namespace(&self, namespace: Namespace) {
+        self.ops().push(Op::CreateNamespace(namespace));
+    }
+
+    pub fn drop_namespace(&self, namespace: Namespace) {
+        self.ops().push(Op::DropNamespace(namespace));
+    }
+
+    /// Reserves a new table in the catalog (stage-create: invisible to others until the commit)
+    /// and returns it, with the field ids and location to write its files with.
+    pub async fn create_table(
+        &self,
+        namespace: &Namespace,
+        name: &str,
+        columns: &[DuckColumn],
+        properties: HashMap<String, String>,
+    ) -> Result<Arc<LoadedTable>> {
+        let qualified = format!("{}.{name}", display_namespace(namespace));
+        let schema = iceberg_schema_from(columns, &qualified, 0)?;
+        let request = CreateTableRequest {
+            name: name.to_string(),
+            location: None,
+            schema,
+            partition_spec: Some(UnboundPartitionSpec::builder().build()),
+            stage_create: true,
+            properties,
+        };
+        let result = self.catalog.create_table(namespace, &request).await?;
+        let storage = StorageProps::resolve(self.catalog.properties(), &result);
+        let table = Arc::new(LoadedTable::new(namespace.clone(), name.to_string(), result, storage));
+        let id = TableIdentifier { namespace: namespace.clone(), name: name.to_string() };
+        self.ops().push(Op::Create { id, table: table.clone() });
+        Ok(table)
+    }
+
+    /// CREATE OR REPLACE TABLE over an existing table: the same table (uuid, history) gets the
+    /// new columns, and the files written next replace all its rows, in one commit.
+    pub fn replace_table(&self, base: Arc<LoadedTable>, columns: &[DuckColumn]) -> Result<Arc<LoadedTable>> {
+        let qualified = base.qualified_name();
+        let schema = iceberg_schema_from(columns, &qualified, base.metadata.last_column_id())?;
+        let target = replaced_metadata(&base.metadata, schema)?;
+        let target = Arc::new(LoadedTable::with_metadata(&base, target));
+        let id = TableIdentifier { namespace: base.namespace.clone(), name: base.name.clone() };
+        self.ops().push(Op::Replace { id, base, target: target.clone() });
+        Ok(target)
+    }
+
+    /// Records the files a statement wrote into `table`; they are checked against the table's
+    /// schema now, so a mismatch fails the statement rather than the commit.
+    pub fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
+        let metadata = &table.metadata;
+        for file in &files {
+            data_file(file, metadata.current_schema(), metadata.default_partition_spec())?;
+        }
+        let file_io = table.file_io(user_secret);
+        self.ops().push(Op::Write { table: table.clone(), files, file_io });
+        Ok(())
+    }
+
+    pub fn drop_table(&self, namespace: Namespace, name: String, purge: bool) {
+        self.ops().push(Op::Drop { id: TableIdentifier { namespace, name }, purge });
+    }
+
+    pub fn rename_table(&self, from: TableIdentifier, to: TableIdentifier) {
+        self.ops().push(Op::Rename { from, to });
+    }
+
+    /// Data files written in this transaction for `table` (read-your-writes before COMMIT).
+    pub fn pending_files(&self, table: &Arc<LoadedTable>) -> Vec<WrittenFile> {
+        self.ops()
+            .iter()
+            .filter_map(|op| match op {
+                Op::Write { table: t, files, .. } if Arc::ptr_eq(t, table) => Some(files.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Applies everything to the catalog, in order.
+    pub async fn commit(&self) -> Result<()> {
+        let ops = std::mem::take(&mut *self.ops());
+        let mut batch: Vec<Work> = Vec::new();
+        let mut doomed: Vec<Work> = Vec::new();
+        let outcome = self.apply(ops, &mut batch, &mut doomed).await;
+        // Files of tables created and dropped again in this transaction were never committed.
+        for work in doomed {
+            remove_files(&work).await;
+        }
+        if outcome.is_err() {
+            for work in &batch {
+                remove_files(work).await;
+            }
+        }
+        outcome
+    }
+
+    async fn apply(&self, ops: Vec<Op>, batch: &mut Vec<Work>, doomed: &mut Vec<Work>) -> Result<()> {
+        for op in ops {
+            match op {
+                Op::CreateNamespace(namespace) => {
+                    self.flush(batch).await?;
+                    self.catalog.create_namespace(&namespace, HashMap::new()).await?;
+                }
+                Op::DropNamespace(namespace) => {
+                    self.flush(batch).await?;
+                    self.catalog.drop_namespace(&namespace).await?;
+                }
+                Op::Create { id, table } => batch.push(Work::new(id, WorkKind::Create, None, table)),
+                Op::Replace { id, base, target } => batch.push(Work::new(id, WorkKind::Replace, Some(base), target)),
+                Op::Write { table, files, file_io } => {
+                    let work = match batch.iter_mut().position(|w| Arc::ptr_eq(&w.target, &table)) {
+                        Some(index) => &mut batch[index],
+                        None => {
+                            let id = TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() };
+                            batch.push(Work::new(id, WorkKind::Append, Some(table.clone()), table));
+                            batch.last_mut().expect("just pushed")
+                        }
+                    };
+                    work.files.extend(files);
+                    work.file_io = Some(file_io);
+                }
+                Op::Drop { id, purge } => match batch.iter().position(|w| w.id == id && w.kind == WorkKind::Create) {
+                    Some(index) => doomed.push(batch.remove(index)),
+                    None => {
+                        self.flush(batch).await?;
+                        self.catalog.drop_table(&id.namespace, &id.name, purge).await?;
+                    }
+                },
+                Op::Rename { from, to } => match batch.iter_mut().find(|w| w.id == from && w.kind == WorkKind::Create) {
+                    Some(work) => work.id = to,
+                    None => {
+                        self.flush(batch).await?;
+                        self.catalog.rename_table(&from, &to).await?;
+                    }
+                },
+            }
+        }
+        self.flush(batch).await
+    }
+
+    /// Commits the batch atomically, retrying lost races.
+    async fn flush(&self, batch: &mut Vec<Work>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let policy = RetryPolicy::widest(batch.iter().map(|w| RetryPolicy::from_properties(w.target.metadata.properties())));
+        let started = Instant::now();
+        let mut bases: Vec<Option<Arc<TableMetadata>>> = batch.iter().map(|w| w.base.as_ref().map(|b| b.metadata.clone())).collect();
+        let mut attempt = 0;
+        loop {
+            let mut changes = Vec::with_capacity(batch.len());
+            for (work, base) in batch.iter_mut().zip(&bases) {
+                changes.push(work.change(base.as_deref(), &self.engine).await?);
+            }
+            let result = if changes.len() == 1 {
+                self.catalog.commit_table(&changes[0]).await.map(drop)
+            } else {
+                self.catalog.commit_transaction(&changes).await
+            };
+            match result {
+                Ok(()) => {
+                    for work in batch.drain(..) {
+                        work.remove_stale_attempts().await;
+                    }
+                    return Ok(());
+                }
+                Err(err) if err.kind() == ErrorKind::CommitConflict => {
+                    attempt += 1;
+                    if batch.iter().any(|w| w.kind == WorkKind::Create) {
+                        return Err(self.conflict(batch, err, attempt).with_fix(
+                            "another writer created a table of the same name first; choose another name or drop it",
+                        ));
+                    }
+                    if attempt > policy.retries || started.elapsed() > policy.total_timeout {
+                        return Err(self.conflict(batch, err, attempt).with_fix(
+                            "the table is written concurrently by many writers; retry the statement, or raise the table property commit.retry.num-retries",
+                        ));
+                    }
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    for (work, base) in batch.iter().zip(bases.iter_mut()) {
+                        if base.is_some() {
+                            *base = Some(self.reload(&work.id).await?);
+                        }
+                    }
+                }
+                Err(err) if err.kind() == ErrorKind::CommitStateUnknown => return self.reconcile(batch, err).await,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn reload(&self, id: &TableIdentifier) -> Result<Arc<TableMetadata>> {
+        Ok(Arc::new(self.catalog.load_table(&id.namespace, &id.name).await?.metadata))
+    }
+
+    fn conflict(&self, batch: &[Work], err: Error, attempts: u32) -> Error {
+        Error::new(
+            ErrorKind::CommitConflict,
+            format!(
+                "Commit to {} failed after {attempts} attempt(s): another writer committed first ({})",
+                names(batch),
+                err.message()
+            ),
+        )
+    }
+
+    /// After a 500/502/504 the catalog may have applied the commit: look, never guess.
+    async fn reconcile(&self, batch: &mut Vec<Work>, err: Error) -> Result<()> {
+        let mut applied = Vec::new();
+        let mut missing = Vec::new();
+        for work in batch.iter() {
+            let landed = match self.catalog.load_table(&work.id.namespace, &work.id.name).await {
+                Ok(result) => match &work.snapshot {
+                    Some(snapshot) => result.metadata.snapshot_by_id(snapshot.snapshot_id).is_some(),
+                    None => result.metadata.uuid() == work.target.metadata.uuid(),
+                },
+                Err(_) => false,
+            };
+            let name = format!("{}.{}", display_namespace(&work.id.namespace), work.id.name);
+            if landed { applied.push(name) } else { missing.push(name) }
+        }
+        // Nothing is deleted either way: the files are, or may yet be, part of the table.
+        batch.clear();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::CommitStateUnknown,
+            format!(
+                "The catalog failed while committing ({}); after reloading, the change is {} ({}). No written file was deleted",
+                err.message(),
+                if applied.is_empty() { "not visible" } else { "only partly visible" },
+                if applied.is_empty() { format!("missing in {}", missing.join(", ")) } else { format!("applied to {}, missing in {}", applied.join(", "), missing.join(", ")) },
+            ),
+        )
+        .with_fix("check the tables' history (iceberg_snapshots) before running the statement again"))
+    }
+
+    /// ROLLBACK: nothing reaches the catalog; the files statements wrote are removed.
+    pub async fn rollback(&self) {
+        let ops = std::mem::take(&mut *self.ops());
+        for op in ops {
+            if let Op::Write { files, file_io, .. } = op {
+                for file in files {
+                    let _ = file_io.delete(&file.path).await;
+                }
+            }
+        }
+    }
+}
+
+impl Work {
+    /// Manifest lists of attempts that lost a race; the committed one is the last.
+    async fn remove_stale_attempts(&self) {
+        let (Some(snapshot), Some(file_io)) = (&self.snapshot, &self.file_io) else { return };
+        for path in snapshot.stale_lists() {
+            let _ = file_io.delete(path).await;
+        }
+    }
+
+    fn new(id: TableIdentifier, kind: WorkKind, base: Option<Arc<LoadedTable>>, target: Arc<LoadedTable>) -> Self {
+        Work { id, kind, base, target, files: Vec::new(), file_io: None, snapshot: None }
+    }
+
+    /// The catalog change for this attempt, on `base` (the reloaded table for a retry).
+    async fn change(&mut self, base: Option<&TableMetadata>, engine: &Engine) -> Result<TableChange> {
+        let target = &self.target.metadata;
+        let file_io = self.file_io.clone().unwrap_or_else(|| self.target.file_io(None));
+        if self.snapshot.is_none() && (!self.files.is_empty() || self.kind == WorkKind::Replace) {
+            let files = self
+                .files
+                .iter()
+                .map(|f| data_file(f, target.current_schema(), target.default_partition_spec()))
+                .collect::<Result<Vec<_>>>()?;
+            let action = if self.kind == WorkKind::Replace { Action::ReplaceAll } else { Action::Append };
+            self.snapshot = Some(NewSnapshot::new(action, files));
+        }
+        let (requirements, updates) = match (self.kind, base) {
+            (WorkKind::Create, _) => {
+                let mut updates = creation_updates(target);
+                if let Some(snapshot) = &mut self.snapshot {
+                    updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, target, engine).await?));
+                }
+                (vec![TableRequirement::NotExist], updates)
+            }
+            (WorkKind::Append, Some(base)) => {
+                check_unchanged_layout(&self.id, target, base)?;
+                self.snapshot.as_mut().expect("appends have files").change_on(&file_io, base, engine).await?
+            }
+            (WorkKind::Replace, Some(base)) => {
+                // The new schema's field ids follow the base's last one; a concurrent schema
+                // change invalidates them.
+                if base.last_column_id() != self.base.as_ref().expect("replace has a base").metadata.last_column_id() {
+                    return Err(Error::new(
+                        ErrorKind::CommitConflict,
+                        format!("The schema of table '{}' changed while it was being replaced", display(&self.id)),
+                    )
+                    .with_fix("run the CREATE OR REPLACE again"));
+                }
+                let rebuilt = replaced_metadata(base, target.current_schema().as_ref().clone())?;
+                let mut updates = rebuilt.changes;
+                let snapshot = self.snapshot.as_mut().expect("replace has a snapshot");
+                updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
+                let requirements = vec![
+                    TableRequirement::UuidMatch { uuid: base.uuid() },
+                    TableRequirement::RefSnapshotIdMatch { r#ref: "main".into(), snapshot_id: base.current_snapshot_id() },
+                    TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() },
+                ];
+                (requirements, updates)
+            }
+            (_, None) => return Err(Error::internal("a change of an existing table lost its base")),
+        };
+        Ok(TableChange { identifier: self.id.clone(), requirements, updates })
+    }
+}
+
+/// Data files carry the partition values of the spec they were written for; if another writer
+/// changed the spec meanwhile they no longer fit, and the commit must not be re-applied.
+fn check_unchanged_layout(id: &TableIdentifier, written_for: &TableMetadata, base: &TableMetadata) -> Result<()> {
+    if written_for.default_partition_spec_id() != base.default_partition_spec_id() {
+        return Err(Error::new(
+            ErrorKind::CommitConflict,
+            format!("The partitioning of table '{}' changed while rows were being written into it", display(id)),
+        )
+        .with_fix("run the statement again: it will write with the new partitioning"));
+    }
+    Ok(())
+}
+
+/// The metadata of `base` with `schema` as current schema and no partitioning, plus the
+/// updates that make it so.
+fn replaced_metadata(base: &TableMetadata, schema: Schema) -> Result<iceberg::spec::TableMetadataBuildResult> {
+    Ok(TableMetadataBuilder::new_from_metadata(base.clone(), None)
+        .add_current_schema(schema)?
+        .add_default_partition_spec(PartitionSpec::unpartition_spec().into_unbound())?
+        .build()?)
+}
+
+/// The updates that create a staged table from its staged metadata (REST spec: create-table
+/// transactions commit with `assert-create` and the full metadata as updates).
+fn creation_updates(metadata: &TableMetadata) -> Vec<TableUpdate> {
+    vec![
+        TableUpdate::AssignUuid { uuid: metadata.uuid() },
+        TableUpdate::UpgradeFormatVersion { format_version: metadata.format_version() },
+        TableUpdate::AddSchema { schema: metadata.current_schema().as_ref().clone() },
+        TableUpdate::SetCurrentSchema { schema_id: -1 },
+        TableUpdate::AddSpec { spec: metadata.default_partition_spec().as_ref().clone().into_unbound() },
+        TableUpdate::SetDefaultSpec { spec_id: -1 },
+        TableUpdate::AddSortOrder { sort_order: metadata.default_sort_order().as_ref().clone() },
+        TableUpdate::SetDefaultSortOrder { sort_order_id: -1 },
+        TableUpdate::SetLocation { location: metadata.location().to_string() },
+        TableUpdate::SetProperties { updates: metadata.properties().clone() },
+    ]
+}
+
+async fn remove_files(work: &Work) {
+    let file_io = work.file_io.clone().unwrap_or_else(|| work.target.file_io(None));
+    for file in &work.files {
+        let _ = file_io.delete(&file.path).await;
+    }
+    if let Some(snapshot) = &work.snapshot {
+        for path in &snapshot.written {
+            let _ = file_io.delete(path).await;
+        }
+    }
+}
+
+fn display(id: &TableIdentifier) -> String {
+    format!("{}.{}", display_namespace(&id.namespace), id.name)
+}
+
+fn names(batch: &[Work]) -> String {
+    let names: Vec<String> = batch.iter().map(|w| format!("table '{}'", display(&w.id))).collect();
+    names.join(", ")
+}
