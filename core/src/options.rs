@@ -45,6 +45,7 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "authorization_type",
     "access_delegation_mode",
     "default_schema",
+    "purge_requested",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -93,6 +94,8 @@ pub struct CatalogOptions {
     pub auth: Auth,
     pub access_delegation: AccessDelegation,
     pub default_schema: Option<String>,
+    /// DROP TABLE asks the catalog to delete the table's files too (REST `purgeRequested`).
+    pub purge_requested: bool,
 }
 
 impl CatalogOptions {
@@ -160,6 +163,11 @@ impl CatalogOptions {
             auth,
             access_delegation,
             default_schema: get("default_schema").map(str::to_string),
+            purge_requested: match get("purge_requested").map(str::to_ascii_lowercase).as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => return Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
+            },
         })
     }
 }

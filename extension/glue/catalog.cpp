@@ -1,5 +1,12 @@
 #include "floe/catalog.hpp"
 
+#include "duckdb/parser/parsed_data/create_schema_info.hpp"
+#include "duckdb/parser/parsed_data/drop_info.hpp"
+#include "duckdb/planner/operator/logical_create_table.hpp"
+#include "duckdb/planner/operator/logical_insert.hpp"
+#include "floe/insert.hpp"
+#include "floe/table_entry.hpp"
+
 #include "duckdb/main/attached_database.hpp"
 #include "duckdb/main/secret/secret_manager.hpp"
 #include "duckdb/parser/parsed_data/attach_info.hpp"
@@ -20,6 +27,7 @@ IcebergCatalog::IcebergCatalog(AttachedDatabase &db, ::FloeCatalog *handle, Tabl
 	Json doc(description);
 	warehouse = json::String(json::Get(doc.Root(), "warehouse"));
 	default_schema = json::StringOr(doc.Root(), "default_schema", "");
+	purge_on_drop = duckdb_yyjson::yyjson_get_bool(json::Get(doc.Root(), "purge_requested"));
 }
 
 IcebergCatalog::~IcebergCatalog() {
@@ -81,13 +89,12 @@ CatalogLookupBehavior IcebergCatalog::CatalogTypeLookupRule(CatalogType type) co
 }
 
 optional_ptr<CatalogEntry> IcebergCatalog::CreateSchema(CatalogTransaction transaction, CreateSchemaInfo &info) {
-	throw NotImplementedException("CREATE SCHEMA in Iceberg catalog '%s' is not supported by this floe version",
-	                              GetName());
+	return IcebergTransaction::Get(transaction, *this).CreateSchema(info.schema, info.on_conflict).get();
 }
 
 void IcebergCatalog::DropSchema(ClientContext &context, DropInfo &info) {
-	throw NotImplementedException("DROP SCHEMA in Iceberg catalog '%s' is not supported by this floe version",
-	                              GetName());
+	IcebergTransaction::Get(context, *this)
+	    .DropSchema(info.name, info.if_not_found == OnEntryNotFound::RETURN_NULL, info.cascade);
 }
 
 void IcebergCatalog::ScanSchemas(ClientContext &context, std::function<void(SchemaCatalogEntry &)> callback) {
@@ -112,13 +119,37 @@ optional_ptr<SchemaCatalogEntry> IcebergCatalog::LookupSchema(CatalogTransaction
 
 PhysicalOperator &IcebergCatalog::PlanCreateTableAs(ClientContext &context, PhysicalPlanGenerator &planner,
                                                     LogicalCreateTable &op, PhysicalOperator &plan) {
-	throw NotImplementedException("CREATE TABLE AS in Iceberg catalog '%s' is not supported by this floe version",
-	                              GetName());
+	auto &schema = op.schema.Cast<IcebergSchemaEntry>();
+	auto &info = op.info->Base();
+	auto table = IcebergTransaction::Get(context, *this).CreateTable(schema, info);
+	if (!table) {
+		throw NotImplementedException("CREATE TABLE IF NOT EXISTS ... AS over the existing Iceberg table '%s.%s' is "
+		                              "not supported. Fix: INSERT INTO it, or CREATE OR REPLACE TABLE ... AS",
+		                              schema.name, info.table);
+	}
+	return IcebergInsert::Plan(context, planner, *table, plan);
 }
 
 PhysicalOperator &IcebergCatalog::PlanInsert(ClientContext &context, PhysicalPlanGenerator &planner, LogicalInsert &op,
                                              optional_ptr<PhysicalOperator> plan) {
-	throw NotImplementedException("INSERT into Iceberg catalog '%s' is not supported by this floe version", GetName());
+	auto &table = op.table.Cast<IcebergTableEntry>();
+	if (op.return_chunk) {
+		throw BinderException("INSERT ... RETURNING is not supported for Iceberg table '%s'", table.name);
+	}
+	if (op.on_conflict_info.action_type != OnConflictAction::THROW) {
+		throw BinderException("INSERT ... ON CONFLICT is not supported for Iceberg table '%s' (Iceberg tables have "
+		                      "no keys). Fix: use MERGE INTO or DELETE + INSERT",
+		                      table.name);
+	}
+	if (table.Description().selector != "\"current\"") {
+		throw BinderException("Cannot INSERT into Iceberg table '%s' AT a past version", table.name);
+	}
+	if (!plan) {
+		throw BinderException("INSERT into Iceberg table '%s' needs rows to insert", table.name);
+	}
+	// Column lists and omitted columns: DuckDB fills in defaults (NULL for Iceberg columns).
+	auto &rows = op.column_index_map.empty() ? *plan : planner.ResolveDefaultsProjection(op, *plan);
+	return IcebergInsert::Plan(context, planner, table, rows);
 }
 
 PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op,

@@ -23,7 +23,7 @@ void IcebergMultiFileList::Plan() const {
 	}
 	auto request = StringUtil::Format("{\"selector\":%s,\"filter\":%s,\"s3_secret\":%s}", info->selector,
 	                                  filter_json.empty() ? "null" : filter_json, info->s3_secret);
-	Check(floe_scan_plan(info->table->Get(), request.c_str(), &scan));
+	Check(floe_scan_plan(info->table->Get(), info->writes, request.c_str(), &scan));
 	auto count = floe_scan_file_count(scan);
 	files.reserve(count);
 	for (idx_t i = 0; i < count; i++) {

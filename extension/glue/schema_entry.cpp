@@ -1,6 +1,10 @@
 #include "floe/schema_entry.hpp"
 
 #include "duckdb/catalog/entry_lookup_info.hpp"
+#include "duckdb/common/enum_util.hpp"
+#include "duckdb/parser/parsed_data/alter_table_info.hpp"
+#include "duckdb/parser/parsed_data/drop_info.hpp"
+#include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
 #include "duckdb/planner/tableref/bound_at_clause.hpp"
 #include "floe/table_entry.hpp"
@@ -67,8 +71,9 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateIndex(CatalogTransaction, C
 optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateFunction(CatalogTransaction, CreateFunctionInfo &) {
 	Unsupported("CREATE FUNCTION");
 }
-optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateTable(CatalogTransaction, BoundCreateTableInfo &) {
-	Unsupported("CREATE TABLE");
+optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateTable(CatalogTransaction transaction, BoundCreateTableInfo &info) {
+	auto &create = info.Base().Cast<CreateTableInfo>();
+	return IcebergTransaction::Get(transaction, catalog).CreateTable(*this, create).get();
 }
 optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateView(CatalogTransaction, CreateViewInfo &) {
 	Unsupported("CREATE VIEW");
@@ -91,11 +96,36 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateCollation(CatalogTransactio
 optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateType(CatalogTransaction, CreateTypeInfo &) {
 	Unsupported("CREATE TYPE");
 }
-void IcebergSchemaEntry::DropEntry(ClientContext &, DropInfo &) {
-	Unsupported("DROP");
+void IcebergSchemaEntry::DropEntry(ClientContext &context, DropInfo &info) {
+	if (info.type != CatalogType::TABLE_ENTRY) {
+		Unsupported("DROP " + CatalogTypeToString(info.type));
+	}
+	// CASCADE changes nothing: no DuckDB object depends on an Iceberg table.
+	IcebergTransaction::Get(context, catalog).DropTable(*this, info.name, info.if_not_found == OnEntryNotFound::RETURN_NULL);
 }
-void IcebergSchemaEntry::Alter(CatalogTransaction, AlterInfo &) {
-	Unsupported("ALTER");
+
+void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) {
+	if (info.type != AlterType::ALTER_TABLE) {
+		Unsupported("ALTER " + CatalogTypeToString(info.GetCatalogType()));
+	}
+	auto &alter = info.Cast<AlterTableInfo>();
+	auto &iceberg_transaction = IcebergTransaction::Get(transaction, catalog);
+	switch (alter.alter_table_type) {
+	case AlterTableType::RENAME_TABLE: {
+		auto &rename = alter.Cast<RenameTableInfo>();
+		if (!iceberg_transaction.GetTable(*this, alter.name, "\"current\"")) {
+			if (alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
+				return;
+			}
+			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name, alter.name,
+			                       catalog.GetName());
+		}
+		iceberg_transaction.RenameTable(*this, alter.name, rename.new_table_name);
+		return;
+	}
+	default:
+		Unsupported("ALTER TABLE ... " + EnumUtil::ToString(alter.alter_table_type));
+	}
 }
 
 } // namespace floe

@@ -10,6 +10,7 @@
 #include "floe/catalog.hpp"
 #include "floe/scan_info.hpp"
 #include "floe/secret.hpp"
+#include "floe/transaction.hpp"
 
 namespace floe {
 
@@ -20,9 +21,8 @@ IcebergTableEntry::IcebergTableEntry(Catalog &catalog, SchemaCatalogEntry &schem
     : TableCatalogEntry(catalog, schema, info), table(std::move(table)), description(std::move(description)) {
 }
 
-unique_ptr<CreateTableInfo> IcebergTableEntry::CreateInfo(SchemaCatalogEntry &schema,
+unique_ptr<CreateTableInfo> IcebergTableEntry::CreateInfo(SchemaCatalogEntry &schema, const string &name,
                                                           const TableDescription &description) {
-	auto name = description.name.substr(description.name.rfind('.') + 1);
 	auto info = make_uniq<CreateTableInfo>(schema, name);
 	for (idx_t i = 0; i < description.columns.size(); i++) {
 		auto &column = description.columns[i];
@@ -48,7 +48,8 @@ TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_
 	auto function = catalog.Cast<IcebergCatalog>().ScanFunction();
 	function.function_info =
 	    make_shared_ptr<IcebergScanInfo>(*this, table, description.name, description.selector, description.columns,
-	                                     description.total_records, S3SecretJson(context, description.location));
+	                                     description.total_records, S3SecretJson(context, description.location),
+	                                     IcebergTransaction::Get(context, catalog).PendingWrites());
 
 	// The bind of DuckDB's Parquet scan, with the table location as its one path; floe's
 	// multi-file reader (function.get_multi_file_reader) supplies schema and files.

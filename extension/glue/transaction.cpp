@@ -1,8 +1,10 @@
 #include "floe/transaction.hpp"
 
+#include "duckdb/main/database.hpp"
+#include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
-#include "duckdb/parser/parsed_data/create_table_info.hpp"
 #include "floe/catalog.hpp"
+#include "floe/duck_types.hpp"
 #include "floe/schema_entry.hpp"
 #include "floe/table_entry.hpp"
 
@@ -18,6 +20,7 @@ IcebergTransaction::IcebergTransaction(TransactionManager &manager, ClientContex
 }
 
 IcebergTransaction::~IcebergTransaction() {
+	floe_txn_free(writes);
 }
 
 IcebergTransaction &IcebergTransaction::Get(ClientContext &context, Catalog &catalog) {
@@ -46,6 +49,14 @@ static vector<string> StringArray(FloeString text) {
 	return result;
 }
 
+static string TableKey(const string &schema, const string &name) {
+	return schema + '\x1f' + StringUtil::Lower(name);
+}
+
+static string TableKey(const string &schema, const string &name, const string &selector) {
+	return TableKey(schema, name) + '\x1f' + selector;
+}
+
 const vector<string> &IcebergTransaction::Namespaces() {
 	if (!namespaces_loaded) {
 		FloeString text;
@@ -56,14 +67,29 @@ const vector<string> &IcebergTransaction::Namespaces() {
 	return namespaces;
 }
 
-const vector<string> &IcebergTransaction::TableNames(const string &schema) {
+vector<string> &IcebergTransaction::TableNames(const string &schema) {
 	auto entry = table_names.find(schema);
 	if (entry == table_names.end()) {
-		FloeString text;
-		Check(floe_catalog_list_tables(catalog.Handle(), schema.c_str(), &text));
-		entry = table_names.emplace(schema, StringArray(text)).first;
+		vector<string> names;
+		// A namespace created in this transaction has no tables in the catalog yet.
+		if (!created_schemas.count(schema)) {
+			FloeString text;
+			Check(floe_catalog_list_tables(catalog.Handle(), schema.c_str(), &text));
+			names = StringArray(text);
+		}
+		entry = table_names.emplace(schema, std::move(names)).first;
 	}
 	return entry->second;
+}
+
+IcebergSchemaEntry &IcebergTransaction::AddSchema(const string &name) {
+	CreateSchemaInfo info;
+	info.schema = name;
+	info.internal = false;
+	auto schema = make_uniq<IcebergSchemaEntry>(catalog, info);
+	auto &result = *schema;
+	schemas[name] = std::move(schema);
+	return result;
 }
 
 optional_ptr<IcebergSchemaEntry> IcebergTransaction::GetSchema(const string &name) {
@@ -86,13 +112,7 @@ optional_ptr<IcebergSchemaEntry> IcebergTransaction::GetSchema(const string &nam
 	if (!found) {
 		return nullptr;
 	}
-	CreateSchemaInfo info;
-	info.schema = *found;
-	info.internal = false;
-	auto schema = make_uniq<IcebergSchemaEntry>(catalog, info);
-	auto &result = *schema;
-	schemas[name] = std::move(schema);
-	return &result;
+	return &AddSchema(*found);
 }
 
 vector<reference<IcebergSchemaEntry>> IcebergTransaction::AllSchemas() {
@@ -111,22 +131,16 @@ vector<reference<IcebergSchemaEntry>> IcebergTransaction::AllSchemas() {
 	return result;
 }
 
-static string TableKey(const string &schema, const string &name, const string &selector) {
-	return schema + '\x1f' + StringUtil::Lower(name) + '\x1f' + selector;
-}
-
 IcebergTableEntry &IcebergTransaction::AddTable(IcebergSchemaEntry &schema, shared_ptr<TableHandle> table,
-                                                const string &selector) {
+                                                const string &selector, const string &name) {
 	FloeString text;
 	Check(floe_table_describe(table->Get(), selector.c_str(), &text));
 	Json doc(text);
 	auto root = doc.Root();
 	TableDescription description;
-	description.name = json::String(json::Get(root, "name"));
+	description.name = schema.name + "." + name;
 	description.location = json::String(json::Get(root, "location"));
 	description.selector = selector;
-	auto snapshot_id = json::Get(root, "snapshot_id");
-	description.snapshot_id = json::IsNull(snapshot_id) ? "null" : std::to_string(json::Int(snapshot_id));
 	auto total_records = json::Get(root, "total_records");
 	if (!json::IsNull(total_records)) {
 		description.total_records = NumericCast<idx_t>(json::Int(total_records));
@@ -139,11 +153,15 @@ IcebergTableEntry &IcebergTransaction::AddTable(IcebergSchemaEntry &schema, shar
 		description.vended_secret = string(raw, len);
 		free(raw);
 	}
-	auto info = IcebergTableEntry::CreateInfo(schema, description);
-	auto key = TableKey(schema.name, info->table, selector);
+	size_t index, count;
+	yyjson_val *key, *value;
+	yyjson_obj_foreach(json::Get(root, "properties"), index, count, key, value) {
+		description.properties[json::String(key)] = json::String(value);
+	}
+	auto info = IcebergTableEntry::CreateInfo(schema, name, description);
 	auto entry = make_uniq<IcebergTableEntry>(catalog, schema, *info, std::move(table), std::move(description));
 	auto &result = *entry;
-	tables[key] = std::move(entry);
+	tables[TableKey(schema.name, name, selector)] = std::move(entry);
 	return result;
 }
 
@@ -154,13 +172,18 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::GetTable(IcebergSchemaEntry 
 	if (cached != tables.end()) {
 		return cached->second.get();
 	}
+	if (removed_tables.count(TableKey(schema.name, name))) {
+		return nullptr;
+	}
 	FloeTable *handle = nullptr;
+	string found_name = name;
 	Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), name.c_str(), &handle));
 	if (!handle) {
 		// DuckDB matches names case-insensitively; the catalog may hold `Metrics` for `metrics`.
 		for (auto &candidate : TableNames(schema.name)) {
 			if (candidate != name && StringUtil::CIEquals(candidate, name)) {
 				Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), candidate.c_str(), &handle));
+				found_name = candidate;
 				break;
 			}
 		}
@@ -168,7 +191,7 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::GetTable(IcebergSchemaEntry 
 	if (!handle) {
 		return nullptr;
 	}
-	return &AddTable(schema, make_shared_ptr<TableHandle>(handle), selector);
+	return &AddTable(schema, make_shared_ptr<TableHandle>(handle), selector, found_name);
 }
 
 vector<reference<IcebergTableEntry>> IcebergTransaction::AllTables(IcebergSchemaEntry &schema) {
@@ -185,19 +208,18 @@ vector<reference<IcebergTableEntry>> IcebergTransaction::AllTables(IcebergSchema
 		for (auto &name : missing) {
 			names_json += (names_json.empty() ? "" : ",") + json::Quote(name);
 		}
-		names_json = "[" + names_json + "]";
 		vector<FloeTable *> handles(missing.size(), nullptr);
-		Check(floe_catalog_load_tables(catalog.Handle(), schema.name.c_str(), names_json.c_str(), handles.data(),
-		                               handles.size()));
-		vector<shared_ptr<TableHandle>> loaded;
-		for (auto handle : handles) {
+		Check(floe_catalog_load_tables(catalog.Handle(), schema.name.c_str(), ("[" + names_json + "]").c_str(),
+		                               handles.data(), handles.size()));
+		vector<std::pair<string, shared_ptr<TableHandle>>> loaded;
+		for (idx_t i = 0; i < handles.size(); i++) {
 			// A table dropped between listing and loading is simply not there any more.
-			if (handle) {
-				loaded.push_back(make_shared_ptr<TableHandle>(handle));
+			if (handles[i]) {
+				loaded.emplace_back(missing[i], make_shared_ptr<TableHandle>(handles[i]));
 			}
 		}
 		for (auto &table : loaded) {
-			AddTable(schema, table, CURRENT);
+			AddTable(schema, table.second, CURRENT, table.first);
 		}
 	}
 	vector<reference<IcebergTableEntry>> result;
@@ -208,6 +230,167 @@ vector<reference<IcebergTableEntry>> IcebergTransaction::AllTables(IcebergSchema
 		}
 	}
 	return result;
+}
+
+FloeTxn *IcebergTransaction::Writes() {
+	lock_guard<mutex> guard(lock);
+	if (!writes) {
+		Check(floe_txn_begin(catalog.Handle(), DuckDB::LibraryVersion(), &writes));
+	}
+	return writes;
+}
+
+optional_ptr<IcebergSchemaEntry> IcebergTransaction::CreateSchema(const string &name, OnCreateConflict on_conflict) {
+	auto existing = GetSchema(name);
+	if (existing) {
+		if (on_conflict == OnCreateConflict::IGNORE_ON_CONFLICT) {
+			return existing;
+		}
+		throw CatalogException("Namespace '%s' already exists in Iceberg catalog '%s'", name, catalog.GetName());
+	}
+	Check(floe_txn_create_namespace(Writes(), name.c_str()));
+	lock_guard<mutex> guard(lock);
+	auto &schema = AddSchema(name);
+	created_schemas.insert(name);
+	namespaces.push_back(name);
+	return &schema;
+}
+
+void IcebergTransaction::DropSchema(const string &name, bool if_exists, bool cascade) {
+	auto schema = GetSchema(name);
+	if (!schema) {
+		if (if_exists) {
+			return;
+		}
+		throw CatalogException("Namespace '%s' does not exist in Iceberg catalog '%s'. Fix: check the name with "
+		                       "SELECT schema_name FROM duckdb_schemas() WHERE database_name = '%s'",
+		                       name, catalog.GetName(), catalog.GetName());
+	}
+	auto tables_in_schema = AllTables(*schema);
+	if (!tables_in_schema.empty() && !cascade) {
+		throw CatalogException("Namespace '%s' of Iceberg catalog '%s' is not empty (it holds %s). Fix: drop its "
+		                       "tables first, or use DROP SCHEMA ... CASCADE",
+		                       name, catalog.GetName(), TablesOf(schema->name));
+	}
+	for (auto &table : tables_in_schema) {
+		DropTable(*schema, table.get().name, false);
+	}
+	Check(floe_txn_drop_namespace(Writes(), schema->name.c_str()));
+	lock_guard<mutex> guard(lock);
+	namespaces.erase(std::remove(namespaces.begin(), namespaces.end(), schema->name), namespaces.end());
+}
+
+string IcebergTransaction::TablesOf(const string &schema) const {
+	auto entry = table_names.find(schema);
+	if (entry == table_names.end()) {
+		return "tables";
+	}
+	return StringUtil::Join(entry->second, ", ");
+}
+
+//! A WITH (...) option as text: constants as their value, anything else as written.
+static string OptionText(const ParsedExpression &expression) {
+	if (expression.type == ExpressionType::VALUE_CONSTANT) {
+		return expression.Cast<ConstantExpression>().value.ToString();
+	}
+	return expression.ToString();
+}
+
+optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEntry &schema, CreateTableInfo &info) {
+	auto existing = GetTable(schema, info.table, CURRENT);
+	if (existing) {
+		switch (info.on_conflict) {
+		case OnCreateConflict::IGNORE_ON_CONFLICT:
+			return nullptr;
+		case OnCreateConflict::ERROR_ON_CONFLICT:
+			throw CatalogException("Table '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
+			                       "TABLE, CREATE TABLE IF NOT EXISTS, or another name",
+			                       schema.name, info.table, catalog.GetName());
+		default:
+			break;
+		}
+	}
+	if (!info.partition_keys.empty() || !info.sort_keys.empty()) {
+		throw NotImplementedException("CREATE TABLE ... PARTITIONED BY / SORTED BY is not supported for Iceberg table "
+		                              "'%s.%s'. Fix: create the table, then ALTER TABLE ... SET PARTITIONED BY (...)",
+		                              schema.name, info.table);
+	}
+	auto columns = ColumnsToJson(info.columns, info.constraints);
+	FloeTable *handle = nullptr;
+	if (existing) {
+		auto request = StringUtil::Format("{\"columns\":%s}", columns);
+		Check(floe_txn_replace_table(Writes(), existing->Table()->Get(), request.c_str(), &handle));
+	} else {
+		string properties;
+		for (auto &option : info.options) {
+			properties += (properties.empty() ? "" : ",") + json::Quote(option.first) + ":" +
+			              json::Quote(OptionText(*option.second));
+		}
+		auto request = StringUtil::Format("{\"schema\":%s,\"table\":%s,\"columns\":%s,\"properties\":{%s}}",
+		                                  json::Quote(schema.name), json::Quote(info.table), columns, properties);
+		Check(floe_txn_create_table(Writes(), request.c_str(), &handle));
+	}
+	lock_guard<mutex> guard(lock);
+	auto name = existing ? existing->name : info.table;
+	if (!existing) {
+		TableNames(schema.name).push_back(name);
+	}
+	removed_tables.erase(TableKey(schema.name, name));
+	return &AddTable(schema, make_shared_ptr<TableHandle>(handle), CURRENT, name);
+}
+
+void IcebergTransaction::DropTable(IcebergSchemaEntry &schema, const string &name, bool if_exists) {
+	auto table = GetTable(schema, name, CURRENT);
+	if (!table) {
+		if (if_exists) {
+			return;
+		}
+		throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", schema.name, name,
+		                       catalog.GetName());
+	}
+	auto real_name = table->name;
+	auto purge = catalog.PurgeOnDrop() ? 1 : 0;
+	Check(floe_txn_drop_table(Writes(), schema.name.c_str(), real_name.c_str(), purge));
+	lock_guard<mutex> guard(lock);
+	tables.erase(TableKey(schema.name, real_name, CURRENT));
+	removed_tables.insert(TableKey(schema.name, real_name));
+	auto &names = TableNames(schema.name);
+	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
+}
+
+void IcebergTransaction::RenameTable(IcebergSchemaEntry &schema, const string &from, const string &to) {
+	auto table = GetTable(schema, from, CURRENT);
+	if (!table) {
+		throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", schema.name, from,
+		                       catalog.GetName());
+	}
+	if (GetTable(schema, to, CURRENT)) {
+		throw CatalogException("Cannot rename '%s.%s' to '%s': a table of that name exists in Iceberg catalog '%s'",
+		                       schema.name, from, to, catalog.GetName());
+	}
+	auto real_name = table->name;
+	Check(floe_txn_rename_table(Writes(), schema.name.c_str(), real_name.c_str(), to.c_str()));
+	lock_guard<mutex> guard(lock);
+	auto handle = table->Table();
+	tables.erase(TableKey(schema.name, real_name, CURRENT));
+	removed_tables.insert(TableKey(schema.name, real_name));
+	removed_tables.erase(TableKey(schema.name, to));
+	auto &names = TableNames(schema.name);
+	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
+	names.push_back(to);
+	AddTable(schema, handle, CURRENT, to);
+}
+
+void IcebergTransaction::Commit() {
+	if (writes) {
+		Check(floe_txn_commit(writes));
+	}
+}
+
+void IcebergTransaction::Rollback() {
+	if (writes) {
+		floe_txn_rollback(writes);
+	}
 }
 
 } // namespace floe

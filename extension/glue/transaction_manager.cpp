@@ -23,12 +23,19 @@ Transaction &IcebergTransactionManager::StartTransaction(ClientContext &context)
 }
 
 ErrorData IcebergTransactionManager::CommitTransaction(ClientContext &context, Transaction &transaction) {
+	ErrorData result;
+	try {
+		transaction.Cast<IcebergTransaction>().Commit();
+	} catch (std::exception &ex) {
+		result = ErrorData(ex);
+	}
 	lock_guard<mutex> guard(lock);
 	transactions.erase(transaction);
-	return ErrorData();
+	return result;
 }
 
 void IcebergTransactionManager::RollbackTransaction(Transaction &transaction) {
+	transaction.Cast<IcebergTransaction>().Rollback();
 	lock_guard<mutex> guard(lock);
 	transactions.erase(transaction);
 }

@@ -47,6 +47,9 @@ pub struct Transaction {
     catalog: Arc<RestCatalog>,
     engine: Engine,
     state: Mutex<Vec<Op>>,
+    /// Directories statements write their data files into, one per statement: what a
+    /// statement wrote can be removed even when it failed before reporting its files.
+    write_dirs: Mutex<Vec<(FileIO, String)>>,
 }
 
 enum Op {
@@ -84,7 +87,7 @@ enum WorkKind {
 
 impl Transaction {
     pub fn new(catalog: Arc<RestCatalog>, engine: Engine) -> Self {
-        Transaction { catalog, engine, state: Mutex::new(Vec::new()) }
+        Transaction { catalog, engine, state: Mutex::new(Vec::new()), write_dirs: Mutex::new(Vec::new()) }
     }
 
     fn ops(&self) -> std::sync::MutexGuard<'_, Vec<Op>> {
@@ -142,6 +145,19 @@ impl Transaction {
         Ok(target)
     }
 
+    /// A fresh directory under the table's data location for one statement's files.
+    pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> String {
+        let metadata = &table.metadata;
+        let data = metadata
+            .properties()
+            .get("write.data.path")
+            .cloned()
+            .unwrap_or_else(|| format!("{}/data", metadata.location().trim_end_matches('/')));
+        let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
+        self.write_dirs.lock().expect("transaction lock").push((table.file_io(user_secret), format!("{dir}/")));
+        dir
+    }
+
     /// Records the files a statement wrote into `table`; they are checked against the table's
     /// schema now, so a mismatch fails the statement rather than the commit.
     pub fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
@@ -184,9 +200,14 @@ impl Transaction {
         for work in doomed {
             remove_files(&work).await;
         }
-        if outcome.is_err() {
-            for work in &batch {
-                remove_files(work).await;
+        match &outcome {
+            Ok(()) => self.write_dirs.lock().expect("transaction lock").clear(),
+            Err(err) if err.kind() == ErrorKind::CommitStateUnknown => {}
+            Err(_) => {
+                for work in &batch {
+                    remove_files(work).await;
+                }
+                self.remove_write_dirs().await;
             }
         }
         outcome
@@ -336,13 +357,14 @@ impl Transaction {
 
     /// ROLLBACK: nothing reaches the catalog; the files statements wrote are removed.
     pub async fn rollback(&self) {
-        let ops = std::mem::take(&mut *self.ops());
-        for op in ops {
-            if let Op::Write { files, file_io, .. } = op {
-                for file in files {
-                    let _ = file_io.delete(&file.path).await;
-                }
-            }
+        self.ops().clear();
+        self.remove_write_dirs().await;
+    }
+
+    async fn remove_write_dirs(&self) {
+        let dirs = std::mem::take(&mut *self.write_dirs.lock().expect("transaction lock"));
+        for (file_io, dir) in dirs {
+            let _ = file_io.delete_prefix(&dir).await;
         }
     }
 }

@@ -124,6 +124,17 @@ impl ScanPlan {
         Ok(plan)
     }
 
+    /// Adds files written but not yet committed by the reading transaction.
+    pub fn add_pending(&mut self, files: Vec<crate::commit::data_file::WrittenFile>) {
+        self.files.extend(files.into_iter().map(|file| PlannedFile {
+            path: file.path,
+            file_size: file.file_size,
+            record_count: Some(file.record_count),
+            identity_partition: Vec::new(),
+            deletes: Vec::new(),
+        }));
+    }
+
     /// Sorted positions of the rows deleted from file `index` of the plan, by positional and
     /// equality deletes alike.
     pub async fn deleted_positions(&self, index: usize) -> Result<Vec<i64>> {

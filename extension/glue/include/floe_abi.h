@@ -20,6 +20,7 @@ typedef struct FloeError FloeError;
 typedef struct FloeCatalog FloeCatalog;
 typedef struct FloeTable FloeTable;
 typedef struct FloeScan FloeScan;
+typedef struct FloeTxn FloeTxn;
 
 typedef struct FloeString {
 	char *data;
@@ -83,8 +84,9 @@ FloeError *floe_table_snapshots(const FloeTable *table, FloeString *out_json);
  *  "file_format","record_count"}] */
 FloeError *floe_table_manifest_entries(const FloeTable *table, const char *request_json, FloeString *out_json);
 
-/* Plans a scan. request: {"selector":{..},"filter":{..}|null,"s3_secret":{..}|null}. */
-FloeError *floe_scan_plan(const FloeTable *table, const char *request_json, FloeScan **out);
+/* Plans a scan. request: {"selector":{..},"filter":{..}|null,"s3_secret":{..}|null}. With a
+ * transaction (may be NULL), files it wrote into the table and has not committed are included. */
+FloeError *floe_scan_plan(const FloeTable *table, const FloeTxn *txn, const char *request_json, FloeScan **out);
 void floe_scan_free(FloeScan *scan);
 size_t floe_scan_file_count(const FloeScan *scan);
 /* {"path","file_size","record_count","identity_partition":[[field_id,value|null]],"deletes":[..]};
@@ -94,6 +96,31 @@ FloeError *floe_scan_file(const FloeScan *scan, size_t index, FloeString *out_js
  * free with floe_positions_free. */
 FloeError *floe_scan_deleted_positions(const FloeScan *scan, size_t index, int64_t **out, size_t *out_len);
 void floe_positions_free(int64_t *positions, size_t len);
+
+/* The writes of one DuckDB transaction to one catalog, applied to the catalog at commit. */
+FloeError *floe_txn_begin(const FloeCatalog *catalog, const char *duckdb_version, FloeTxn **out);
+void floe_txn_free(FloeTxn *txn);
+FloeError *floe_txn_create_namespace(const FloeTxn *txn, const char *schema);
+FloeError *floe_txn_drop_namespace(const FloeTxn *txn, const char *schema);
+/* Stages a new table. request: {"schema","table","columns":[{"name","type":{"id",..},"nullable"}],
+ * "properties":{..}}; *out is the staged table (field ids, location) to write files for. */
+FloeError *floe_txn_create_table(const FloeTxn *txn, const char *request_json, FloeTable **out);
+/* CREATE OR REPLACE of an existing table. request: {"columns":[..]}; *out is its replacement. */
+FloeError *floe_txn_replace_table(const FloeTxn *txn, const FloeTable *base, const char *request_json,
+                                  FloeTable **out);
+/* A fresh directory (JSON string) under the table's data location for one statement's files;
+ * removed with everything in it if the transaction rolls back or its commit fails. */
+FloeError *floe_txn_write_location(const FloeTxn *txn, const FloeTable *table, const char *s3_secret_json,
+                                   FloeString *out_json);
+/* Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
+ * "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; s3_secret_json or "null". */
+FloeError *floe_txn_write(const FloeTxn *txn, const FloeTable *table, const char *files_json,
+                          const char *s3_secret_json);
+FloeError *floe_txn_drop_table(const FloeTxn *txn, const char *schema, const char *table, int32_t purge);
+FloeError *floe_txn_rename_table(const FloeTxn *txn, const char *schema, const char *from, const char *to);
+FloeError *floe_txn_commit(const FloeTxn *txn);
+/* Discards the transaction's changes and removes the files it wrote. */
+void floe_txn_rollback(const FloeTxn *txn);
 
 #ifdef __cplusplus
 }

@@ -19,11 +19,11 @@ use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 const LOAD_CONCURRENCY: usize = 16;
 
 pub struct FloeCatalog {
-    catalog: Arc<RestCatalog>,
+    pub(crate) catalog: Arc<RestCatalog>,
 }
 
 /// DuckDB schema names are namespace levels joined by '.'.
-fn namespace(schema: &str) -> Namespace {
+pub(crate) fn namespace(schema: &str) -> Namespace {
     schema.split('.').map(str::to_string).collect()
 }
 
@@ -72,6 +72,7 @@ pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out:
                 "warehouse": options.warehouse,
                 "endpoint": options.endpoint.as_str(),
                 "default_schema": options.default_schema,
+                "purge_requested": options.purge_requested,
             }),
         )
     })

@@ -5,6 +5,7 @@ mod catalog;
 mod scan;
 mod secret;
 mod table;
+mod transaction;
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};

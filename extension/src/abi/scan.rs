@@ -11,6 +11,7 @@ use floe_core::Error;
 use serde::Deserialize;
 
 use super::table::{FloeTable, Selector};
+use super::transaction::{pending_files, FloeTxn};
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
 pub struct FloeScan {
@@ -31,6 +32,7 @@ struct ScanRequest {
 #[no_mangle]
 pub unsafe extern "C" fn floe_scan_plan(
     table: *const FloeTable,
+    txn: *const FloeTxn,
     request_json: *const c_char,
     out: *mut *mut FloeScan,
 ) -> *mut FloeError {
@@ -40,13 +42,17 @@ pub unsafe extern "C" fn floe_scan_plan(
         let selector: SnapshotSelector = request.selector.into();
         let snapshot = table.snapshot(selector)?;
         let schema = table.schema_for(snapshot.as_ref(), selector)?;
-        let plan = block_on(ScanPlan::new(
+        let mut plan = block_on(ScanPlan::new(
             table,
             snapshot.as_ref(),
             schema,
             request.filter.as_ref(),
             request.s3_secret.as_ref(),
         ))?;
+        // Read your writes: rows this transaction wrote but has not committed yet.
+        if selector == SnapshotSelector::Current {
+            plan.add_pending(pending_files(txn, table));
+        }
         *out = Box::into_raw(Box::new(FloeScan { plan }));
         Ok(())
     })

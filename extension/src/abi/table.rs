@@ -83,6 +83,7 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         "total_records": total_records,
         "columns": columns(&schema)?,
         "duckdb_secret": table.storage.duckdb_secret(),
+        "properties": table.metadata.properties(),
     }))
 }
 

@@ -31,6 +31,10 @@ public:
 	const string &Warehouse() const {
 		return warehouse;
 	}
+	//! PURGE_REQUESTED: DROP TABLE also deletes the table's files.
+	bool PurgeOnDrop() const {
+		return purge_on_drop;
+	}
 
 	void Initialize(bool load_builtin) override;
 	string GetCatalogType() override {
@@ -78,6 +82,7 @@ private:
 	duckdb::TableFunction scan_function;
 	string warehouse;
 	string default_schema;
+	bool purge_on_drop = false;
 };
 
 } // namespace floe

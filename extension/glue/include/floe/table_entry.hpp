@@ -15,12 +15,12 @@ struct TableDescription {
 	string location;
 	//! The core's snapshot selector JSON the entry was loaded for.
 	string selector;
-	//! "null" if the table has no snapshot yet.
-	string snapshot_id;
 	duckdb::optional_idx total_records;
 	vector<IcebergColumn> columns;
 	//! Vended storage keys as a DuckDB S3 secret's options (JSON), or "" if none were vended.
 	string vended_secret;
+	//! Table properties (write.* settings and the like).
+	duckdb::case_insensitive_map_t<string> properties;
 };
 
 class IcebergTableEntry : public duckdb::TableCatalogEntry {
@@ -28,7 +28,7 @@ public:
 	IcebergTableEntry(duckdb::Catalog &catalog, duckdb::SchemaCatalogEntry &schema, duckdb::CreateTableInfo &info,
 	                  shared_ptr<TableHandle> table, TableDescription description);
 
-	static unique_ptr<duckdb::CreateTableInfo> CreateInfo(duckdb::SchemaCatalogEntry &schema,
+	static unique_ptr<duckdb::CreateTableInfo> CreateInfo(duckdb::SchemaCatalogEntry &schema, const string &name,
 	                                                      const TableDescription &description);
 
 	const shared_ptr<TableHandle> &Table() const {

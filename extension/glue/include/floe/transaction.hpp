@@ -1,11 +1,13 @@
 //===----------------------------------------------------------------------===//
 // floe: a DuckDB transaction on an Iceberg catalog. It owns the schema and table entries it
 // handed out, so each namespace is listed and each table loaded at most once per transaction:
-// every statement of the transaction sees the same snapshot of a table.
+// every statement of the transaction sees the same snapshot of a table. Its DDL and writes are
+// visible to its own statements at once and reach the catalog at COMMIT.
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "duckdb/catalog/catalog_transaction.hpp"
+#include "duckdb/parser/parsed_data/create_table_info.hpp"
 #include "duckdb/transaction/transaction.hpp"
 #include "floe/ffi.hpp"
 
@@ -38,12 +40,35 @@ public:
 	//! Every table of `schema` at its current snapshot, loaded concurrently.
 	vector<duckdb::reference<IcebergTableEntry>> AllTables(IcebergSchemaEntry &schema);
 
+	//! DDL, applied to the catalog at COMMIT.
+	duckdb::optional_ptr<IcebergSchemaEntry> CreateSchema(const string &name, duckdb::OnCreateConflict on_conflict);
+	void DropSchema(const string &name, bool if_exists, bool cascade);
+	//! CREATE TABLE: stages a new table (or replaces the existing one for CREATE OR REPLACE);
+	//! nullptr for IF NOT EXISTS of an existing table.
+	duckdb::optional_ptr<IcebergTableEntry> CreateTable(IcebergSchemaEntry &schema, duckdb::CreateTableInfo &info);
+	void DropTable(IcebergSchemaEntry &schema, const string &name, bool if_exists);
+	void RenameTable(IcebergSchemaEntry &schema, const string &from, const string &to);
+
+	//! The core's record of this transaction's writes, begun on first use.
+	FloeTxn *Writes();
+	//! The writes so far, or nullptr if the transaction wrote nothing.
+	const FloeTxn *PendingWrites() const {
+		return writes;
+	}
+	//! Applies the writes to the catalog; throws what the catalog refused.
+	void Commit();
+	void Rollback();
+
 private:
 	const vector<string> &Namespaces();
-	const vector<string> &TableNames(const string &schema);
-	IcebergTableEntry &AddTable(IcebergSchemaEntry &schema, shared_ptr<TableHandle> table, const string &selector);
+	vector<string> &TableNames(const string &schema);
+	IcebergTableEntry &AddTable(IcebergSchemaEntry &schema, shared_ptr<TableHandle> table, const string &selector,
+	                            const string &name);
+	IcebergSchemaEntry &AddSchema(const string &name);
+	string TablesOf(const string &schema) const;
 
 	IcebergCatalog &catalog;
+	FloeTxn *writes = nullptr;
 	duckdb::mutex lock;
 	bool namespaces_loaded = false;
 	vector<string> namespaces;
@@ -51,6 +76,10 @@ private:
 	duckdb::case_insensitive_map_t<vector<string>> table_names;
 	//! Keyed by schema, table name (lower-case) and selector.
 	duckdb::unordered_map<string, unique_ptr<IcebergTableEntry>> tables;
+	//! Namespaces created in this transaction: the catalog has no tables of theirs to list.
+	duckdb::case_insensitive_set_t created_schemas;
+	//! Tables dropped or renamed away in this transaction (schema, lower-case name).
+	duckdb::unordered_set<string> removed_tables;
 };
 
 } // namespace floe

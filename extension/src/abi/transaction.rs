@@ -1,0 +1,210 @@
+//! Transaction handles: the writes of one DuckDB transaction, committed at DuckDB COMMIT.
+
+use std::collections::HashMap;
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use floe_core::commit::data_file::WrittenFile;
+use floe_core::commit::schema::DuckColumn;
+use floe_core::commit::snapshot::Engine;
+use floe_core::commit::Transaction;
+use floe_core::rest::model::TableIdentifier;
+use floe_core::runtime::block_on;
+use floe_core::storage::DuckdbS3Secret;
+use serde::Deserialize;
+
+use super::catalog::{namespace, FloeCatalog};
+use super::table::FloeTable;
+use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
+
+pub struct FloeTxn {
+    pub(crate) transaction: Transaction,
+}
+
+#[derive(Deserialize)]
+struct CreateTable {
+    schema: String,
+    table: String,
+    columns: Vec<DuckColumn>,
+    #[serde(default)]
+    properties: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct ReplaceTable {
+    columns: Vec<DuckColumn>,
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_begin(
+    catalog: *const FloeCatalog,
+    duckdb_version: *const c_char,
+    out: *mut *mut FloeTxn,
+) -> *mut FloeError {
+    guard(|| {
+        let engine = Engine { duckdb_version: str_arg(duckdb_version, "DuckDB version")?.to_string() };
+        let transaction = Transaction::new((*catalog).catalog.clone(), engine);
+        *out = Box::into_raw(Box::new(FloeTxn { transaction }));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `txn` must be NULL or a handle from `floe_txn_begin`, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_free(txn: *mut FloeTxn) {
+    if !txn.is_null() {
+        drop(Box::from_raw(txn));
+    }
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_create_namespace(txn: *const FloeTxn, schema: *const c_char) -> *mut FloeError {
+    guard(|| {
+        (*txn).transaction.create_namespace(namespace(str_arg(schema, "schema")?));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_drop_namespace(txn: *const FloeTxn, schema: *const c_char) -> *mut FloeError {
+    guard(|| {
+        (*txn).transaction.drop_namespace(namespace(str_arg(schema, "schema")?));
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_create_table(
+    txn: *const FloeTxn,
+    request_json: *const c_char,
+    out: *mut *mut FloeTable,
+) -> *mut FloeError {
+    guard(|| {
+        let request: CreateTable = json_arg(request_json, "create table request")?;
+        let table = block_on((*txn).transaction.create_table(
+            &namespace(&request.schema),
+            &request.table,
+            &request.columns,
+            request.properties,
+        ))?;
+        *out = FloeTable::into_raw(table);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_replace_table(
+    txn: *const FloeTxn,
+    base: *const FloeTable,
+    request_json: *const c_char,
+    out: *mut *mut FloeTable,
+) -> *mut FloeError {
+    guard(|| {
+        let request: ReplaceTable = json_arg(request_json, "replace table request")?;
+        let table = (*txn).transaction.replace_table((*base).table.clone(), &request.columns)?;
+        *out = FloeTable::into_raw(table);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_write(
+    txn: *const FloeTxn,
+    table: *const FloeTable,
+    files_json: *const c_char,
+    s3_secret_json: *const c_char,
+) -> *mut FloeError {
+    guard(|| {
+        let files: Vec<WrittenFile> = json_arg(files_json, "written files")?;
+        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        (*txn).transaction.write(&(*table).table, files, secret.as_ref())
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_write_location(
+    txn: *const FloeTxn,
+    table: *const FloeTable,
+    s3_secret_json: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let location = (*txn).transaction.write_location(&(*table).table, secret.as_ref());
+        write_json(out, &location)
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_drop_table(
+    txn: *const FloeTxn,
+    schema: *const c_char,
+    table: *const c_char,
+    purge: i32,
+) -> *mut FloeError {
+    guard(|| {
+        let name = str_arg(table, "table")?.to_string();
+        (*txn).transaction.drop_table(namespace(str_arg(schema, "schema")?), name, purge != 0);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_rename_table(
+    txn: *const FloeTxn,
+    schema: *const c_char,
+    from: *const c_char,
+    to: *const c_char,
+) -> *mut FloeError {
+    guard(|| {
+        let ns = namespace(str_arg(schema, "schema")?);
+        let from = TableIdentifier { namespace: ns.clone(), name: str_arg(from, "table")?.to_string() };
+        let to = TableIdentifier { namespace: ns, name: str_arg(to, "new name")?.to_string() };
+        (*txn).transaction.rename_table(from, to);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `txn` must be a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_commit(txn: *const FloeTxn) -> *mut FloeError {
+    guard(|| block_on((*txn).transaction.commit()))
+}
+
+/// # Safety
+/// `txn` must be a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_rollback(txn: *const FloeTxn) {
+    let _ = guard(|| {
+        block_on((*txn).transaction.rollback());
+        Ok(())
+    });
+}
+
+/// The transaction's pending files of `table`, for read-your-writes scans.
+pub(crate) fn pending_files(txn: *const FloeTxn, table: &Arc<floe_core::table::LoadedTable>) -> Vec<WrittenFile> {
+    if txn.is_null() {
+        return Vec::new();
+    }
+    unsafe { (*txn).transaction.pending_files(table) }
+}
