@@ -128,7 +128,7 @@ impl std::error::Error for Error {}
 impl From<iceberg::Error> for Error {
     fn from(err: iceberg::Error) -> Self {
         let kind = match err.kind() {
-            iceberg::ErrorKind::DataInvalid => ErrorKind::Storage,
+            iceberg::ErrorKind::DataInvalid | iceberg::ErrorKind::Unexpected => ErrorKind::Storage,
             iceberg::ErrorKind::FeatureUnsupported => ErrorKind::Unsupported,
             iceberg::ErrorKind::TableNotFound | iceberg::ErrorKind::NamespaceNotFound => {
                 ErrorKind::NotFound

@@ -257,6 +257,24 @@ pub async fn load_manifest_list(
     Ok(ManifestList::parse_with_version(&bytes, base.format_version())?)
 }
 
+/// The live data files of `metadata`'s current snapshot, if they alone make up its rows: `None`
+/// when delete files apply or files belong to an older partition spec.
+pub async fn live_data_files(file_io: &FileIO, metadata: &TableMetadata) -> Result<Option<Vec<DataFile>>> {
+    let Some(snapshot) = metadata.current_snapshot() else { return Ok(Some(Vec::new())) };
+    let list = load_manifest_list(file_io, metadata, snapshot).await?;
+    let mut files = Vec::new();
+    for manifest in list.entries() {
+        let loaded = manifest.load_manifest(file_io).await?;
+        for entry in loaded.entries().iter().filter(|e| e.is_alive()) {
+            if manifest.content == ManifestContentType::Deletes || manifest.partition_spec_id != metadata.default_partition_spec_id() {
+                return Ok(None);
+            }
+            files.push(entry.data_file().clone());
+        }
+    }
+    Ok(Some(files))
+}
+
 /// AddSnapshot + SetSnapshotRef(main).
 pub fn snapshot_updates(snapshot: Snapshot) -> Vec<TableUpdate> {
     let snapshot_id = snapshot.snapshot_id();

@@ -17,6 +17,11 @@
 //! existing table ends such a batch (the REST API has no atomic form for those). Renaming or
 //! dropping a table created in the same transaction only changes what will be committed.
 //!
+//! The swap dbt does to rebuild a table — `CREATE TABLE x__tmp AS ...; ALTER TABLE x RENAME TO
+//! x__backup; ALTER TABLE x__tmp RENAME TO x` — becomes one commit to `x` that replaces its
+//! schema and rows (keeping its identity and history), so readers of `x` never miss it, and the
+//! creation of `x__backup` holding `x`'s previous rows, committed together.
+//!
 //! Commit protocol (Iceberg REST spec; DESIGN §6): every change asserts the table's uuid and the
 //! snapshot it was based on. A 409 means another writer won: the tables are reloaded, the changes
 //! re-applied on the new state (appends commute; a replace or a schema change checks that what it
@@ -35,7 +40,7 @@ use iceberg::{TableRequirement, TableUpdate};
 use super::data_file::{data_file, WrittenFile};
 use super::retry::RetryPolicy;
 use super::schema::{iceberg_schema_from, DuckColumn};
-use super::snapshot::{snapshot_updates, Action, Engine, NewSnapshot};
+use super::snapshot::{live_data_files, snapshot_updates, Action, Engine, NewSnapshot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rest::catalog::display_namespace;
 use crate::rest::model::{CreateTableRequest, TableChange, TableIdentifier};
@@ -50,6 +55,9 @@ pub struct Transaction {
     /// Directories statements write their data files into, one per statement: what a
     /// statement wrote can be removed even when it failed before reporting its files.
     write_dirs: Mutex<Vec<(FileIO, String)>>,
+    /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
+    /// where the catalog vends no credentials.
+    user_secret: Mutex<Option<DuckdbS3Secret>>,
 }
 
 enum Op {
@@ -63,6 +71,8 @@ enum Op {
     Write { table: Arc<LoadedTable>, files: Vec<WrittenFile>, file_io: FileIO },
     Drop { id: TableIdentifier, purge: bool },
     Rename { from: TableIdentifier, to: TableIdentifier },
+    /// `existing` renamed to `backup`, then the new table `replacement` renamed to `existing`.
+    Swap { existing: TableIdentifier, backup: TableIdentifier, replacement: TableIdentifier },
 }
 
 /// One table's part of a commit batch.
@@ -76,6 +86,8 @@ struct Work {
     files: Vec<WrittenFile>,
     file_io: Option<FileIO>,
     snapshot: Option<NewSnapshot>,
+    /// The data files belong to another table (a swap's backup): never delete them.
+    shares_files: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -87,7 +99,13 @@ enum WorkKind {
 
 impl Transaction {
     pub fn new(catalog: Arc<RestCatalog>, engine: Engine) -> Self {
-        Transaction { catalog, engine, state: Mutex::new(Vec::new()), write_dirs: Mutex::new(Vec::new()) }
+        Transaction {
+            catalog,
+            engine,
+            state: Mutex::new(Vec::new()),
+            write_dirs: Mutex::new(Vec::new()),
+            user_secret: Mutex::new(None),
+        }
     }
 
     fn ops(&self) -> std::sync::MutexGuard<'_, Vec<Op>> {
@@ -147,6 +165,7 @@ impl Transaction {
 
     /// A fresh directory under the table's data location for one statement's files.
     pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> String {
+        self.remember(user_secret);
         let metadata = &table.metadata;
         let data = metadata
             .properties()
@@ -165,9 +184,20 @@ impl Transaction {
         for file in &files {
             data_file(file, metadata.current_schema(), metadata.default_partition_spec())?;
         }
+        self.remember(user_secret);
         let file_io = table.file_io(user_secret);
         self.ops().push(Op::Write { table: table.clone(), files, file_io });
         Ok(())
+    }
+
+    fn remember(&self, user_secret: Option<&DuckdbS3Secret>) {
+        if let Some(secret) = user_secret {
+            *self.user_secret.lock().expect("transaction lock") = Some(secret.clone());
+        }
+    }
+
+    fn file_io(&self, table: &LoadedTable) -> FileIO {
+        table.file_io(self.user_secret.lock().expect("transaction lock").as_ref())
     }
 
     pub fn drop_table(&self, namespace: Namespace, name: String, purge: bool) {
@@ -192,7 +222,7 @@ impl Transaction {
 
     /// Applies everything to the catalog, in order.
     pub async fn commit(&self) -> Result<()> {
-        let ops = std::mem::take(&mut *self.ops());
+        let ops = find_swaps(std::mem::take(&mut *self.ops()));
         let mut batch: Vec<Work> = Vec::new();
         let mut doomed: Vec<Work> = Vec::new();
         let outcome = self.apply(ops, &mut batch, &mut doomed).await;
@@ -245,6 +275,34 @@ impl Transaction {
                         self.catalog.drop_table(&id.namespace, &id.name, purge).await?;
                     }
                 },
+                Op::Swap { existing, backup, replacement } => {
+                    if !batch.iter().any(|w| w.id == replacement && w.kind == WorkKind::Create) {
+                        // The new table was committed already: fall back to the two renames.
+                        self.flush(batch).await?;
+                        self.catalog.rename_table(&existing, &backup).await?;
+                        self.catalog.rename_table(&replacement, &existing).await?;
+                        continue;
+                    }
+                    let base = self.catalog.load_table(&existing.namespace, &existing.name).await?;
+                    let storage = StorageProps::resolve(self.catalog.properties(), &base);
+                    let base = Arc::new(LoadedTable::new(existing.namespace.clone(), existing.name.clone(), base, storage));
+                    let Some(backup_work) = self.backup_of(&base, &backup).await? else {
+                        // Rows under delete files or an older partition spec cannot be handed
+                        // over file by file: fall back to the two renames.
+                        self.flush(batch).await?;
+                        self.catalog.rename_table(&existing, &backup).await?;
+                        self.catalog.rename_table(&replacement, &existing).await?;
+                        continue;
+                    };
+                    let work = batch
+                        .iter_mut()
+                        .find(|w| w.id == replacement && w.kind == WorkKind::Create)
+                        .expect("checked above");
+                    work.id = existing;
+                    work.kind = WorkKind::Replace;
+                    work.base = Some(base);
+                    batch.push(backup_work);
+                }
                 Op::Rename { from, to } => match batch.iter_mut().find(|w| w.id == from && w.kind == WorkKind::Create) {
                     Some(work) => work.id = to,
                     None => {
@@ -257,8 +315,79 @@ impl Transaction {
         self.flush(batch).await
     }
 
-    /// Commits the batch atomically, retrying lost races.
+    /// A new table `backup` holding `table`'s current rows: the same data files, listed in a
+    /// manifest of its own (they stay owned by `table`: dropping the backup never purges them).
+    async fn backup_of(&self, table: &LoadedTable, backup: &TableIdentifier) -> Result<Option<Work>> {
+        let metadata = &table.metadata;
+        let Some(files) = live_data_files(&self.file_io(table), metadata).await? else { return Ok(None) };
+        let request = CreateTableRequest {
+            name: backup.name.clone(),
+            location: None,
+            schema: metadata.current_schema().as_ref().clone(),
+            partition_spec: Some(metadata.default_partition_spec().as_ref().clone().into_unbound()),
+            stage_create: true,
+            properties: metadata.properties().clone(),
+        };
+        let staged = self.catalog.create_table(&backup.namespace, &request).await?;
+        let storage = StorageProps::resolve(self.catalog.properties(), &staged);
+        let staged = Arc::new(LoadedTable::new(backup.namespace.clone(), backup.name.clone(), staged, storage));
+        let mut work = Work::new(backup.clone(), WorkKind::Create, None, staged.clone());
+        work.snapshot = Some(NewSnapshot::new(Action::Append, files));
+        work.file_io = Some(self.file_io(&staged));
+        work.shares_files = true;
+        Ok(Some(work))
+    }
+
+    /// Commits the batch: atomically where the catalog can. Catalogs that do not accept
+    /// staged tables in `/transactions/commit` (SeaweedFS answers 404) get the new tables created
+    /// first and the rest committed atomically after; if that fails, the new tables are dropped
+    /// again, so a failed COMMIT leaves the catalog as it was.
     async fn flush(&self, batch: &mut Vec<Work>) -> Result<()> {
+        let mixed = batch.len() > 1 && batch.iter().any(|w| w.kind == WorkKind::Create);
+        if !mixed || self.catalog.supports_staged_in_transactions() != Some(false) {
+            match self.commit_batch(batch).await {
+                Err(err) if mixed && err.kind() == ErrorKind::NotFound => {
+                    self.catalog.set_supports_staged_in_transactions(false);
+                }
+                Err(err) => return Err(err),
+                Ok(()) => {
+                    if mixed {
+                        self.catalog.set_supports_staged_in_transactions(true);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        let (mut creates, mut rest): (Vec<Work>, Vec<Work>) = batch.drain(..).partition(|w| w.kind == WorkKind::Create);
+        let mut created = Vec::new();
+        for work in creates.drain(..) {
+            let id = (work.id.clone(), !work.shares_files);
+            let mut single = vec![work];
+            if let Err(err) = self.commit_batch(&mut single).await {
+                batch.extend(single);
+                batch.extend(rest);
+                self.drop_created(&created).await;
+                return Err(err);
+            }
+            created.push(id);
+        }
+        if let Err(err) = self.commit_batch(&mut rest).await {
+            batch.extend(rest);
+            self.drop_created(&created).await;
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// Drops tables this commit created, purging the files only of those that own theirs.
+    async fn drop_created(&self, created: &[(TableIdentifier, bool)]) {
+        for (id, purge) in created {
+            let _ = self.catalog.drop_table(&id.namespace, &id.name, *purge).await;
+        }
+    }
+
+    /// Commits the works in one request (`/transactions/commit` for several), retrying lost races.
+    async fn commit_batch(&self, batch: &mut Vec<Work>) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -379,33 +508,39 @@ impl Work {
     }
 
     fn new(id: TableIdentifier, kind: WorkKind, base: Option<Arc<LoadedTable>>, target: Arc<LoadedTable>) -> Self {
-        Work { id, kind, base, target, files: Vec::new(), file_io: None, snapshot: None }
+        Work { id, kind, base, target, files: Vec::new(), file_io: None, snapshot: None, shares_files: false }
+    }
+
+    /// The new snapshot, its data files described against `metadata` (the table as it will be
+    /// committed: schema and partition spec ids must match).
+    fn snapshot_for(&mut self, metadata: &TableMetadata, action: Action) -> Result<&mut NewSnapshot> {
+        if self.snapshot.is_none() {
+            let files = self
+                .files
+                .iter()
+                .map(|f| data_file(f, metadata.current_schema(), metadata.default_partition_spec()))
+                .collect::<Result<Vec<_>>>()?;
+            self.snapshot = Some(NewSnapshot::new(action, files));
+        }
+        Ok(self.snapshot.as_mut().expect("just set"))
     }
 
     /// The catalog change for this attempt, on `base` (the reloaded table for a retry).
     async fn change(&mut self, base: Option<&TableMetadata>, engine: &Engine) -> Result<TableChange> {
-        let target = &self.target.metadata;
+        let target = self.target.metadata.clone();
         let file_io = self.file_io.clone().unwrap_or_else(|| self.target.file_io(None));
-        if self.snapshot.is_none() && (!self.files.is_empty() || self.kind == WorkKind::Replace) {
-            let files = self
-                .files
-                .iter()
-                .map(|f| data_file(f, target.current_schema(), target.default_partition_spec()))
-                .collect::<Result<Vec<_>>>()?;
-            let action = if self.kind == WorkKind::Replace { Action::ReplaceAll } else { Action::Append };
-            self.snapshot = Some(NewSnapshot::new(action, files));
-        }
         let (requirements, updates) = match (self.kind, base) {
             (WorkKind::Create, _) => {
-                let mut updates = creation_updates(target);
-                if let Some(snapshot) = &mut self.snapshot {
-                    updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, target, engine).await?));
+                let mut updates = creation_updates(&target);
+                if self.snapshot.is_some() || !self.files.is_empty() {
+                    let snapshot = self.snapshot_for(&target, Action::Append)?;
+                    updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &target, engine).await?));
                 }
                 (vec![TableRequirement::NotExist], updates)
             }
             (WorkKind::Append, Some(base)) => {
-                check_unchanged_layout(&self.id, target, base)?;
-                self.snapshot.as_mut().expect("appends have files").change_on(&file_io, base, engine).await?
+                check_unchanged_layout(&self.id, &target, base)?;
+                self.snapshot_for(&target, Action::Append)?.change_on(&file_io, base, engine).await?
             }
             (WorkKind::Replace, Some(base)) => {
                 // The new schema's field ids follow the base's last one; a concurrent schema
@@ -419,7 +554,7 @@ impl Work {
                 }
                 let rebuilt = replaced_metadata(base, target.current_schema().as_ref().clone())?;
                 let mut updates = rebuilt.changes;
-                let snapshot = self.snapshot.as_mut().expect("replace has a snapshot");
+                let snapshot = self.snapshot_for(&rebuilt.metadata, Action::ReplaceAll)?;
                 updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
                 let requirements = vec![
                     TableRequirement::UuidMatch { uuid: base.uuid() },
@@ -432,6 +567,30 @@ impl Work {
         };
         Ok(TableChange { identifier: self.id.clone(), requirements, updates })
     }
+}
+
+/// Turns `rename existing -> backup` followed by `rename new -> existing` (new created in this
+/// transaction) into one `Swap`, committed as a replace of `existing`.
+fn find_swaps(mut ops: Vec<Op>) -> Vec<Op> {
+    let created = |ops: &[Op], id: &TableIdentifier| ops.iter().any(|op| matches!(op, Op::Create { id: c, .. } if c == id));
+    let mut j = 0;
+    while j < ops.len() {
+        if let Op::Rename { from: replacement, to: existing } = &ops[j] {
+            if created(&ops[..j], replacement) && !created(&ops[..j], existing) {
+                let earlier = ops[..j]
+                    .iter()
+                    .rposition(|op| matches!(op, Op::Rename { from, .. } if from == existing));
+                if let Some(i) = earlier {
+                    let (replacement, existing) = (replacement.clone(), existing.clone());
+                    let Op::Rename { to: backup, .. } = ops.remove(i) else { unreachable!() };
+                    ops[j - 1] = Op::Swap { existing, backup, replacement };
+                    continue;
+                }
+            }
+        }
+        j += 1;
+    }
+    ops
 }
 
 /// Data files carry the partition values of the spec they were written for; if another writer
@@ -475,6 +634,9 @@ fn creation_updates(metadata: &TableMetadata) -> Vec<TableUpdate> {
 
 async fn remove_files(work: &Work) {
     let file_io = work.file_io.clone().unwrap_or_else(|| work.target.file_io(None));
+    if work.shares_files {
+        return;
+    }
     for file in &work.files {
         let _ = file_io.delete(&file.path).await;
     }

@@ -19,7 +19,7 @@ use super::auth::Authenticator;
 use super::http::{Call, Http};
 use super::model::{
     CommitTableResponse, CommitTransactionRequest, ConfigResponse, CreateTableRequest, GetNamespaceResponse,
-    ListNamespacesResponse, ListTablesResponse, LoadTableResult, RegisterTableRequest, RenameTableRequest,
+    ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest,
     TableChange, TableIdentifier,
 };
 use crate::error::{Error, ErrorKind, Result};
@@ -40,6 +40,8 @@ pub struct RestCatalog {
     /// The merged catalog properties: server defaults, then server overrides.
     properties: HashMap<String, String>,
     endpoints: Option<Vec<String>>,
+    /// Whether `/transactions/commit` accepts staged (not yet created) tables: learnt on first use.
+    staged_in_transactions: std::sync::Mutex<Option<bool>>,
 }
 
 impl RestCatalog {
@@ -79,7 +81,14 @@ impl RestCatalog {
             root.push('/');
         }
         let base = join(&endpoint, &root)?;
-        Ok(RestCatalog { http, options, base, properties, endpoints: config.endpoints })
+        Ok(RestCatalog {
+            http,
+            options,
+            base,
+            properties,
+            endpoints: config.endpoints,
+            staged_in_transactions: std::sync::Mutex::new(None),
+        })
     }
 
     pub fn options(&self) -> &CatalogOptions {
@@ -107,6 +116,14 @@ impl RestCatalog {
             Some(list) => list.iter().any(|e| e == endpoint),
             None => false,
         }
+    }
+
+    pub fn supports_staged_in_transactions(&self) -> Option<bool> {
+        *self.staged_in_transactions.lock().expect("catalog lock")
+    }
+
+    pub fn set_supports_staged_in_transactions(&self, supported: bool) {
+        *self.staged_in_transactions.lock().expect("catalog lock") = Some(supported);
     }
 
     pub async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
@@ -211,16 +228,6 @@ impl RestCatalog {
             .execute(Method::POST, url, Some(&body), Call::Change)
             .await
             .map_err(|e| self.describe(e, format!("Table '{}.{}'", display_namespace(&from.namespace), from.name)))
-    }
-
-    /// Registers an existing metadata file as a table (the REST spec's register endpoint).
-    pub async fn register_table(&self, namespace: &Namespace, name: &str, metadata_location: &str) -> Result<LoadTableResult> {
-        let url = self.url(&["namespaces", &encode_namespace(namespace), "register"])?;
-        let body = RegisterTableRequest { name: name.to_string(), metadata_location: metadata_location.to_string() };
-        self.http
-            .post(url, &body, &[], Call::Change)
-            .await
-            .map_err(|e| self.describe(e, format!("Table '{}.{name}'", display_namespace(namespace))))
     }
 
     /// Commits one table's change. A CommitConflict error means another writer won; a

@@ -119,10 +119,3 @@ pub struct RenameTableRequest {
     pub source: TableIdentifier,
     pub destination: TableIdentifier,
 }
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct RegisterTableRequest {
-    pub name: String,
-    pub metadata_location: String,
-}
