@@ -202,6 +202,20 @@ class Testbed:
             },
         )
 
+    def s3_files(self, prefix: str) -> list[str]:
+        """Object paths under `prefix` (e.g. 's3://lake/ns/table/data'), as S3 lists them."""
+        from pyarrow import fs
+
+        s3 = fs.S3FileSystem(
+            access_key=self.client_id,
+            secret_key=self.client_secret,
+            endpoint_override=self.s3_endpoint,
+            scheme="http",
+            region=self.region,
+        )
+        selector = fs.FileSelector(prefix.removeprefix("s3://"), recursive=True, allow_not_found=True)
+        return sorted(info.path for info in s3.get_file_info(selector) if info.type == fs.FileType.File)
+
     def duckdb_setup_sql(self) -> list[str]:
         """SQL that gives a DuckDB connection with floe (or the official extension) the S3 and
         iceberg secrets and attaches the warehouse as `lake`."""

@@ -53,25 +53,27 @@ string ValueToJson(const Value &value) {
 		return Tagged("str", json::Quote(StringValue::Get(value)));
 	case LogicalTypeId::UUID:
 		return Tagged("str", json::Quote(value.ToString()));
+	// Temporal values are read in their physical form: GetValue<T> would cast through DuckDB's
+	// built-in casts, which lack the time zone ones (those come with ICU in the host).
 	case LogicalTypeId::DATE: {
-		auto date = value.GetValue<date_t>();
+		auto date = value.GetValueUnsafe<date_t>();
 		if (!Date::IsFinite(date)) {
 			return "";
 		}
 		return Tagged("date", std::to_string(date.days));
 	}
 	case LogicalTypeId::TIME:
-		return Tagged("time", std::to_string(value.GetValue<dtime_t>().micros));
+		return Tagged("time", std::to_string(value.GetValueUnsafe<dtime_t>().micros));
 	case LogicalTypeId::TIMESTAMP:
 	case LogicalTypeId::TIMESTAMP_TZ: {
-		auto ts = value.GetValue<timestamp_t>();
+		auto ts = value.GetValueUnsafe<timestamp_t>();
 		if (!Timestamp::IsFinite(ts)) {
 			return "";
 		}
 		return Tagged("ts", std::to_string(ts.value));
 	}
 	case LogicalTypeId::TIMESTAMP_NS:
-		return Tagged("ts_ns", std::to_string(value.GetValue<timestamp_ns_t>().value));
+		return Tagged("ts_ns", std::to_string(value.GetValueUnsafe<int64_t>()));
 	case LogicalTypeId::DECIMAL:
 		return Tagged("decimal", json::Quote(value.ToString()));
 	case LogicalTypeId::BLOB:

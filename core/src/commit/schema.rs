@@ -104,9 +104,9 @@ fn iceberg_type(ty: &DuckType, ids: &mut Ids, table: &str, path: &str) -> Result
         }),
         "DATE" => primitive(P::Date),
         "TIME" => primitive(P::Time),
-        "TIMESTAMP" | "TIMESTAMP_SEC" | "TIMESTAMP_MS" => primitive(P::Timestamp),
-        "TIMESTAMP_TZ" => primitive(P::Timestamptz),
-        "VARCHAR" | "ENUM" => primitive(P::String),
+        "TIMESTAMP" | "TIMESTAMP_S" | "TIMESTAMP_MS" => primitive(P::Timestamp),
+        "TIMESTAMP WITH TIME ZONE" => primitive(P::Timestamptz),
+        "VARCHAR" | "CHAR" | "ENUM" => primitive(P::String),
         "UUID" => primitive(P::Uuid),
         "BLOB" => primitive(P::Binary),
         "STRUCT" => {
@@ -144,7 +144,7 @@ fn iceberg_type(ty: &DuckType, ids: &mut Ids, table: &str, path: &str) -> Result
 fn unsupported(type_id: &str, table: &str, path: &str) -> Error {
     let fix = match type_id {
         "TIMESTAMP_NS" => "cast it to TIMESTAMP (microseconds, Iceberg format version 2)",
-        "TIME_TZ" | "TIME WITH TIME ZONE" => "cast it to TIME",
+        "TIME WITH TIME ZONE" | "TIME_NS" => "cast it to TIME",
         "INTERVAL" => "store it as BIGINT microseconds or as VARCHAR",
         "UNION" | "VARIANT" => "store it as VARCHAR (e.g. JSON) or split it into columns",
         "BIT" => "cast it to BLOB or VARCHAR",

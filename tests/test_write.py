@@ -1,0 +1,222 @@
+"""Writes go through catalog commits and are read back identically by PyIceberg and DuckDB's
+official iceberg extension."""
+
+from __future__ import annotations
+
+import decimal
+import re
+
+import duckdb
+import pytest
+
+from tests.rows import duckdb_rows, pyiceberg_rows
+
+
+@pytest.fixture()
+def ns(floe, request) -> str:
+    """A fresh namespace per test, created through floe."""
+    name = "w_" + re.sub("[^a-z0-9]+", "_", request.node.name.lower().removeprefix("test_"))[:32].strip("_")
+    floe.execute(f"DROP SCHEMA IF EXISTS lake.{name} CASCADE")
+    floe.execute(f"CREATE SCHEMA lake.{name}")
+    return name
+
+
+MIXED = """
+    SELECT i AS id,
+           'name-' || i AS name,
+           (i * 1.25)::DECIMAL(12, 2) AS amount,
+           i % 3 = 0 AS flag,
+           DATE '2026-01-01' + (i % 365)::INTEGER AS day,
+           TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (i) SECOND AS ts,
+           TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (i) MINUTE AS tstz,
+           (i / 7)::DOUBLE AS ratio,
+           (i % 100)::TINYINT AS tiny,
+           CASE WHEN i % 5 = 0 THEN NULL ELSE i::VARCHAR END AS maybe,
+           {'x': i, 'y': 'p' || i} AS point,
+           [i, i + 1] AS pair,
+           MAP {'k': i} AS attrs,
+           md5(i::VARCHAR)::UUID AS uid,
+           ('blob' || i)::BLOB AS payload
+    FROM range(1000) t(i)
+"""
+
+
+def test_ctas_reads_back_in_every_engine(floe, official, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.mixed AS {MIXED}")
+    expected = duckdb_rows(floe, f"SELECT * FROM ({MIXED})")
+    assert duckdb_rows(floe, f"SELECT * FROM lake.{ns}.mixed") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.mixed") == expected
+    assert duckdb_rows(official, f"SELECT * FROM lake.{ns}.mixed") == expected
+
+    table = catalog.load_table(f"{ns}.mixed")
+    fields = {f.name: str(f.field_type) for f in table.schema().fields}
+    assert fields["tiny"] == "int" and fields["amount"] == "decimal(12, 2)" and fields["tstz"] == "timestamptz"
+    summary = table.current_snapshot().summary
+    assert summary.operation.value == "append"
+    assert summary["added-records"] == "1000" and summary["total-records"] == "1000"
+    assert summary["engine-name"] == "floe" and summary["duckdb-version"] == f"v{duckdb.__version__}"
+    # Column bounds land in the manifests, so other engines can prune.
+    files = [
+        entry.data_file
+        for manifest in table.current_snapshot().manifests(table.io)
+        for entry in manifest.fetch_manifest_entry(table.io)
+    ]
+    ids = {f.name: f.field_id for f in table.schema().fields}
+    assert files and all(ids["id"] in f.lower_bounds and ids["day"] in f.upper_bounds for f in files)
+    assert all(f.null_value_counts[ids["maybe"]] == 200 for f in files)
+
+
+def test_insert_forms(floe, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.t (id INTEGER NOT NULL, name VARCHAR, price DECIMAL(10, 2))")
+    floe.execute(f"INSERT INTO lake.{ns}.t VALUES (1, 'a', 1.50), (2, 'b', NULL)")
+    floe.execute(f"INSERT INTO lake.{ns}.t SELECT 3, 'c', 3.25")
+    floe.execute(f"INSERT INTO lake.{ns}.t (id) VALUES (4)")
+    floe.execute(f"INSERT INTO lake.{ns}.t BY NAME SELECT 9.99 AS price, 5 AS id")
+    expected = [
+        (1, "a", decimal.Decimal("1.50")),
+        (2, "b", None),
+        (3, "c", decimal.Decimal("3.25")),
+        (4, None, None),
+        (5, None, decimal.Decimal("9.99")),
+    ]
+    assert floe.execute(f"SELECT * FROM lake.{ns}.t ORDER BY id").fetchall() == expected
+    assert sorted(catalog.load_table(f"{ns}.t").scan().to_arrow().to_pylist(), key=lambda r: r["id"])[3] == {
+        "id": 4,
+        "name": None,
+        "price": None,
+    }
+    assert len(catalog.load_table(f"{ns}.t").snapshots()) == 4
+    assert catalog.load_table(f"{ns}.t").schema().find_field("id").required
+
+
+def test_create_or_replace_keeps_history(floe, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.r AS SELECT 1 AS id, 'old' AS v")
+    floe.execute(f"CREATE OR REPLACE TABLE lake.{ns}.r AS SELECT 2.5::DOUBLE AS score")
+    assert floe.execute(f"SELECT * FROM lake.{ns}.r").fetchall() == [(2.5,)]
+    table = catalog.load_table(f"{ns}.r")
+    assert [f.name for f in table.schema().fields] == ["score"]
+    operations = [s.summary.operation.value for s in table.snapshots()]
+    assert operations == ["append", "overwrite"]
+    assert table.current_snapshot().summary["deleted-records"] == "1"
+    first = table.snapshots()[0].snapshot_id
+    assert floe.execute(f"SELECT * FROM lake.{ns}.r AT (VERSION => {first})").fetchall() == [(1, "old")]
+
+
+def test_drop_rename_and_schemas(floe, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.a AS SELECT 1 AS x")
+    floe.execute(f"ALTER TABLE lake.{ns}.a RENAME TO b")
+    assert catalog.table_exists(f"{ns}.b") and not catalog.table_exists(f"{ns}.a")
+    assert floe.execute(f"SELECT x FROM lake.{ns}.b").fetchall() == [(1,)]
+    floe.execute(f"DROP TABLE lake.{ns}.b")
+    assert not catalog.table_exists(f"{ns}.b")
+    floe.execute(f"DROP TABLE IF EXISTS lake.{ns}.b")
+    with pytest.raises(duckdb.CatalogException, match="does not exist"):
+        floe.execute(f"DROP TABLE lake.{ns}.b")
+    floe.execute(f"CREATE TABLE lake.{ns}.keep AS SELECT 1 AS x")
+    with pytest.raises(duckdb.Error, match="is not empty"):
+        floe.execute(f"DROP SCHEMA lake.{ns}")
+    floe.execute(f"DROP SCHEMA lake.{ns} CASCADE")
+    assert (ns,) not in catalog.list_namespaces()
+
+
+def test_rollback_leaves_catalog_and_storage_as_they_were(floe, testbed, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT 1 AS x")
+    table = catalog.load_table(f"{ns}.t")
+    before_files = testbed.s3_files(table.location())
+    floe.execute("BEGIN")
+    floe.execute(f"INSERT INTO lake.{ns}.t SELECT range FROM range(1000)")
+    floe.execute(f"CREATE TABLE lake.{ns}.new AS SELECT 1 AS y")
+    assert floe.execute(f"SELECT count(*) FROM lake.{ns}.t").fetchone() == (1001,)
+    floe.execute("ROLLBACK")
+    assert floe.execute(f"SELECT count(*) FROM lake.{ns}.t").fetchone() == (1,)
+    assert not catalog.table_exists(f"{ns}.new")
+    assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == table.current_snapshot().snapshot_id
+    assert testbed.s3_files(table.location()) == before_files
+
+
+def test_interleaved_transactions_see_their_own_snapshot(floe, extension, testbed, ns):
+    from tests.engines import floe_connection
+
+    other = floe_connection(extension)
+    for statement in testbed.duckdb_setup_sql():
+        other.execute(statement)
+    floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT 1 AS x")
+    floe.execute("BEGIN")
+    other.execute("BEGIN")
+    floe.execute(f"INSERT INTO lake.{ns}.t VALUES (2)")
+    assert other.execute(f"SELECT count(*) FROM lake.{ns}.t").fetchone() == (1,)
+    other.execute(f"INSERT INTO lake.{ns}.t VALUES (3)")
+    floe.execute("COMMIT")
+    # `other` keeps the snapshot it started with, plus its own uncommitted row.
+    assert other.execute(f"SELECT count(*) FROM lake.{ns}.t").fetchone() == (2,)
+    other.execute("COMMIT")
+    # Both commits landed: the second was re-applied on top of the first (409, retried).
+    assert floe.execute(f"SELECT x FROM lake.{ns}.t ORDER BY x").fetchall() == [(1,), (2,), (3,)]
+
+
+def test_multi_table_transaction_commits_atomically(floe, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.a AS SELECT 1 AS x")
+    floe.execute(f"CREATE TABLE lake.{ns}.b AS SELECT 1 AS x")
+    floe.execute("BEGIN")
+    floe.execute(f"INSERT INTO lake.{ns}.a VALUES (2)")
+    floe.execute(f"INSERT INTO lake.{ns}.b VALUES (2)")
+    floe.execute("COMMIT")
+    assert [len(catalog.load_table(f"{ns}.{t}").snapshots()) for t in "ab"] == [2, 2]
+
+    # One of the two tables disappears before COMMIT: neither changes.
+    floe.execute("BEGIN")
+    floe.execute(f"INSERT INTO lake.{ns}.a VALUES (3)")
+    floe.execute(f"INSERT INTO lake.{ns}.b VALUES (3)")
+    catalog.drop_table(f"{ns}.b")
+    with pytest.raises(duckdb.TransactionException):
+        floe.execute("COMMIT")
+    assert floe.execute(f"SELECT max(x) FROM lake.{ns}.a").fetchone() == (2,)
+
+
+def test_dbt_swap_is_one_commit(floe, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.m AS SELECT 1 AS id, 'v1' AS v")
+    uuid = catalog.load_table(f"{ns}.m").metadata.table_uuid
+    floe.execute("BEGIN")
+    floe.execute(f"CREATE TABLE lake.{ns}.m__dbt_tmp AS SELECT 2 AS id, 'v2' AS v, 2.0 AS extra")
+    floe.execute(f"ALTER TABLE lake.{ns}.m RENAME TO m__dbt_backup")
+    floe.execute(f"ALTER TABLE lake.{ns}.m__dbt_tmp RENAME TO m")
+    floe.execute("COMMIT")
+    table = catalog.load_table(f"{ns}.m")
+    # The same table, replaced in one snapshot: readers of `m` never saw it missing.
+    assert table.metadata.table_uuid == uuid
+    assert [s.summary.operation.value for s in table.snapshots()] == ["append", "overwrite"]
+    assert pyiceberg_rows(catalog, f"{ns}.m") == [(2, "v2", decimal.Decimal("2.0"))]
+    assert pyiceberg_rows(catalog, f"{ns}.m__dbt_backup") == [(1, "v1")]
+    assert not catalog.table_exists(f"{ns}.m__dbt_tmp")
+    floe.execute(f"DROP TABLE IF EXISTS lake.{ns}.m__dbt_backup CASCADE")
+    assert pyiceberg_rows(catalog, f"{ns}.m") == [(2, "v2", decimal.Decimal("2.0"))]
+
+
+def test_incompatible_insert_fails_before_writing(floe, testbed, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.t (id INTEGER, day DATE)")
+    location = catalog.load_table(f"{ns}.t").location()
+    with pytest.raises(duckdb.Error):
+        floe.execute(f"INSERT INTO lake.{ns}.t VALUES ({{'a': 1}}, DATE '2026-01-01')")
+    with pytest.raises(duckdb.Error):
+        floe.execute(f"INSERT INTO lake.{ns}.t VALUES (1, 2, 3)")
+    assert testbed.s3_files(location + "/data") == []
+    assert catalog.load_table(f"{ns}.t").current_snapshot() is None
+
+
+def test_failed_statement_leaves_no_files(floe, testbed, catalog, ns):
+    floe.execute(f"CREATE TABLE lake.{ns}.t (n INTEGER)")
+    location = catalog.load_table(f"{ns}.t").location()
+    # Fails at run time, after DuckDB's writer may have started a file.
+    with pytest.raises(duckdb.Error):
+        floe.execute(f"INSERT INTO lake.{ns}.t SELECT CASE WHEN range < 500000 THEN range ELSE error('boom') END FROM range(1000000)")
+    assert testbed.s3_files(location + "/data") == []
+    assert catalog.load_table(f"{ns}.t").current_snapshot() is None
+
+
+def test_unsupported_types_name_the_column(floe, ns):
+    with pytest.raises(duckdb.Error, match=r"Column 'every' of table '.*\.bad' has DuckDB type INTERVAL"):
+        floe.execute(f"CREATE TABLE lake.{ns}.bad (id INTEGER, every INTERVAL)")
+    with pytest.raises(duckdb.Error, match="already exists"):
+        floe.execute(f"CREATE TABLE lake.{ns}.ok (id INTEGER)")
+        floe.execute(f"CREATE TABLE lake.{ns}.ok (id INTEGER)")
+    floe.execute(f"CREATE TABLE IF NOT EXISTS lake.{ns}.ok (id INTEGER)")
