@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.testbed import Testbed
-from tests.tls_proxy import TlsProxy
+from tests.catalog_proxy import CatalogProxy
 
 
 def attach_sql(bed: Testbed, secret: str, endpoint: str | None = None) -> str:
@@ -64,7 +64,7 @@ def test_catalog_going_down_mid_session_is_reported(extension, tmp_path):
 def test_https_catalog(extension, testbed, tmp_path, monkeypatch):
     from tests.engines import floe_connection
 
-    with TlsProxy(testbed.catalog_uri, tmp_path) as proxy:
+    with CatalogProxy(testbed.catalog_uri, tls_dir=tmp_path) as proxy:
         # rustls reads the trusted roots from SSL_CERT_FILE when the client is built (at ATTACH).
         monkeypatch.setenv("SSL_CERT_FILE", str(proxy.ca_file))
         con = floe_connection(extension)

@@ -1,5 +1,10 @@
 //! How often and how patiently a commit that lost an optimistic-concurrency race is retried:
 //! the table's `commit.retry.*` properties, with Iceberg Java's defaults.
+//!
+//! Appends are the exception to the retry count: they commute, so losing a race says nothing
+//! about whether the rows belong in the table; with many writers at once a handful of attempts
+//! can all lose (8 writers: about one in two inserts would fail after 5). An append is retried
+//! until `commit.retry.total-timeout-ms`, with short jittered waits that keep the catalog busy.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -46,6 +51,20 @@ impl RetryPolicy {
         .unwrap_or_default()
     }
 
+    /// Whether retry `attempt` (1-based) may still be made, `elapsed` after the first.
+    pub fn allows(&self, attempt: u32, elapsed: Duration, append_only: bool) -> bool {
+        elapsed < self.total_timeout && (append_only || attempt <= self.retries)
+    }
+
+    /// The wait before an append's retry: jittered between `min_wait` and a second (or
+    /// `max_wait` if smaller), independent of the attempt, since its race is with the others'
+    /// next commits, not with a slow catalog.
+    pub fn append_backoff(&self) -> Duration {
+        let cap = self.max_wait.min(Duration::from_secs(1)).max(self.min_wait);
+        let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
+        self.min_wait + (cap - self.min_wait).mul_f64(jitter * jitter)
+    }
+
     /// The wait before retry `attempt` (1-based): exponential from `min_wait`, capped at
     /// `max_wait`, with full jitter so that writers that collided do not collide again.
     pub fn backoff(&self, attempt: u32) -> Duration {
@@ -71,6 +90,16 @@ mod tests {
         assert_eq!(policy.retries, 10);
         assert_eq!(policy.min_wait, Duration::from_millis(5));
         assert_eq!(policy.max_wait, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn appends_retry_until_the_time_runs_out() {
+        let policy = RetryPolicy::default();
+        assert!(!policy.allows(5, Duration::ZERO, false));
+        assert!(policy.allows(500, Duration::from_secs(60), true));
+        assert!(!policy.allows(500, Duration::from_secs(3600), true));
+        let wait = policy.append_backoff();
+        assert!(wait >= Duration::from_millis(100) && wait <= Duration::from_secs(1));
     }
 
     #[test]

@@ -235,6 +235,8 @@ impl NewSnapshot {
         put("total-delete-files", previous.delete_files);
         put("total-position-deletes", previous.position_deletes);
         put("total-equality-deletes", previous.equality_deletes);
+        // Which attempt committed: the number of lost races plus one.
+        put("commit-attempt", u64::from(self.attempt));
         properties.insert("engine-name".into(), "floe".into());
         properties.insert("engine-version".into(), env!("CARGO_PKG_VERSION").into());
         properties.insert("duckdb-version".into(), engine.duckdb_version.clone());

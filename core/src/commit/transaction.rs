@@ -419,12 +419,14 @@ impl Transaction {
                             "another writer created a table of the same name first; choose another name or drop it",
                         ));
                     }
-                    if attempt > policy.retries || started.elapsed() > policy.total_timeout {
+                    let append_only = batch.iter().all(|w| w.kind == WorkKind::Append);
+                    if !policy.allows(attempt, started.elapsed(), append_only) {
                         return Err(self.conflict(batch, err, attempt).with_fix(
                             "the table is written concurrently by many writers; retry the statement, or raise the table property commit.retry.num-retries",
                         ));
                     }
-                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    let wait = if append_only { policy.append_backoff() } else { policy.backoff(attempt) };
+                    tokio::time::sleep(wait).await;
                     for (work, base) in batch.iter().zip(bases.iter_mut()) {
                         if base.is_some() {
                             *base = Some(self.reload(&work.id).await?);

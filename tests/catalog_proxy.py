@@ -1,5 +1,6 @@
-"""An HTTPS front for the test bed's catalog, with a certificate from a throwaway CA, to prove
-floe talks TLS (rustls) to catalogs."""
+"""A proxy in front of the test bed's catalog: HTTPS with a certificate from a throwaway CA (to
+prove floe talks TLS), and failure injection (to see what floe does when the catalog fails
+mid-commit)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,28 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import trustme
 
+#: Decides, per request, what the proxy does: None forwards; ("after", status) forwards and
+#: then answers `status`; ("instead", status) answers `status` without forwarding.
+Fault = Callable[[str, str], "tuple[str, int] | None"]
 
-class TlsProxy:
-    """https://localhost:<port> forwarding every request to `upstream` over plain HTTP."""
 
-    def __init__(self, upstream: str, workdir: Path) -> None:
-        ca = trustme.CA()
-        self.ca_file = workdir / "ca.pem"
-        ca.cert_pem.write_to_path(str(self.ca_file))
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("localhost").configure_cert(context)
+class CatalogProxy:
+    def __init__(self, upstream: str, tls_dir: Path | None = None, fault: Fault | None = None) -> None:
+        self.ca_file: Path | None = None
+        self.fault = fault
+        proxy = self
 
         class Forward(http.server.BaseHTTPRequestHandler):
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                decision = proxy.fault(self.command, self.path) if proxy.fault else None
+                if decision and decision[0] == "instead":
+                    return self._answer(decision[1], b'{"error":{"message":"injected","type":"ServerError","code":502}}', None)
                 request = urllib.request.Request(upstream + self.path, data=body, method=self.command)
                 for name in ("Authorization", "Content-Type", "X-Iceberg-Access-Delegation"):
                     if self.headers.get(name):
@@ -36,6 +41,11 @@ class TlsProxy:
                         status, payload, kind = response.status, response.read(), response.headers.get("Content-Type")
                 except urllib.error.HTTPError as err:
                     status, payload, kind = err.code, err.read(), err.headers.get("Content-Type")
+                if decision and decision[0] == "after":
+                    status, payload = decision[1], b'{"error":{"message":"injected","type":"ServerError","code":502}}'
+                self._answer(status, payload, kind)
+
+            def _answer(self, status: int, payload: bytes, kind: str | None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", kind or "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -48,11 +58,18 @@ class TlsProxy:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://localhost:{self.server.server_address[1]}"
+        if tls_dir is not None:
+            ca = trustme.CA()
+            self.ca_file = tls_dir / "ca.pem"
+            ca.cert_pem.write_to_path(str(self.ca_file))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ca.issue_cert("localhost").configure_cert(context)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls_dir is not None else "http"
+        self.url = f"{scheme}://localhost:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> TlsProxy:
+    def __enter__(self) -> CatalogProxy:
         self.thread.start()
         return self
 

@@ -1,0 +1,82 @@
+"""Writers racing on one table through the catalog: every commit lands (409s are retried), and a
+writer killed mid-statement changes nothing."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from tests.engines import floe_connection
+
+WRITERS = 8
+INSERTS = 50
+
+
+def _writer(extension: str, setup: list[str], table: str, writer: int, start: float, out) -> None:
+    con = floe_connection(extension)
+    for statement in setup:
+        con.execute(statement)
+    # Everyone starts at the same moment.
+    time.sleep(max(0.0, start - time.time()))
+    landed = 0
+    for i in range(INSERTS):
+        con.execute(f"INSERT INTO {table} VALUES ({writer}, {i})")
+        landed += 1
+    out.put(landed)
+
+
+def test_concurrent_inserts_all_land(floe, extension, testbed, catalog):
+    floe.execute("CREATE SCHEMA IF NOT EXISTS lake.race")
+    floe.execute("CREATE OR REPLACE TABLE lake.race.t (writer INTEGER, i INTEGER)")
+    table = "lake.race.t"
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    start = time.time() + 5
+    processes = [
+        context.Process(target=_writer, args=(extension, testbed.duckdb_setup_sql(), table, w, start, results))
+        for w in range(WRITERS)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=600)
+        assert process.exitcode == 0
+    elapsed = time.time() - start
+    landed = sum(results.get() for _ in processes)
+    assert landed == WRITERS * INSERTS
+    assert floe.execute(f"SELECT count(*), count(DISTINCT (writer, i)) FROM {table}").fetchone() == (400, 400)
+    assert len(catalog.load_table("race.t").snapshots()) == WRITERS * INSERTS
+    print(f"{landed} commits in {elapsed:.1f} s ({landed / elapsed:.1f} commits/s)")
+
+
+def test_writer_killed_mid_insert_changes_nothing(floe, extension, testbed, catalog):
+    floe.execute("CREATE SCHEMA IF NOT EXISTS lake.race")
+    floe.execute("CREATE OR REPLACE TABLE lake.race.killed AS SELECT 1 AS n")
+    before = catalog.load_table("race.killed").current_snapshot().snapshot_id
+    script = textwrap.dedent(
+        f"""
+        from tests.engines import floe_connection
+        con = floe_connection({extension!r})
+        for statement in {testbed.duckdb_setup_sql()!r}:
+            con.execute(statement)
+        print("inserting", flush=True)
+        con.execute("INSERT INTO lake.race.killed SELECT range FROM range(2000000000)")
+        """
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
+    assert writer.stdout.readline().strip() == b"inserting"
+    location = catalog.load_table("race.killed").location()
+    # Kill it once it is writing data files.
+    deadline = time.time() + 120
+    while time.time() < deadline and len(testbed.s3_files(location + "/data")) <= 1:
+        time.sleep(0.2)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    table = catalog.load_table("race.killed")
+    assert table.current_snapshot().snapshot_id == before
+    assert floe.execute("SELECT count(*) FROM lake.race.killed").fetchone() == (1,)
