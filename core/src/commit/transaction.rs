@@ -343,6 +343,17 @@ impl Transaction {
     /// first and the rest committed atomically after; if that fails, the new tables are dropped
     /// again, so a failed COMMIT leaves the catalog as it was.
     async fn flush(&self, batch: &mut Vec<Work>) -> Result<()> {
+        if batch.len() > 1 && !self.catalog.offers_multi_table_commit() {
+            // The catalog cannot commit several tables at once: one after the other it is.
+            for work in std::mem::take(batch) {
+                let mut single = vec![work];
+                if let Err(err) = self.commit_batch(&mut single).await {
+                    batch.extend(single);
+                    return Err(err);
+                }
+            }
+            return Ok(());
+        }
         let mixed = batch.len() > 1 && batch.iter().any(|w| w.kind == WorkKind::Create);
         if !mixed || self.catalog.supports_staged_in_transactions() != Some(false) {
             match self.commit_batch(batch).await {

@@ -109,12 +109,12 @@ impl RestCatalog {
         &self.base
     }
 
-    /// Whether the server lists `endpoint` (e.g. `"POST /v1/{prefix}/transactions/commit"`)
-    /// among the ones it supports; servers that list none support the spec's default set.
-    pub fn supports(&self, endpoint: &str) -> bool {
+    /// Whether the server offers atomic multi-table commits. Servers that list no endpoints
+    /// offer the spec's default set, which includes it.
+    pub fn offers_multi_table_commit(&self) -> bool {
         match &self.endpoints {
-            Some(list) => list.iter().any(|e| e == endpoint),
-            None => false,
+            Some(list) => list.iter().any(|e| e == "POST /v1/{prefix}/transactions/commit"),
+            None => true,
         }
     }
 
