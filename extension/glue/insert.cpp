@@ -6,6 +6,7 @@
 #include "duckdb/main/database.hpp"
 #include "duckdb/planner/expression/bound_cast_expression.hpp"
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
+#include "floe/partitioning.hpp"
 #include "floe/secret.hpp"
 #include "floe/transaction.hpp"
 #include "floe/values.hpp"
@@ -103,6 +104,35 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	CopyFunctionBindInput bind_input(info);
 	auto bind_data = parquet.function.copy_to_bind(context, bind_input, names, types);
 
+	// Partitioned tables: each row's partition values are computed into extra columns that route
+	// it to its partition's file and are not written into the file.
+	vector<string> partition_names;
+	vector<LogicalType> partition_types;
+	reference<PhysicalOperator> source = input;
+	if (!description.partition_spec.empty()) {
+		vector<unique_ptr<Expression>> expressions;
+		for (idx_t i = 0; i < columns.size(); i++) {
+			expressions.push_back(make_uniq<BoundReferenceExpression>(columns[i].type, i));
+		}
+		for (auto &field : description.partition_spec) {
+			auto value = PartitionValue(context, field, columns);
+			auto name = field.name;
+			while (std::find(names.begin(), names.end(), name) != names.end() ||
+			       std::find(partition_names.begin(), partition_names.end(), name) != partition_names.end()) {
+				name += "_partition";
+			}
+			partition_names.push_back(name);
+			partition_types.push_back(value->return_type);
+			expressions.push_back(std::move(value));
+		}
+		vector<LogicalType> projected_types = types;
+		projected_types.insert(projected_types.end(), partition_types.begin(), partition_types.end());
+		auto &projection = planner.Make<PhysicalProjection>(std::move(projected_types), std::move(expressions),
+		                                                    input.estimated_cardinality);
+		projection.children.push_back(input);
+		source = projection;
+	}
+
 	auto &copy = planner
 	                 .Make<PhysicalCopyToFile>(GetCopyFunctionReturnLogicalTypes(CopyFunctionReturnType::WRITTEN_FILE_STATISTICS),
 	                                           parquet.function, std::move(bind_data), input.estimated_cardinality)
@@ -129,9 +159,23 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	copy.hive_file_pattern = true;
 	copy.names = names;
 	copy.expected_types = types;
-	copy.children.push_back(input);
+	if (!partition_names.empty()) {
+		copy.partition_output = true;
+		copy.write_partition_columns = false;
+		// DuckDB's partitioned writer does not split files by size.
+		copy.rotate = false;
+		copy.file_size_bytes = optional_idx();
+		for (idx_t i = 0; i < partition_names.size(); i++) {
+			copy.partition_columns.push_back(names.size() + i);
+			copy.names.push_back(partition_names[i]);
+			copy.expected_types.push_back(partition_types[i]);
+		}
+	}
+	copy.children.push_back(source.get());
 
-	auto &insert = planner.Make<IcebergInsert>(table, input.estimated_cardinality);
+	auto &insert = planner.Make<IcebergInsert>(table, input.estimated_cardinality).Cast<IcebergInsert>();
+	insert.partition_names = std::move(partition_names);
+	insert.partition_types = std::move(partition_types);
 	insert.children.push_back(copy);
 	return insert;
 }
@@ -197,6 +241,25 @@ static string StatsJson(const IcebergColumn &column, const Value &stats_map) {
 	return "{" + fields + "}";
 }
 
+string IcebergInsert::PartitionJson(const Value &keys) const {
+	string result;
+	for (idx_t i = 0; i < partition_names.size(); i++) {
+		string value = "null";
+		if (!keys.IsNull()) {
+			for (auto &entry : MapValue::GetChildren(keys)) {
+				auto &pair = StructValue::GetChildren(entry);
+				if (pair[0].ToString() == partition_names[i] && !pair[1].IsNull()) {
+					// The writer reports partition values as text; their column type reads them back.
+					auto typed = ValueToJson(Value(pair[1].ToString()).DefaultCastAs(partition_types[i]));
+					value = typed.empty() ? "null" : typed;
+				}
+			}
+		}
+		result += (result.empty() ? "" : ",") + value;
+	}
+	return result;
+}
+
 SinkResultType IcebergInsert::Sink(ExecutionContext &context, DataChunk &chunk, OperatorSinkInput &input) const {
 	auto &state = input.global_state.Cast<IcebergInsertState>();
 	auto &columns = table.Description().columns;
@@ -204,6 +267,10 @@ SinkResultType IcebergInsert::Sink(ExecutionContext &context, DataChunk &chunk, 
 	for (idx_t row = 0; row < chunk.size(); row++) {
 		auto path = chunk.GetValue(0, row).ToString();
 		auto count = chunk.GetValue(1, row).GetValue<uint64_t>();
+		if (count == 0) {
+			// The partitioned writer reports its root directory too; it holds no rows.
+			continue;
+		}
 		auto size = chunk.GetValue(2, row).GetValue<uint64_t>();
 		string stats;
 		auto column_stats = chunk.GetValue(4, row);
@@ -214,8 +281,9 @@ SinkResultType IcebergInsert::Sink(ExecutionContext &context, DataChunk &chunk, 
 				stats += (stats.empty() ? "" : ",") + StatsJson(*column, pair[1]);
 			}
 		}
-		state.files.push_back(StringUtil::Format("{\"path\":%s,\"record_count\":%llu,\"file_size\":%llu,\"columns\":[%s]}",
-		                                         json::Quote(path), count, size, stats));
+		state.files.push_back(StringUtil::Format(
+		    "{\"path\":%s,\"record_count\":%llu,\"file_size\":%llu,\"columns\":[%s],\"partition\":[%s]}",
+		    json::Quote(path), count, size, stats, PartitionJson(chunk.GetValue(5, row))));
 		state.rows += count;
 	}
 	return SinkResultType::NEED_MORE_INPUT;

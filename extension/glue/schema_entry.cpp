@@ -7,6 +7,7 @@
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
 #include "duckdb/planner/tableref/bound_at_clause.hpp"
+#include "floe/partitioning.hpp"
 #include "floe/table_entry.hpp"
 #include "floe/transaction.hpp"
 
@@ -121,6 +122,11 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 			                       catalog.GetName());
 		}
 		iceberg_transaction.RenameTable(*this, alter.name, rename.new_table_name);
+		return;
+	}
+	case AlterTableType::SET_PARTITIONED_BY: {
+		auto &keys = alter.Cast<SetPartitionedByInfo>().partition_keys;
+		iceberg_transaction.Repartition(*this, alter.name, PartitionKeysToJson(keys));
 		return;
 	}
 	default:

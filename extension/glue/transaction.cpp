@@ -6,6 +6,7 @@
 #include "floe/catalog.hpp"
 #include "floe/duck_types.hpp"
 #include "floe/schema_entry.hpp"
+#include "floe/secret.hpp"
 #include "floe/table_entry.hpp"
 
 namespace floe {
@@ -158,10 +159,16 @@ IcebergTableEntry &IcebergTransaction::AddTable(IcebergSchemaEntry &schema, shar
 	yyjson_obj_foreach(json::Get(root, "properties"), index, count, key, value) {
 		description.properties[json::String(key)] = json::String(value);
 	}
+	description.partition_spec = ParsePartitionSpec(json::Get(root, "partition_spec"));
 	auto info = IcebergTableEntry::CreateInfo(schema, name, description);
 	auto entry = make_uniq<IcebergTableEntry>(catalog, schema, *info, std::move(table), std::move(description));
 	auto &result = *entry;
-	tables[TableKey(schema.name, name, selector)] = std::move(entry);
+	auto &slot = tables[TableKey(schema.name, name, selector)];
+	if (slot) {
+		// The statement that replaced it may still hold the old entry.
+		retired_tables.push_back(std::move(slot));
+	}
+	slot = std::move(entry);
 	return result;
 }
 
@@ -236,6 +243,16 @@ FloeTxn *IcebergTransaction::Writes() {
 	lock_guard<mutex> guard(lock);
 	if (!writes) {
 		Check(floe_txn_begin(catalog.Handle(), DuckDB::LibraryVersion(), &writes));
+	}
+	return writes;
+}
+
+FloeTxn *IcebergTransaction::WritesFor(IcebergTableEntry &table) {
+	auto writes = Writes();
+	auto context = this->context.lock();
+	if (context) {
+		auto secret = S3SecretJson(*context, table.Description().location);
+		Check(floe_txn_use_s3_secret(writes, secret.c_str()));
 	}
 	return writes;
 }
@@ -319,7 +336,7 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 	FloeTable *handle = nullptr;
 	if (existing) {
 		auto request = StringUtil::Format("{\"columns\":%s}", columns);
-		Check(floe_txn_replace_table(Writes(), existing->Table()->Get(), request.c_str(), &handle));
+		Check(floe_txn_replace_table(WritesFor(*existing), existing->Table()->Get(), request.c_str(), &handle));
 	} else {
 		string properties;
 		for (auto &option : info.options) {
@@ -352,6 +369,7 @@ void IcebergTransaction::DropTable(IcebergSchemaEntry &schema, const string &nam
 	auto purge = catalog.PurgeOnDrop() ? 1 : 0;
 	Check(floe_txn_drop_table(Writes(), schema.name.c_str(), real_name.c_str(), purge));
 	lock_guard<mutex> guard(lock);
+	retired_tables.push_back(std::move(tables[TableKey(schema.name, real_name, CURRENT)]));
 	tables.erase(TableKey(schema.name, real_name, CURRENT));
 	removed_tables.insert(TableKey(schema.name, real_name));
 	auto &names = TableNames(schema.name);
@@ -369,9 +387,10 @@ void IcebergTransaction::RenameTable(IcebergSchemaEntry &schema, const string &f
 		                       schema.name, from, to, catalog.GetName());
 	}
 	auto real_name = table->name;
-	Check(floe_txn_rename_table(Writes(), schema.name.c_str(), real_name.c_str(), to.c_str()));
+	Check(floe_txn_rename_table(WritesFor(*table), schema.name.c_str(), real_name.c_str(), to.c_str()));
 	lock_guard<mutex> guard(lock);
 	auto handle = table->Table();
+	retired_tables.push_back(std::move(tables[TableKey(schema.name, real_name, CURRENT)]));
 	tables.erase(TableKey(schema.name, real_name, CURRENT));
 	removed_tables.insert(TableKey(schema.name, real_name));
 	removed_tables.erase(TableKey(schema.name, to));
@@ -379,6 +398,19 @@ void IcebergTransaction::RenameTable(IcebergSchemaEntry &schema, const string &f
 	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
 	names.push_back(to);
 	AddTable(schema, handle, CURRENT, to);
+}
+
+void IcebergTransaction::Repartition(IcebergSchemaEntry &schema, const string &name, const string &fields_json) {
+	auto table = GetTable(schema, name, CURRENT);
+	if (!table) {
+		throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", schema.name, name,
+		                       catalog.GetName());
+	}
+	FloeTable *handle = nullptr;
+	Check(floe_txn_repartition(WritesFor(*table), table->Table()->Get(), fields_json.c_str(), &handle));
+	auto real_name = table->name;
+	lock_guard<mutex> guard(lock);
+	AddTable(schema, make_shared_ptr<TableHandle>(handle), CURRENT, real_name);
 }
 
 void IcebergTransaction::Commit() {

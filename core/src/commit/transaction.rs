@@ -38,6 +38,7 @@ use iceberg::spec::{PartitionSpec, Schema, TableMetadata, TableMetadataBuilder, 
 use iceberg::{TableRequirement, TableUpdate};
 
 use super::data_file::{data_file, WrittenFile};
+use super::partitioning::{unbound_spec, PartitionField};
 use super::retry::RetryPolicy;
 use super::schema::{iceberg_schema_from, DuckColumn};
 use super::snapshot::{live_data_files, snapshot_updates, Action, Engine, NewSnapshot};
@@ -67,6 +68,8 @@ enum Op {
     Create { id: TableIdentifier, table: Arc<LoadedTable> },
     /// CREATE OR REPLACE of an existing table: `target` is its new metadata (schema, spec).
     Replace { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable> },
+    /// A new default partition spec for an existing table; later writes follow it.
+    Repartition { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, spec: UnboundPartitionSpec },
     /// Files a statement wrote into `table` (as it was loaded, staged or replaced).
     Write { table: Arc<LoadedTable>, files: Vec<WrittenFile>, file_io: FileIO },
     Drop { id: TableIdentifier, purge: bool },
@@ -88,6 +91,8 @@ struct Work {
     snapshot: Option<NewSnapshot>,
     /// The data files belong to another table (a swap's backup): never delete them.
     shares_files: bool,
+    /// For a repartition: the new default spec.
+    spec: Option<UnboundPartitionSpec>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -95,6 +100,7 @@ enum WorkKind {
     Create,
     Replace,
     Append,
+    Repartition,
 }
 
 impl Transaction {
@@ -177,6 +183,17 @@ impl Transaction {
         dir
     }
 
+    /// ALTER TABLE ... SET PARTITIONED BY: the table with the new default spec, which later
+    /// writes of this transaction follow; committed with them.
+    pub fn repartition(&self, base: Arc<LoadedTable>, fields: &[PartitionField]) -> Result<Arc<LoadedTable>> {
+        let spec = unbound_spec(base.metadata.current_schema(), fields, &base.qualified_name())?;
+        let target = repartitioned_metadata(&base.metadata, spec.clone())?;
+        let target = Arc::new(LoadedTable::with_metadata(&base, target));
+        let id = TableIdentifier { namespace: base.namespace.clone(), name: base.name.clone() };
+        self.ops().push(Op::Repartition { id, base, target: target.clone(), spec });
+        Ok(target)
+    }
+
     /// Records the files a statement wrote into `table`; they are checked against the table's
     /// schema now, so a mismatch fails the statement rather than the commit.
     pub fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
@@ -190,10 +207,19 @@ impl Transaction {
         Ok(())
     }
 
-    fn remember(&self, user_secret: Option<&DuckdbS3Secret>) {
+    /// The user's S3 secret for the tables this transaction touches, where the catalog vends
+    /// no credentials: the commit reads and writes metadata files with it.
+    pub fn remember(&self, user_secret: Option<&DuckdbS3Secret>) {
         if let Some(secret) = user_secret {
             *self.user_secret.lock().expect("transaction lock") = Some(secret.clone());
         }
+    }
+
+    /// A commit work for `target`, reaching storage with the transaction's credentials.
+    fn work(&self, id: TableIdentifier, kind: WorkKind, base: Option<Arc<LoadedTable>>, target: Arc<LoadedTable>) -> Work {
+        let mut work = Work::new(id, kind, base, target);
+        work.file_io = Some(self.file_io(&work.target));
+        work
     }
 
     fn file_io(&self, table: &LoadedTable) -> FileIO {
@@ -254,14 +280,19 @@ impl Transaction {
                     self.flush(batch).await?;
                     self.catalog.drop_namespace(&namespace).await?;
                 }
-                Op::Create { id, table } => batch.push(Work::new(id, WorkKind::Create, None, table)),
-                Op::Replace { id, base, target } => batch.push(Work::new(id, WorkKind::Replace, Some(base), target)),
+                Op::Create { id, table } => batch.push(self.work(id, WorkKind::Create, None, table)),
+                Op::Replace { id, base, target } => batch.push(self.work(id, WorkKind::Replace, Some(base), target)),
+                Op::Repartition { id, base, target, spec } => {
+                    let mut work = self.work(id, WorkKind::Repartition, Some(base), target);
+                    work.spec = Some(spec);
+                    batch.push(work);
+                }
                 Op::Write { table, files, file_io } => {
                     let work = match batch.iter_mut().position(|w| Arc::ptr_eq(&w.target, &table)) {
                         Some(index) => &mut batch[index],
                         None => {
                             let id = TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() };
-                            batch.push(Work::new(id, WorkKind::Append, Some(table.clone()), table));
+                            batch.push(self.work(id, WorkKind::Append, Some(table.clone()), table));
                             batch.last_mut().expect("just pushed")
                         }
                     };
@@ -331,9 +362,8 @@ impl Transaction {
         let staged = self.catalog.create_table(&backup.namespace, &request).await?;
         let storage = StorageProps::resolve(self.catalog.properties(), &staged);
         let staged = Arc::new(LoadedTable::new(backup.namespace.clone(), backup.name.clone(), staged, storage));
-        let mut work = Work::new(backup.clone(), WorkKind::Create, None, staged.clone());
+        let mut work = self.work(backup.clone(), WorkKind::Create, None, staged);
         work.snapshot = Some(NewSnapshot::new(Action::Append, files));
-        work.file_io = Some(self.file_io(&staged));
         work.shares_files = true;
         Ok(Some(work))
     }
@@ -521,7 +551,7 @@ impl Work {
     }
 
     fn new(id: TableIdentifier, kind: WorkKind, base: Option<Arc<LoadedTable>>, target: Arc<LoadedTable>) -> Self {
-        Work { id, kind, base, target, files: Vec::new(), file_io: None, snapshot: None, shares_files: false }
+        Work { id, kind, base, target, files: Vec::new(), file_io: None, snapshot: None, shares_files: false, spec: None }
     }
 
     /// The new snapshot, its data files described against `metadata` (the table as it will be
@@ -576,6 +606,21 @@ impl Work {
                 ];
                 (requirements, updates)
             }
+            (WorkKind::Repartition, Some(base)) => {
+                let spec = self.spec.clone().expect("repartition has a spec");
+                let rebuilt = repartitioned_metadata(base, spec)?;
+                let mut updates = rebuilt.changes;
+                if !self.files.is_empty() {
+                    let snapshot = self.snapshot_for(&rebuilt.metadata, Action::Append)?;
+                    updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
+                }
+                let requirements = vec![
+                    TableRequirement::UuidMatch { uuid: base.uuid() },
+                    TableRequirement::RefSnapshotIdMatch { r#ref: "main".into(), snapshot_id: base.current_snapshot_id() },
+                    TableRequirement::DefaultSpecIdMatch { default_spec_id: base.default_partition_spec_id() },
+                ];
+                (requirements, updates)
+            }
             (_, None) => return Err(Error::internal("a change of an existing table lost its base")),
         };
         Ok(TableChange { identifier: self.id.clone(), requirements, updates })
@@ -626,6 +671,11 @@ fn replaced_metadata(base: &TableMetadata, schema: Schema) -> Result<iceberg::sp
         .add_current_schema(schema)?
         .add_default_partition_spec(PartitionSpec::unpartition_spec().into_unbound())?
         .build()?)
+}
+
+/// The metadata of `base` with `spec` as default partition spec, plus the updates that make it so.
+fn repartitioned_metadata(base: &TableMetadata, spec: UnboundPartitionSpec) -> Result<iceberg::spec::TableMetadataBuildResult> {
+    Ok(TableMetadataBuilder::new_from_metadata(base.clone(), None).add_default_partition_spec(spec)?.build()?)
 }
 
 /// The updates that create a staged table from its staged metadata (REST spec: create-table

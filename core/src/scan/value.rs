@@ -74,6 +74,8 @@ impl Value {
             (Value::Str(v), P::String) => Datum::string(v),
             (Value::Str(v), P::Uuid) => Datum::uuid(uuid::Uuid::parse_str(v).ok()?),
             (Value::Date(v), P::Date) => Datum::date(*v),
+            // The day transform's value: days since the epoch, computed as a number.
+            (Value::Int(v), P::Date) => Datum::date(i32::try_from(*v).ok()?),
             (Value::Time(v), P::Time) => Datum::time_micros(*v).ok()?,
             (Value::Ts(v), P::Timestamp) => Datum::timestamp_micros(*v),
             (Value::Ts(v), P::Timestamptz) => Datum::timestamptz_micros(*v),

@@ -75,7 +75,7 @@ void floe_table_free(FloeTable *table);
 /* The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
  * {"name":..,"location":..,"format_version":N,"uuid":..,"snapshot_id":N|null,
  *  "total_records":N|null,"columns":[column tree, see floe_core::types::Column],
- *  "duckdb_secret":{..}|null} */
+ *  "duckdb_secret":{..}|null,"properties":{..},"partition_spec":[{"source_id","name","transform"}]} */
 FloeError *floe_table_describe(const FloeTable *table, const char *selector_json, FloeString *out_json);
 /* [{"snapshot_id","parent_id","sequence_number","timestamp_ms","manifest_list","summary":{..}}] */
 FloeError *floe_table_snapshots(const FloeTable *table, FloeString *out_json);
@@ -100,6 +100,9 @@ void floe_positions_free(int64_t *positions, size_t len);
 /* The writes of one DuckDB transaction to one catalog, applied to the catalog at commit. */
 FloeError *floe_txn_begin(const FloeCatalog *catalog, const char *duckdb_version, FloeTxn **out);
 void floe_txn_free(FloeTxn *txn);
+/* The user's S3 secret ("null" if none) for metadata files the commit reads and writes where the
+ * catalog vends no credentials. */
+FloeError *floe_txn_use_s3_secret(const FloeTxn *txn, const char *s3_secret_json);
 FloeError *floe_txn_create_namespace(const FloeTxn *txn, const char *schema);
 FloeError *floe_txn_drop_namespace(const FloeTxn *txn, const char *schema);
 /* Stages a new table. request: {"schema","table","columns":[{"name","type":{"id",..},"nullable"}],
@@ -112,6 +115,9 @@ FloeError *floe_txn_replace_table(const FloeTxn *txn, const FloeTable *base, con
  * removed with everything in it if the transaction rolls back or its commit fails. */
 FloeError *floe_txn_write_location(const FloeTxn *txn, const FloeTable *table, const char *s3_secret_json,
                                    FloeString *out_json);
+/* ALTER TABLE ... SET PARTITIONED BY: fields_json [{"source":"col","transform":"day"|"bucket[16]"|..}];
+ * *out is the table with its new default spec, for the transaction's later writes. */
+FloeError *floe_txn_repartition(const FloeTxn *txn, const FloeTable *table, const char *fields_json, FloeTable **out);
 /* Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
  * "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; s3_secret_json or "null". */
 FloeError *floe_txn_write(const FloeTxn *txn, const FloeTable *table, const char *files_json,

@@ -84,6 +84,11 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         "columns": columns(&schema)?,
         "duckdb_secret": table.storage.duckdb_secret(),
         "properties": table.metadata.properties(),
+        "partition_spec": table.metadata.default_partition_spec().fields().iter().map(|f| json!({
+            "source_id": f.source_id,
+            "name": f.name,
+            "transform": f.transform.to_string(),
+        })).collect::<Vec<_>>(),
     }))
 }
 

@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use floe_core::commit::data_file::WrittenFile;
+use floe_core::commit::partitioning::PartitionField;
 use floe_core::commit::schema::DuckColumn;
 use floe_core::commit::snapshot::Engine;
 use floe_core::commit::Transaction;
@@ -63,6 +64,17 @@ pub unsafe extern "C" fn floe_txn_free(txn: *mut FloeTxn) {
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
+pub unsafe extern "C" fn floe_txn_use_s3_secret(txn: *const FloeTxn, s3_secret_json: *const c_char) -> *mut FloeError {
+    guard(|| {
+        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        (*txn).transaction.remember(secret.as_ref());
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
 pub unsafe extern "C" fn floe_txn_create_namespace(txn: *const FloeTxn, schema: *const c_char) -> *mut FloeError {
     guard(|| {
         (*txn).transaction.create_namespace(namespace(str_arg(schema, "schema")?));
@@ -113,6 +125,23 @@ pub unsafe extern "C" fn floe_txn_replace_table(
     guard(|| {
         let request: ReplaceTable = json_arg(request_json, "replace table request")?;
         let table = (*txn).transaction.replace_table((*base).table.clone(), &request.columns)?;
+        *out = FloeTable::into_raw(table);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_repartition(
+    txn: *const FloeTxn,
+    table: *const FloeTable,
+    fields_json: *const c_char,
+    out: *mut *mut FloeTable,
+) -> *mut FloeError {
+    guard(|| {
+        let fields: Vec<PartitionField> = json_arg(fields_json, "partition fields")?;
+        let table = (*txn).transaction.repartition((*table).table.clone(), &fields)?;
         *out = FloeTable::into_raw(table);
         Ok(())
     })

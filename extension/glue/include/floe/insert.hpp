@@ -22,6 +22,9 @@ public:
 
 	//! The table the files are written for (as loaded, staged or replaced in this transaction).
 	IcebergTableEntry &table;
+	//! Names and types of the partition value columns, in spec order (none if unpartitioned).
+	vector<string> partition_names;
+	vector<duckdb::LogicalType> partition_types;
 
 	unique_ptr<duckdb::GlobalSinkState> GetGlobalSinkState(duckdb::ClientContext &context) const override;
 	duckdb::SinkResultType Sink(duckdb::ExecutionContext &context, duckdb::DataChunk &chunk,
@@ -41,6 +44,9 @@ public:
 	bool IsSource() const override {
 		return true;
 	}
+
+	//! DuckDB's partition keys of one written file as the core's partition values, in spec order.
+	string PartitionJson(const duckdb::Value &keys) const;
 
 	string GetName() const override {
 		return "ICEBERG_INSERT";

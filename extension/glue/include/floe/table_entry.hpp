@@ -6,6 +6,7 @@
 
 #include "duckdb/catalog/catalog_entry/table_catalog_entry.hpp"
 #include "floe/columns.hpp"
+#include "floe/partitioning.hpp"
 
 namespace floe {
 
@@ -21,6 +22,8 @@ struct TableDescription {
 	string vended_secret;
 	//! Table properties (write.* settings and the like).
 	duckdb::case_insensitive_map_t<string> properties;
+	//! The default partition spec, which writes follow; empty if unpartitioned.
+	vector<PartitionField> partition_spec;
 };
 
 class IcebergTableEntry : public duckdb::TableCatalogEntry {

@@ -48,9 +48,13 @@ public:
 	duckdb::optional_ptr<IcebergTableEntry> CreateTable(IcebergSchemaEntry &schema, duckdb::CreateTableInfo &info);
 	void DropTable(IcebergSchemaEntry &schema, const string &name, bool if_exists);
 	void RenameTable(IcebergSchemaEntry &schema, const string &from, const string &to);
+	//! ALTER TABLE ... SET PARTITIONED BY: later writes of this transaction follow the new spec.
+	void Repartition(IcebergSchemaEntry &schema, const string &name, const string &fields_json);
 
 	//! The core's record of this transaction's writes, begun on first use.
 	FloeTxn *Writes();
+	//! Writes() for a change of `table`, with the user's S3 secret for its location.
+	FloeTxn *WritesFor(IcebergTableEntry &table);
 	//! The writes so far, or nullptr if the transaction wrote nothing.
 	const FloeTxn *PendingWrites() const {
 		return writes;
@@ -78,6 +82,9 @@ private:
 	duckdb::unordered_map<string, unique_ptr<IcebergTableEntry>> tables;
 	//! Namespaces created in this transaction: the catalog has no tables of theirs to list.
 	duckdb::case_insensitive_set_t created_schemas;
+	//! Entries replaced in this transaction (CREATE OR REPLACE, SET PARTITIONED BY), kept alive
+	//! for the statements that still refer to them.
+	vector<unique_ptr<IcebergTableEntry>> retired_tables;
 	//! Tables dropped or renamed away in this transaction (schema, lower-case name).
 	duckdb::unordered_set<string> removed_tables;
 };
