@@ -220,3 +220,58 @@ def test_unsupported_types_name_the_column(floe, ns):
         floe.execute(f"CREATE TABLE lake.{ns}.ok (id INTEGER)")
         floe.execute(f"CREATE TABLE lake.{ns}.ok (id INTEGER)")
     floe.execute(f"CREATE TABLE IF NOT EXISTS lake.{ns}.ok (id INTEGER)")
+
+
+def test_table_properties_steer_the_writer(floe, catalog, ns):
+    # DuckDB sizes row groups in bytes only when it may reorder rows.
+    floe.execute("SET preserve_insertion_order = false")
+    floe.execute(
+        f"CREATE TABLE lake.{ns}.p WITH ('write.target-file-size-bytes' = '262144', "
+        f"'write.parquet.row-group-size-bytes' = '131072', "
+        f"'write.parquet.compression-codec' = 'snappy', 'owner' = 'data-team') "
+        f"AS SELECT range AS id, md5(range::VARCHAR) AS h FROM range(200000)"
+    )
+    table = catalog.load_table(f"{ns}.p")
+    assert table.properties["owner"] == "data-team"
+    files = [row[0] for row in floe.execute(f"SELECT DISTINCT filename FROM lake.{ns}.p").fetchall()]
+    # DuckDB's writer rotates files between row groups, so small row groups make small files.
+    assert len(files) > 3, "files rotate at the target size"
+    codecs = floe.execute(
+        f"SELECT DISTINCT compression FROM parquet_metadata({files!r})"
+    ).fetchall()
+    assert codecs == [("SNAPPY",)]
+    assert len(table.scan().to_arrow()) == 200000
+
+
+def test_create_table_partitioned_by(floe, catalog, ns):
+    floe.execute(
+        f"CREATE TABLE lake.{ns}.pp PARTITIONED BY (region, bucket(4, id)) AS "
+        f"SELECT range AS id, ['eu', 'us'][range % 2 + 1] AS region FROM range(100)"
+    )
+    spec = catalog.load_table(f"{ns}.pp").spec()
+    assert [(f.name, str(f.transform)) for f in spec.fields] == [("region", "identity"), ("id_bucket", "bucket[4]")]
+    assert floe.execute(f"SELECT count(DISTINCT filename) FROM lake.{ns}.pp").fetchone()[0] == 8
+    with pytest.raises(duckdb.Error, match="has no column 'nope' to partition by"):
+        floe.execute(f"CREATE TABLE lake.{ns}.bad PARTITIONED BY (nope) AS SELECT 1 AS id")
+    with pytest.raises(duckdb.Error, match="SORTED BY is not supported"):
+        floe.execute(f"CREATE TABLE lake.{ns}.bad (id INTEGER) SORTED BY (id)")
+
+
+def test_purge_requested_drops_with_the_files(extension, testbed, catalog, ns):
+    from tests.engines import floe_connection
+
+    con = floe_connection(extension)
+    for statement in testbed.duckdb_setup_sql()[:2]:
+        con.execute(statement)
+    con.execute(
+        f"ATTACH '{testbed.warehouse}' AS purging (TYPE ICEBERG, ENDPOINT '{testbed.catalog_uri}', "
+        f"SECRET testbed_iceberg, PURGE_REQUESTED 'true')"
+    )
+    con.execute(f"CREATE TABLE purging.{ns}.gone AS SELECT 1 AS x")
+    con.execute(f"DROP TABLE purging.{ns}.gone")
+    assert not catalog.table_exists(f"{ns}.gone")
+    with pytest.raises(duckdb.Error, match="Invalid value 'maybe' for PURGE_REQUESTED"):
+        con.execute(
+            f"ATTACH '{testbed.warehouse}' AS other (TYPE ICEBERG, ENDPOINT '{testbed.catalog_uri}', "
+            f"SECRET testbed_iceberg, PURGE_REQUESTED 'maybe')"
+        )

@@ -4,6 +4,7 @@
 #include "duckdb/parser/parsed_data/drop_info.hpp"
 #include "duckdb/planner/operator/logical_create_table.hpp"
 #include "duckdb/planner/operator/logical_insert.hpp"
+#include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "floe/insert.hpp"
 #include "floe/table_entry.hpp"
 
@@ -160,6 +161,16 @@ PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPla
 PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
                                              PhysicalOperator &plan) {
 	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version", GetName());
+}
+
+ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {
+	auto &base = info.Base().Cast<CreateTableInfo>();
+	if (!base.sort_keys.empty()) {
+		return ErrorData(ExceptionType::CATALOG,
+		                 StringUtil::Format("SORTED BY is not supported for Iceberg table '%s' of catalog '%s'",
+		                                    base.table, GetName()));
+	}
+	return ErrorData();
 }
 
 DatabaseSize IcebergCatalog::GetDatabaseSize(ClientContext &context) {

@@ -5,6 +5,7 @@
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
 #include "floe/catalog.hpp"
 #include "floe/duck_types.hpp"
+#include "floe/partitioning.hpp"
 #include "floe/schema_entry.hpp"
 #include "floe/secret.hpp"
 #include "floe/table_entry.hpp"
@@ -327,11 +328,6 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 			break;
 		}
 	}
-	if (!info.partition_keys.empty() || !info.sort_keys.empty()) {
-		throw NotImplementedException("CREATE TABLE ... PARTITIONED BY / SORTED BY is not supported for Iceberg table "
-		                              "'%s.%s'. Fix: create the table, then ALTER TABLE ... SET PARTITIONED BY (...)",
-		                              schema.name, info.table);
-	}
 	auto columns = ColumnsToJson(info.columns, info.constraints);
 	FloeTable *handle = nullptr;
 	if (existing) {
@@ -343,8 +339,9 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 			properties += (properties.empty() ? "" : ",") + json::Quote(option.first) + ":" +
 			              json::Quote(OptionText(*option.second));
 		}
-		auto request = StringUtil::Format("{\"schema\":%s,\"table\":%s,\"columns\":%s,\"properties\":{%s}}",
-		                                  json::Quote(schema.name), json::Quote(info.table), columns, properties);
+		auto request = StringUtil::Format(
+		    "{\"schema\":%s,\"table\":%s,\"columns\":%s,\"properties\":{%s},\"partition\":%s}",
+		    json::Quote(schema.name), json::Quote(info.table), columns, properties, PartitionKeysToJson(info.partition_keys));
 		Check(floe_txn_create_table(Writes(), request.c_str(), &handle));
 	}
 	lock_guard<mutex> guard(lock);

@@ -137,15 +137,17 @@ impl Transaction {
         namespace: &Namespace,
         name: &str,
         columns: &[DuckColumn],
+        partition: &[PartitionField],
         properties: HashMap<String, String>,
     ) -> Result<Arc<LoadedTable>> {
         let qualified = format!("{}.{name}", display_namespace(namespace));
         let schema = iceberg_schema_from(columns, &qualified, 0)?;
+        let spec = unbound_spec(&schema, partition, &qualified)?;
         let request = CreateTableRequest {
             name: name.to_string(),
             location: None,
             schema,
-            partition_spec: Some(UnboundPartitionSpec::builder().build()),
+            partition_spec: Some(spec),
             stage_create: true,
             properties,
         };

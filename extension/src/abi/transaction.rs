@@ -29,6 +29,8 @@ struct CreateTable {
     columns: Vec<DuckColumn>,
     #[serde(default)]
     properties: HashMap<String, String>,
+    #[serde(default)]
+    partition: Vec<PartitionField>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +108,7 @@ pub unsafe extern "C" fn floe_txn_create_table(
             &namespace(&request.schema),
             &request.table,
             &request.columns,
+            &request.partition,
             request.properties,
         ))?;
         *out = FloeTable::into_raw(table);

@@ -67,6 +67,8 @@ public:
 	duckdb::PhysicalOperator &PlanUpdate(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
 	                                     duckdb::LogicalUpdate &op, duckdb::PhysicalOperator &plan) override;
 
+	//! WITH (...) sets table properties and PARTITIONED BY the partition spec; SORTED BY is refused.
+	duckdb::ErrorData SupportsCreateTable(duckdb::BoundCreateTableInfo &info) override;
 	duckdb::DatabaseSize GetDatabaseSize(duckdb::ClientContext &context) override;
 	bool InMemory() override {
 		return false;
