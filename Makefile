@@ -26,7 +26,7 @@ EXTENSION_DIR := $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
-.PHONY: all build test test-rust test-sql test-python demo install venv bench clean help
+.PHONY: all build test test-rust test-sql test-python test-bench demo install venv bench clean help
 all: build
 
 help:
@@ -70,7 +70,7 @@ install: $(EXTENSION) venv
 	cp $(EXTENSION) $(EXTENSION_DIR)/floe.duckdb_extension
 	$(PYTHON) -m tests.install_extensions $(EXTENSION_DIR)
 
-test: test-rust test-sql test-python
+test: test-rust test-sql test-python test-bench
 
 test-rust: venv
 	FLOE_WEED=$(VENV)/bin/weed cargo test --release -p floe-core
@@ -80,6 +80,10 @@ test-sql: $(EXTENSION) venv
 
 test-python: $(EXTENSION) venv
 	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) $(VENV)/bin/pytest -q tests
+
+# The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
+test-bench: $(EXTENSION) venv
+	$(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
 
 demo: $(EXTENSION) venv
 	$(PYTHON) -m tests.demo --extension $(EXTENSION)

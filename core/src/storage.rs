@@ -5,7 +5,7 @@
 //! location. Where the catalog vends no keys, the S3 secret the user made in DuckDB is used.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use iceberg::io::{FileIO, FileIOBuilder};
 use iceberg_storage_opendal::OpenDalResolvingStorageFactory;
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rest::model::LoadTableResult;
 
+const FILE_IO_CACHE_SIZE: usize = 64;
 const ACCESS_KEY: &str = "s3.access-key-id";
 const SECRET_KEY: &str = "s3.secret-access-key";
 const SESSION_TOKEN: &str = "s3.session-token";
@@ -85,10 +86,25 @@ impl StorageProps {
         self.vended
     }
 
+    /// File access with these properties. One per distinct set of properties is kept for the
+    /// process, so scans and commits reuse its HTTP connections instead of opening new ones.
     pub fn file_io(&self) -> FileIO {
-        FileIOBuilder::new(Arc::new(OpenDalResolvingStorageFactory::new()))
+        static CACHE: OnceLock<Mutex<HashMap<Vec<(String, String)>, FileIO>>> = OnceLock::new();
+        let mut key: Vec<(String, String)> = self.props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        key.sort();
+        let mut cache = CACHE.get_or_init(Default::default).lock().expect("file IO cache lock");
+        if let Some(file_io) = cache.get(&key) {
+            return file_io.clone();
+        }
+        // Vended credentials rotate; bound what stale sets can accumulate.
+        if cache.len() >= FILE_IO_CACHE_SIZE {
+            cache.clear();
+        }
+        let file_io = FileIOBuilder::new(Arc::new(OpenDalResolvingStorageFactory::new()))
             .with_props(self.props.iter())
-            .build()
+            .build();
+        cache.insert(key, file_io.clone());
+        file_io
     }
 
     /// The options of a DuckDB S3 secret that reaches the same objects with the vended keys, so

@@ -80,11 +80,12 @@ vector<OpenFileInfo> IcebergMultiFileList::GetAllFiles() const {
 }
 
 FileExpandResult IcebergMultiFileList::GetExpandResult() const {
-	Plan();
-	if (files.empty()) {
-		return FileExpandResult::NO_FILES;
-	}
-	return files.size() == 1 ? FileExpandResult::SINGLE_FILE : FileExpandResult::MULTIPLE_FILES;
+	// Never plans: DuckDB asks the unfiltered list of the bind too, which is never scanned. And
+	// always "multiple" for a non-empty scan: Parquet's reader then uses every thread on the row
+	// groups of even a single file (for one file it would trust a row group count only a file
+	// opened at bind provides; floe binds from the metadata).
+	lock_guard<mutex> guard(lock);
+	return planned && files.empty() ? FileExpandResult::NO_FILES : FileExpandResult::MULTIPLE_FILES;
 }
 
 idx_t IcebergMultiFileList::GetTotalFileCount() const {

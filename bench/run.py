@@ -1,0 +1,274 @@
+"""`make bench`: DESIGN §8's workloads, floe side by side with DuckDB's official iceberg extension
+and plain Parquet (the limit), on the test bed's catalog and S3, in one run.
+
+Every measurement runs in a fresh process; engines alternate within each run. Writes
+bench/results/report.md, results.json and chart.png, and the summary table of the README.
+
+    python -m bench.run --extension build/floe.duckdb_extension [--rows N] [--runs R] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+
+from bench import workloads
+from bench.workloads import ENGINES, Setup
+from tests.engines import floe_connection
+from tests.testbed import Testbed
+
+ROOT = Path(__file__).resolve().parent.parent
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def measure(function: Callable[[str, Setup], dict], engine: str, setup: Setup) -> dict[str, Any]:
+    """Runs one measurement in a fresh process; a failure is recorded, not raised."""
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=SPAWN, max_tasks_per_child=1) as pool:
+        try:
+            return pool.submit(function, engine, setup).result()
+        except Exception as err:  # noqa: BLE001 - the report says what failed
+            return {"error": str(err).splitlines()[0][:300]}
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, bed: Testbed) -> None:
+        self.args = args
+        self.bed = bed
+        self.sql = bed.duckdb_setup_sql()
+        self.results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self.notes: list[str] = []
+
+    def setup(self, **params: Any) -> Setup:
+        return Setup(self.args.extension, self.sql[0], self.sql, params)
+
+    def record(self, workload: str, engine: str, outcome: dict[str, Any]) -> None:
+        self.results.setdefault(workload, {}).setdefault(engine, []).append(outcome)
+        status = f"{outcome['seconds']:.3f} s" if "seconds" in outcome else outcome.get("error", "")
+        print(f"  {workload:<14} {engine:<9} {status}", flush=True)
+
+    def engines_for(self, run: int, engines: tuple[str, ...] = ENGINES) -> list[str]:
+        """Alternate the order between runs so no engine always goes first."""
+        shift = run % len(engines)
+        return list(engines[shift:] + engines[:shift])
+
+    def w1(self) -> None:
+        for run in range(self.args.runs):
+            for engine in self.engines_for(run):
+                self.record("W1 CTAS", engine, measure(workloads.w1_write, engine, self.setup(rows=self.args.rows, run=run)))
+
+    def w2(self) -> None:
+        measure(workloads.w1_write, "floe", self.setup(rows=self.args.rows, run="w2"))
+        con = floe_connection(self.args.extension)
+        for statement in self.sql:
+            con.execute(statement)
+        con.execute("ALTER TABLE lake.bench.w1_floe_w2 RENAME TO w2")
+        files = [row[0] for row in con.execute("SELECT file_path FROM iceberg_metadata('lake.bench.w2')").fetchall()]
+        con.close()
+        for query in ("full", "selective"):
+            for run in range(self.args.runs):
+                for engine in self.engines_for(run):
+                    setup = self.setup(rows=self.args.rows, query=query, files=files)
+                    self.record(f"W2 {query}", engine, measure(workloads.w2_read, engine, setup))
+
+    def w3(self) -> None:
+        for engine in ("floe", "official"):
+            self.record("W3 commits", engine, measure(workloads.w3_commits, engine, self.setup(commits=self.args.commits)))
+        for run in range(self.args.runs):
+            for engine in self.engines_for(run, ("floe", "official")):
+                self.record("W3 plan", engine, measure(workloads.w3_plan, engine, self.setup(commits=self.args.commits)))
+
+    def w4(self) -> None:
+        catalog = self.bed.pyiceberg_catalog()
+        from pyiceberg.schema import Schema
+        from pyiceberg.types import IntegerType, NestedField
+
+        schema = Schema(NestedField(1, "writer", IntegerType()), NestedField(2, "i", IntegerType()))
+        for run in range(self.args.runs):
+            for engine in self.engines_for(run, ("floe", "official")):
+                identifier = f"bench.w4_{engine}_{run}"
+                catalog.create_table(identifier, schema=schema)
+                start = time.time() + 6 + self.args.writers
+                setups = [
+                    self.setup(table=f"lake.{identifier}", writer=w, inserts=self.args.inserts, start=start)
+                    for w in range(self.args.writers)
+                ]
+                with concurrent.futures.ProcessPoolExecutor(
+                    self.args.writers, mp_context=SPAWN, max_tasks_per_child=1
+                ) as pool:
+                    outcomes = [f.result() for f in [pool.submit(workloads.w4_writer, engine, s) for s in setups]]
+                table = catalog.load_table(identifier)
+                landed = sum(o["landed"] for o in outcomes)
+                attempts = sum(int(s.summary.additional_properties.get("commit-attempt", 1)) for s in table.snapshots())
+                rows = len(table.scan().to_arrow())
+                seconds = max(o["finished"] for o in outcomes) - start
+                self.record(
+                    "W4 concurrent",
+                    engine,
+                    {
+                        "seconds": seconds,
+                        "peak_mb": max(o["peak_mb"] for o in outcomes),
+                        "landed": landed,
+                        "rows": rows,
+                        "attempted": self.args.writers * self.args.inserts,
+                        "retries": attempts - len(table.snapshots()) if engine == "floe" else None,
+                    },
+                )
+
+    # -- report ------------------------------------------------------------------------------
+    def summary(self) -> list[dict[str, Any]]:
+        lines = []
+        for workload, engines in self.results.items():
+            medians = {}
+            for engine, outcomes in engines.items():
+                times = [o["seconds"] for o in outcomes if "seconds" in o]
+                errors = [o["error"] for o in outcomes if "error" in o]
+                line: dict[str, Any] = {"workload": workload, "engine": engine, "runs": len(outcomes)}
+                if times:
+                    line.update(
+                        median=statistics.median(times),
+                        min=min(times),
+                        max=max(times),
+                        peak_mb=max(o["peak_mb"] for o in outcomes if "peak_mb" in o),
+                    )
+                    medians[engine] = line["median"]
+                if errors:
+                    line["errors"] = f"{len(errors)} failed: {errors[0]}"
+                extra = [o for o in outcomes if "landed" in o]
+                if extra:
+                    line["landed"] = f"{sum(o['landed'] for o in extra)}/{sum(o['attempted'] for o in extra)}"
+                    line["commits_per_s"] = statistics.median(o["landed"] / o["seconds"] for o in extra)
+                    retries = [o["retries"] for o in extra if o.get("retries") is not None]
+                    if retries:
+                        line["retries"] = sum(retries)
+                failed = [o.get("failed", 0) for o in outcomes]
+                if any(failed):
+                    line["failed_commits"] = sum(failed)
+                lines.append(line)
+            floe = medians.get("floe")
+            for line in lines:
+                if line["workload"] == workload and line["engine"] == "floe" and floe:
+                    for anchor in ("official", "parquet"):
+                        if medians.get(anchor):
+                            line[f"vs_{anchor}"] = floe / medians[anchor]
+        return lines
+
+    def write(self) -> None:
+        out = Path(self.args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        lines = self.summary()
+        machine = f"{os.cpu_count()} cores, {_memory_gib():.0f} GiB, {platform.machine()}"
+        header = (
+            f"Run {datetime.date.today().isoformat()} on {machine}; DuckDB {duckdb.__version__}; "
+            f"W1/W2 {self.args.rows:,} rows × 5 columns; W3 {self.args.commits} commits; "
+            f"W4 {self.args.writers} writers × {self.args.inserts} inserts; medians of {self.args.runs} runs, "
+            "each in a fresh process, engines alternating; SeaweedFS catalog + S3 on loopback."
+        )
+        table = _markdown(lines)
+        (out / "results.json").write_text(json.dumps({"header": header, "lines": lines, "raw": self.results}, indent=2))
+        (out / "report.md").write_text(f"# floe benchmarks\n\n{header}\n\n{table}\n" + "".join(f"\n- {n}" for n in self.notes) + "\n")
+        _chart(lines, out / "chart.png", header)
+        if not self.args.smoke:
+            _update_readme(header, table)
+        print(f"\n{header}\n\n{table}")
+
+
+def _memory_gib() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
+def _markdown(lines: list[dict[str, Any]]) -> str:
+    def fmt(value: Any, pattern: str) -> str:
+        return pattern.format(value) if value is not None else ""
+
+    rows = ["| workload | engine | median s | min s | max s | vs official | vs parquet | peak MiB | notes |", "|---|---|---|---|---|---|---|---|---|"]
+    for line in lines:
+        notes = []
+        if "landed" in line:
+            notes.append(f"landed {line['landed']}, {line['commits_per_s']:.1f} commits/s")
+        if line.get("retries") is not None and "retries" in line:
+            notes.append(f"{line['retries']} retries")
+        if "failed_commits" in line:
+            notes.append(f"{line['failed_commits']} commits failed")
+        if "errors" in line:
+            notes.append(line["errors"])
+        rows.append(
+            f"| {line['workload']} | {line['engine']} | {fmt(line.get('median'), '{:.3f}')} | "
+            f"{fmt(line.get('min'), '{:.3f}')} | {fmt(line.get('max'), '{:.3f}')} | "
+            f"{fmt(line.get('vs_official'), '{:.2f}×')} | {fmt(line.get('vs_parquet'), '{:.2f}×')} | "
+            f"{fmt(line.get('peak_mb'), '{:.0f}')} | {'; '.join(notes)} |"
+        )
+    return "\n".join(rows)
+
+
+def _chart(lines: list[dict[str, Any]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads_ = [w for w in dict.fromkeys(line["workload"] for line in lines) if w != "W3 commits"]
+    figure, axis = plt.subplots(figsize=(10, 4.5))
+    width = 0.27
+    for index, engine in enumerate(ENGINES):
+        values = [
+            next((line.get("median") or 0 for line in lines if line["workload"] == w and line["engine"] == engine), 0)
+            for w in workloads_
+        ]
+        axis.bar([i + (index - 1) * width for i in range(len(workloads_))], values, width, label=engine)
+    axis.set_xticks(range(len(workloads_)), workloads_)
+    axis.set_ylabel("median seconds (lower is better)")
+    axis.set_title("floe vs the official iceberg extension vs plain Parquet", fontsize=10)
+    axis.legend()
+    figure.text(0.01, 0.01, title, fontsize=6, wrap=True)
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    figure.savefig(path, dpi=120)
+
+
+def _update_readme(header: str, table: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        readme.write_text(f"{before}{start}\n{header}\n\n{table}\n{end}{after}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extension", required=True)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--commits", type=int, default=500)
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--inserts", type=int, default=50)
+    parser.add_argument("--only", default="W1,W2,W3,W4", help="workloads to run")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, so CI keeps the harness working")
+    args = parser.parse_args()
+    args.extension = str(Path(args.extension).resolve())
+    if args.smoke:
+        args.rows, args.runs, args.commits, args.writers, args.inserts = 20_000, 1, 10, 2, 3
+        args.out = str(Path(args.out) / "smoke")
+    with Testbed() as bed:
+        bed.pyiceberg_catalog().create_namespace("bench")
+        bench = Bench(args, bed)
+        for name in args.only.split(","):
+            print(f"{name}:", flush=True)
+            getattr(bench, name.lower())()
+        bench.write()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The benchmark workloads (DESIGN §8), each measured in a fresh process per engine and run, so
+one engine's caches and memory never help or hurt another's.
+
+Engines: `floe` (DuckDB + floe), `official` (DuckDB + the official iceberg extension), and the
+limit `parquet` (plain DuckDB writing or reading the same Parquet files on the same S3).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from tests.engines import floe_connection, official_connection, wheel_extension
+
+ENGINES = ("floe", "official", "parquet")
+
+
+def source(rows: int) -> str:
+    """N rows of 5 mixed columns, sorted by id (so min/max statistics can prune)."""
+    return f"""
+        SELECT i AS id,
+               'name-' || (i % 1000) AS name,
+               ((i % 100000) * 0.01)::DECIMAL(12, 2) AS amount,
+               DATE '2020-01-01' + (i % 3650)::INTEGER AS day,
+               i * 1.5 AS value
+        FROM range({rows}) t(i)
+    """
+
+
+@dataclass
+class Setup:
+    """What a worker needs to reach the test bed (plain data: it crosses process boundaries)."""
+
+    extension: str
+    s3_secret: str
+    attach: list[str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def connect(engine: str, setup: Setup) -> duckdb.DuckDBPyConnection:
+    if engine == "floe":
+        con = floe_connection(setup.extension)
+        for statement in setup.attach:
+            con.execute(statement)
+    elif engine == "official":
+        con = official_connection()
+        for statement in setup.attach:
+            con.execute(statement)
+    else:
+        con = duckdb.connect()
+        con.execute(f"LOAD '{wheel_extension('httpfs')}'")
+        con.execute(setup.s3_secret)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def w1_write(engine: str, setup: Setup) -> dict[str, Any]:
+    """CTAS of N rows into an Iceberg table; the limit is COPY ... TO Parquet on the same S3."""
+    con = connect(engine, setup)
+    rows, run = setup.params["rows"], setup.params["run"]
+    if engine == "parquet":
+        sql = f"COPY ({source(rows)}) TO 's3://raw/bench/w1_{run}.parquet' (FORMAT parquet, COMPRESSION zstd)"
+    else:
+        sql = f"CREATE TABLE lake.bench.w1_{engine}_{run} AS {source(rows)}"
+    started = time.perf_counter()
+    written = con.execute(sql).fetchone()[0]
+    seconds = time.perf_counter() - started
+    if written != rows:
+        raise RuntimeError(f"{engine} wrote {written} of {rows} rows")
+    return {"seconds": seconds, "peak_mb": peak_mb()}
+
+
+def w2_read(engine: str, setup: Setup) -> dict[str, Any]:
+    """A full-scan aggregate or a selective filter over one table; the limit is read_parquet over
+    the same data files."""
+    con = connect(engine, setup)
+    relation = "lake.bench.w2" if engine != "parquet" else f"read_parquet({setup.params['files']!r})"
+    if setup.params["query"] == "full":
+        sql = f"SELECT count(*), sum(value), sum(amount), count(DISTINCT name) FROM {relation}"
+    else:
+        low = setup.params["rows"] // 2
+        sql = f"SELECT * FROM {relation} WHERE id BETWEEN {low} AND {low + 99}"
+    started = time.perf_counter()
+    result = con.execute(sql).fetchall()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": peak_mb(), "rows": len(result)}
+
+
+def w3_commits(engine: str, setup: Setup) -> dict[str, Any]:
+    """Many single-row commits into one table: their total time."""
+    con = connect(engine, setup)
+    table = f"lake.bench.w3_{engine}"
+    # The official extension has no CREATE OR REPLACE.
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"CREATE TABLE {table} (id BIGINT, name VARCHAR)")
+    failed = 0
+    started = time.perf_counter()
+    for i in range(setup.params["commits"]):
+        try:
+            con.execute(f"INSERT INTO {table} VALUES ({i}, 'row-{i}')")
+        except duckdb.Error:
+            failed += 1
+    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "failed": failed}
+
+
+def w3_plan(engine: str, setup: Setup) -> dict[str, Any]:
+    """After the commits: a selective query from a fresh connection (planning over the history)."""
+    con = connect(engine, setup)
+    target = setup.params["commits"] // 2
+    started = time.perf_counter()
+    rows = con.execute(f"SELECT * FROM lake.bench.w3_{engine} WHERE id = {target}").fetchall()
+    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "rows": len(rows)}
+
+
+def w4_writer(engine: str, setup: Setup) -> dict[str, Any]:
+    """One of the concurrent writers: connects, waits for the common start, then inserts."""
+    con = connect(engine, setup)
+    table, writer = setup.params["table"], setup.params["writer"]
+    time.sleep(max(0.0, setup.params["start"] - time.time()))
+    landed = 0
+    for i in range(setup.params["inserts"]):
+        try:
+            con.execute(f"INSERT INTO {table} VALUES ({writer}, {i})")
+            landed += 1
+        except duckdb.Error:
+            pass
+    return {"finished": time.time(), "landed": landed, "peak_mb": peak_mb()}
