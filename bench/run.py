@@ -212,26 +212,38 @@ def _markdown(lines: list[dict[str, Any]]) -> str:
 
 
 def _chart(lines: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Left: each engine's median time relative to the fastest engine of the workload (1.0 is
+    the best; missing bars failed). Right: W4's landed commits, the share that reached the table."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    workloads_ = [w for w in dict.fromkeys(line["workload"] for line in lines) if w != "W3 commits"]
-    figure, axis = plt.subplots(figsize=(10, 4.5))
+    timed = [w for w in dict.fromkeys(line["workload"] for line in lines) if w not in ("W3 commits", "W4 concurrent")]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [3, 1]})
     width = 0.27
     for index, engine in enumerate(ENGINES):
-        values = [
-            next((line.get("median") or 0 for line in lines if line["workload"] == w and line["engine"] == engine), 0)
-            for w in workloads_
-        ]
-        axis.bar([i + (index - 1) * width for i in range(len(workloads_))], values, width, label=engine)
-    axis.set_xticks(range(len(workloads_)), workloads_)
-    axis.set_ylabel("median seconds (lower is better)")
-    axis.set_title("floe vs the official iceberg extension vs plain Parquet", fontsize=10)
-    axis.legend()
+        ratios = []
+        for workload in timed:
+            medians = [l["median"] for l in lines if l["workload"] == workload and l.get("median")]
+            mine = next((l.get("median") for l in lines if l["workload"] == workload and l["engine"] == engine), None)
+            ratios.append(mine / min(medians) if mine and medians else 0)
+        left.bar([i + (index - 1) * width for i in range(len(timed))], ratios, width, label=engine)
+    left.axhline(1.0, color="grey", linewidth=0.8)
+    left.set_xticks(range(len(timed)), timed)
+    left.set_ylabel("median time / fastest engine (lower is better)")
+    left.legend()
+    concurrent = [l for l in lines if l["workload"] == "W4 concurrent" and "landed" in l]
+    for index, line in enumerate(concurrent):
+        landed, attempted = (int(v) for v in line["landed"].split("/"))
+        right.bar(index, 100 * landed / attempted, 0.6, color=f"C{ENGINES.index(line['engine'])}")
+        right.text(index, 100 * landed / attempted + 2, f"{line['commits_per_s']:.0f}/s", ha="center", fontsize=8)
+    right.set_xticks(range(len(concurrent)), [l["engine"] for l in concurrent])
+    right.set_ylim(0, 110)
+    right.set_ylabel("W4: % of concurrent commits that landed")
+    figure.suptitle("floe vs DuckDB's official iceberg extension vs plain Parquet", fontsize=11)
     figure.text(0.01, 0.01, title, fontsize=6, wrap=True)
-    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    figure.tight_layout(rect=(0, 0.06, 1, 0.95))
     figure.savefig(path, dpi=120)
 
 
