@@ -16,6 +16,7 @@ pub mod commit;
 pub mod error;
 pub mod inspect;
 pub mod options;
+pub mod platform;
 pub mod redact;
 pub mod rest;
 pub mod runtime;

@@ -13,7 +13,7 @@
 //! assert_eq!(options.endpoint.as_str(), "http://127.0.0.1:8181/");
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -46,6 +46,8 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "access_delegation_mode",
     "default_schema",
     "purge_requested",
+    "platform",
+    "catalog",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -96,6 +98,8 @@ pub struct CatalogOptions {
     pub default_schema: Option<String>,
     /// DROP TABLE asks the catalog to delete the table's files too (REST `purgeRequested`).
     pub purge_requested: bool,
+    /// S3 settings from a platform file (`s3.*` keys), used where the catalog vends none.
+    pub storage: HashMap<String, SecretString>,
 }
 
 impl CatalogOptions {
@@ -109,6 +113,13 @@ impl CatalogOptions {
             if !SECRET_FIELDS.contains(&key.as_str()) && key != "scope" && key != "type" {
                 return Err(unknown_option("iceberg secret field", key, SECRET_FIELDS));
             }
+        }
+        if request.options.contains_key("platform") {
+            return Self::from_platform(request);
+        }
+        if request.options.contains_key("catalog") {
+            return Err(Error::invalid_input("ATTACH option CATALOG names a catalog of a platform file")
+                .with_fix("add PLATFORM '<path to platform.yaml>', or drop CATALOG"));
         }
         let get = |key: &str| -> Option<&str> {
             request
@@ -168,7 +179,40 @@ impl CatalogOptions {
                 Some("true") => true,
                 Some(other) => return Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
             },
+            storage: HashMap::new(),
         })
+    }
+
+    /// `ATTACH '' AS lake (TYPE ICEBERG, PLATFORM 'platform.yaml', CATALOG 'default')`: every
+    /// setting and credential comes from the platform file, resolved here, so none is ever typed
+    /// into SQL. Options that would put them back into SQL are refused.
+    fn from_platform(request: &AttachRequest) -> Result<Self> {
+        const ALLOWED: &[&str] = &["platform", "catalog", "default_schema", "purge_requested"];
+        if let Some(key) = request.options.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
+            return Err(Error::invalid_input(format!(
+                "ATTACH option {} cannot be combined with PLATFORM: the platform file sets it",
+                key.to_ascii_uppercase()
+            ))
+            .with_fix("remove it, or change the catalog in the platform file"));
+        }
+        let path = &request.options["platform"];
+        let platform = crate::platform::Platform::load(std::path::Path::new(path))?;
+        let name = request.options.get("catalog").map(String::as_str).unwrap_or("default");
+        let mut options = platform.catalog_options(name)?;
+        if !request.warehouse.is_empty() && request.warehouse != options.warehouse {
+            return Err(Error::invalid_input(format!(
+                "ATTACH '{}' names a different warehouse than catalog '{name}' of {path} ('{}')",
+                request.warehouse, options.warehouse
+            ))
+            .with_fix("ATTACH '' (the platform file names the warehouse) or the same warehouse"));
+        }
+        options.default_schema = request.options.get("default_schema").cloned();
+        options.purge_requested = match request.options.get("purge_requested").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => return Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
+        };
+        Ok(options)
     }
 }
 
@@ -306,5 +350,35 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("needs both CLIENT_ID and CLIENT_SECRET"));
         assert!(!err.to_string().contains("hunter22"));
+    }
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+
+    #[test]
+    fn platform_attach_refuses_credentials_in_sql_and_other_warehouses() {
+        let dir = std::env::temp_dir().join(format!("floe-options-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("platform.yaml");
+        std::fs::write(&path, "catalogs:\n  main:\n    uri: http://127.0.0.1:1\n    warehouse: lake\n").unwrap();
+        let attach = |warehouse: &str, extra: &[(&str, &str)]| {
+            let mut options: BTreeMap<String, String> =
+                [("platform", path.to_str().unwrap()), ("catalog", "main")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            options.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            CatalogOptions::parse(&AttachRequest { warehouse: warehouse.into(), options, secret: Default::default() })
+        };
+        let options = attach("lake", &[]).unwrap();
+        assert_eq!(options.endpoint.as_str(), "http://127.0.0.1:1/");
+        assert!(matches!(options.auth, Auth::None));
+        let err = attach("lake", &[("client_secret", "hunter22")]).unwrap_err().to_string();
+        assert!(err.contains("ATTACH option CLIENT_SECRET cannot be combined with PLATFORM"), "{err}");
+        assert!(!err.contains("hunter22"));
+        let err = attach("other", &[]).unwrap_err().to_string();
+        assert!(err.contains("names a different warehouse"), "{err}");
+        let err = attach("lake", &[("catalog", "nope")]).unwrap_err().to_string();
+        assert!(err.contains("catalogs.nope does not exist. Fix: use one of: main"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

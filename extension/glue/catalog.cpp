@@ -16,6 +16,7 @@
 #include "floe/secret.hpp"
 #include "floe/storage_extension.hpp"
 #include "floe/transaction.hpp"
+#include "floe/truncate.hpp"
 
 namespace floe {
 
@@ -153,9 +154,15 @@ PhysicalOperator &IcebergCatalog::PlanInsert(ClientContext &context, PhysicalPla
 	return IcebergInsert::Plan(context, planner, table, rows);
 }
 
+PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner,
+                                             LogicalDelete &op) {
+	// Planned without the scan below it: a truncate reads no file.
+	return IcebergTruncate::Plan(context, planner, op);
+}
+
 PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op,
                                              PhysicalOperator &plan) {
-	throw NotImplementedException("DELETE in Iceberg catalog '%s' is not supported by this floe version", GetName());
+	return IcebergTruncate::Plan(context, planner, op);
 }
 
 PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,

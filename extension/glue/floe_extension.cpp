@@ -45,6 +45,11 @@ static void Load(ExtensionLoader &loader) {
 		                                "Fix: INSTALL parquet; LOAD parquet; then LOAD floe");
 	}
 	RegisterIcebergSecret(loader);
+	DBConfig::GetConfig(db).AddExtensionOption(
+	    "floe_table_properties",
+	    "Iceberg table properties to set on tables floe writes: a JSON object "
+	    "{\"catalog.schema.table\": {\"key\": \"value\"}} (the dbt plugin sets it from model meta)",
+	    LogicalType::VARCHAR, Value(""));
 	RegisterMetadataFunctions(loader);
 	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
 }

@@ -3,6 +3,7 @@
 #include "duckdb/catalog/entry_lookup_info.hpp"
 #include "duckdb/common/enum_util.hpp"
 #include "duckdb/parser/parsed_data/alter_table_info.hpp"
+#include "duckdb/parser/parsed_data/create_view_info.hpp"
 #include "duckdb/parser/parsed_data/drop_info.hpp"
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
@@ -20,11 +21,15 @@ IcebergSchemaEntry::IcebergSchemaEntry(Catalog &catalog, CreateSchemaInfo &info)
 
 void IcebergSchemaEntry::Scan(ClientContext &context, CatalogType type,
                               const std::function<void(CatalogEntry &)> &callback) {
-	if (type != CatalogType::TABLE_ENTRY) {
-		return;
-	}
-	for (auto &table : IcebergTransaction::Get(context, catalog).AllTables(*this)) {
-		callback(table.get());
+	auto &transaction = IcebergTransaction::Get(context, catalog);
+	if (type == CatalogType::TABLE_ENTRY) {
+		for (auto &table : transaction.AllTables(*this)) {
+			callback(table.get());
+		}
+	} else if (type == CatalogType::VIEW_ENTRY) {
+		for (auto &view : transaction.AllViews(*this)) {
+			callback(view.get());
+		}
 	}
 }
 
@@ -54,11 +59,20 @@ static string Selector(optional_ptr<BoundAtClause> at) {
 
 optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction transaction,
                                                            const EntryLookupInfo &lookup_info) {
-	if (lookup_info.GetCatalogType() != CatalogType::TABLE_ENTRY) {
+	auto type = lookup_info.GetCatalogType();
+	if (type != CatalogType::TABLE_ENTRY && type != CatalogType::VIEW_ENTRY) {
 		return nullptr;
 	}
 	auto &iceberg_transaction = IcebergTransaction::Get(transaction, catalog);
-	return iceberg_transaction.GetTable(*this, lookup_info.GetEntryName(), Selector(lookup_info.GetAtClause())).get();
+	auto &name = lookup_info.GetEntryName();
+	// DuckDB looks tables and views up as TABLE_ENTRY: they share one namespace.
+	if (type == CatalogType::TABLE_ENTRY) {
+		auto table = iceberg_transaction.GetTable(*this, name, Selector(lookup_info.GetAtClause()));
+		if (table) {
+			return table.get();
+		}
+	}
+	return iceberg_transaction.GetView(*this, name).get();
 }
 
 void IcebergSchemaEntry::Unsupported(const string &what) const {
@@ -76,8 +90,8 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateTable(CatalogTransaction tr
 	auto &create = info.Base().Cast<CreateTableInfo>();
 	return IcebergTransaction::Get(transaction, catalog).CreateTable(*this, create).get();
 }
-optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateView(CatalogTransaction, CreateViewInfo &) {
-	Unsupported("CREATE VIEW");
+optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateView(CatalogTransaction transaction, CreateViewInfo &info) {
+	return IcebergTransaction::Get(transaction, catalog).CreateView(*this, info).get();
 }
 optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateSequence(CatalogTransaction, CreateSequenceInfo &) {
 	Unsupported("CREATE SEQUENCE");
@@ -98,19 +112,37 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateType(CatalogTransaction, Cr
 	Unsupported("CREATE TYPE");
 }
 void IcebergSchemaEntry::DropEntry(ClientContext &context, DropInfo &info) {
-	if (info.type != CatalogType::TABLE_ENTRY) {
+	auto if_exists = info.if_not_found == OnEntryNotFound::RETURN_NULL;
+	// CASCADE changes nothing: no DuckDB object depends on an Iceberg table or view.
+	switch (info.type) {
+	case CatalogType::TABLE_ENTRY:
+		IcebergTransaction::Get(context, catalog).DropTable(*this, info.name, if_exists);
+		return;
+	case CatalogType::VIEW_ENTRY:
+		IcebergTransaction::Get(context, catalog).DropView(*this, info.name, if_exists);
+		return;
+	default:
 		Unsupported("DROP " + CatalogTypeToString(info.type));
 	}
-	// CASCADE changes nothing: no DuckDB object depends on an Iceberg table.
-	IcebergTransaction::Get(context, catalog).DropTable(*this, info.name, info.if_not_found == OnEntryNotFound::RETURN_NULL);
 }
 
 void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) {
+	auto &iceberg_transaction = IcebergTransaction::Get(transaction, catalog);
+	if (info.type == AlterType::ALTER_VIEW) {
+		auto &alter = info.Cast<AlterViewInfo>();
+		if (alter.alter_view_type != AlterViewType::RENAME_VIEW) {
+			Unsupported("ALTER VIEW ... " + EnumUtil::ToString(alter.alter_view_type));
+		}
+		if (!iceberg_transaction.GetView(*this, alter.name) && alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
+			return;
+		}
+		iceberg_transaction.RenameView(*this, alter.name, alter.Cast<RenameViewInfo>().new_view_name);
+		return;
+	}
 	if (info.type != AlterType::ALTER_TABLE) {
 		Unsupported("ALTER " + CatalogTypeToString(info.GetCatalogType()));
 	}
 	auto &alter = info.Cast<AlterTableInfo>();
-	auto &iceberg_transaction = IcebergTransaction::Get(transaction, catalog);
 	switch (alter.alter_table_type) {
 	case AlterTableType::RENAME_TABLE: {
 		auto &rename = alter.Cast<RenameTableInfo>();

@@ -3,7 +3,10 @@
 #include "duckdb/main/database.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
+#include "duckdb/parser/parser.hpp"
+#include "duckdb/parser/statement/select_statement.hpp"
 #include "floe/catalog.hpp"
+#include "floe/columns.hpp"
 #include "floe/duck_types.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/schema_entry.hpp"
@@ -410,10 +413,216 @@ void IcebergTransaction::Repartition(IcebergSchemaEntry &schema, const string &n
 	AddTable(schema, make_shared_ptr<TableHandle>(handle), CURRENT, real_name);
 }
 
-void IcebergTransaction::Commit() {
-	if (writes) {
-		Check(floe_txn_commit(writes));
+idx_t IcebergTransaction::Truncate(IcebergTableEntry &table) {
+	auto &schema = table.ParentSchema().Cast<IcebergSchemaEntry>();
+	auto &total = table.Description().total_records;
+	auto removed = total.IsValid() ? total.GetIndex() : 0;
+	FloeTable *handle = nullptr;
+	Check(floe_txn_truncate_table(WritesFor(table), table.Table()->Get(), &handle));
+	auto name = table.name;
+	lock_guard<mutex> guard(lock);
+	AddTable(schema, make_shared_ptr<TableHandle>(handle), CURRENT, name);
+	return removed;
+}
+
+vector<string> &IcebergTransaction::ViewNames(const string &schema) {
+	auto entry = view_names.find(schema);
+	if (entry == view_names.end()) {
+		vector<string> names;
+		if (!created_schemas.count(schema)) {
+			FloeString text;
+			Check(floe_catalog_list_views(catalog.Handle(), schema.c_str(), &text));
+			names = StringArray(text);
+		}
+		entry = view_names.emplace(schema, std::move(names)).first;
 	}
+	return entry->second;
+}
+
+ViewCatalogEntry &IcebergTransaction::AddView(IcebergSchemaEntry &schema, CreateViewInfo &info) {
+	auto entry = make_uniq<ViewCatalogEntry>(catalog, schema, info);
+	auto &result = *entry;
+	auto &slot = views[TableKey(schema.name, info.view_name)];
+	if (slot) {
+		retired_views.push_back(std::move(slot));
+	}
+	slot = std::move(entry);
+	return result;
+}
+
+optional_ptr<ViewCatalogEntry> IcebergTransaction::GetView(IcebergSchemaEntry &schema, const string &name) {
+	lock_guard<mutex> guard(lock);
+	auto cached = views.find(TableKey(schema.name, name));
+	if (cached != views.end()) {
+		return cached->second.get();
+	}
+	if (removed_views.count(TableKey(schema.name, name))) {
+		return nullptr;
+	}
+	// Listing first: most lookups are of tables, and a list is one request per namespace.
+	optional_ptr<const string> found;
+	for (auto &candidate : ViewNames(schema.name)) {
+		if (candidate == name) {
+			found = &candidate;
+			break;
+		}
+		if (!found && StringUtil::CIEquals(candidate, name)) {
+			found = &candidate;
+		}
+	}
+	if (!found) {
+		return nullptr;
+	}
+	auto view_name = *found;
+	FloeString text;
+	Check(floe_catalog_load_view(catalog.Handle(), schema.name.c_str(), view_name.c_str(), &text));
+	Json doc(text);
+	if (json::IsNull(doc.Root())) {
+		return nullptr;
+	}
+	auto sql = json::String(json::Get(doc.Root(), "sql"));
+	Parser parser;
+	try {
+		parser.ParseQuery(sql);
+	} catch (std::exception &e) {
+		throw InvalidInputException("View '%s.%s' of Iceberg catalog '%s' has SQL DuckDB cannot parse (%s). Fix: "
+		                            "replace the view with CREATE OR REPLACE VIEW",
+		                            schema.name, view_name, catalog.GetName(), e.what());
+	}
+	if (parser.statements.size() != 1 || parser.statements[0]->type != StatementType::SELECT_STATEMENT) {
+		throw InvalidInputException("View '%s.%s' of Iceberg catalog '%s' is not a single SELECT. Fix: replace the "
+		                            "view with CREATE OR REPLACE VIEW",
+		                            schema.name, view_name, catalog.GetName());
+	}
+	CreateViewInfo info;
+	info.catalog = catalog.GetName();
+	info.schema = schema.name;
+	info.view_name = view_name;
+	info.sql = sql;
+	info.query = unique_ptr_cast<SQLStatement, SelectStatement>(std::move(parser.statements[0]));
+	// The Iceberg schema names the columns (CREATE VIEW v(a, b) AS ...); DuckDB binds the types.
+	for (auto &column : ParseColumns(json::Get(doc.Root(), "columns"))) {
+		info.aliases.push_back(column.name);
+	}
+	return &AddView(schema, info);
+}
+
+vector<reference<ViewCatalogEntry>> IcebergTransaction::AllViews(IcebergSchemaEntry &schema) {
+	vector<string> names;
+	{
+		lock_guard<mutex> guard(lock);
+		names = ViewNames(schema.name);
+	}
+	vector<reference<ViewCatalogEntry>> result;
+	for (auto &name : names) {
+		auto view = GetView(schema, name);
+		if (view) {
+			result.push_back(*view);
+		}
+	}
+	return result;
+}
+
+optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry &schema, CreateViewInfo &info) {
+	if (GetTable(schema, info.view_name, CURRENT)) {
+		throw CatalogException("Cannot create view '%s.%s': Iceberg catalog '%s' has a table of that name. Fix: "
+		                       "choose another name or drop the table",
+		                       schema.name, info.view_name, catalog.GetName());
+	}
+	auto existing = GetView(schema, info.view_name);
+	if (existing) {
+		switch (info.on_conflict) {
+		case OnCreateConflict::IGNORE_ON_CONFLICT:
+			return nullptr;
+		case OnCreateConflict::ERROR_ON_CONFLICT:
+			throw CatalogException("View '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
+			                       "VIEW, CREATE VIEW IF NOT EXISTS, or another name",
+			                       schema.name, info.view_name, catalog.GetName());
+		default:
+			break;
+		}
+	}
+	ColumnList columns;
+	for (idx_t i = 0; i < info.types.size(); i++) {
+		auto name = i < info.aliases.size() ? info.aliases[i] : info.names[i];
+		columns.AddColumn(ColumnDefinition(name, info.types[i]));
+	}
+	auto view_name = existing ? existing->name : info.view_name;
+	auto request = StringUtil::Format("{\"schema\":%s,\"view\":%s,\"columns\":%s,\"sql\":%s,\"replace\":%s}",
+	                                  json::Quote(schema.name), json::Quote(view_name),
+	                                  ColumnsToJson(columns, vector<unique_ptr<Constraint>>()),
+	                                  json::Quote(info.query->ToString()), existing ? "true" : "false");
+	Check(floe_txn_create_view(Writes(), request.c_str()));
+	lock_guard<mutex> guard(lock);
+	if (!existing) {
+		ViewNames(schema.name).push_back(view_name);
+	}
+	removed_views.erase(TableKey(schema.name, view_name));
+	auto copy = unique_ptr_cast<CreateInfo, CreateViewInfo>(info.Copy());
+	copy->view_name = view_name;
+	copy->schema = schema.name;
+	return &AddView(schema, *copy);
+}
+
+void IcebergTransaction::DropView(IcebergSchemaEntry &schema, const string &name, bool if_exists) {
+	auto view = GetView(schema, name);
+	if (!view) {
+		if (if_exists) {
+			return;
+		}
+		throw CatalogException("View '%s.%s' does not exist in Iceberg catalog '%s'", schema.name, name,
+		                       catalog.GetName());
+	}
+	auto real_name = view->name;
+	Check(floe_txn_drop_view(Writes(), schema.name.c_str(), real_name.c_str()));
+	lock_guard<mutex> guard(lock);
+	retired_views.push_back(std::move(views[TableKey(schema.name, real_name)]));
+	views.erase(TableKey(schema.name, real_name));
+	removed_views.insert(TableKey(schema.name, real_name));
+	auto &names = ViewNames(schema.name);
+	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
+}
+
+void IcebergTransaction::RenameView(IcebergSchemaEntry &schema, const string &from, const string &to) {
+	auto view = GetView(schema, from);
+	if (!view) {
+		throw CatalogException("View '%s.%s' does not exist in Iceberg catalog '%s'", schema.name, from,
+		                       catalog.GetName());
+	}
+	if (GetView(schema, to) || GetTable(schema, to, CURRENT)) {
+		throw CatalogException("Cannot rename '%s.%s' to '%s': Iceberg catalog '%s' has an object of that name",
+		                       schema.name, from, to, catalog.GetName());
+	}
+	auto real_name = view->name;
+	Check(floe_txn_rename_view(Writes(), schema.name.c_str(), real_name.c_str(), to.c_str()));
+	auto info = unique_ptr_cast<CreateInfo, CreateViewInfo>(view->GetInfo());
+	info->view_name = to;
+	lock_guard<mutex> guard(lock);
+	retired_views.push_back(std::move(views[TableKey(schema.name, real_name)]));
+	views.erase(TableKey(schema.name, real_name));
+	removed_views.insert(TableKey(schema.name, real_name));
+	removed_views.erase(TableKey(schema.name, to));
+	auto &names = ViewNames(schema.name);
+	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
+	names.push_back(to);
+	AddView(schema, *info);
+}
+
+void IcebergTransaction::Commit() {
+	if (!writes) {
+		return;
+	}
+	// Governance: the properties the platform asks for on the tables this transaction writes
+	// (the dbt plugin sets them from model meta).
+	auto context = this->context.lock();
+	Value properties;
+	if (context && context->TryGetCurrentSetting("floe_table_properties", properties) && !properties.IsNull()) {
+		auto text = properties.ToString();
+		if (!text.empty()) {
+			Check(floe_txn_govern(writes, catalog.GetName().c_str(), text.c_str()));
+		}
+	}
+	Check(floe_txn_commit(writes));
 }
 
 void IcebergTransaction::Rollback() {

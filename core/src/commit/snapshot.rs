@@ -243,6 +243,8 @@ impl NewSnapshot {
         Summary {
             operation: match self.action {
                 Action::Append => Operation::Append,
+                // Every row removed and none added: TRUNCATE, or DELETE without a condition.
+                Action::ReplaceAll if self.files.is_empty() => Operation::Delete,
                 Action::ReplaceAll => Operation::Overwrite,
             },
             additional_properties: properties,

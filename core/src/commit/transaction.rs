@@ -59,6 +59,9 @@ pub struct Transaction {
     /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
     /// where the catalog vends no credentials.
     user_secret: Mutex<Option<DuckdbS3Secret>>,
+    /// Table properties the platform asks for (`catalog.namespace.table` -> properties), set
+    /// on the tables this transaction creates or writes.
+    governance: Mutex<HashMap<String, HashMap<String, String>>>,
 }
 
 enum Op {
@@ -67,7 +70,8 @@ enum Op {
     /// A table staged at CREATE TABLE (AS): created by the commit.
     Create { id: TableIdentifier, table: Arc<LoadedTable> },
     /// CREATE OR REPLACE of an existing table: `target` is its new metadata (schema, spec).
-    Replace { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable> },
+    /// TRUNCATE is a replace that keeps the schema and spec.
+    Replace { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, keep_layout: bool },
     /// A new default partition spec for an existing table; later writes follow it.
     Repartition { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, spec: UnboundPartitionSpec },
     /// Files a statement wrote into `table` (as it was loaded, staged or replaced).
@@ -76,6 +80,21 @@ enum Op {
     Rename { from: TableIdentifier, to: TableIdentifier },
     /// `existing` renamed to `backup`, then the new table `replacement` renamed to `existing`.
     Swap { existing: TableIdentifier, backup: TableIdentifier, replacement: TableIdentifier },
+    CreateView { id: TableIdentifier, view: NewView },
+    DropView { id: TableIdentifier },
+    RenameView { from: TableIdentifier, to: TableIdentifier },
+    /// `existing` renamed to `backup`, then a view created in this transaction renamed to
+    /// `existing`: committed as a new version of `existing` (and `backup` with the old SQL).
+    ViewSwap { existing: TableIdentifier, backup: TableIdentifier, view: NewView },
+}
+
+/// A view as CREATE VIEW defined it.
+#[derive(Clone)]
+pub struct NewView {
+    pub schema: Schema,
+    pub sql: String,
+    /// CREATE OR REPLACE VIEW, or the new version of a view swapped in by renames.
+    pub replace: bool,
 }
 
 /// One table's part of a commit batch.
@@ -93,6 +112,8 @@ struct Work {
     shares_files: bool,
     /// For a repartition: the new default spec.
     spec: Option<UnboundPartitionSpec>,
+    /// For a replace: keep the schema and partition spec (TRUNCATE).
+    keep_layout: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -111,7 +132,31 @@ impl Transaction {
             state: Mutex::new(Vec::new()),
             write_dirs: Mutex::new(Vec::new()),
             user_secret: Mutex::new(None),
+            governance: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Properties to set on tables written by this transaction, keyed by their name as DuckDB
+    /// users write it (`catalog.namespace.table`, catalog being the ATTACH alias `alias`).
+    pub fn govern(&self, alias: &str, properties: HashMap<String, HashMap<String, String>>) {
+        let prefix = format!("{}.", alias.to_ascii_lowercase());
+        *self.governance.lock().expect("transaction lock") = properties
+            .into_iter()
+            .filter_map(|(name, props)| {
+                let lower = name.to_ascii_lowercase();
+                lower.strip_prefix(&prefix).map(|rest| (rest.to_string(), props))
+            })
+            .collect();
+    }
+
+    /// The properties of `id` that differ from what `current` has, as one update.
+    fn governance_update(&self, id: &TableIdentifier, current: &HashMap<String, String>) -> Option<TableUpdate> {
+        let key = format!("{}.{}", display_namespace(&id.namespace), id.name).to_ascii_lowercase();
+        let governance = self.governance.lock().expect("transaction lock");
+        let wanted = governance.get(&key)?;
+        let updates: HashMap<String, String> =
+            wanted.iter().filter(|(k, v)| current.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        (!updates.is_empty()).then_some(TableUpdate::SetProperties { updates })
     }
 
     fn ops(&self) -> std::sync::MutexGuard<'_, Vec<Op>> {
@@ -167,8 +212,33 @@ impl Transaction {
         let target = replaced_metadata(&base.metadata, schema)?;
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
         let id = TableIdentifier { namespace: base.namespace.clone(), name: base.name.clone() };
-        self.ops().push(Op::Replace { id, base, target: target.clone() });
+        self.ops().push(Op::Replace { id, base, target: target.clone(), keep_layout: false });
         Ok(target)
+    }
+
+    /// TRUNCATE (DELETE without a condition): every row removed in one commit, schema,
+    /// partitioning and history kept; rows written later in the transaction go into the
+    /// returned table.
+    pub fn truncate_table(&self, base: Arc<LoadedTable>) -> Result<Arc<LoadedTable>> {
+        let target = TableMetadataBuilder::new_from_metadata(base.metadata.as_ref().clone(), None).build()?;
+        let target = Arc::new(LoadedTable::with_metadata(&base, target));
+        let id = TableIdentifier { namespace: base.namespace.clone(), name: base.name.clone() };
+        self.ops().push(Op::Replace { id, base, target: target.clone(), keep_layout: true });
+        Ok(target)
+    }
+
+    pub fn create_view(&self, id: TableIdentifier, columns: &[DuckColumn], sql: String, replace: bool) -> Result<()> {
+        let schema = iceberg_schema_from(columns, &format!("{}.{}", display_namespace(&id.namespace), id.name), 0)?;
+        self.ops().push(Op::CreateView { id, view: NewView { schema, sql, replace } });
+        Ok(())
+    }
+
+    pub fn drop_view(&self, id: TableIdentifier) {
+        self.ops().push(Op::DropView { id });
+    }
+
+    pub fn rename_view(&self, from: TableIdentifier, to: TableIdentifier) {
+        self.ops().push(Op::RenameView { from, to });
     }
 
     /// A fresh directory under the table's data location for one statement's files.
@@ -236,6 +306,12 @@ impl Transaction {
         self.ops().push(Op::Rename { from, to });
     }
 
+    /// Whether `table` replaces all rows of its base (CREATE OR REPLACE, TRUNCATE): its
+    /// committed rows are gone for this transaction's reads.
+    pub fn replaces_rows(&self, table: &Arc<LoadedTable>) -> bool {
+        self.ops().iter().any(|op| matches!(op, Op::Replace { target, .. } if Arc::ptr_eq(target, table)))
+    }
+
     /// Data files written in this transaction for `table` (read-your-writes before COMMIT).
     pub fn pending_files(&self, table: &Arc<LoadedTable>) -> Vec<WrittenFile> {
         self.ops()
@@ -250,7 +326,7 @@ impl Transaction {
 
     /// Applies everything to the catalog, in order.
     pub async fn commit(&self) -> Result<()> {
-        let ops = find_swaps(std::mem::take(&mut *self.ops()));
+        let ops = find_view_swaps(find_swaps(std::mem::take(&mut *self.ops())));
         let mut batch: Vec<Work> = Vec::new();
         let mut doomed: Vec<Work> = Vec::new();
         let outcome = self.apply(ops, &mut batch, &mut doomed).await;
@@ -283,7 +359,11 @@ impl Transaction {
                     self.catalog.drop_namespace(&namespace).await?;
                 }
                 Op::Create { id, table } => batch.push(self.work(id, WorkKind::Create, None, table)),
-                Op::Replace { id, base, target } => batch.push(self.work(id, WorkKind::Replace, Some(base), target)),
+                Op::Replace { id, base, target, keep_layout } => {
+                    let mut work = self.work(id, WorkKind::Replace, Some(base), target);
+                    work.keep_layout = keep_layout;
+                    batch.push(work);
+                }
                 Op::Repartition { id, base, target, spec } => {
                     let mut work = self.work(id, WorkKind::Repartition, Some(base), target);
                     work.spec = Some(spec);
@@ -335,6 +415,32 @@ impl Transaction {
                     work.kind = WorkKind::Replace;
                     work.base = Some(base);
                     batch.push(backup_work);
+                }
+                Op::CreateView { id, view } => {
+                    self.flush(batch).await?;
+                    let version = &self.engine.duckdb_version;
+                    if view.replace {
+                        self.catalog.replace_view(&id, &view.schema, &view.sql, version).await?;
+                    } else {
+                        self.catalog.create_view(&id, &view.schema, &view.sql, version).await?;
+                    }
+                }
+                Op::ViewSwap { existing, backup, view } => {
+                    self.flush(batch).await?;
+                    let version = &self.engine.duckdb_version;
+                    if let Some(old) = self.catalog.load_view(&existing).await? {
+                        let sql = old.duckdb_sql(&existing)?;
+                        self.catalog.create_view(&backup, old.metadata.current_schema(), &sql, version).await?;
+                    }
+                    self.catalog.replace_view(&existing, &view.schema, &view.sql, version).await?;
+                }
+                Op::DropView { id } => {
+                    self.flush(batch).await?;
+                    self.catalog.drop_view(&id).await?;
+                }
+                Op::RenameView { from, to } => {
+                    self.flush(batch).await?;
+                    self.catalog.rename_view(&from, &to).await?;
                 }
                 Op::Rename { from, to } => match batch.iter_mut().find(|w| w.id == from && w.kind == WorkKind::Create) {
                     Some(work) => work.id = to,
@@ -441,7 +547,10 @@ impl Transaction {
         loop {
             let mut changes = Vec::with_capacity(batch.len());
             for (work, base) in batch.iter_mut().zip(&bases) {
-                changes.push(work.change(base.as_deref(), &self.engine).await?);
+                let mut change = work.change(base.as_deref(), &self.engine).await?;
+                let current = base.as_deref().unwrap_or(&work.target.metadata).properties();
+                change.updates.extend(self.governance_update(&work.id, current));
+                changes.push(change);
             }
             let result = if changes.len() == 1 {
                 self.catalog.commit_table(&changes[0]).await.map(drop)
@@ -553,7 +662,18 @@ impl Work {
     }
 
     fn new(id: TableIdentifier, kind: WorkKind, base: Option<Arc<LoadedTable>>, target: Arc<LoadedTable>) -> Self {
-        Work { id, kind, base, target, files: Vec::new(), file_io: None, snapshot: None, shares_files: false, spec: None }
+        Work {
+            id,
+            kind,
+            base,
+            target,
+            files: Vec::new(),
+            file_io: None,
+            snapshot: None,
+            shares_files: false,
+            spec: None,
+            keep_layout: false,
+        }
     }
 
     /// The new snapshot, its data files described against `metadata` (the table as it will be
@@ -597,7 +717,11 @@ impl Work {
                     )
                     .with_fix("run the CREATE OR REPLACE again"));
                 }
-                let rebuilt = replaced_metadata(base, target.current_schema().as_ref().clone())?;
+                let rebuilt = if self.keep_layout {
+                    TableMetadataBuilder::new_from_metadata(base.clone(), None).build()?
+                } else {
+                    replaced_metadata(base, target.current_schema().as_ref().clone())?
+                };
                 let mut updates = rebuilt.changes;
                 let snapshot = self.snapshot_for(&rebuilt.metadata, Action::ReplaceAll)?;
                 updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
@@ -651,6 +775,34 @@ fn find_swaps(mut ops: Vec<Op>) -> Vec<Op> {
         j += 1;
     }
     ops
+}
+
+/// Folds the renames of views created in this transaction into their creation, and turns
+/// `rename existing -> backup` + `rename new -> existing` into one `ViewSwap` (what dbt does to
+/// rebuild a view), so readers never find the view missing.
+fn find_view_swaps(ops: Vec<Op>) -> Vec<Op> {
+    let mut out: Vec<Op> = Vec::with_capacity(ops.len());
+    for op in ops {
+        let Op::RenameView { from, to } = op else {
+            out.push(op);
+            continue;
+        };
+        let created = out.iter().rposition(|o| matches!(o, Op::CreateView { id, .. } if *id == from));
+        let Some(created) = created else {
+            out.push(Op::RenameView { from, to });
+            continue;
+        };
+        let Op::CreateView { view, .. } = out.remove(created) else { unreachable!() };
+        let moved_away = out.iter().rposition(|o| matches!(o, Op::RenameView { from: f, .. } if *f == to));
+        match moved_away {
+            Some(index) if !view.replace => {
+                let Op::RenameView { to: backup, .. } = out.remove(index) else { unreachable!() };
+                out.push(Op::ViewSwap { existing: to, backup, view: NewView { replace: true, ..view } });
+            }
+            _ => out.push(Op::CreateView { id: to, view }),
+        }
+    }
+    out
 }
 
 /// Data files carry the partition values of the spec they were written for; if another writer
@@ -719,4 +871,46 @@ fn display(id: &TableIdentifier) -> String {
 fn names(batch: &[Work]) -> String {
     let names: Vec<String> = batch.iter().map(|w| format!("table '{}'", display(&w.id))).collect();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use iceberg::spec::Schema;
+
+    use super::*;
+
+    fn id(name: &str) -> TableIdentifier {
+        TableIdentifier { namespace: vec!["s".into()], name: name.into() }
+    }
+
+    fn create(name: &str) -> Op {
+        let view = NewView { schema: Schema::builder().build().unwrap(), sql: format!("SELECT '{name}'"), replace: false };
+        Op::CreateView { id: id(name), view }
+    }
+
+    fn rename(from: &str, to: &str) -> Op {
+        Op::RenameView { from: id(from), to: id(to) }
+    }
+
+    #[test]
+    fn dbt_view_rebuild_becomes_one_swap() {
+        // What dbt does: create v__dbt_tmp, move v to v__dbt_backup, move v__dbt_tmp to v.
+        let ops = find_view_swaps(vec![create("v__dbt_tmp"), rename("v", "v__dbt_backup"), rename("v__dbt_tmp", "v")]);
+        assert_eq!(ops.len(), 1);
+        match &ops[0] {
+            Op::ViewSwap { existing, backup, view } => {
+                assert_eq!(existing.name, "v");
+                assert_eq!(backup.name, "v__dbt_backup");
+                assert!(view.replace);
+                assert_eq!(view.sql, "SELECT 'v__dbt_tmp'");
+            }
+            _ => panic!("expected a swap"),
+        }
+        // First build: nothing to move away, the view is created under its final name.
+        let ops = find_view_swaps(vec![create("v__dbt_tmp"), rename("v__dbt_tmp", "v")]);
+        assert!(matches!(&ops[..], [Op::CreateView { id, view }] if id.name == "v" && !view.replace));
+        // Renames of views that exist already stay renames.
+        let ops = find_view_swaps(vec![rename("a", "b")]);
+        assert!(matches!(&ops[..], [Op::RenameView { .. }]));
+    }
 }

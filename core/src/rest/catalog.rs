@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use reqwest::Method;
+use secrecy::ExposeSecret;
 use url::Url;
 
 use super::auth::Authenticator;
@@ -49,7 +50,7 @@ impl RestCatalog {
     /// endpoints it offers. Fails with a clear error when the catalog is unreachable or refuses
     /// the credentials, so a bad ATTACH attaches nothing.
     pub async fn connect(options: CatalogOptions) -> Result<Self> {
-        let http = Http::new(Authenticator::new(options.auth.clone()))?;
+        let http = Http::new(Authenticator::new(options.auth.clone()), &options.storage.values().collect::<Vec<_>>())?;
         let mut config_url = join(&options.endpoint, "v1/config")?;
         config_url.query_pairs_mut().append_pair("warehouse", &options.warehouse);
         let config: ConfigResponse = http.get(config_url, &[]).await.map_err(|e| {
@@ -68,7 +69,11 @@ impl RestCatalog {
             .with_fix(fix)
         })?;
 
-        let mut properties = config.defaults;
+        // Storage keys from the platform file are the fallback: whatever the catalog says wins.
+        // They are exposed here because FileIO and DuckDB's S3 secret take plain strings.
+        let mut properties: HashMap<String, String> =
+            options.storage.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_string())).collect();
+        properties.extend(config.defaults);
         properties.extend(config.overrides);
         let endpoint = match properties.get("uri") {
             Some(uri) => Url::parse(uri)

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
@@ -44,9 +45,13 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(auth: Authenticator) -> Result<Self> {
+    /// `secrets`: further values no outside text may echo (storage keys from a platform file).
+    pub fn new(auth: Authenticator, secrets: &[&SecretString]) -> Result<Self> {
         let mut redactor = Redactor::default();
         auth.register_secrets(&mut redactor);
+        for secret in secrets {
+            redactor.add(secret);
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
@@ -199,6 +204,7 @@ impl Http {
             409 if call == Call::Commit => ErrorKind::CommitConflict,
             409 => ErrorKind::AlreadyExists,
             500 | 502 | 504 if call == Call::Commit => ErrorKind::CommitStateUnknown,
+            501 => ErrorKind::Unsupported,
             _ => ErrorKind::Unavailable,
         };
         Error::new(kind, format!("catalog returned {status}: {}", self.redactor.redact(&detail)))

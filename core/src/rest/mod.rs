@@ -7,5 +7,6 @@ pub mod auth;
 pub mod catalog;
 pub mod http;
 pub mod model;
+pub mod views;
 
 pub use catalog::{Namespace, RestCatalog};

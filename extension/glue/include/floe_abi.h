@@ -69,6 +69,11 @@ FloeError *floe_catalog_load_table(const FloeCatalog *catalog, const char *schem
  * handle (or NULL where missing) per name, in order. */
 FloeError *floe_catalog_load_tables(const FloeCatalog *catalog, const char *schema, const char *names_json,
                                     FloeTable **out, size_t out_len);
+/* ["view", ...]; [] where the catalog has no views API. */
+FloeError *floe_catalog_list_views(const FloeCatalog *catalog, const char *schema, FloeString *out_json);
+/* {"sql": "<duckdb SQL>", "columns": [..]}, or null if there is no such view. */
+FloeError *floe_catalog_load_view(const FloeCatalog *catalog, const char *schema, const char *view,
+                                  FloeString *out_json);
 
 FloeTable *floe_table_clone(const FloeTable *table);
 void floe_table_free(FloeTable *table);
@@ -111,6 +116,15 @@ FloeError *floe_txn_create_table(const FloeTxn *txn, const char *request_json, F
 /* CREATE OR REPLACE of an existing table. request: {"columns":[..]}; *out is its replacement. */
 FloeError *floe_txn_replace_table(const FloeTxn *txn, const FloeTable *base, const char *request_json,
                                   FloeTable **out);
+/* TRUNCATE / DELETE without a condition: *out is the emptied table, for later writes. */
+FloeError *floe_txn_truncate_table(const FloeTxn *txn, const FloeTable *base, FloeTable **out);
+/* request: {"schema","view","columns":[..],"sql","replace"}; the view is created at COMMIT. */
+FloeError *floe_txn_create_view(const FloeTxn *txn, const char *request_json);
+FloeError *floe_txn_drop_view(const FloeTxn *txn, const char *schema, const char *view);
+FloeError *floe_txn_rename_view(const FloeTxn *txn, const char *schema, const char *from, const char *to);
+/* The floe_table_properties setting: {"catalog.schema.table": {"key": "value"}}; tables of
+ * catalog `alias` written by this transaction get these properties in the same commit. */
+FloeError *floe_txn_govern(const FloeTxn *txn, const char *alias, const char *properties_json);
 /* A fresh directory (JSON string) under the table's data location for one statement's files;
  * removed with everything in it if the transaction rolls back or its commit fails. */
 FloeError *floe_txn_write_location(const FloeTxn *txn, const FloeTable *table, const char *s3_secret_json,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use floe_core::options::{AttachRequest, CatalogOptions};
 use floe_core::rest::catalog::display_namespace;
+use floe_core::rest::model::TableIdentifier;
 use floe_core::rest::{Namespace, RestCatalog};
+use floe_core::types::columns;
 use floe_core::runtime::block_on;
 use floe_core::storage::StorageProps;
 use floe_core::table::LoadedTable;
@@ -170,5 +172,44 @@ pub unsafe extern "C" fn floe_catalog_load_tables(
             *out.add(i) = table.map_or(std::ptr::null_mut(), |t| FloeTable::into_raw(Arc::new(t)));
         }
         Ok(())
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_list_views(
+    catalog: *const FloeCatalog,
+    schema: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let namespace = namespace(str_arg(schema, "schema")?);
+        let views = block_on((*catalog).catalog.list_views(&namespace))?;
+        write_json(out, &views)
+    })
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_catalog_load_view(
+    catalog: *const FloeCatalog,
+    schema: *const c_char,
+    view: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let id = TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(view, "view")?.to_string() };
+        match block_on((*catalog).catalog.load_view(&id))? {
+            None => write_json(out, &serde_json::Value::Null),
+            Some(loaded) => write_json(
+                out,
+                &json!({
+                    "sql": loaded.duckdb_sql(&id)?,
+                    "columns": columns(loaded.metadata.current_schema())?,
+                }),
+            ),
+        }
     })
 }

@@ -11,7 +11,7 @@ use floe_core::Error;
 use serde::Deserialize;
 
 use super::table::{FloeTable, Selector};
-use super::transaction::{pending_files, FloeTxn};
+use super::transaction::{pending_files, replaces_rows, FloeTxn};
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
 pub struct FloeScan {
@@ -40,7 +40,8 @@ pub unsafe extern "C" fn floe_scan_plan(
         let request: ScanRequest = json_arg(request_json, "scan request")?;
         let table = &(*table).table;
         let selector: SnapshotSelector = request.selector.into();
-        let snapshot = table.snapshot(selector)?;
+        let replaced = selector == SnapshotSelector::Current && replaces_rows(txn, table);
+        let snapshot = if replaced { None } else { table.snapshot(selector)? };
         let schema = table.schema_for(snapshot.as_ref(), selector)?;
         let mut plan = block_on(ScanPlan::new(
             table,

@@ -240,3 +240,86 @@ pub(crate) fn pending_files(txn: *const FloeTxn, table: &Arc<floe_core::table::L
     }
     unsafe { (*txn).transaction.pending_files(table) }
 }
+
+/// Whether the transaction replaced all committed rows of `table` (CREATE OR REPLACE, TRUNCATE).
+pub(crate) fn replaces_rows(txn: *const FloeTxn, table: &Arc<floe_core::table::LoadedTable>) -> bool {
+    !txn.is_null() && unsafe { (*txn).transaction.replaces_rows(table) }
+}
+
+#[derive(Deserialize)]
+struct CreateView {
+    schema: String,
+    view: String,
+    columns: Vec<DuckColumn>,
+    sql: String,
+    #[serde(default)]
+    replace: bool,
+}
+
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_truncate_table(
+    txn: *const FloeTxn,
+    base: *const FloeTable,
+    out: *mut *mut FloeTable,
+) -> *mut FloeError {
+    guard(|| {
+        let table = (*txn).transaction.truncate_table((*base).table.clone())?;
+        *out = FloeTable::into_raw(table);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_create_view(txn: *const FloeTxn, request_json: *const c_char) -> *mut FloeError {
+    guard(|| {
+        let request: CreateView = json_arg(request_json, "create view request")?;
+        let id = TableIdentifier { namespace: namespace(&request.schema), name: request.view };
+        (*txn).transaction.create_view(id, &request.columns, request.sql, request.replace)
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_drop_view(txn: *const FloeTxn, schema: *const c_char, view: *const c_char) -> *mut FloeError {
+    guard(|| {
+        let id = TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(view, "view")?.to_string() };
+        (*txn).transaction.drop_view(id);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_rename_view(
+    txn: *const FloeTxn,
+    schema: *const c_char,
+    from: *const c_char,
+    to: *const c_char,
+) -> *mut FloeError {
+    guard(|| {
+        let ns = namespace(str_arg(schema, "schema")?);
+        let from = TableIdentifier { namespace: ns.clone(), name: str_arg(from, "view")?.to_string() };
+        let to = TableIdentifier { namespace: ns, name: str_arg(to, "new name")?.to_string() };
+        (*txn).transaction.rename_view(from, to);
+        Ok(())
+    })
+}
+
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_govern(txn: *const FloeTxn, alias: *const c_char, properties_json: *const c_char) -> *mut FloeError {
+    guard(|| {
+        let alias = str_arg(alias, "catalog alias")?;
+        let properties: HashMap<String, HashMap<String, String>> = json_arg(properties_json, "floe_table_properties")
+            .map_err(|e| e.with_fix("SET floe_table_properties to a JSON object {\"catalog.schema.table\": {\"key\": \"value\"}}"))?;
+        (*txn).transaction.govern(alias, properties);
+        Ok(())
+    })
+}

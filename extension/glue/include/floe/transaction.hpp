@@ -7,7 +7,9 @@
 #pragma once
 
 #include "duckdb/catalog/catalog_transaction.hpp"
+#include "duckdb/catalog/catalog_entry/view_catalog_entry.hpp"
 #include "duckdb/parser/parsed_data/create_table_info.hpp"
+#include "duckdb/parser/parsed_data/create_view_info.hpp"
 #include "duckdb/transaction/transaction.hpp"
 #include "floe/ffi.hpp"
 
@@ -50,6 +52,16 @@ public:
 	void RenameTable(IcebergSchemaEntry &schema, const string &from, const string &to);
 	//! ALTER TABLE ... SET PARTITIONED BY: later writes of this transaction follow the new spec.
 	void Repartition(IcebergSchemaEntry &schema, const string &name, const string &fields_json);
+	//! TRUNCATE / DELETE without a condition: every row removed at COMMIT; later writes of this
+	//! transaction go into the emptied table. Returns the number of rows removed.
+	idx_t Truncate(IcebergTableEntry &table);
+
+	//! Iceberg views (the catalog's views API, SQL in the duckdb dialect); nullptr if none.
+	duckdb::optional_ptr<duckdb::ViewCatalogEntry> GetView(IcebergSchemaEntry &schema, const string &name);
+	vector<duckdb::reference<duckdb::ViewCatalogEntry>> AllViews(IcebergSchemaEntry &schema);
+	duckdb::optional_ptr<duckdb::ViewCatalogEntry> CreateView(IcebergSchemaEntry &schema, duckdb::CreateViewInfo &info);
+	void DropView(IcebergSchemaEntry &schema, const string &name, bool if_exists);
+	void RenameView(IcebergSchemaEntry &schema, const string &from, const string &to);
 
 	//! The core's record of this transaction's writes, begun on first use.
 	FloeTxn *Writes();
@@ -70,6 +82,8 @@ private:
 	                            const string &name);
 	IcebergSchemaEntry &AddSchema(const string &name);
 	string TablesOf(const string &schema) const;
+	vector<string> &ViewNames(const string &schema);
+	duckdb::ViewCatalogEntry &AddView(IcebergSchemaEntry &schema, duckdb::CreateViewInfo &info);
 
 	IcebergCatalog &catalog;
 	FloeTxn *writes = nullptr;
@@ -87,6 +101,12 @@ private:
 	vector<unique_ptr<IcebergTableEntry>> retired_tables;
 	//! Tables dropped or renamed away in this transaction (schema, lower-case name).
 	duckdb::unordered_set<string> removed_tables;
+	duckdb::case_insensitive_map_t<vector<string>> view_names;
+	//! Keyed by schema and view name (lower-case); views dropped or renamed away are kept in
+	//! retired_views for the statements that still refer to them.
+	duckdb::unordered_map<string, unique_ptr<duckdb::ViewCatalogEntry>> views;
+	vector<unique_ptr<duckdb::ViewCatalogEntry>> retired_views;
+	duckdb::unordered_set<string> removed_views;
 };
 
 } // namespace floe

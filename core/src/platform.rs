@@ -1,0 +1,441 @@
+//! `platform.yaml`: the platform team declares its catalogs once — endpoint, warehouse, and
+//! *references* to the secrets to use — and engines resolve the references themselves, so no
+//! credential is ever written into a dbt profile or a SQL statement.
+//!
+//! ```no_run
+//! let platform = floe_core::platform::Platform::load("platform.yaml".as_ref()).unwrap();
+//! let options = platform.catalog_options("default").unwrap();   // secrets resolved, in memory
+//! # let _ = options;
+//! ```
+//!
+//! ```yaml
+//! catalogs:
+//!   default:
+//!     type: rest                      # every REST catalog: polaris, lakekeeper, seaweedfs...
+//!     uri: "${CATALOG_URI}"           # ${VAR} comes from the environment
+//!     warehouse: demo_catalog
+//!     scope: "PRINCIPAL_ROLE:data_engineer"
+//!     credentials:
+//!       mode: oauth2                  # oauth2 | token | none
+//!       client_id:     { secret_ref: catalog-client-id }
+//!       client_secret: { secret_ref: catalog-client-secret }
+//!     storage:                        # only where the catalog vends no credentials
+//!       s3: { endpoint: "${S3_ENDPOINT}", region: us-east-1, path_style: true,
+//!             access_key_id: { secret_ref: s3-key-id }, secret_access_key: { secret_ref: s3-secret } }
+//! governance:
+//!   properties: [domain]              # model meta keys copied to table properties, besides
+//!                                     # classification and owner
+//! secrets:
+//!   dir: /var/run/secrets/floe        # default: $FLOE_SECRETS_DIR, else /var/run/secrets/floe
+//! ```
+//!
+//! A `secret_ref: name` is looked up as the environment variable `NAME` (upper case, other
+//! characters as `_`), then as the file `<secrets dir>/name` (Kubernetes' mounted-secret layout).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::options::{AccessDelegation, Auth, CatalogOptions};
+
+const DEFAULT_SECRETS_DIR: &str = "/var/run/secrets/floe";
+/// Meta keys always copied from a model to its table's properties.
+pub const GOVERNANCE_KEYS: &[&str] = &["classification", "owner"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformFile {
+    catalogs: BTreeMap<String, CatalogSpec>,
+    #[serde(default)]
+    governance: Governance,
+    #[serde(default)]
+    secrets: SecretsSpec,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Governance {
+    #[serde(default)]
+    properties: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretsSpec {
+    dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogSpec {
+    #[serde(rename = "type", default = "rest")]
+    kind: String,
+    uri: String,
+    warehouse: String,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    oauth2_server_uri: Option<String>,
+    #[serde(default)]
+    access_delegation: Option<String>,
+    #[serde(default)]
+    credentials: Option<CredentialsSpec>,
+    #[serde(default)]
+    storage: Option<StorageSpec>,
+}
+
+fn rest() -> String {
+    "rest".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialsSpec {
+    mode: String,
+    #[serde(default)]
+    client_id: Option<Value>,
+    #[serde(default)]
+    client_secret: Option<Value>,
+    #[serde(default)]
+    token: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageSpec {
+    s3: S3Spec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3Spec {
+    #[serde(default)]
+    endpoint: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    path_style: Option<bool>,
+    access_key_id: Value,
+    secret_access_key: Value,
+    #[serde(default)]
+    session_token: Option<Value>,
+}
+
+/// A setting: a plain string, or a reference to a secret.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Value {
+    Plain(String),
+    Secret { secret_ref: String },
+}
+
+/// A loaded, validated platform file.
+#[derive(Debug)]
+pub struct Platform {
+    path: PathBuf,
+    file: PlatformFile,
+}
+
+impl Platform {
+    pub fn load(path: &Path) -> Result<Platform> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid_input(format!("Cannot read platform file {}: {e}", path.display()))
+                .with_fix("point PLATFORM (or the dbt plugin's `platform` setting) at the platform team's platform.yaml")
+        })?;
+        let file: PlatformFile = serde_yaml_ng::from_str(&text).map_err(|e| {
+            Error::invalid_input(format!("Platform file {} is not valid: {e}", path.display()))
+                .with_fix("compare it with the platform.yaml layout in floe's README")
+        })?;
+        let platform = Platform { path: path.to_path_buf(), file };
+        for (name, catalog) in &platform.file.catalogs {
+            platform.check(name, catalog)?;
+        }
+        Ok(platform)
+    }
+
+    pub fn catalog_names(&self) -> Vec<String> {
+        self.file.catalogs.keys().cloned().collect()
+    }
+
+    /// The warehouse of catalog `name` (what DuckDB's ATTACH path names).
+    pub fn warehouse(&self, name: &str) -> Result<String> {
+        self.interpolate(&format!("catalogs.{name}.warehouse"), &self.catalog(name)?.warehouse)
+    }
+
+    /// Model meta keys that become table properties.
+    pub fn governance_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = GOVERNANCE_KEYS.iter().map(|k| k.to_string()).collect();
+        keys.extend(self.file.governance.properties.iter().cloned());
+        keys
+    }
+
+    /// The options to attach catalog `name` with, every secret reference resolved.
+    pub fn catalog_options(&self, name: &str) -> Result<CatalogOptions> {
+        let catalog = self.catalog(name)?;
+        let at = |key: &str| format!("catalogs.{name}.{key}");
+        let uri = self.interpolate(&at("uri"), &catalog.uri)?;
+        let endpoint = base_url(&uri).map_err(|e| self.error(&at("uri"), &format!("'{uri}' is not an http(s) URL ({e})"), "give the catalog's REST root, e.g. https://catalog.example.com"))?;
+        let auth = match &catalog.credentials {
+            None => Auth::None,
+            Some(credentials) => match credentials.mode.as_str() {
+                "none" => Auth::None,
+                "token" => Auth::Token(self.secret(&at("credentials.token"), credentials.token.as_ref())?),
+                "oauth2" => {
+                    let client_id = self.plain(&at("credentials.client_id"), credentials.client_id.as_ref())?;
+                    let client_secret = self.secret(&at("credentials.client_secret"), credentials.client_secret.as_ref())?;
+                    let server_uri = match &catalog.oauth2_server_uri {
+                        Some(uri) => Url::parse(&self.interpolate(&at("oauth2_server_uri"), uri)?)
+                            .map_err(|e| self.error(&at("oauth2_server_uri"), &e.to_string(), "give an http(s) URL"))?,
+                        None => endpoint.join("v1/oauth/tokens").expect("a base URL joins"),
+                    };
+                    let scope = catalog.scope.as_ref().map(|s| self.interpolate(&at("scope"), s)).transpose()?;
+                    Auth::ClientCredentials { server_uri, client_id, client_secret, scope }
+                }
+                other => {
+                    return Err(self.error(&at("credentials.mode"), &format!("'{other}' is not a credentials mode"), "use oauth2, token or none"))
+                }
+            },
+        };
+        let access_delegation = match catalog.access_delegation.as_deref() {
+            None | Some("vended_credentials") => AccessDelegation::VendedCredentials,
+            Some("none") => AccessDelegation::None,
+            Some(other) => {
+                return Err(self.error(&at("access_delegation"), &format!("'{other}' is not a delegation mode"), "use vended_credentials or none"))
+            }
+        };
+        let storage = match &catalog.storage {
+            None => HashMap::new(),
+            Some(storage) => self.storage(name, &storage.s3)?,
+        };
+        Ok(CatalogOptions {
+            warehouse: self.warehouse(name)?,
+            endpoint,
+            auth,
+            access_delegation,
+            default_schema: None,
+            purge_requested: false,
+            storage,
+        })
+    }
+
+    fn storage(&self, name: &str, s3: &S3Spec) -> Result<HashMap<String, SecretString>> {
+        let at = |key: &str| format!("catalogs.{name}.storage.s3.{key}");
+        let mut props = HashMap::new();
+        if let Some(endpoint) = &s3.endpoint {
+            props.insert("s3.endpoint".to_string(), SecretString::from(self.interpolate(&at("endpoint"), endpoint)?));
+        }
+        if let Some(region) = &s3.region {
+            props.insert("s3.region".to_string(), SecretString::from(self.interpolate(&at("region"), region)?));
+        }
+        if let Some(path_style) = s3.path_style {
+            props.insert("s3.path-style-access".to_string(), SecretString::from(path_style.to_string()));
+        }
+        props.insert("s3.access-key-id".to_string(), SecretString::from(self.plain(&at("access_key_id"), Some(&s3.access_key_id))?));
+        props.insert("s3.secret-access-key".to_string(), self.secret(&at("secret_access_key"), Some(&s3.secret_access_key))?);
+        if let Some(token) = &s3.session_token {
+            props.insert("s3.session-token".to_string(), self.secret(&at("session_token"), Some(token))?);
+        }
+        Ok(props)
+    }
+
+    /// Static checks: what can be wrong without the environment.
+    fn check(&self, name: &str, catalog: &CatalogSpec) -> Result<()> {
+        let at = |key: &str| format!("catalogs.{name}.{key}");
+        if catalog.kind.is_empty() {
+            return Err(self.error(&at("type"), "is empty", "use rest (or polaris, lakekeeper, ...: all speak the REST spec)"));
+        }
+        if let Some(credentials) = &catalog.credentials {
+            // Credentials written into the file would be readable by everyone who can read it.
+            for (key, value) in [("client_secret", &credentials.client_secret), ("token", &credentials.token)] {
+                if let Some(Value::Plain(_)) = value {
+                    return Err(self.error(
+                        &at(&format!("credentials.{key}")),
+                        "holds a credential in the file",
+                        "reference it instead: { secret_ref: <name> }",
+                    ));
+                }
+            }
+        }
+        if let Some(storage) = &catalog.storage {
+            if let Value::Plain(_) = storage.s3.secret_access_key {
+                return Err(self.error(
+                    &at("storage.s3.secret_access_key"),
+                    "holds a credential in the file",
+                    "reference it instead: { secret_ref: <name> }",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn catalog(&self, name: &str) -> Result<&CatalogSpec> {
+        self.file.catalogs.get(name).ok_or_else(|| {
+            let known = self.catalog_names().join(", ");
+            self.error(&format!("catalogs.{name}"), "does not exist", &format!("use one of: {known}"))
+        })
+    }
+
+    fn plain(&self, key: &str, value: Option<&Value>) -> Result<String> {
+        match value {
+            None => Err(self.error(key, "is missing", "add it")),
+            Some(Value::Plain(text)) => self.interpolate(key, text),
+            Some(Value::Secret { secret_ref }) => Ok(self.resolve(key, secret_ref)?.expose_secret().to_string()),
+        }
+    }
+
+    fn secret(&self, key: &str, value: Option<&Value>) -> Result<SecretString> {
+        match value {
+            None => Err(self.error(key, "is missing", "add { secret_ref: <name> }")),
+            Some(Value::Plain(_)) => Err(self.error(key, "holds a credential in the file", "reference it instead: { secret_ref: <name> }")),
+            Some(Value::Secret { secret_ref }) => self.resolve(key, secret_ref),
+        }
+    }
+
+    fn secrets_dir(&self) -> PathBuf {
+        self.file
+            .secrets
+            .dir
+            .clone()
+            .or_else(|| std::env::var("FLOE_SECRETS_DIR").ok())
+            .unwrap_or_else(|| DEFAULT_SECRETS_DIR.to_string())
+            .into()
+    }
+
+    fn resolve(&self, key: &str, reference: &str) -> Result<SecretString> {
+        let variable: String =
+            reference.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+        if let Ok(value) = std::env::var(&variable) {
+            return Ok(SecretString::from(value));
+        }
+        let file = self.secrets_dir().join(reference);
+        match std::fs::read_to_string(&file) {
+            Ok(value) => Ok(SecretString::from(value.trim_end_matches(['\n', '\r']).to_string())),
+            Err(_) => Err(self.error(
+                key,
+                &format!("refers to secret '{reference}', which is not set"),
+                &format!("export {variable}=... or create the file {}", file.display()),
+            )),
+        }
+    }
+
+    /// `${VAR}` replaced from the environment.
+    fn interpolate(&self, key: &str, text: &str) -> Result<String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..]
+                .find('}')
+                .ok_or_else(|| self.error(key, &format!("has an unclosed ${{ in '{text}'"), "write ${NAME}"))?;
+            let name = &rest[start + 2..start + end];
+            let value = std::env::var(name)
+                .map_err(|_| self.error(key, &format!("uses ${{{name}}}, which is not set"), &format!("export {name}=...")))?;
+            out.push_str(&value);
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn error(&self, key: &str, what: &str, fix: &str) -> Error {
+        Error::invalid_input(format!("{}: {key} {what}", self.path.display())).with_fix(fix)
+    }
+}
+
+fn base_url(text: &str) -> std::result::Result<Url, String> {
+    let mut url = Url::parse(text.trim()).map_err(|e| e.to_string())?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err("not http(s)".into());
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn platform(yaml: &str) -> (tempdir::Dir, Result<Platform>) {
+        let dir = tempdir::Dir::new();
+        let path = dir.path.join("platform.yaml");
+        std::fs::File::create(&path).unwrap().write_all(yaml.as_bytes()).unwrap();
+        let loaded = Platform::load(&path);
+        (dir, loaded)
+    }
+
+    mod tempdir {
+        pub struct Dir {
+            pub path: std::path::PathBuf,
+        }
+        impl Dir {
+            pub fn new() -> Dir {
+                let path = std::env::temp_dir().join(format!("floe-platform-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&path).unwrap();
+                Dir { path }
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.path);
+            }
+        }
+    }
+
+    #[test]
+    fn references_resolve_from_the_environment_and_the_secrets_dir() {
+        let (dir, _) = platform("catalogs: {}");
+        std::fs::write(dir.path.join("catalog-client-secret"), "from-file\n").unwrap();
+        std::env::set_var("FLOE_TEST_URI_A", "http://catalog:8181");
+        std::env::set_var("FLOE_TEST_CLIENT_A", "analyst");
+        let yaml = format!(
+            "catalogs:\n  default:\n    uri: \"${{FLOE_TEST_URI_A}}\"\n    warehouse: wh\n    scope: ROLE\n    credentials:\n      mode: oauth2\n      client_id: {{ secret_ref: floe-test-client-a }}\n      client_secret: {{ secret_ref: catalog-client-secret }}\nsecrets:\n  dir: {}\n",
+            dir.path.display()
+        );
+        let (_dir, loaded) = platform(&yaml);
+        let options = loaded.unwrap().catalog_options("default").unwrap();
+        assert_eq!(options.endpoint.as_str(), "http://catalog:8181/");
+        match options.auth {
+            Auth::ClientCredentials { client_id, client_secret, server_uri, scope } => {
+                assert_eq!(client_id, "analyst");
+                assert_eq!(client_secret.expose_secret(), "from-file");
+                assert_eq!(server_uri.as_str(), "http://catalog:8181/v1/oauth/tokens");
+                assert_eq!(scope.as_deref(), Some("ROLE"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_fix() {
+        let (_dir, loaded) = platform(
+            "catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    credentials:\n      mode: oauth2\n      client_id: me\n      client_secret: hunter2\n",
+        );
+        let err = loaded.unwrap_err().to_string();
+        assert!(err.ends_with("platform.yaml: catalogs.default.credentials.client_secret holds a credential in the file. Fix: reference it instead: { secret_ref: <name> }"), "{err}");
+        assert!(!err.contains("hunter2"));
+
+        let (_dir, loaded) = platform(
+            "catalogs:\n  default:\n    uri: \"${FLOE_TEST_UNSET_VAR}\"\n    warehouse: wh\n",
+        );
+        let err = loaded.unwrap().catalog_options("default").unwrap_err().to_string();
+        assert!(err.contains("catalogs.default.uri uses ${FLOE_TEST_UNSET_VAR}, which is not set. Fix: export FLOE_TEST_UNSET_VAR=..."), "{err}");
+
+        let (_dir, loaded) = platform(
+            "catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    credentials:\n      mode: oauth2\n      client_id: me\n      client_secret: { secret_ref: floe-test-missing }\n",
+        );
+        let err = loaded.unwrap().catalog_options("default").unwrap_err().to_string();
+        assert!(err.contains("refers to secret 'floe-test-missing', which is not set. Fix: export FLOE_TEST_MISSING=... or create the file"), "{err}");
+
+        let (_dir, loaded) = platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    colour: red\n");
+        assert!(loaded.unwrap_err().to_string().contains("unknown field `colour`"));
+    }
+}

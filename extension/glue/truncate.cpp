@@ -1,0 +1,53 @@
+#include "floe/truncate.hpp"
+
+#include "duckdb/planner/operator/logical_get.hpp"
+#include "floe/transaction.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+
+IcebergTruncate::IcebergTruncate(PhysicalPlan &physical_plan, IcebergTableEntry &table)
+    : PhysicalOperator(physical_plan, PhysicalOperatorType::EXTENSION, {LogicalType::BIGINT}, 1), table(table) {
+}
+
+//! Whether `op` reads every row of the table: projections over a scan without filters.
+static bool ReadsEveryRow(LogicalOperator &op) {
+	switch (op.type) {
+	case LogicalOperatorType::LOGICAL_PROJECTION:
+		return op.children.size() == 1 && ReadsEveryRow(*op.children[0]);
+	case LogicalOperatorType::LOGICAL_GET: {
+		auto &get = op.Cast<LogicalGet>();
+		return get.table_filters.filters.empty() && !get.dynamic_filters && op.children.empty();
+	}
+	default:
+		return false;
+	}
+}
+
+PhysicalOperator &IcebergTruncate::Plan(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op) {
+	auto &table = op.table.Cast<IcebergTableEntry>();
+	if (op.return_chunk) {
+		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'", table.name);
+	}
+	if (table.Description().selector != "\"current\"") {
+		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", table.name);
+	}
+	if (op.children.size() != 1 || !ReadsEveryRow(*op.children[0])) {
+		throw NotImplementedException(
+		    "DELETE with a condition on Iceberg table '%s' is not supported by this floe version (only TRUNCATE and "
+		    "DELETE without WHERE). Fix: CREATE OR REPLACE TABLE %s AS SELECT * FROM %s WHERE NOT (<condition>)",
+		    table.name, table.name, table.name);
+	}
+	return planner.Make<IcebergTruncate>(table);
+}
+
+SourceResultType IcebergTruncate::GetDataInternal(ExecutionContext &context, DataChunk &chunk,
+                                                  OperatorSourceInput &input) const {
+	auto removed = IcebergTransaction::Get(context.client, table.catalog).Truncate(table);
+	chunk.SetCardinality(1);
+	chunk.SetValue(0, 0, Value::BIGINT(NumericCast<int64_t>(removed)));
+	return SourceResultType::FINISHED;
+}
+
+} // namespace floe

@@ -1,0 +1,42 @@
+"""Governance propagation: model ``meta`` keys become Iceberg table properties.
+
+The plugin hands the extension one JSON object, ``{"<alias>.<schema>.<table>": {key: value}}``,
+through the ``floe_table_properties`` setting; the extension adds the properties to the catalog
+commit that writes the table, so they land atomically with the model's data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+MATERIALIZED_AS_TABLES = {"table", "incremental", "seed", "snapshot"}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def table_properties(nodes: Iterable[Any], alias: str, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The properties of every table the project builds in catalog ``alias``."""
+    keys = list(keys)
+    result: dict[str, dict[str, str]] = {}
+    for node in nodes:
+        if getattr(node, "resource_type", None) not in ("model", "seed", "snapshot"):
+            continue
+        materialized = "seed" if node.resource_type == "seed" else node.config.materialized
+        if materialized not in MATERIALIZED_AS_TABLES or (node.database or "").lower() != alias.lower():
+            continue
+        meta = {**(node.config.meta or {}), **(getattr(node, "meta", None) or {})}
+        properties = {key: _text(meta[key]) for key in keys if key in meta}
+        if properties:
+            identifier = getattr(node, "alias", None) or node.name
+            result[f"{alias}.{node.schema}.{identifier}"] = properties
+    return result
+
+
+def setting_sql(properties: dict[str, dict[str, str]]) -> str:
+    """The statement that gives the extension ``properties`` for every connection."""
+    text = json.dumps(properties, sort_keys=True).replace("'", "''")
+    return f"SET GLOBAL floe_table_properties = '{text}'"
