@@ -26,7 +26,7 @@ EXTENSION_DIR := $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
-.PHONY: all build test test-rust test-sql test-python test-bench demo install venv bench clean help
+.PHONY: all build wheel test test-rust test-sql test-python test-bench demo install venv bench clean help
 all: build
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "make test     cargo tests, SQL logic tests and pytest against a real catalog and S3"
 	@echo "make demo     start the test bed, create a sample table, open DuckDB with floe attached"
 	@echo "make install  make 'LOAD floe' work by name in DuckDB v$(DUCKDB_VERSION)"
+	@echo "make wheel    the floe_dbt wheel (dbt-duckdb plugin + extension) into $(WHEELS), installed in .venv"
 	@echo "make bench    benchmarks against the official extension and plain Parquet"
 
 build: $(EXTENSION)
@@ -55,6 +56,17 @@ $(EXTENSION): $(DUCKDB_PATHS) $(SOURCES) extension/metadata_footer.py
 	strip --strip-unneeded -o $(BUILD)/libfloe.so $(CARGO_TARGET_DIR)/release/libfloe.so
 	python3 extension/metadata_footer.py $(BUILD)/libfloe.so $@ v$(DUCKDB_VERSION) $(PLATFORM) $(VERSION)
 	rm $(BUILD)/libfloe.so
+
+# The dbt plugin's wheel carries the extension; installed into .venv for the dbt tests.
+WHEELS := $(BUILD)/wheels
+PYTHON_SOURCES := $(shell find python -type f -not -name '*.duckdb_extension' -not -path '*/__pycache__/*' 2>/dev/null)
+wheel: $(WHEELS)/.installed
+$(WHEELS)/.installed: $(EXTENSION) $(PYTHON_SOURCES) $(VENV)/.installed
+	cp $(EXTENSION) python/floe_dbt/floe.duckdb_extension
+	rm -rf $(WHEELS)
+	cd python && FLOE_DUCKDB_VERSION=$(DUCKDB_VERSION) $(VENV)/bin/maturin build --release --quiet -o $(CURDIR)/$(WHEELS)
+	$(VENV)/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
+	touch $@
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
@@ -78,7 +90,7 @@ test-rust: venv
 test-sql: $(EXTENSION) venv
 	$(PYTHON) -m sql_tests.run --extension $(EXTENSION)
 
-test-python: $(EXTENSION) venv
+test-python: $(EXTENSION) venv wheel
 	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) $(VENV)/bin/pytest -q tests
 
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
@@ -92,4 +104,4 @@ bench: $(EXTENSION) venv
 	$(PYTHON) -m bench.run --extension $(EXTENSION)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) python/floe_dbt/floe.duckdb_extension

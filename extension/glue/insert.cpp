@@ -81,6 +81,7 @@ static PhysicalOperator &CastToTableTypes(ClientContext &context, PhysicalPlanGe
 
 PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenerator &planner, IcebergTableEntry &table,
                                       PhysicalOperator &child) {
+	table.RegisterStorageSecret(context);
 	auto &description = table.Description();
 	auto &columns = description.columns;
 	auto &input = CastToTableTypes(context, planner, columns, child);

@@ -3,6 +3,8 @@
 #include "duckdb/common/types/uuid.hpp"
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/secret/secret_manager.hpp"
+#include "duckdb/main/database.hpp"
+#include "duckdb/catalog/catalog_transaction.hpp"
 
 namespace floe {
 
@@ -105,24 +107,26 @@ string S3SecretJson(ClientContext &context, const string &location) {
 
 void RegisterVendedSecret(ClientContext &context, const string &location, yyjson_val *options) {
 	ExtensionHelper::TryAutoLoadExtension(context, "httpfs");
-	CreateSecretInput input;
-	input.type = "s3";
-	input.provider = "config";
-	input.storage_type = "memory";
 	// One secret per table location, replaced whenever the table is loaded again: vended keys
 	// expire, the newest are the ones to use.
-	input.name = "__floe_vended_" + std::to_string(Hash(location.c_str(), location.size()));
-	input.scope = {StringUtil::EndsWith(location, "/") ? location : location + "/"};
-	input.on_conflict = OnCreateConflict::REPLACE_ON_CONFLICT;
-	input.persist_type = SecretPersistType::TEMPORARY;
+	auto name = "__floe_vended_" + std::to_string(Hash(location.c_str(), location.size()));
+	auto scope = StringUtil::EndsWith(location, "/") ? location : location + "/";
+	auto secret = make_uniq<KeyValueSecret>(vector<string> {scope}, "s3", "config", name);
 	size_t index, count;
 	yyjson_val *key, *value;
 	yyjson_obj_foreach(options, index, count, key, value) {
-		string name = yyjson_get_str(key);
+		string field = yyjson_get_str(key);
 		string text = json::String(value);
-		input.options[name] = name == "use_ssl" ? Value::BOOLEAN(text == "true") : Value(text);
+		secret->secret_map[field] = field == "use_ssl" ? Value::BOOLEAN(text == "true") : Value(text);
 	}
-	SecretManager::Get(context).CreateSecret(context, input);
+	secret->redact_keys = {"secret", "session_token"};
+	// Registered in a system transaction, not the client's: the secret is not part of what the
+	// user's transaction changes, and concurrent transactions (dbt threads) reading the same
+	// table must not conflict over it.
+	auto &db = DatabaseInstance::GetDatabase(context);
+	SecretManager::Get(context).RegisterSecret(CatalogTransaction::GetSystemTransaction(db), std::move(secret),
+	                                           OnCreateConflict::REPLACE_ON_CONFLICT, SecretPersistType::TEMPORARY,
+	                                           "memory");
 }
 
 } // namespace floe

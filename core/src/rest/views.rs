@@ -144,12 +144,29 @@ impl RestCatalog {
                 schema_id
             }
         };
-        // Ids spelled out rather than -1 ("the last added"), which not every catalog resolves.
-        updates.push(json!({
-            "action": "add-view-version",
-            "view-version": view_version(version_id, schema_id, &id.namespace, sql, duckdb_version),
-        }));
-        updates.push(json!({ "action": "set-current-view-version", "view-version-id": version_id }));
+        // Catalogs deduplicate versions too: the same SQL over the same schema is not added
+        // again but made current (or left alone when it is current already).
+        let same = base.versions().find(|v| {
+            v.schema_id() == schema_id
+                && v.representations().iter().any(|r| {
+                    let ViewRepresentation::Sql(r) = r;
+                    r.dialect.eq_ignore_ascii_case(DIALECT) && r.sql == sql
+                })
+        });
+        match same {
+            Some(version) if version.version_id() == base.current_version_id() => return Ok(()),
+            Some(version) => {
+                updates.push(json!({ "action": "set-current-view-version", "view-version-id": version.version_id() }));
+            }
+            None => {
+                // Ids spelled out rather than -1 ("the last added"), which not every catalog resolves.
+                updates.push(json!({
+                    "action": "add-view-version",
+                    "view-version": view_version(version_id, schema_id, &id.namespace, sql, duckdb_version),
+                }));
+                updates.push(json!({ "action": "set-current-view-version", "view-version-id": version_id }));
+            }
+        }
         let body = json!({
             "identifier": id,
             "requirements": [{ "type": "assert-view-uuid", "uuid": base.uuid() }],

@@ -41,6 +41,10 @@ public:
 		return description;
 	}
 
+	//! Registers the storage credentials the catalog vended (or the platform file gave) for this
+	//! table's location as a temporary S3 secret, so DuckDB's Parquet reader and writer use them.
+	void RegisterStorageSecret(duckdb::ClientContext &context);
+
 	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context,
 	                                      unique_ptr<duckdb::FunctionData> &bind_data) override;
 	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context, unique_ptr<duckdb::FunctionData> &bind_data,

@@ -1,0 +1,2 @@
+select customer_id, name, upper(region) as region
+from {{ ref('raw_customers') }}

@@ -1,0 +1,98 @@
+"""Runs the dbt project in tests/dbt_project against the test bed the way a platform deploys it:
+platform.yaml with secret references, the secrets in environment variables and in a mounted
+secrets directory, and a profiles.yml without a single credential."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.testbed import Testbed
+
+PROJECT = Path(__file__).resolve().parent / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+
+PLATFORM_YAML = """\
+catalogs:
+  default:
+    type: rest
+    uri: "${{FLOE_E2E_CATALOG_URI}}"
+    warehouse: {warehouse}
+    credentials:
+      mode: oauth2
+      client_id: {{ secret_ref: catalog-client-id }}
+      client_secret: {{ secret_ref: catalog-client-secret }}
+    storage:
+      s3:
+        endpoint: "${{FLOE_E2E_S3_ENDPOINT}}"
+        region: {region}
+        path_style: true
+        access_key_id: {{ secret_ref: s3-key-id }}
+        secret_access_key: {{ secret_ref: s3-secret }}
+governance:
+  properties: [domain]
+secrets:
+  dir: {secrets}
+"""
+
+
+@dataclass
+class DbtRun:
+    seconds: float
+    returncode: int
+    output: str
+
+
+@dataclass
+class DbtProject:
+    dir: Path
+    env: dict[str, str]
+    #: Every credential value in play: none may appear in anything dbt or DuckDB writes.
+    secrets: list[str] = field(default_factory=list)
+
+    def run(self, *args: str) -> DbtRun:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(DBT), *args, "--project-dir", str(self.dir), "--profiles-dir", str(self.dir)],
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        return DbtRun(time.perf_counter() - started, done.returncode, done.stdout + done.stderr)
+
+    def written_files(self) -> list[Path]:
+        """Everything dbt wrote: logs/dbt.log, target/ (manifest, run results, compiled SQL)."""
+        return [p for p in self.dir.rglob("*") if p.is_file() and p.parent != self.dir / "seeds"]
+
+
+def prepare(bed: Testbed, workdir: Path, schema: str) -> DbtProject:
+    """A copy of the project in `workdir`, its platform file and secrets, and dbt's environment."""
+    project = workdir / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    secrets_dir = workdir / "secrets"
+    secrets_dir.mkdir()
+    # The Kubernetes mounted-secret layout: one file per secret, named by its reference.
+    (secrets_dir / "catalog-client-secret").write_text(bed.client_secret + "\n")
+    (secrets_dir / "s3-secret").write_text(bed.client_secret)
+    platform = workdir / "platform.yaml"
+    platform.write_text(PLATFORM_YAML.format(warehouse=bed.warehouse, region=bed.region, secrets=secrets_dir))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(workdir)),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "FLOE_PLATFORM_FILE": str(platform),
+        "FLOE_DBT_SCHEMA": schema,
+        "FLOE_E2E_CATALOG_URI": bed.catalog_uri,
+        "FLOE_E2E_S3_ENDPOINT": bed.s3_endpoint,
+        # References resolved from the environment (NAME upper-cased, '-' as '_').
+        "CATALOG_CLIENT_ID": bed.client_id,
+        "S3_KEY_ID": bed.client_id,
+    }
+    return DbtProject(project, env, secrets=[bed.client_secret])
