@@ -58,6 +58,28 @@ def connect(engine: str, setup: Setup) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def w5_dbt(engine: str, setup: Setup) -> dict[str, Any]:
+    """`dbt build` twice of tests/dbt_project: through floe into the catalog, or into a native
+    DuckDB file (the limit). dbt runs as a child process; its peak memory is reported."""
+    import tempfile
+    import types
+    from pathlib import Path
+
+    from tests.dbt_runner import prepare
+
+    bed = types.SimpleNamespace(**setup.params["bed"])
+    workdir = Path(tempfile.mkdtemp(prefix="floe-w5-"))
+    project = prepare(bed, workdir, f"w5_{engine}_{setup.params['run']}", native=engine == "native")
+    first = project.run("build")
+    if first.returncode:
+        raise RuntimeError(first.output.strip().splitlines()[-1])
+    second = project.run("build")
+    if second.returncode:
+        raise RuntimeError(second.output.strip().splitlines()[-1])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"first": first.seconds, "second": second.seconds, "peak_mb": children}
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

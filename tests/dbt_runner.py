@@ -72,10 +72,26 @@ class DbtProject:
         return [p for p in self.dir.rglob("*") if p.is_file() and p.parent != self.dir / "seeds"]
 
 
-def prepare(bed: Testbed, workdir: Path, schema: str) -> DbtProject:
-    """A copy of the project in `workdir`, its platform file and secrets, and dbt's environment."""
+NATIVE_PROFILE = """\
+floe_e2e:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: "{path}"
+      threads: 4
+      schema: "{{{{ env_var('FLOE_DBT_SCHEMA', 'analytics') }}}}"
+"""
+
+
+def prepare(bed: Testbed, workdir: Path, schema: str, native: bool = False) -> DbtProject:
+    """A copy of the project in `workdir`, its platform file and secrets, and dbt's environment.
+    `native`: the same project built into a DuckDB file named `lake` instead (the benchmark's
+    limit), with no catalog involved."""
     project = workdir / "project"
     shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    if native:
+        (project / "profiles.yml").write_text(NATIVE_PROFILE.format(path=workdir / "lake.duckdb"))
     secrets_dir = workdir / "secrets"
     secrets_dir.mkdir()
     # The Kubernetes mounted-secret layout: one file per secret, named by its reference.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import base64
 import json
 import os
 import secrets
@@ -32,6 +33,8 @@ WAREHOUSE = "lake"
 REGION = "us-east-1"
 # Ports used: base .. base+6 and each +10000 for gRPC (SeaweedFS convention).
 PORT_SPAN = 7
+#: With `vending`: the role the catalog assumes (SeaweedFS' STS) to vend table-scoped keys.
+VENDING_ROLE = "arn:aws:iam::role/floe-vend"
 
 
 def _port_free(port: int) -> bool:
@@ -62,11 +65,15 @@ def _free_base() -> int:
 
 
 class Testbed:
-    """SeaweedFS with an Iceberg REST catalog (warehouse 'lake') and S3 (bucket 'raw')."""
+    """SeaweedFS with an Iceberg REST catalog (warehouse 'lake') and S3 (bucket 'raw').
+
+    `vending=True`: the catalog vends table-scoped, short-lived S3 credentials in LoadTable
+    (`-s3.iceberg.credentialRole`, backed by SeaweedFS' STS)."""
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, vending: bool = False) -> None:
+        self.vending = vending
         self.client_id = "floe-" + secrets.token_hex(4)
         self.client_secret = "sk-" + secrets.token_hex(16)
         self.region = REGION
@@ -102,6 +109,8 @@ class Testbed:
             "-bucket=raw",
             f"-tableBucket={WAREHOUSE}",
         ]
+        if self.vending:
+            args += [f"-s3.iceberg.credentialRole={VENDING_ROLE}", f"-s3.iam.config={self._iam_config()}"]
         env = dict(os.environ, AWS_ACCESS_KEY_ID=self.client_id, AWS_SECRET_ACCESS_KEY=self.client_secret)
         with open(self.log_path, "wb") as log:
             # Its own session, so stopping it takes every child along and a dying test run
@@ -114,6 +123,35 @@ class Testbed:
             self.stop()
             raise
         return self
+
+    def _iam_config(self) -> Path:
+        """SeaweedFS' IAM: a role the catalog (provider `iceberg-catalog`) may assume, allowed
+        S3 access; the catalog narrows each vended session to one table's location."""
+        allow_s3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": "iceberg-catalog"},
+                    "Action": ["sts:AssumeRoleWithCredentials"],
+                }
+            ],
+        }
+        config = {
+            "sts": {
+                "tokenDuration": "1h",
+                "maxSessionLength": "12h",
+                "issuer": "floe-testbed-sts",
+                "signingKey": base64.b64encode(secrets.token_bytes(32)).decode(),
+            },
+            "policy": {"defaultEffect": "Deny"},
+            "roles": [{"roleName": "floe-vend", "roleArn": VENDING_ROLE, "trustPolicy": trust, "attachedPolicies": ["s3"]}],
+            "policies": [{"name": "s3", "document": allow_s3}],
+        }
+        path = self.dir / "iam.json"
+        path.write_text(json.dumps(config))
+        return path
 
     def _wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout

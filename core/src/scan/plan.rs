@@ -73,12 +73,22 @@ impl ScanPlan {
             builder = builder.with_filter(predicate);
         }
         let scan = builder.build()?;
-        let tasks: Vec<FileScanTask> = scan
-            .plan_files()
-            .await?
-            .try_collect()
-            .await
-            .map_err(|e| Error::from(e).context(format!("Cannot plan a scan of table '{}'", table.qualified_name())))?;
+        let unreadable = |e: iceberg::Error| {
+            let err = Error::from(e).context(format!(
+                "Cannot plan a scan of table '{}' at {}",
+                table.qualified_name(),
+                table.metadata.location()
+            ));
+            if table.storage.is_vended() || user_secret.is_some() {
+                return err;
+            }
+            err.with_fix(format!(
+                "no storage credentials reach {}: the catalog vended none (ACCESS_DELEGATION_MODE 'vended_credentials' asks for them) and no DuckDB S3 secret covers it; CREATE SECRET (TYPE s3, KEY_ID ..., SECRET ..., SCOPE '{}')",
+                table.metadata.location(),
+                table.metadata.location()
+            ))
+        };
+        let tasks: Vec<FileScanTask> = scan.plan_files().await.map_err(unreadable)?.try_collect().await.map_err(unreadable)?;
 
         let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();
         for task in tasks {
