@@ -8,6 +8,7 @@ import datetime
 import pytest
 from pyiceberg.expressions import EqualTo, GreaterThanOrEqual
 
+from tests.equality_deletes import with_equality_deletes
 from tests.rows import duckdb_rows, pyiceberg_rows
 
 TABLES = ["metrics", "all_types", "by_region", "by_day", "by_bucket", "evolved", "history", "deleted"]
@@ -34,6 +35,27 @@ def test_positional_deletes_are_applied(floe, catalog, reference):
     assert floe.execute(f"SELECT count(*) FROM lake.{identifier} WHERE id % 10 = 3").fetchone() == (0,)
     eu = floe.execute(f"SELECT id FROM lake.{identifier} WHERE region = 'eu' ORDER BY id").fetchall()
     assert [row[0] for row in eu] == sorted(r[0] for r in pyiceberg_rows(catalog, identifier) if r[1] == "eu")
+
+
+@pytest.fixture(scope="module")
+def equality_deleted(catalog):
+    return with_equality_deletes(catalog, "eqdel")
+
+
+def test_equality_deletes_are_applied(floe, official, equality_deleted):
+    # Deletes by id and by region, then re-inserted ids (a later sequence number) that stay.
+    identifier, expected = equality_deleted
+    sql = f"SELECT id, region FROM lake.{identifier}"
+    assert sorted(floe.execute(sql).fetchall()) == expected
+    assert sorted(official.execute(sql).fetchall()) == expected
+    # Filters and projections over the same deletes.
+    assert floe.execute(f"SELECT count(*) FROM lake.{identifier} WHERE region = 'latam'").fetchone() == (0,)
+    assert floe.execute(f"SELECT count(*) FROM lake.{identifier} WHERE id < 70").fetchone() == (
+        sum(1 for row in expected if row[0] < 70),
+    )
+    assert sorted(r[0] for r in floe.execute(f"SELECT id FROM lake.{identifier}").fetchall()) == sorted(
+        row[0] for row in expected
+    )
 
 
 def test_renamed_and_added_columns_read_by_field_id(floe, reference):
