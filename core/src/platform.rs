@@ -415,6 +415,29 @@ mod tests {
     }
 
     #[test]
+    fn several_catalogs_each_with_their_own_settings() {
+        std::env::set_var("FLOE_TEST_TOKEN_B", "tok-b");
+        let (_dir, loaded) = platform(
+            "catalogs:\n  dev:\n    uri: http://dev:8181/api\n    warehouse: dev_wh\n  prod:\n    uri: https://prod\n    warehouse: prod_wh\n    access_delegation: none\n    credentials:\n      mode: token\n      token: { secret_ref: floe-test-token-b }\n    storage:\n      s3: { endpoint: http://s3:9000, region: eu-west-1, path_style: true, access_key_id: AKIA1, secret_access_key: { secret_ref: floe-test-token-b } }\ngovernance:\n  properties: [domain, steward]\n",
+        );
+        let platform = loaded.unwrap();
+        assert_eq!(platform.catalog_names(), vec!["dev", "prod"]);
+        assert_eq!(platform.governance_keys(), vec!["classification", "owner", "domain", "steward"]);
+        let dev = platform.catalog_options("dev").unwrap();
+        assert_eq!((dev.warehouse.as_str(), dev.endpoint.as_str()), ("dev_wh", "http://dev:8181/api/"));
+        assert!(matches!(dev.auth, Auth::None));
+        assert!(dev.storage.is_empty());
+        let prod = platform.catalog_options("prod").unwrap();
+        assert!(matches!(&prod.auth, Auth::Token(t) if t.expose_secret() == "tok-b"));
+        assert_eq!(prod.access_delegation, AccessDelegation::None);
+        assert_eq!(prod.storage["s3.access-key-id"].expose_secret(), "AKIA1");
+        assert_eq!(prod.storage["s3.secret-access-key"].expose_secret(), "tok-b");
+        assert_eq!(prod.storage["s3.path-style-access"].expose_secret(), "true");
+        // Debug output of the options never shows a secret.
+        assert!(!format!("{prod:?}").contains("tok-b"));
+    }
+
+    #[test]
     fn errors_name_the_file_the_key_and_the_fix() {
         let (_dir, loaded) = platform(
             "catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    credentials:\n      mode: oauth2\n      client_id: me\n      client_secret: hunter2\n",
