@@ -30,6 +30,8 @@ from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 SPAWN = multiprocessing.get_context("spawn")
+DEFAULT_WORKLOADS = "W1,W2,W3,W4,W5"
+DEFAULT_OUT = ROOT / "bench" / "results"
 
 
 def measure(function: Callable[[str, Setup], dict], engine: str, setup: Setup) -> dict[str, Any]:
@@ -194,7 +196,8 @@ class Bench:
         (out / "results.json").write_text(json.dumps({"header": header, "lines": lines, "raw": self.results}, indent=2))
         (out / "report.md").write_text(f"# floe benchmarks\n\n{header}\n\n{table}\n" + "".join(f"\n- {n}" for n in self.notes) + "\n")
         _chart(lines, out / "chart.png", header)
-        if not self.args.smoke:
+        # Only a full run at the default sizes and place is the README's figure.
+        if not self.args.smoke and self.args.only == DEFAULT_WORKLOADS and Path(self.args.out) == DEFAULT_OUT:
             _update_readme(header, table)
         print(f"\n{header}\n\n{table}")
 
@@ -283,8 +286,8 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=500)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--inserts", type=int, default=50)
-    parser.add_argument("--only", default="W1,W2,W3,W4,W5", help="workloads to run")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--only", default=DEFAULT_WORKLOADS, help="workloads to run")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, so CI keeps the harness working")
     args = parser.parse_args()
     args.extension = str(Path(args.extension).resolve())

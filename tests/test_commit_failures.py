@@ -12,7 +12,8 @@ import pytest
 from tests.catalog_proxy import CatalogProxy
 from tests.engines import floe_connection
 
-COMMIT = re.compile(r"^/v1/[^/]+/namespaces/[^/]+/tables/[^/?]+$")
+# A commit: of one table, or of several (and of one, where the catalog offers it).
+COMMIT = re.compile(r"^/v1/[^/]+/(namespaces/[^/]+/tables/[^/?]+|transactions/commit)$")
 
 
 def proxied(extension, testbed, proxy) -> duckdb.DuckDBPyConnection:

@@ -103,6 +103,19 @@ optional_ptr<IcebergSchemaEntry> IcebergTransaction::GetSchema(const string &nam
 	if (cached != schemas.end()) {
 		return cached->second.get();
 	}
+	if (!namespaces_loaded && !name.empty()) {
+		if (catalog.KnowsNamespace(name)) {
+			return &AddSchema(name);
+		}
+		// A statement names one namespace: ask for it rather than list them all (one request
+		// whatever the catalog holds; the listing is only needed for other spellings).
+		int32_t exists = 0;
+		Check(floe_catalog_namespace_exists(catalog.Handle(), name.c_str(), &exists));
+		if (exists) {
+			catalog.RememberNamespace(name, true);
+			return &AddSchema(name);
+		}
+	}
 	// Iceberg names are case-sensitive, DuckDB's are not: prefer the exact name.
 	optional_ptr<const string> found;
 	for (auto &candidate : Namespaces()) {
@@ -297,6 +310,7 @@ void IcebergTransaction::DropSchema(const string &name, bool if_exists, bool cas
 		DropTable(*schema, table.get().name, false);
 	}
 	Check(floe_txn_drop_namespace(Writes(), schema->name.c_str()));
+	catalog.RememberNamespace(schema->name, false);
 	lock_guard<mutex> guard(lock);
 	namespaces.erase(std::remove(namespaces.begin(), namespaces.end(), schema->name), namespaces.end());
 }

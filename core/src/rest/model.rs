@@ -111,7 +111,8 @@ pub struct CommitTransactionRequest {
 #[serde(rename_all = "kebab-case")]
 pub struct CommitTableResponse {
     pub metadata_location: String,
-    pub metadata: TableMetadata,
+    // The response's `metadata` is not read: parsing a long history's metadata costs more than
+    // the commit (serde skips it unparsed).
 }
 
 #[derive(Debug, Serialize)]

@@ -36,6 +36,21 @@ public:
 		return purge_on_drop;
 	}
 
+	//! Namespaces seen to exist, across transactions: a statement on a known namespace costs no
+	//! request for it. A namespace dropped elsewhere then shows as its tables being missing.
+	bool KnowsNamespace(const string &name) {
+		duckdb::lock_guard<duckdb::mutex> guard(namespaces_lock);
+		return known_namespaces.count(name) > 0;
+	}
+	void RememberNamespace(const string &name, bool exists) {
+		duckdb::lock_guard<duckdb::mutex> guard(namespaces_lock);
+		if (exists) {
+			known_namespaces.insert(name);
+		} else {
+			known_namespaces.erase(name);
+		}
+	}
+
 	void Initialize(bool load_builtin) override;
 	string GetCatalogType() override {
 		return "iceberg";
@@ -87,6 +102,8 @@ private:
 	string warehouse;
 	string default_schema;
 	bool purge_on_drop = false;
+	duckdb::mutex namespaces_lock;
+	duckdb::unordered_set<string> known_namespaces;
 };
 
 } // namespace floe
