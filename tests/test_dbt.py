@@ -100,6 +100,9 @@ def test_views_are_iceberg_views(builds, project: DbtProject, testbed, extension
     assert representation["dialect"] == "duckdb"
     assert "raw_orders" in representation["sql"]
     assert current["summary"]["engine-name"] == "floe"
+    # Governance reaches views too.
+    assert view["properties"]["owner"] == "staging-team"
+    assert view["properties"]["classification"] == "internal"
 
     # Read back by a fresh DuckDB through floe, attached from the platform file as dbt does.
     for key, value in project.env.items():

@@ -1,8 +1,8 @@
-"""Governance propagation: model ``meta`` keys become Iceberg table properties.
+"""Governance propagation: model ``meta`` keys become Iceberg table (and view) properties.
 
 The plugin hands the extension one JSON object, ``{"<alias>.<schema>.<table>": {key: value}}``,
 through the ``floe_table_properties`` setting; the extension adds the properties to the catalog
-commit that writes the table, so they land atomically with the model's data.
+commit that writes the table (or creates the view), so they land with the model's data.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-MATERIALIZED_AS_TABLES = {"table", "incremental", "seed", "snapshot"}
+#: What the catalog holds for a node: an Iceberg table, or an Iceberg view.
+MATERIALIZED_IN_CATALOG = {"table", "incremental", "seed", "snapshot", "view"}
 
 
 def _text(value: Any) -> str:
@@ -19,14 +20,14 @@ def _text(value: Any) -> str:
 
 
 def table_properties(nodes: Iterable[Any], alias: str, keys: Iterable[str]) -> dict[str, dict[str, str]]:
-    """The properties of every table the project builds in catalog ``alias``."""
+    """The properties of every table and view the project builds in catalog ``alias``."""
     keys = list(keys)
     result: dict[str, dict[str, str]] = {}
     for node in nodes:
         if getattr(node, "resource_type", None) not in ("model", "seed", "snapshot"):
             continue
         materialized = "seed" if node.resource_type == "seed" else node.config.materialized
-        if materialized not in MATERIALIZED_AS_TABLES or (node.database or "").lower() != alias.lower():
+        if materialized not in MATERIALIZED_IN_CATALOG or (node.database or "").lower() != alias.lower():
             continue
         meta = {**(node.config.meta or {}), **(getattr(node, "meta", None) or {})}
         properties = {key: _text(meta[key]) for key in keys if key in meta}

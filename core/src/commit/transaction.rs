@@ -59,8 +59,8 @@ pub struct Transaction {
     /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
     /// where the catalog vends no credentials.
     user_secret: Mutex<Option<DuckdbS3Secret>>,
-    /// Table properties the platform asks for (`catalog.namespace.table` -> properties), set
-    /// on the tables this transaction creates or writes.
+    /// Properties the platform asks for (`catalog.namespace.name` -> properties), set on the
+    /// tables this transaction writes and the views it creates.
     governance: Mutex<HashMap<String, HashMap<String, String>>>,
 }
 
@@ -149,13 +149,16 @@ impl Transaction {
             .collect();
     }
 
+    /// The properties the platform asks for on table or view `id`.
+    fn governed(&self, id: &TableIdentifier) -> HashMap<String, String> {
+        let key = format!("{}.{}", display_namespace(&id.namespace), id.name).to_ascii_lowercase();
+        self.governance.lock().expect("transaction lock").get(&key).cloned().unwrap_or_default()
+    }
+
     /// The properties of `id` that differ from what `current` has, as one update.
     fn governance_update(&self, id: &TableIdentifier, current: &HashMap<String, String>) -> Option<TableUpdate> {
-        let key = format!("{}.{}", display_namespace(&id.namespace), id.name).to_ascii_lowercase();
-        let governance = self.governance.lock().expect("transaction lock");
-        let wanted = governance.get(&key)?;
         let updates: HashMap<String, String> =
-            wanted.iter().filter(|(k, v)| current.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.governed(id).into_iter().filter(|(k, v)| current.get(k) != Some(v)).collect();
         (!updates.is_empty()).then_some(TableUpdate::SetProperties { updates })
     }
 
@@ -419,10 +422,11 @@ impl Transaction {
                 Op::CreateView { id, view } => {
                     self.flush(batch).await?;
                     let version = &self.engine.duckdb_version;
+                    let properties = self.governed(&id);
                     if view.replace {
-                        self.catalog.replace_view(&id, &view.schema, &view.sql, version).await?;
+                        self.catalog.replace_view(&id, &view.schema, &view.sql, version, properties).await?;
                     } else {
-                        self.catalog.create_view(&id, &view.schema, &view.sql, version).await?;
+                        self.catalog.create_view(&id, &view.schema, &view.sql, version, properties).await?;
                     }
                 }
                 Op::ViewSwap { existing, backup, view } => {
@@ -430,9 +434,11 @@ impl Transaction {
                     let version = &self.engine.duckdb_version;
                     if let Some(old) = self.catalog.load_view(&existing).await? {
                         let sql = old.duckdb_sql(&existing)?;
-                        self.catalog.create_view(&backup, old.metadata.current_schema(), &sql, version).await?;
+                        let properties = old.metadata.properties().clone();
+                        self.catalog.create_view(&backup, old.metadata.current_schema(), &sql, version, properties).await?;
                     }
-                    self.catalog.replace_view(&existing, &view.schema, &view.sql, version).await?;
+                    let properties = self.governed(&existing);
+                    self.catalog.replace_view(&existing, &view.schema, &view.sql, version, properties).await?;
                 }
                 Op::DropView { id } => {
                     self.flush(batch).await?;

@@ -109,13 +109,20 @@ impl RestCatalog {
         }
     }
 
-    pub async fn create_view(&self, id: &TableIdentifier, schema: &Schema, sql: &str, duckdb_version: &str) -> Result<()> {
+    pub async fn create_view(
+        &self,
+        id: &TableIdentifier,
+        schema: &Schema,
+        sql: &str,
+        duckdb_version: &str,
+        properties: HashMap<String, String>,
+    ) -> Result<()> {
         let url = self.url(&["namespaces", &encode_namespace(&id.namespace), "views"])?;
         let body = CreateViewRequest {
             name: &id.name,
             schema,
             view_version: view_version(1, schema.schema_id(), &id.namespace, sql, duckdb_version),
-            properties: HashMap::new(),
+            properties,
         };
         self.http()
             .execute(Method::POST, url, Some(&body), Call::Change)
@@ -124,10 +131,17 @@ impl RestCatalog {
     }
 
     /// A new current version of an existing view: one commit, so readers see the old or the new
-    /// SQL, never no view.
-    pub async fn replace_view(&self, id: &TableIdentifier, schema: &Schema, sql: &str, duckdb_version: &str) -> Result<()> {
+    /// SQL, never no view. `properties` are set where they differ.
+    pub async fn replace_view(
+        &self,
+        id: &TableIdentifier,
+        schema: &Schema,
+        sql: &str,
+        duckdb_version: &str,
+        properties: HashMap<String, String>,
+    ) -> Result<()> {
         let Some(base) = self.load_view(id).await? else {
-            return self.create_view(id, schema, sql, duckdb_version).await;
+            return self.create_view(id, schema, sql, duckdb_version, properties).await;
         };
         let base = &base.metadata;
         let version_id = base.versions().map(|v| v.version_id()).max().unwrap_or(0) + 1;
@@ -153,8 +167,17 @@ impl RestCatalog {
                     r.dialect.eq_ignore_ascii_case(DIALECT) && r.sql == sql
                 })
         });
+        let changed: HashMap<String, String> =
+            properties.into_iter().filter(|(k, v)| base.properties().get(k) != Some(v)).collect();
+        if !changed.is_empty() {
+            updates.push(json!({ "action": "set-properties", "updates": changed }));
+        }
         match same {
-            Some(version) if version.version_id() == base.current_version_id() => return Ok(()),
+            Some(version) if version.version_id() == base.current_version_id() => {
+                if updates.is_empty() {
+                    return Ok(());
+                }
+            }
             Some(version) => {
                 updates.push(json!({ "action": "set-current-view-version", "view-version-id": version.version_id() }));
             }
