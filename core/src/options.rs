@@ -174,11 +174,7 @@ impl CatalogOptions {
             auth,
             access_delegation,
             default_schema: get("default_schema").map(str::to_string),
-            purge_requested: match get("purge_requested").map(str::to_ascii_lowercase).as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(other) => return Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
-            },
+            purge_requested: purge_requested(get("purge_requested"))?,
             storage: HashMap::new(),
         })
     }
@@ -207,11 +203,7 @@ impl CatalogOptions {
             .with_fix("ATTACH '' (the platform file names the warehouse) or the same warehouse"));
         }
         options.default_schema = request.options.get("default_schema").cloned();
-        options.purge_requested = match request.options.get("purge_requested").map(|v| v.to_ascii_lowercase()).as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => return Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
-        };
+        options.purge_requested = purge_requested(request.options.get("purge_requested").map(String::as_str))?;
         Ok(options)
     }
 }
@@ -256,7 +248,15 @@ fn oauth2<'a>(
     }
 }
 
-fn parse_url(option: &str, value: &str) -> Result<Url> {
+fn purge_requested(value: Option<&str>) -> Result<bool> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
+    }
+}
+
+pub(crate) fn parse_url(option: &str, value: &str) -> Result<Url> {
     let url = Url::parse(value.trim()).map_err(|e| {
         invalid_value(option, value, &format!("an http:// or https:// URL ({e})"))
     })?;
@@ -267,7 +267,7 @@ fn parse_url(option: &str, value: &str) -> Result<Url> {
 }
 
 /// A URL other paths are resolved against.
-fn parse_base_url(option: &str, value: &str) -> Result<Url> {
+pub(crate) fn parse_base_url(option: &str, value: &str) -> Result<Url> {
     let mut url = parse_url(option, value)?;
     // Url::join resolves against the last '/', so a base path must end with one.
     if !url.path().ends_with('/') {

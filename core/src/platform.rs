@@ -37,10 +37,9 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use url::Url;
 
 use crate::error::{Error, Result};
-use crate::options::{AccessDelegation, Auth, CatalogOptions};
+use crate::options::{parse_base_url, parse_url, AccessDelegation, Auth, CatalogOptions};
 
 const DEFAULT_SECRETS_DIR: &str = "/var/run/secrets/floe";
 /// Meta keys always copied from a model to its table's properties.
@@ -178,7 +177,9 @@ impl Platform {
         let catalog = self.catalog(name)?;
         let at = |key: &str| format!("catalogs.{name}.{key}");
         let uri = self.interpolate(&at("uri"), &catalog.uri)?;
-        let endpoint = base_url(&uri).map_err(|e| self.error(&at("uri"), &format!("'{uri}' is not an http(s) URL ({e})"), "give the catalog's REST root, e.g. https://catalog.example.com"))?;
+        let endpoint = parse_base_url("uri", &uri).map_err(|_| {
+            self.error(&at("uri"), &format!("'{uri}' is not an http(s) URL"), "give the catalog's REST root, e.g. https://catalog.example.com")
+        })?;
         let auth = match &catalog.credentials {
             None => Auth::None,
             Some(credentials) => match credentials.mode.as_str() {
@@ -188,8 +189,8 @@ impl Platform {
                     let client_id = self.plain(&at("credentials.client_id"), credentials.client_id.as_ref())?;
                     let client_secret = self.secret(&at("credentials.client_secret"), credentials.client_secret.as_ref())?;
                     let server_uri = match &catalog.oauth2_server_uri {
-                        Some(uri) => Url::parse(&self.interpolate(&at("oauth2_server_uri"), uri)?)
-                            .map_err(|e| self.error(&at("oauth2_server_uri"), &e.to_string(), "give an http(s) URL"))?,
+                        Some(uri) => parse_url("oauth2_server_uri", &self.interpolate(&at("oauth2_server_uri"), uri)?)
+                            .map_err(|_| self.error(&at("oauth2_server_uri"), &format!("'{uri}' is not an http(s) URL"), "give an http(s) URL"))?,
                         None => endpoint.join("v1/oauth/tokens").expect("a base URL joins"),
                     };
                     let scope = catalog.scope.as_ref().map(|s| self.interpolate(&at("scope"), s)).transpose()?;
@@ -344,18 +345,6 @@ impl Platform {
     fn error(&self, key: &str, what: &str, fix: &str) -> Error {
         Error::invalid_input(format!("{}: {key} {what}", self.path.display())).with_fix(fix)
     }
-}
-
-fn base_url(text: &str) -> std::result::Result<Url, String> {
-    let mut url = Url::parse(text.trim()).map_err(|e| e.to_string())?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err("not http(s)".into());
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
 }
 
 #[cfg(test)]

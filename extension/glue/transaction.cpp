@@ -54,6 +54,21 @@ static vector<string> StringArray(FloeString text) {
 	return result;
 }
 
+//! `name` among `candidates`: Iceberg names are case-sensitive, DuckDB's are not, so the exact
+//! name wins and otherwise the first that differs only in case; nullptr if none.
+static optional_ptr<const string> MatchName(const vector<string> &candidates, const string &name) {
+	optional_ptr<const string> found;
+	for (auto &candidate : candidates) {
+		if (candidate == name) {
+			return &candidate;
+		}
+		if (!found && StringUtil::CIEquals(candidate, name)) {
+			found = &candidate;
+		}
+	}
+	return found;
+}
+
 static string TableKey(const string &schema, const string &name) {
 	return schema + '\x1f' + StringUtil::Lower(name);
 }
@@ -72,19 +87,24 @@ const vector<string> &IcebergTransaction::Namespaces() {
 	return namespaces;
 }
 
-vector<string> &IcebergTransaction::TableNames(const string &schema) {
-	auto entry = table_names.find(schema);
-	if (entry == table_names.end()) {
+vector<string> &IcebergTransaction::Listed(case_insensitive_map_t<vector<string>> &lists, const string &schema,
+                                           FloeError *(*list)(const FloeCatalog *, const char *, FloeString *)) {
+	auto entry = lists.find(schema);
+	if (entry == lists.end()) {
 		vector<string> names;
-		// A namespace created in this transaction has no tables in the catalog yet.
+		// A namespace created in this transaction has nothing in the catalog yet.
 		if (!created_schemas.count(schema)) {
 			FloeString text;
-			Check(floe_catalog_list_tables(catalog.Handle(), schema.c_str(), &text));
+			Check(list(catalog.Handle(), schema.c_str(), &text));
 			names = StringArray(text);
 		}
-		entry = table_names.emplace(schema, std::move(names)).first;
+		entry = lists.emplace(schema, std::move(names)).first;
 	}
 	return entry->second;
+}
+
+vector<string> &IcebergTransaction::TableNames(const string &schema) {
+	return Listed(table_names, schema, floe_catalog_list_tables);
 }
 
 IcebergSchemaEntry &IcebergTransaction::AddSchema(const string &name) {
@@ -116,17 +136,7 @@ optional_ptr<IcebergSchemaEntry> IcebergTransaction::GetSchema(const string &nam
 			return &AddSchema(name);
 		}
 	}
-	// Iceberg names are case-sensitive, DuckDB's are not: prefer the exact name.
-	optional_ptr<const string> found;
-	for (auto &candidate : Namespaces()) {
-		if (candidate == name) {
-			found = &candidate;
-			break;
-		}
-		if (!found && StringUtil::CIEquals(candidate, name)) {
-			found = &candidate;
-		}
-	}
+	auto found = MatchName(Namespaces(), name);
 	if (!found) {
 		return nullptr;
 	}
@@ -440,17 +450,7 @@ idx_t IcebergTransaction::Truncate(IcebergTableEntry &table) {
 }
 
 vector<string> &IcebergTransaction::ViewNames(const string &schema) {
-	auto entry = view_names.find(schema);
-	if (entry == view_names.end()) {
-		vector<string> names;
-		if (!created_schemas.count(schema)) {
-			FloeString text;
-			Check(floe_catalog_list_views(catalog.Handle(), schema.c_str(), &text));
-			names = StringArray(text);
-		}
-		entry = view_names.emplace(schema, std::move(names)).first;
-	}
-	return entry->second;
+	return Listed(view_names, schema, floe_catalog_list_views);
 }
 
 ViewCatalogEntry &IcebergTransaction::AddView(IcebergSchemaEntry &schema, CreateViewInfo &info) {
@@ -474,16 +474,7 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::GetView(IcebergSchemaEntry &s
 		return nullptr;
 	}
 	// Listing first: most lookups are of tables, and a list is one request per namespace.
-	optional_ptr<const string> found;
-	for (auto &candidate : ViewNames(schema.name)) {
-		if (candidate == name) {
-			found = &candidate;
-			break;
-		}
-		if (!found && StringUtil::CIEquals(candidate, name)) {
-			found = &candidate;
-		}
-	}
+	auto found = MatchName(ViewNames(schema.name), name);
 	if (!found) {
 		return nullptr;
 	}
@@ -590,11 +581,17 @@ void IcebergTransaction::DropView(IcebergSchemaEntry &schema, const string &name
 	auto real_name = view->name;
 	Check(floe_txn_drop_view(Writes(), schema.name.c_str(), real_name.c_str()));
 	lock_guard<mutex> guard(lock);
-	retired_views.push_back(std::move(views[TableKey(schema.name, real_name)]));
-	views.erase(TableKey(schema.name, real_name));
-	removed_views.insert(TableKey(schema.name, real_name));
+	RetireView(schema, real_name);
+}
+
+void IcebergTransaction::RetireView(IcebergSchemaEntry &schema, const string &name) {
+	auto key = TableKey(schema.name, name);
+	// Statements of this transaction may still hold the entry.
+	retired_views.push_back(std::move(views[key]));
+	views.erase(key);
+	removed_views.insert(key);
 	auto &names = ViewNames(schema.name);
-	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
+	names.erase(std::remove(names.begin(), names.end(), name), names.end());
 }
 
 void IcebergTransaction::RenameView(IcebergSchemaEntry &schema, const string &from, const string &to) {
@@ -612,13 +609,9 @@ void IcebergTransaction::RenameView(IcebergSchemaEntry &schema, const string &fr
 	auto info = unique_ptr_cast<CreateInfo, CreateViewInfo>(view->GetInfo());
 	info->view_name = to;
 	lock_guard<mutex> guard(lock);
-	retired_views.push_back(std::move(views[TableKey(schema.name, real_name)]));
-	views.erase(TableKey(schema.name, real_name));
-	removed_views.insert(TableKey(schema.name, real_name));
+	RetireView(schema, real_name);
 	removed_views.erase(TableKey(schema.name, to));
-	auto &names = ViewNames(schema.name);
-	names.erase(std::remove(names.begin(), names.end(), real_name), names.end());
-	names.push_back(to);
+	ViewNames(schema.name).push_back(to);
 	AddView(schema, *info);
 }
 

@@ -172,16 +172,21 @@ impl RestCatalog {
     }
 
     pub async fn list_tables(&self, namespace: &Namespace) -> Result<Vec<String>> {
+        self.list_names(namespace, "tables")
+            .await
+            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
+    }
+
+    /// The names of every `kind` ("tables", "views") in `namespace`, all pages of them.
+    pub(crate) async fn list_names(&self, namespace: &Namespace, kind: &str) -> Result<Vec<String>> {
         let mut result = Vec::new();
         let mut page_token: Option<String> = None;
         loop {
-            let mut url = self.url(&["namespaces", &encode_namespace(namespace), "tables"])?;
+            let mut url = self.url(&["namespaces", &encode_namespace(namespace), kind])?;
             if let Some(token) = &page_token {
                 url.query_pairs_mut().append_pair("pageToken", token);
             }
-            let page: ListTablesResponse = self.http.get(url, &[]).await.map_err(|e| {
-                self.describe(e, format!("Namespace '{}'", display_namespace(namespace)))
-            })?;
+            let page: ListTablesResponse = self.http.get(url, &[]).await?;
             result.extend(page.identifiers.into_iter().map(|id| id.name));
             match page.next_page_token {
                 Some(token) if !token.is_empty() => page_token = Some(token),

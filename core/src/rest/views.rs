@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::catalog::{display_namespace, encode_namespace, Namespace, RestCatalog};
 use super::http::Call;
-use super::model::{ListTablesResponse, RenameTableRequest, TableIdentifier};
+use super::model::{RenameTableRequest, TableIdentifier};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The SQL dialect floe stores and reads.
@@ -73,29 +73,13 @@ fn view_version(version_id: i32, schema_id: i32, namespace: &Namespace, sql: &st
 impl RestCatalog {
     /// The views of `namespace`; none where the catalog has no views API.
     pub async fn list_views(&self, namespace: &Namespace) -> Result<Vec<String>> {
-        let mut result = Vec::new();
-        let mut page_token: Option<String> = None;
-        loop {
-            let mut url = self.url(&["namespaces", &encode_namespace(namespace), "views"])?;
-            if let Some(token) = &page_token {
-                url.query_pairs_mut().append_pair("pageToken", token);
+        match self.list_names(namespace, "views").await {
+            Ok(names) => Ok(names),
+            // Catalogs without the (optional) views API answer 404, 405 or 501.
+            Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Unsupported | ErrorKind::InvalidInput) => {
+                Ok(Vec::new())
             }
-            let page: ListTablesResponse = match self.http().get(url, &[]).await {
-                Ok(page) => page,
-                // Catalogs without the (optional) views API answer 404, 405 or 501.
-                Err(err)
-                    if page_token.is_none()
-                        && matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Unsupported | ErrorKind::InvalidInput) =>
-                {
-                    return Ok(Vec::new())
-                }
-                Err(err) => return Err(self.describe(err, format!("Namespace '{}'", display_namespace(namespace)))),
-            };
-            result.extend(page.identifiers.into_iter().map(|id| id.name));
-            match page.next_page_token {
-                Some(token) if !token.is_empty() => page_token = Some(token),
-                _ => return Ok(result),
-            }
+            Err(err) => Err(self.describe(err, format!("Namespace '{}'", display_namespace(namespace)))),
         }
     }
 

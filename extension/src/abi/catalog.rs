@@ -29,6 +29,14 @@ pub(crate) fn namespace(schema: &str) -> Namespace {
     schema.split('.').map(str::to_string).collect()
 }
 
+/// The table or view `name` (what: "table", "view", "new name") of DuckDB schema `schema`.
+///
+/// # Safety
+/// Both must be NUL-terminated strings.
+pub(crate) unsafe fn identifier(schema: *const c_char, name: *const c_char, what: &str) -> Result<TableIdentifier> {
+    Ok(TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(name, what)?.to_string() })
+}
+
 async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
     match catalog.load_table(namespace, name).await {
         Ok(result) => {
@@ -200,7 +208,7 @@ pub unsafe extern "C" fn floe_catalog_load_view(
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
-        let id = TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(view, "view")?.to_string() };
+        let id = identifier(schema, view, "view")?;
         match block_on((*catalog).catalog.load_view(&id))? {
             None => write_json(out, &serde_json::Value::Null),
             Some(loaded) => write_json(

@@ -14,7 +14,7 @@ use floe_core::runtime::block_on;
 use floe_core::storage::DuckdbS3Secret;
 use serde::Deserialize;
 
-use super::catalog::{namespace, FloeCatalog};
+use super::catalog::{identifier, namespace, FloeCatalog};
 use super::table::FloeTable;
 use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 
@@ -208,10 +208,7 @@ pub unsafe extern "C" fn floe_txn_rename_table(
     to: *const c_char,
 ) -> *mut FloeError {
     guard(|| {
-        let ns = namespace(str_arg(schema, "schema")?);
-        let from = TableIdentifier { namespace: ns.clone(), name: str_arg(from, "table")?.to_string() };
-        let to = TableIdentifier { namespace: ns, name: str_arg(to, "new name")?.to_string() };
-        (*txn).transaction.rename_table(from, to);
+        (*txn).transaction.rename_table(identifier(schema, from, "table")?, identifier(schema, to, "new name")?);
         Ok(())
     })
 }
@@ -287,8 +284,7 @@ pub unsafe extern "C" fn floe_txn_create_view(txn: *const FloeTxn, request_json:
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_drop_view(txn: *const FloeTxn, schema: *const c_char, view: *const c_char) -> *mut FloeError {
     guard(|| {
-        let id = TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(view, "view")?.to_string() };
-        (*txn).transaction.drop_view(id);
+        (*txn).transaction.drop_view(identifier(schema, view, "view")?);
         Ok(())
     })
 }
@@ -303,10 +299,7 @@ pub unsafe extern "C" fn floe_txn_rename_view(
     to: *const c_char,
 ) -> *mut FloeError {
     guard(|| {
-        let ns = namespace(str_arg(schema, "schema")?);
-        let from = TableIdentifier { namespace: ns.clone(), name: str_arg(from, "view")?.to_string() };
-        let to = TableIdentifier { namespace: ns, name: str_arg(to, "new name")?.to_string() };
-        (*txn).transaction.rename_view(from, to);
+        (*txn).transaction.rename_view(identifier(schema, from, "view")?, identifier(schema, to, "new name")?);
         Ok(())
     })
 }

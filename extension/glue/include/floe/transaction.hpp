@@ -83,6 +83,11 @@ private:
 	IcebergSchemaEntry &AddSchema(const string &name);
 	string TablesOf(const string &schema) const;
 	vector<string> &ViewNames(const string &schema);
+	//! The names `list` gives for `schema`, listed once per transaction into `lists`.
+	vector<string> &Listed(duckdb::case_insensitive_map_t<vector<string>> &lists, const string &schema,
+	                       FloeError *(*list)(const FloeCatalog *, const char *, FloeString *));
+	//! Removes view `name` from what this transaction sees (dropped or renamed away).
+	void RetireView(IcebergSchemaEntry &schema, const string &name);
 	duckdb::ViewCatalogEntry &AddView(IcebergSchemaEntry &schema, duckdb::CreateViewInfo &info);
 
 	IcebergCatalog &catalog;
