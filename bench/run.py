@@ -1,5 +1,5 @@
-"""`make bench`: DESIGN §8's workloads, floe side by side with DuckDB's official iceberg extension
-and plain Parquet (the limit), on the test bed's catalog and S3, in one run.
+"""`make bench`: the workloads of docs/benchmarks.md, floe side by side with DuckDB's official
+iceberg extension and plain Parquet (the limit), on the test bed's catalog and S3, in one run.
 
 Every measurement runs in a fresh process; engines alternate within each run. Writes
 bench/results/report.md, results.json and chart.png, and the summary table of the README.

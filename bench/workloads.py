@@ -1,4 +1,4 @@
-"""The benchmark workloads (DESIGN §8), each measured in a fresh process per engine and run, so
+"""The benchmark workloads (docs/benchmarks.md), each measured in a fresh process per engine and run, so
 one engine's caches and memory never help or hurt another's.
 
 Engines: `floe` (DuckDB + floe), `official` (DuckDB + the official iceberg extension), and the
