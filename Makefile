@@ -80,7 +80,7 @@ $(VENV)/.installed: requirements.txt
 install: $(EXTENSION) venv
 	mkdir -p $(EXTENSION_DIR)
 	cp $(EXTENSION) $(EXTENSION_DIR)/floe.duckdb_extension
-	$(PYTHON) -m tests.install_extensions $(EXTENSION_DIR)
+	$(PYTHON) -m tools.install_extensions $(EXTENSION_DIR)
 
 test: test-rust test-sql test-python test-bench
 
@@ -98,7 +98,7 @@ test-bench: $(EXTENSION) venv
 	$(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
 
 demo: $(EXTENSION) venv
-	$(PYTHON) -m tests.demo --extension $(EXTENSION)
+	$(PYTHON) -m tools.demo --extension $(EXTENSION)
 
 bench: $(EXTENSION) venv
 	$(PYTHON) -m bench.run --extension $(EXTENSION)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests import install_extensions
+from tools import install_extensions
 
 SHELL = Path(sys.executable).with_name("duckdb")
 
