@@ -2,6 +2,7 @@
 //! files, new snapshots, and the transaction that commits them at DuckDB COMMIT.
 
 pub mod data_file;
+pub mod not_null;
 pub mod partitioning;
 pub mod retry;
 pub mod schema;

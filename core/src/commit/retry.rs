@@ -61,18 +61,31 @@ impl RetryPolicy {
     /// next commits, not with a slow catalog.
     pub fn append_backoff(&self) -> Duration {
         let cap = self.max_wait.min(Duration::from_secs(1)).max(self.min_wait);
-        let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
+        let jitter = unit_random();
         self.min_wait + (cap - self.min_wait).mul_f64(jitter * jitter)
     }
 
-    /// The wait before retry `attempt` (1-based): exponential from `min_wait`, capped at
-    /// `max_wait`, with full jitter so that writers that collided do not collide again.
+    /// The wait before retry `attempt` (1-based), with full jitter: anywhere between `min_wait`
+    /// and a ceiling that doubles with every attempt (`2 * min_wait` for the first) up to
+    /// `max_wait`, so that writers that collided spread out instead of colliding again.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exponential = self.min_wait.saturating_mul(1u32 << attempt.min(20).saturating_sub(1));
-        let cap = exponential.min(self.max_wait);
-        let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
-        self.min_wait.max(cap.mul_f64(0.5 + jitter / 2.0))
+        self.jittered_backoff(attempt, unit_random())
     }
+
+    /// `backoff` with the random draw `jitter` in [0, 1] given.
+    fn jittered_backoff(&self, attempt: u32, jitter: f64) -> Duration {
+        let ceiling = self.min_wait.saturating_mul(1u32 << attempt.clamp(1, 20)).min(self.max_wait).max(self.min_wait);
+        self.min_wait + (ceiling - self.min_wait).mul_f64(jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// A uniformly distributed number in [0, 1), from the operating system's randomness that
+/// version 4 UUIDs are drawn from: their first 48 bits are random (version and variant bits
+/// come later).
+fn unit_random() -> f64 {
+    const RANDOM_BITS: u32 = 48;
+    let bits = uuid::Uuid::new_v4().as_u128() >> (128 - RANDOM_BITS);
+    bits as f64 / (1u64 << RANDOM_BITS) as f64
 }
 
 #[cfg(test)]
@@ -103,10 +116,46 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        let policy = RetryPolicy { max_wait: Duration::from_millis(500), ..RetryPolicy::default() };
-        assert!(policy.backoff(1) >= Duration::from_millis(100) && policy.backoff(1) <= Duration::from_millis(100));
-        assert!(policy.backoff(3) >= Duration::from_millis(200) && policy.backoff(3) <= Duration::from_millis(400));
-        assert!(policy.backoff(30) <= Duration::from_millis(500));
+    fn defaults_are_iceberg_javas() {
+        let policy = RetryPolicy::from_properties(&HashMap::new());
+        assert_eq!(policy.retries, 4);
+        assert_eq!(policy.min_wait, Duration::from_millis(100));
+        assert_eq!(policy.max_wait, Duration::from_secs(60));
+        assert_eq!(policy.total_timeout, Duration::from_secs(30 * 60));
+        assert!(policy.allows(4, Duration::ZERO, false) && !policy.allows(5, Duration::ZERO, false));
+    }
+
+    #[test]
+    fn backoff_ceiling_doubles_from_twice_the_minimum_up_to_the_maximum() {
+        let policy = RetryPolicy { max_wait: Duration::from_millis(1000), ..RetryPolicy::default() };
+        let ms = Duration::from_millis;
+        for (attempt, ceiling) in [(1, ms(200)), (2, ms(400)), (3, ms(800)), (4, ms(1000)), (30, ms(1000))] {
+            assert_eq!(policy.jittered_backoff(attempt, 0.0), ms(100), "attempt {attempt} waits at least min-wait-ms");
+            assert_eq!(policy.jittered_backoff(attempt, 1.0), ceiling, "attempt {attempt}");
+        }
+        // A maximum below the minimum leaves no room: the minimum it is.
+        let narrow = RetryPolicy { min_wait: ms(50), max_wait: ms(10), ..RetryPolicy::default() };
+        assert_eq!(narrow.jittered_backoff(3, 0.7), ms(50));
+    }
+
+    #[test]
+    fn every_retry_waits_a_different_time_within_its_bounds() {
+        let policy = RetryPolicy { max_wait: Duration::from_millis(1000), ..RetryPolicy::default() };
+        for attempt in [1, 2, 5] {
+            let ceiling = Duration::from_millis(100 * (1 << attempt)).min(policy.max_wait);
+            let waits: Vec<Duration> = (0..200).map(|_| policy.backoff(attempt)).collect();
+            assert!(waits.iter().all(|w| *w >= policy.min_wait && *w <= ceiling), "attempt {attempt}: {waits:?}");
+            let distinct: std::collections::HashSet<&Duration> = waits.iter().collect();
+            assert!(distinct.len() > 100, "attempt {attempt} is not jittered: {} distinct waits of 200", distinct.len());
+            // Spread over the range, not clustered at one end.
+            let middle = policy.min_wait + (ceiling - policy.min_wait) / 2;
+            let low = waits.iter().filter(|w| **w < middle).count();
+            assert!((40..=160).contains(&low), "attempt {attempt}: {low} of 200 waits below the middle");
+        }
+    }
+
+    #[test]
+    fn unit_random_stays_in_the_unit_interval() {
+        assert!((0..1000).map(|_| unit_random()).all(|x| (0.0..1.0).contains(&x)));
     }
 }

@@ -1,0 +1,152 @@
+//! COMMIT: the transaction's operations applied to the catalog in order. Table changes that
+//! follow each other gather in a batch committed together; a namespace change, a view change, a
+//! rename or a drop of an existing table commits the batch first (the REST API has no atomic
+//! form for those). Renaming or dropping a table created in the same transaction only changes
+//! what will be committed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::operation::Op;
+use super::work::{Change, Work};
+use super::Transaction;
+use crate::commit::snapshot::{live_data_files, Action, NewSnapshot};
+use crate::error::Result;
+use crate::rest::model::{CreateTableRequest, TableIdentifier};
+use crate::storage::StorageProps;
+use crate::table::LoadedTable;
+
+impl Transaction {
+    /// Applies `ops`; `batch` holds the works not committed yet when it fails, `doomed` those of
+    /// tables created and dropped again in this transaction.
+    pub(super) async fn apply(&self, ops: Vec<Op>, batch: &mut Vec<Work>, doomed: &mut Vec<Work>) -> Result<()> {
+        for op in ops {
+            match op {
+                Op::CreateNamespace(namespace) => {
+                    self.flush(batch).await?;
+                    self.catalog.create_namespace(&namespace, HashMap::new()).await?;
+                }
+                Op::DropNamespace(namespace) => {
+                    self.flush(batch).await?;
+                    self.catalog.drop_namespace(&namespace).await?;
+                }
+                Op::Create { id, table } => batch.push(self.work(id, Change::Create { owns_files: true }, table)),
+                Op::Replace { id, base, target, keep_layout } => {
+                    batch.push(self.work(id, Change::Replace { base, keep_layout }, target))
+                }
+                Op::Repartition { id, base, target, spec } => {
+                    batch.push(self.work(id, Change::Repartition { base, spec }, target))
+                }
+                Op::Write { table, files, file_io } => {
+                    let index = match batch.iter().position(|w| Arc::ptr_eq(&w.target, &table)) {
+                        Some(index) => index,
+                        None => {
+                            let id = TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() };
+                            batch.push(self.work(id, Change::Append, table));
+                            batch.len() - 1
+                        }
+                    };
+                    let work = &mut batch[index];
+                    work.files.extend(files);
+                    work.file_io = file_io;
+                }
+                Op::Drop { id, purge } => match batch.iter().position(|w| w.id == id && w.is_create()) {
+                    Some(index) => doomed.push(batch.remove(index)),
+                    None => {
+                        self.flush(batch).await?;
+                        self.catalog.drop_table(&id.namespace, &id.name, purge).await?;
+                    }
+                },
+                Op::Swap { existing, backup, replacement } => {
+                    if !self.swap(batch, &existing, &backup, &replacement).await? {
+                        // Fall back to the two renames.
+                        self.flush(batch).await?;
+                        self.catalog.rename_table(&existing, &backup).await?;
+                        self.catalog.rename_table(&replacement, &existing).await?;
+                    }
+                }
+                Op::CreateView { id, view } => {
+                    self.flush(batch).await?;
+                    let version = &self.engine.duckdb_version;
+                    let properties = self.governed(&id);
+                    if view.replace {
+                        self.catalog.replace_view(&id, &view.schema, &view.sql, version, properties).await?;
+                    } else {
+                        self.catalog.create_view(&id, &view.schema, &view.sql, version, properties).await?;
+                    }
+                }
+                Op::ViewSwap { existing, backup, view } => {
+                    self.flush(batch).await?;
+                    let version = &self.engine.duckdb_version;
+                    if let Some(old) = self.catalog.load_view(&existing).await? {
+                        let sql = old.duckdb_sql(&existing)?;
+                        let properties = old.metadata.properties().clone();
+                        self.catalog.create_view(&backup, old.metadata.current_schema(), &sql, version, properties).await?;
+                    }
+                    let properties = self.governed(&existing);
+                    self.catalog.replace_view(&existing, &view.schema, &view.sql, version, properties).await?;
+                }
+                Op::DropView { id } => {
+                    self.flush(batch).await?;
+                    self.catalog.drop_view(&id).await?;
+                }
+                Op::RenameView { from, to } => {
+                    self.flush(batch).await?;
+                    self.catalog.rename_view(&from, &to).await?;
+                }
+                Op::Rename { from, to } => match batch.iter_mut().find(|w| w.id == from && w.is_create()) {
+                    Some(work) => work.id = to,
+                    None => {
+                        self.flush(batch).await?;
+                        self.catalog.rename_table(&from, &to).await?;
+                    }
+                },
+            }
+        }
+        self.flush(batch).await
+    }
+
+    /// dbt's rebuild as one replace: the staged `replacement` becomes the new content of
+    /// `existing`, and `backup` a new table holding `existing`'s current rows. False when that
+    /// cannot be done: the replacement was committed already, or `existing`'s rows cannot be
+    /// handed over file by file (delete files, an older partition spec).
+    async fn swap(
+        &self,
+        batch: &mut Vec<Work>,
+        existing: &TableIdentifier,
+        backup: &TableIdentifier,
+        replacement: &TableIdentifier,
+    ) -> Result<bool> {
+        let Some(index) = batch.iter().position(|w| w.id == *replacement && w.is_create()) else { return Ok(false) };
+        let base = self.catalog.load_table(&existing.namespace, &existing.name).await?;
+        let storage = StorageProps::resolve(self.catalog.properties(), &base);
+        let base = Arc::new(LoadedTable::new(existing.namespace.clone(), existing.name.clone(), base, storage));
+        let Some(backup_work) = self.backup_of(&base, backup).await? else { return Ok(false) };
+        let work = &mut batch[index];
+        work.id = existing.clone();
+        work.change = Change::Replace { base, keep_layout: false };
+        batch.push(backup_work);
+        Ok(true)
+    }
+
+    /// A new table `backup` holding `table`'s current rows: the same data files, listed in a
+    /// manifest of its own (they stay owned by `table`: dropping the backup never purges them).
+    async fn backup_of(&self, table: &LoadedTable, backup: &TableIdentifier) -> Result<Option<Work>> {
+        let metadata = &table.metadata;
+        let Some(files) = live_data_files(&self.file_io(table), metadata).await? else { return Ok(None) };
+        let request = CreateTableRequest {
+            name: backup.name.clone(),
+            location: None,
+            schema: metadata.current_schema().as_ref().clone(),
+            partition_spec: Some(metadata.default_partition_spec().as_ref().clone().into_unbound()),
+            stage_create: true,
+            properties: metadata.properties().clone(),
+        };
+        let staged = self.catalog.create_table(&backup.namespace, &request).await?;
+        let storage = StorageProps::resolve(self.catalog.properties(), &staged);
+        let staged = Arc::new(LoadedTable::new(backup.namespace.clone(), backup.name.clone(), staged, storage));
+        let mut work = self.work(backup.clone(), Change::Create { owns_files: false }, staged);
+        work.snapshot = Some(NewSnapshot::new(Action::Append, files));
+        Ok(Some(work))
+    }
+}

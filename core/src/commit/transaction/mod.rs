@@ -1,0 +1,310 @@
+//! One DuckDB transaction's changes to a catalog, recorded as statements run and committed at
+//! DuckDB COMMIT.
+//!
+//! ```no_run
+//! # async fn demo(catalog: std::sync::Arc<floe_core::rest::RestCatalog>,
+//! #               table: std::sync::Arc<floe_core::table::LoadedTable>,
+//! #               files: Vec<floe_core::commit::data_file::WrittenFile>) -> floe_core::Result<()> {
+//! use floe_core::commit::{snapshot::Engine, Transaction};
+//! let transaction = Transaction::new(catalog, Engine { duckdb_version: "v1.5.5".into() });
+//! transaction.write(&table, files, None)?;   // an INSERT's files
+//! transaction.commit().await?;               // one catalog commit, retried on 409
+//! # Ok(()) }
+//! ```
+//!
+//! The protocol is described in docs/commit-protocol.md. Here: the operations statements record
+//! (`operation`), dbt's rename swap recognised among them (`dbt_swap`), their application at
+//! COMMIT (`apply`), each table's part of a commit (`work`), the batches committed with retries
+//! on lost races (`batch`) and the reconciliation after a commit in an unknown state
+//! (`reconcile`).
+
+mod apply;
+mod batch;
+mod dbt_swap;
+mod operation;
+mod reconcile;
+mod work;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use iceberg::io::FileIO;
+use iceberg::spec::TableMetadataBuilder;
+use iceberg::TableUpdate;
+
+use self::operation::{NewView, Op};
+use self::work::{replaced_metadata, repartitioned_metadata, Change, Work};
+use super::data_file::{data_file, WrittenFile};
+use super::not_null::check_not_null;
+use super::partitioning::{unbound_spec, PartitionField};
+use super::schema::{iceberg_schema_from, DuckColumn};
+use super::snapshot::Engine;
+use crate::error::{ErrorKind, Result};
+use crate::rest::catalog::display_namespace;
+use crate::rest::model::{CreateTableRequest, TableIdentifier};
+use crate::rest::{Namespace, RestCatalog};
+use crate::storage::{DuckdbS3Secret, StorageProps};
+use crate::table::LoadedTable;
+
+pub struct Transaction {
+    catalog: Arc<RestCatalog>,
+    engine: Engine,
+    state: Mutex<Vec<Op>>,
+    /// Directories statements write their data files into, one per statement: what a
+    /// statement wrote can be removed even when it failed before reporting its files.
+    write_dirs: Mutex<Vec<(FileIO, String)>>,
+    /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
+    /// where the catalog vends no credentials.
+    user_secret: Mutex<Option<DuckdbS3Secret>>,
+    /// Properties the platform asks for (`catalog.namespace.name` -> properties), set on the
+    /// tables this transaction writes and the views it creates.
+    governance: Mutex<HashMap<String, HashMap<String, String>>>,
+}
+
+impl Transaction {
+    pub fn new(catalog: Arc<RestCatalog>, engine: Engine) -> Self {
+        Transaction {
+            catalog,
+            engine,
+            state: Mutex::new(Vec::new()),
+            write_dirs: Mutex::new(Vec::new()),
+            user_secret: Mutex::new(None),
+            governance: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Properties to set on tables written by this transaction, keyed by their name as DuckDB
+    /// users write it (`catalog.namespace.table`, catalog being the ATTACH alias `alias`).
+    pub fn govern(&self, alias: &str, properties: HashMap<String, HashMap<String, String>>) {
+        let prefix = format!("{}.", alias.to_ascii_lowercase());
+        *self.governance.lock().expect("transaction lock") = properties
+            .into_iter()
+            .filter_map(|(name, props)| {
+                let lower = name.to_ascii_lowercase();
+                lower.strip_prefix(&prefix).map(|rest| (rest.to_string(), props))
+            })
+            .collect();
+    }
+
+    /// The properties the platform asks for on table or view `id`.
+    fn governed(&self, id: &TableIdentifier) -> HashMap<String, String> {
+        self.governance.lock().expect("transaction lock").get(&display(id).to_ascii_lowercase()).cloned().unwrap_or_default()
+    }
+
+    /// The properties of `id` that differ from what `current` has, as one update.
+    fn governance_update(&self, id: &TableIdentifier, current: &HashMap<String, String>) -> Option<TableUpdate> {
+        let updates: HashMap<String, String> =
+            self.governed(id).into_iter().filter(|(k, v)| current.get(k) != Some(v)).collect();
+        (!updates.is_empty()).then_some(TableUpdate::SetProperties { updates })
+    }
+
+    fn ops(&self) -> MutexGuard<'_, Vec<Op>> {
+        self.state.lock().expect("transaction lock")
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.ops().is_empty()
+    }
+
+    pub fn create_namespace(&self, namespace: Namespace) {
+        self.ops().push(Op::CreateNamespace(namespace));
+    }
+
+    pub fn drop_namespace(&self, namespace: Namespace) {
+        self.ops().push(Op::DropNamespace(namespace));
+    }
+
+    /// Reserves a new table in the catalog (stage-create: invisible to others until the commit)
+    /// and returns it, with the field ids and location to write its files with.
+    pub async fn create_table(
+        &self,
+        namespace: &Namespace,
+        name: &str,
+        columns: &[DuckColumn],
+        partition: &[PartitionField],
+        properties: HashMap<String, String>,
+    ) -> Result<Arc<LoadedTable>> {
+        let qualified = format!("{}.{name}", display_namespace(namespace));
+        let schema = iceberg_schema_from(columns, &qualified, 0)?;
+        let spec = unbound_spec(&schema, partition, &qualified)?;
+        let request = CreateTableRequest {
+            name: name.to_string(),
+            location: None,
+            schema,
+            partition_spec: Some(spec),
+            stage_create: true,
+            properties,
+        };
+        let result = self.catalog.create_table(namespace, &request).await?;
+        let storage = StorageProps::resolve(self.catalog.properties(), &result);
+        let table = Arc::new(LoadedTable::new(namespace.clone(), name.to_string(), result, storage));
+        let id = TableIdentifier { namespace: namespace.clone(), name: name.to_string() };
+        self.ops().push(Op::Create { id, table: table.clone() });
+        Ok(table)
+    }
+
+    /// CREATE OR REPLACE TABLE over an existing table: the same table (uuid, history) gets the
+    /// new columns, and the files written next replace all its rows, in one commit.
+    pub fn replace_table(&self, base: Arc<LoadedTable>, columns: &[DuckColumn]) -> Result<Arc<LoadedTable>> {
+        let qualified = base.qualified_name();
+        let schema = iceberg_schema_from(columns, &qualified, base.metadata.last_column_id())?;
+        let target = replaced_metadata(&base.metadata, schema)?;
+        let target = Arc::new(LoadedTable::with_metadata(&base, target));
+        self.ops().push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: false });
+        Ok(target)
+    }
+
+    /// TRUNCATE (DELETE without a condition): every row removed in one commit, schema,
+    /// partitioning and history kept; rows written later in the transaction go into the
+    /// returned table.
+    pub fn truncate_table(&self, base: Arc<LoadedTable>) -> Result<Arc<LoadedTable>> {
+        let target = TableMetadataBuilder::new_from_metadata(base.metadata.as_ref().clone(), None).build()?;
+        let target = Arc::new(LoadedTable::with_metadata(&base, target));
+        self.ops().push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: true });
+        Ok(target)
+    }
+
+    pub fn create_view(&self, id: TableIdentifier, columns: &[DuckColumn], sql: String, replace: bool) -> Result<()> {
+        let schema = iceberg_schema_from(columns, &display(&id), 0)?;
+        self.ops().push(Op::CreateView { id, view: NewView { schema, sql, replace } });
+        Ok(())
+    }
+
+    pub fn drop_view(&self, id: TableIdentifier) {
+        self.ops().push(Op::DropView { id });
+    }
+
+    pub fn rename_view(&self, from: TableIdentifier, to: TableIdentifier) {
+        self.ops().push(Op::RenameView { from, to });
+    }
+
+    /// A fresh directory under the table's data location for one statement's files.
+    pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> String {
+        self.remember(user_secret);
+        let metadata = &table.metadata;
+        let data = metadata
+            .properties()
+            .get("write.data.path")
+            .cloned()
+            .unwrap_or_else(|| format!("{}/data", metadata.location().trim_end_matches('/')));
+        let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
+        self.write_dirs.lock().expect("transaction lock").push((table.file_io(user_secret), format!("{dir}/")));
+        dir
+    }
+
+    /// ALTER TABLE ... SET PARTITIONED BY: the table with the new default spec, which later
+    /// writes of this transaction follow; committed with them.
+    pub fn repartition(&self, base: Arc<LoadedTable>, fields: &[PartitionField]) -> Result<Arc<LoadedTable>> {
+        let spec = unbound_spec(base.metadata.current_schema(), fields, &base.qualified_name())?;
+        let target = repartitioned_metadata(&base.metadata, spec.clone())?;
+        let target = Arc::new(LoadedTable::with_metadata(&base, target));
+        self.ops().push(Op::Repartition { id: identifier(&base), base, target: target.clone(), spec });
+        Ok(target)
+    }
+
+    /// Records the files a statement wrote into `table`; they are checked against the table's
+    /// schema and its NOT NULL columns now, so a mismatch fails the statement (whose files the
+    /// rollback then removes) rather than the commit.
+    pub fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
+        let metadata = &table.metadata;
+        check_not_null(&table.qualified_name(), metadata.current_schema(), &files)?;
+        for file in &files {
+            data_file(file, metadata.current_schema(), metadata.default_partition_spec())?;
+        }
+        self.remember(user_secret);
+        let file_io = table.file_io(user_secret);
+        self.ops().push(Op::Write { table: table.clone(), files, file_io });
+        Ok(())
+    }
+
+    /// The user's S3 secret for the tables this transaction touches, where the catalog vends
+    /// no credentials: the commit reads and writes metadata files with it.
+    pub fn remember(&self, user_secret: Option<&DuckdbS3Secret>) {
+        if let Some(secret) = user_secret {
+            *self.user_secret.lock().expect("transaction lock") = Some(secret.clone());
+        }
+    }
+
+    /// A commit work for `target`, reaching storage with the transaction's credentials.
+    fn work(&self, id: TableIdentifier, change: Change, target: Arc<LoadedTable>) -> Work {
+        let file_io = self.file_io(&target);
+        Work::new(id, change, target, file_io)
+    }
+
+    fn file_io(&self, table: &LoadedTable) -> FileIO {
+        table.file_io(self.user_secret.lock().expect("transaction lock").as_ref())
+    }
+
+    pub fn drop_table(&self, namespace: Namespace, name: String, purge: bool) {
+        self.ops().push(Op::Drop { id: TableIdentifier { namespace, name }, purge });
+    }
+
+    pub fn rename_table(&self, from: TableIdentifier, to: TableIdentifier) {
+        self.ops().push(Op::Rename { from, to });
+    }
+
+    /// Whether `table` replaces all rows of its base (CREATE OR REPLACE, TRUNCATE): its
+    /// committed rows are gone for this transaction's reads.
+    pub fn replaces_rows(&self, table: &Arc<LoadedTable>) -> bool {
+        self.ops().iter().any(|op| matches!(op, Op::Replace { target, .. } if Arc::ptr_eq(target, table)))
+    }
+
+    /// Data files written in this transaction for `table` (read-your-writes before COMMIT).
+    pub fn pending_files(&self, table: &Arc<LoadedTable>) -> Vec<WrittenFile> {
+        self.ops()
+            .iter()
+            .filter_map(|op| match op {
+                Op::Write { table: t, files, .. } if Arc::ptr_eq(t, table) => Some(files.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Applies everything to the catalog, in order. On failure the files this transaction
+    /// wrote are removed, except after a commit in an unknown state, where they may be part of
+    /// a table now.
+    pub async fn commit(&self) -> Result<()> {
+        let ops = dbt_swap::find_view_swaps(dbt_swap::find_swaps(std::mem::take(&mut *self.ops())));
+        let mut batch: Vec<Work> = Vec::new();
+        let mut doomed: Vec<Work> = Vec::new();
+        let outcome = self.apply(ops, &mut batch, &mut doomed).await;
+        // Files of tables created and dropped again in this transaction were never committed.
+        for work in doomed {
+            work.remove_files().await;
+        }
+        match &outcome {
+            Ok(()) => self.write_dirs.lock().expect("transaction lock").clear(),
+            Err(err) if err.kind() == ErrorKind::CommitStateUnknown => {}
+            Err(_) => {
+                for work in &batch {
+                    work.remove_files().await;
+                }
+                self.remove_write_dirs().await;
+            }
+        }
+        outcome
+    }
+
+    /// ROLLBACK: nothing reaches the catalog; the files statements wrote are removed.
+    pub async fn rollback(&self) {
+        self.ops().clear();
+        self.remove_write_dirs().await;
+    }
+
+    async fn remove_write_dirs(&self) {
+        let dirs = std::mem::take(&mut *self.write_dirs.lock().expect("transaction lock"));
+        for (file_io, dir) in dirs {
+            let _ = file_io.delete_prefix(&dir).await;
+        }
+    }
+}
+
+/// `namespace.name`, as users name a table or view.
+fn display(id: &TableIdentifier) -> String {
+    format!("{}.{}", display_namespace(&id.namespace), id.name)
+}
+
+fn identifier(table: &LoadedTable) -> TableIdentifier {
+    TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() }
+}

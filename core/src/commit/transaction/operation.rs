@@ -1,0 +1,45 @@
+//! What the statements of a DuckDB transaction asked for, in the order they ran; nothing
+//! reaches the catalog before COMMIT.
+
+use std::sync::Arc;
+
+use iceberg::io::FileIO;
+use iceberg::spec::{Schema, UnboundPartitionSpec};
+
+use crate::commit::data_file::WrittenFile;
+use crate::rest::model::TableIdentifier;
+use crate::rest::Namespace;
+use crate::table::LoadedTable;
+
+pub(super) enum Op {
+    CreateNamespace(Namespace),
+    DropNamespace(Namespace),
+    /// A table staged at CREATE TABLE (AS): created by the commit.
+    Create { id: TableIdentifier, table: Arc<LoadedTable> },
+    /// CREATE OR REPLACE of an existing table: `target` is its new metadata (schema, spec).
+    /// TRUNCATE is a replace that keeps the schema and spec.
+    Replace { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, keep_layout: bool },
+    /// A new default partition spec for an existing table; later writes follow it.
+    Repartition { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, spec: UnboundPartitionSpec },
+    /// Files a statement wrote into `table` (as it was loaded, staged or replaced).
+    Write { table: Arc<LoadedTable>, files: Vec<WrittenFile>, file_io: FileIO },
+    Drop { id: TableIdentifier, purge: bool },
+    Rename { from: TableIdentifier, to: TableIdentifier },
+    /// `existing` renamed to `backup`, then the new table `replacement` renamed to `existing`.
+    Swap { existing: TableIdentifier, backup: TableIdentifier, replacement: TableIdentifier },
+    CreateView { id: TableIdentifier, view: NewView },
+    DropView { id: TableIdentifier },
+    RenameView { from: TableIdentifier, to: TableIdentifier },
+    /// `existing` renamed to `backup`, then a view created in this transaction renamed to
+    /// `existing`: committed as a new version of `existing` (and `backup` with the old SQL).
+    ViewSwap { existing: TableIdentifier, backup: TableIdentifier, view: NewView },
+}
+
+/// A view as CREATE VIEW defined it.
+#[derive(Clone)]
+pub(super) struct NewView {
+    pub schema: Schema,
+    pub sql: String,
+    /// CREATE OR REPLACE VIEW, or the new version of a view swapped in by renames.
+    pub replace: bool,
+}
