@@ -22,8 +22,10 @@ pub mod rest;
 pub mod runtime;
 pub mod scan;
 pub mod storage;
+pub mod sync;
 pub mod table;
 pub mod types;
+pub mod write_properties;
 
 pub use error::{Error, ErrorKind, Result};
 pub use redact::Redactor;

@@ -92,7 +92,7 @@ impl StorageProps {
         static CACHE: OnceLock<Mutex<HashMap<Vec<(String, String)>, FileIO>>> = OnceLock::new();
         let mut key: Vec<(String, String)> = self.props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         key.sort();
-        let mut cache = CACHE.get_or_init(Default::default).lock().expect("file IO cache lock");
+        let mut cache = crate::sync::lock(CACHE.get_or_init(Default::default));
         if let Some(file_io) = cache.get(&key) {
             return file_io.clone();
         }

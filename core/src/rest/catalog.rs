@@ -124,11 +124,11 @@ impl RestCatalog {
     }
 
     pub fn supports_staged_in_transactions(&self) -> Option<bool> {
-        *self.staged_in_transactions.lock().expect("catalog lock")
+        *crate::sync::lock(&self.staged_in_transactions)
     }
 
     pub fn set_supports_staged_in_transactions(&self, supported: bool) {
-        *self.staged_in_transactions.lock().expect("catalog lock") = Some(supported);
+        *crate::sync::lock(&self.staged_in_transactions) = Some(supported);
     }
 
     pub async fn list_namespaces(&self) -> Result<Vec<Namespace>> {

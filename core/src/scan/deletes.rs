@@ -53,12 +53,12 @@ impl DeleteCache {
     pub async fn positions(&self, file_io: &FileIO, data_file: &str, delete_files: &[String]) -> Result<Vec<i64>> {
         let mut positions = Vec::new();
         for path in delete_files {
-            let cached = self.positional.lock().expect("delete cache lock").get(path).cloned();
+            let cached = crate::sync::lock(&self.positional).get(path).cloned();
             let by_file = match cached {
                 Some(by_file) => by_file,
                 None => {
                     let loaded = Arc::new(read_positional(file_io, path).await?);
-                    self.positional.lock().expect("delete cache lock").insert(path.clone(), loaded.clone());
+                    crate::sync::lock(&self.positional).insert(path.clone(), loaded.clone());
                     loaded
                 }
             };
@@ -78,11 +78,11 @@ impl DeleteCache {
         path: &str,
         field_ids: &[i32],
     ) -> Result<Arc<EqualityDeletes>> {
-        if let Some(found) = self.equality.lock().expect("delete cache lock").get(path) {
+        if let Some(found) = crate::sync::lock(&self.equality).get(path) {
             return Ok(found.clone());
         }
         let loaded = Arc::new(read_equality(file_io, schema, path, field_ids).await?);
-        self.equality.lock().expect("delete cache lock").insert(path.to_string(), loaded.clone());
+        crate::sync::lock(&self.equality).insert(path.to_string(), loaded.clone());
         Ok(loaded)
     }
 }
