@@ -77,7 +77,7 @@ impl Transaction {
     /// users write it (`catalog.namespace.table`, catalog being the ATTACH alias `alias`).
     pub fn govern(&self, alias: &str, properties: HashMap<String, HashMap<String, String>>) {
         let prefix = format!("{}.", alias.to_ascii_lowercase());
-        *self.governance.lock().expect("transaction lock") = properties
+        *crate::sync::lock(&self.governance) = properties
             .into_iter()
             .filter_map(|(name, props)| {
                 let lower = name.to_ascii_lowercase();
@@ -88,7 +88,7 @@ impl Transaction {
 
     /// The properties the platform asks for on table or view `id`.
     fn governed(&self, id: &TableIdentifier) -> HashMap<String, String> {
-        self.governance.lock().expect("transaction lock").get(&display(id).to_ascii_lowercase()).cloned().unwrap_or_default()
+        crate::sync::lock(&self.governance).get(&display(id).to_ascii_lowercase()).cloned().unwrap_or_default()
     }
 
     /// The properties of `id` that differ from what `current` has, as one update.
@@ -99,7 +99,7 @@ impl Transaction {
     }
 
     fn ops(&self) -> MutexGuard<'_, Vec<Op>> {
-        self.state.lock().expect("transaction lock")
+        crate::sync::lock(&self.state)
     }
 
     pub fn has_changes(&self) -> bool {
@@ -188,7 +188,7 @@ impl Transaction {
             .cloned()
             .unwrap_or_else(|| format!("{}/data", metadata.location().trim_end_matches('/')));
         let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
-        self.write_dirs.lock().expect("transaction lock").push((table.file_io(user_secret), format!("{dir}/")));
+        crate::sync::lock(&self.write_dirs).push((table.file_io(user_secret), format!("{dir}/")));
         dir
     }
 
@@ -221,7 +221,7 @@ impl Transaction {
     /// no credentials: the commit reads and writes metadata files with it.
     pub fn remember(&self, user_secret: Option<&DuckdbS3Secret>) {
         if let Some(secret) = user_secret {
-            *self.user_secret.lock().expect("transaction lock") = Some(secret.clone());
+            *crate::sync::lock(&self.user_secret) = Some(secret.clone());
         }
     }
 
@@ -232,7 +232,7 @@ impl Transaction {
     }
 
     fn file_io(&self, table: &LoadedTable) -> FileIO {
-        table.file_io(self.user_secret.lock().expect("transaction lock").as_ref())
+        table.file_io(crate::sync::lock(&self.user_secret).as_ref())
     }
 
     pub fn drop_table(&self, namespace: Namespace, name: String, purge: bool) {
@@ -274,7 +274,7 @@ impl Transaction {
             work.remove_files().await;
         }
         match &outcome {
-            Ok(()) => self.write_dirs.lock().expect("transaction lock").clear(),
+            Ok(()) => crate::sync::lock(&self.write_dirs).clear(),
             Err(err) if err.kind() == ErrorKind::CommitStateUnknown => {}
             Err(_) => {
                 for work in &batch {
@@ -293,7 +293,7 @@ impl Transaction {
     }
 
     async fn remove_write_dirs(&self) {
-        let dirs = std::mem::take(&mut *self.write_dirs.lock().expect("transaction lock"));
+        let dirs = std::mem::take(&mut *crate::sync::lock(&self.write_dirs));
         for (file_io, dir) in dirs {
             let _ = file_io.delete_prefix(&dir).await;
         }
