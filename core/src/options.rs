@@ -14,6 +14,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -48,6 +49,9 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "purge_requested",
     "platform",
     "catalog",
+    "connect_timeout",
+    "request_timeout",
+    "commit_timeout",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -89,6 +93,72 @@ pub enum AccessDelegation {
     None,
 }
 
+/// How long floe waits for the catalog. A catalog that accepts connections but never answers
+/// (overloaded, frozen, behind a stuck proxy) fails the statement after these times, with an
+/// error naming the endpoint and what timed out, instead of holding it for minutes. Waiting
+/// costs no CPU: the calling thread sleeps until the answer or the deadline.
+///
+/// Set with the ATTACH options `CONNECT_TIMEOUT`, `REQUEST_TIMEOUT`, `COMMIT_TIMEOUT`, or a
+/// platform file's `timeouts: { connect, request, commit }`, in seconds (`1.5` allowed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening a TCP (and TLS) connection to the catalog or its token endpoint. Default 5 s: a
+    /// handshake takes milliseconds; 5 s still covers two lost SYNs (resent after 1 s and 3 s).
+    pub connect: Duration,
+    /// One metadata call — `/v1/config`, an OAuth2 token, listing, loading a table or view,
+    /// checking a namespace, creating, dropping or renaming — from its first byte to its last,
+    /// retries (503/429, refused connections) and the token fetch included. Default 30 s:
+    /// catalogs answer these in milliseconds to a few seconds (the largest is a table's
+    /// metadata with a long history), so 30 s means the catalog is not answering.
+    pub request: Duration,
+    /// One commit request, its retries on 503/429 included (the optimistic-concurrency retries
+    /// after a 409 are separate requests, each with this timeout). Default 120 s: a commit
+    /// writes the table's new metadata, which grows with its history, and a commit that times
+    /// out after it was sent leaves its outcome unknown (reported as such, never resent), which
+    /// costs the user a check of the table's history, so it is given more time than a read.
+    pub commit: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(30),
+            commit: Duration::from_secs(120),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The longest accepted timeout: longer waits are hangs by another name.
+    const MAX: Duration = Duration::from_secs(3600);
+
+    /// A timeout given in seconds (`30`, `1.5`), as typed for `option`.
+    pub(crate) fn parse_seconds(option: &str, value: &str) -> Result<Duration> {
+        value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+            .filter(|timeout| !timeout.is_zero() && *timeout <= Self::MAX)
+            .ok_or_else(|| invalid_value(option, value, "a number of seconds greater than 0 and at most 3600 (e.g. 30 or 1.5)"))
+    }
+
+    /// These timeouts with the ones the ATTACH options set.
+    fn overridden_by(mut self, options: &BTreeMap<String, String>) -> Result<Self> {
+        for (key, timeout) in [
+            ("connect_timeout", &mut self.connect),
+            ("request_timeout", &mut self.request),
+            ("commit_timeout", &mut self.commit),
+        ] {
+            if let Some(value) = options.get(key) {
+                *timeout = Self::parse_seconds(&key.to_ascii_uppercase(), value)?;
+            }
+        }
+        Ok(self)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CatalogOptions {
     pub warehouse: String,
@@ -100,6 +170,7 @@ pub struct CatalogOptions {
     pub purge_requested: bool,
     /// S3 settings from a platform file (`s3.*` keys), used where the catalog vends none.
     pub storage: HashMap<String, SecretString>,
+    pub timeouts: Timeouts,
 }
 
 impl CatalogOptions {
@@ -176,6 +247,7 @@ impl CatalogOptions {
             default_schema: get("default_schema").map(str::to_string),
             purge_requested: purge_requested(get("purge_requested"))?,
             storage: HashMap::new(),
+            timeouts: Timeouts::default().overridden_by(&request.options)?,
         })
     }
 
@@ -183,7 +255,16 @@ impl CatalogOptions {
     /// setting and credential comes from the platform file, resolved here, so none is ever typed
     /// into SQL. Options that would put them back into SQL are refused.
     fn from_platform(request: &AttachRequest) -> Result<Self> {
-        const ALLOWED: &[&str] = &["platform", "catalog", "default_schema", "purge_requested"];
+        // How long to wait is the session's choice; where to connect and as whom is the file's.
+        const ALLOWED: &[&str] = &[
+            "platform",
+            "catalog",
+            "default_schema",
+            "purge_requested",
+            "connect_timeout",
+            "request_timeout",
+            "commit_timeout",
+        ];
         if let Some(key) = request.options.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
             return Err(Error::invalid_input(format!(
                 "ATTACH option {} cannot be combined with PLATFORM: the platform file sets it",
@@ -204,6 +285,7 @@ impl CatalogOptions {
         }
         options.default_schema = request.options.get("default_schema").cloned();
         options.purge_requested = purge_requested(request.options.get("purge_requested").map(String::as_str))?;
+        options.timeouts = options.timeouts.overridden_by(&request.options)?;
         Ok(options)
     }
 }
@@ -351,6 +433,38 @@ mod tests {
         assert!(err.to_string().contains("needs both CLIENT_ID and CLIENT_SECRET"));
         assert!(!err.to_string().contains("hunter22"));
     }
+
+    #[test]
+    fn timeouts_default_and_are_set_in_seconds() {
+        let parsed = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("token", "t")], &[])).unwrap();
+        assert_eq!(
+            parsed.timeouts,
+            Timeouts {
+                connect: Duration::from_secs(5),
+                request: Duration::from_secs(30),
+                commit: Duration::from_secs(120)
+            }
+        );
+        let parsed = CatalogOptions::parse(&request(
+            &[("endpoint", "http://h"), ("token", "t"), ("request_timeout", "1.5"), ("commit_timeout", " 2 ")],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(parsed.timeouts.connect, Duration::from_secs(5));
+        assert_eq!(parsed.timeouts.request, Duration::from_millis(1500));
+        assert_eq!(parsed.timeouts.commit, Duration::from_secs(2));
+
+        for bad in ["0", "-1", "soon", "30s", "NaN", "inf", "7200"] {
+            let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("token", "t"), ("connect_timeout", bad)], &[]))
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("Invalid value '{bad}' for CONNECT_TIMEOUT: expected a number of seconds greater than 0 and at most 3600 (e.g. 30 or 1.5)")
+            );
+        }
+        let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[])).unwrap_err();
+        assert!(err.to_string().ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT"), "{err}");
+    }
 }
 
 #[cfg(test)]
@@ -379,6 +493,10 @@ mod platform_tests {
         assert!(err.contains("names a different warehouse"), "{err}");
         let err = attach("lake", &[("catalog", "nope")]).unwrap_err().to_string();
         assert!(err.contains("catalogs.nope does not exist. Fix: use one of: main"), "{err}");
+        // How long to wait may be chosen per session; the file's other settings may not.
+        let options = attach("lake", &[("request_timeout", "2")]).unwrap();
+        assert_eq!(options.timeouts.request, std::time::Duration::from_secs(2));
+        assert_eq!(options.timeouts.commit, Timeouts::default().commit);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

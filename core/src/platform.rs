@@ -22,6 +22,7 @@
 //!     storage:                        # only where the catalog vends no credentials
 //!       s3: { endpoint: "${S3_ENDPOINT}", region: us-east-1, path_style: true,
 //!             access_key_id: { secret_ref: s3-key-id }, secret_access_key: { secret_ref: s3-secret } }
+//!     timeouts: { connect: 5, request: 30, commit: 120 }   # seconds; these are the defaults
 //! governance:
 //!   properties: [domain]              # model meta keys copied to table properties, besides
 //!                                     # classification and owner
@@ -31,6 +32,8 @@
 //!
 //! A `secret_ref: name` is looked up as the environment variable `NAME` (upper case, other
 //! characters as `_`), then as the file `<secrets dir>/name` (Kubernetes' mounted-secret layout).
+//! A reference is a name, not a path: one containing `/`, `\`, `..`, starting with `.` or empty
+//! is refused, so no reference can read a file outside the secrets directory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,7 +42,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::options::{parse_base_url, parse_url, AccessDelegation, Auth, CatalogOptions};
+use crate::options::{parse_base_url, parse_url, AccessDelegation, Auth, CatalogOptions, Timeouts};
 
 const DEFAULT_SECRETS_DIR: &str = "/var/run/secrets/floe";
 /// Meta keys always copied from a model to its table's properties.
@@ -85,6 +88,20 @@ struct CatalogSpec {
     credentials: Option<CredentialsSpec>,
     #[serde(default)]
     storage: Option<StorageSpec>,
+    #[serde(default)]
+    timeouts: Option<TimeoutsSpec>,
+}
+
+/// How long to wait for the catalog, in seconds; see [`Timeouts`] for what each covers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeoutsSpec {
+    #[serde(default)]
+    connect: Option<f64>,
+    #[serde(default)]
+    request: Option<f64>,
+    #[serde(default)]
+    commit: Option<f64>,
 }
 
 fn rest() -> String {
@@ -212,6 +229,10 @@ impl Platform {
             None => HashMap::new(),
             Some(storage) => self.storage(name, &storage.s3)?,
         };
+        let timeouts = match &catalog.timeouts {
+            None => Timeouts::default(),
+            Some(spec) => self.timeouts(name, spec)?,
+        };
         Ok(CatalogOptions {
             warehouse: self.warehouse(name)?,
             endpoint,
@@ -220,7 +241,25 @@ impl Platform {
             default_schema: None,
             purge_requested: false,
             storage,
+            timeouts,
         })
+    }
+
+    fn timeouts(&self, name: &str, spec: &TimeoutsSpec) -> Result<Timeouts> {
+        let mut timeouts = Timeouts::default();
+        for (key, seconds, timeout) in [
+            ("connect", spec.connect, &mut timeouts.connect),
+            ("request", spec.request, &mut timeouts.request),
+            ("commit", spec.commit, &mut timeouts.commit),
+        ] {
+            if let Some(seconds) = seconds {
+                let at = format!("catalogs.{name}.timeouts.{key}");
+                *timeout = Timeouts::parse_seconds(&at, &seconds.to_string()).map_err(|_| {
+                    self.error(&at, &format!("is {seconds}"), "give a number of seconds greater than 0 and at most 3600")
+                })?;
+            }
+        }
+        Ok(timeouts)
     }
 
     fn storage(&self, name: &str, s3: &S3Spec) -> Result<HashMap<String, SecretString>> {
@@ -248,6 +287,23 @@ impl Platform {
         let at = |key: &str| format!("catalogs.{name}.{key}");
         if catalog.kind.is_empty() {
             return Err(self.error(&at("type"), "is empty", "use rest (or polaris, lakekeeper, ...: all speak the REST spec)"));
+        }
+        let credentials = catalog.credentials.iter().flat_map(|c| {
+            [("client_id", &c.client_id), ("client_secret", &c.client_secret), ("token", &c.token)]
+                .map(|(key, value)| (format!("credentials.{key}"), value.as_ref()))
+        });
+        let storage = catalog.storage.iter().flat_map(|s| {
+            [
+                ("access_key_id", Some(&s.s3.access_key_id)),
+                ("secret_access_key", Some(&s.s3.secret_access_key)),
+                ("session_token", s.s3.session_token.as_ref()),
+            ]
+            .map(|(key, value)| (format!("storage.s3.{key}"), value))
+        });
+        for (key, value) in credentials.chain(storage) {
+            if let Some(Value::Secret { secret_ref }) = value {
+                self.check_reference(&at(&key), secret_ref)?;
+            }
         }
         if let Some(credentials) = &catalog.credentials {
             // Credentials written into the file would be readable by everyone who can read it.
@@ -306,7 +362,28 @@ impl Platform {
             .into()
     }
 
+    /// A reference names a secret; it is never a path, so `<secrets dir>/<name>` stays inside
+    /// the secrets directory whatever the file says.
+    fn check_reference(&self, key: &str, reference: &str) -> Result<()> {
+        let path_like = reference.is_empty()
+            || reference.starts_with('.')
+            || reference.contains(['/', '\\'])
+            || reference.contains("..");
+        if !path_like {
+            return Ok(());
+        }
+        Err(self.error(
+            key,
+            &format!(
+                "refers to secret '{reference}', which is not a name: a reference names an environment variable or a file directly in the secrets directory {}, never a path",
+                self.secrets_dir().display()
+            ),
+            "use the secret's name alone, without '/', '\\', '..' or a leading '.' (e.g. { secret_ref: catalog-client-secret }), and put its file in the secrets directory (secrets.dir)",
+        ))
+    }
+
     fn resolve(&self, key: &str, reference: &str) -> Result<SecretString> {
+        self.check_reference(key, reference)?;
         let variable: String =
             reference.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
         if let Ok(value) = std::env::var(&variable) {
@@ -449,5 +526,76 @@ mod tests {
 
         let (_dir, loaded) = platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    colour: red\n");
         assert!(loaded.unwrap_err().to_string().contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn secret_references_are_names_never_paths() {
+        // A file outside the secrets directory that a path-like reference would reach.
+        let outside = tempdir::Dir::new();
+        std::fs::write(outside.path.join("stolen"), "outside-value").unwrap();
+        let secrets = outside.path.join("secrets");
+        std::fs::create_dir_all(&secrets).unwrap();
+        std::fs::write(secrets.join(".hidden"), "hidden-value").unwrap();
+        let escape = format!("{}/stolen", outside.path.display());
+        for (reference, key) in [
+            ("../stolen", "credentials.client_secret"),
+            (escape.as_str(), "credentials.client_secret"),
+            ("sub\\..\\stolen", "credentials.client_secret"),
+            ("a/b", "storage.s3.secret_access_key"),
+            ("..", "credentials.client_secret"),
+            (".hidden", "storage.s3.access_key_id"),
+            ("", "credentials.client_secret"),
+        ] {
+            let yaml = format!(
+                "catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n{}secrets:\n  dir: {}\n",
+                if key.starts_with("credentials") {
+                    format!("    credentials:\n      mode: oauth2\n      client_id: me\n      client_secret: {{ secret_ref: '{reference}' }}\n")
+                } else if key.ends_with("access_key_id") {
+                    format!("    storage:\n      s3: {{ access_key_id: {{ secret_ref: '{reference}' }}, secret_access_key: {{ secret_ref: fine }} }}\n")
+                } else {
+                    format!("    storage:\n      s3: {{ access_key_id: AKIA1, secret_access_key: {{ secret_ref: '{reference}' }} }}\n")
+                },
+                secrets.display()
+            );
+            let (_dir, loaded) = platform(&yaml);
+            let err = loaded.expect_err(reference).to_string();
+            assert!(err.contains("platform.yaml: "), "{err}");
+            assert!(
+                err.contains(&format!("catalogs.default.{key} refers to secret '{reference}', which is not a name")),
+                "{err}"
+            );
+            assert!(err.contains(&format!("secrets directory {}", secrets.display())), "{err}");
+            assert!(err.contains("Fix: use the secret's name alone"), "{err}");
+            assert!(!err.contains("outside-value") && !err.contains("hidden-value"), "{err}");
+        }
+        // A plain name still resolves from the directory.
+        std::fs::write(secrets.join("catalog-client-secret"), "inside-value").unwrap();
+        let (_dir, loaded) = platform(&format!(
+            "catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    credentials:\n      mode: oauth2\n      client_id: me\n      client_secret: {{ secret_ref: catalog-client-secret }}\nsecrets:\n  dir: {}\n",
+            secrets.display()
+        ));
+        match loaded.unwrap().catalog_options("default").unwrap().auth {
+            Auth::ClientCredentials { client_secret, .. } => assert_eq!(client_secret.expose_secret(), "inside-value"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timeouts_come_from_the_file_in_seconds() {
+        let (_dir, loaded) = platform(
+            "catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { connect: 2, request: 7.5 }\n  plain:\n    uri: http://c\n    warehouse: wh\n",
+        );
+        let file = loaded.unwrap();
+        let timeouts = file.catalog_options("default").unwrap().timeouts;
+        assert_eq!(timeouts.connect, std::time::Duration::from_secs(2));
+        assert_eq!(timeouts.request, std::time::Duration::from_millis(7500));
+        assert_eq!(timeouts.commit, Timeouts::default().commit);
+        assert_eq!(file.catalog_options("plain").unwrap().timeouts, Timeouts::default());
+
+        let (_dir, loaded) = platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { request: 0 }\n");
+        let err = loaded.unwrap().catalog_options("default").unwrap_err().to_string();
+        assert!(err.ends_with("platform.yaml: catalogs.default.timeouts.request is 0. Fix: give a number of seconds greater than 0 and at most 3600"), "{err}");
+        let (_dir, loaded) = platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { read: 3 }\n");
+        assert!(loaded.unwrap_err().to_string().contains("unknown field `read`"));
     }
 }

@@ -83,6 +83,14 @@ impl Authenticator {
         }
     }
 
+    /// Where tokens come from, when they are fetched at all.
+    pub fn token_endpoint(&self) -> Option<&url::Url> {
+        match &self.auth {
+            Auth::ClientCredentials { server_uri, .. } => Some(server_uri),
+            Auth::None | Auth::Token(_) => None,
+        }
+    }
+
     /// How many tokens were fetched so far.
     pub fn token_fetches(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
@@ -175,10 +183,12 @@ pub(crate) fn describe_transport(err: &reqwest::Error) -> String {
         format!(
             "the TLS handshake failed ({cause}); if the catalog's certificate comes from a private CA, point SSL_CERT_FILE at that CA's PEM file"
         )
+    } else if err.is_connect() && err.is_timeout() {
+        "connecting timed out (CONNECT_TIMEOUT)".to_string()
     } else if err.is_connect() {
         format!("connection refused or host unreachable ({cause})")
     } else if err.is_timeout() {
-        "the request timed out".to_string()
+        "no answer in time".to_string()
     } else if cause.is_empty() {
         err.to_string()
     } else {

@@ -50,7 +50,11 @@ impl RestCatalog {
     /// endpoints it offers. Fails with a clear error when the catalog is unreachable or refuses
     /// the credentials, so a bad ATTACH attaches nothing.
     pub async fn connect(options: CatalogOptions) -> Result<Self> {
-        let http = Http::new(Authenticator::new(options.auth.clone()), &options.storage.values().collect::<Vec<_>>())?;
+        let http = Http::new(
+            Authenticator::new(options.auth.clone()),
+            &options.storage.values().collect::<Vec<_>>(),
+            options.timeouts,
+        )?;
         let mut config_url = join(&options.endpoint, "v1/config")?;
         config_url.query_pairs_mut().append_pair("warehouse", &options.warehouse);
         let config: ConfigResponse = http.get(config_url, &[]).await.map_err(|e| {

@@ -1,13 +1,19 @@
-//! One HTTP exchange with the catalog: authentication, the retry rules of the REST spec, and
-//! catalog error bodies turned into [`Error`]s with the secrets redacted.
+//! One HTTP exchange with the catalog: authentication, the retry rules of the REST spec, a
+//! deadline for the whole exchange, and catalog error bodies turned into [`Error`]s with the
+//! secrets redacted.
 //!
 //! Retry rules (Iceberg REST spec, `rest-catalog-open-api.yaml`):
 //! - 401/419: the token expired or was revoked — fetch a new one and send again, once.
 //! - 503 and 429: the catalog asks to come back later — wait (honouring `Retry-After`) and retry.
 //! - 500/502/504: for reads, retry; for commits the state is unknown, so never resend blindly.
 //! - A refused connection never reached the catalog, so it is always safe to retry.
+//!
+//! Deadline: a call, its retries, waits and token fetch included, ends within
+//! [`Timeouts::request`] (metadata) or [`Timeouts::commit`] (commits); a request that got no
+//! answer in time is not resent. Waiting is asynchronous: no thread spins while the catalog is
+//! silent.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
@@ -18,6 +24,7 @@ use url::Url;
 use super::auth::{describe_transport, Authenticator};
 use super::model::ErrorResponse;
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::Timeouts;
 use crate::redact::Redactor;
 
 const ATTEMPTS: u32 = 4;
@@ -42,19 +49,20 @@ pub struct Http {
     auth: Authenticator,
     redactor: Redactor,
     user_agent: String,
+    timeouts: Timeouts,
 }
 
 impl Http {
     /// `secrets`: further values no outside text may echo (storage keys from a platform file).
-    pub fn new(auth: Authenticator, secrets: &[&SecretString]) -> Result<Self> {
+    pub fn new(auth: Authenticator, secrets: &[&SecretString], timeouts: Timeouts) -> Result<Self> {
         let mut redactor = Redactor::default();
         auth.register_secrets(&mut redactor);
         for secret in secrets {
             redactor.add(secret);
         }
+        // No client-wide timeout: every call sets its own deadline (see `send`).
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
+            .connect_timeout(timeouts.connect)
             .pool_max_idle_per_host(8)
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
@@ -63,6 +71,7 @@ impl Http {
             auth,
             redactor,
             user_agent: format!("floe/{}", env!("CARGO_PKG_VERSION")),
+            timeouts,
         })
     }
 
@@ -74,9 +83,13 @@ impl Http {
         &self.auth
     }
 
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, url: Url, headers: &[(&str, &str)]) -> Result<T> {
         let response = self.send(Method::GET, url, None::<&()>, headers, Call::Read).await?;
-        self.read_json(response).await
+        self.read_json(response, Call::Read).await
     }
 
     pub async fn post<B: Serialize, T: DeserializeOwned>(
@@ -87,7 +100,7 @@ impl Http {
         call: Call,
     ) -> Result<T> {
         let response = self.send(Method::POST, url, Some(body), headers, call).await?;
-        self.read_json(response).await
+        self.read_json(response, call).await
     }
 
     /// A request whose answer carries no body worth reading (HEAD, DELETE, 204 commits).
@@ -109,15 +122,26 @@ impl Http {
         headers: &[(&str, &str)],
         call: Call,
     ) -> Result<Response> {
+        let deadline = Deadline::new(call, &self.timeouts);
+        let exchange = Exchange { method: &method, url: &url, call, deadline: &deadline, timeouts: &self.timeouts };
         let mut reauthenticated = false;
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
+            let remaining = deadline.remaining();
+            if remaining.is_zero() {
+                return Err(exchange.no_answer());
+            }
             let mut request: RequestBuilder = self
                 .client
                 .request(method.clone(), url.clone())
-                .header(reqwest::header::USER_AGENT, &self.user_agent);
-            if let Some(value) = self.auth.header(&self.client, &self.redactor).await? {
+                .header(reqwest::header::USER_AGENT, &self.user_agent)
+                .timeout(remaining);
+            // The token may have to be fetched first; that fetch spends the same budget.
+            let header = tokio::time::timeout(remaining, self.auth.header(&self.client, &self.redactor))
+                .await
+                .map_err(|_| exchange.no_token(&self.auth))??;
+            if let Some(value) = header {
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
             for (name, value) in headers {
@@ -130,7 +154,8 @@ impl Http {
             let last = attempt >= ATTEMPTS;
             let response = match outcome {
                 Ok(response) => response,
-                Err(err) if err.is_connect() && !last => {
+                Err(err) if err.is_timeout() => return Err(exchange.timed_out(&err)),
+                Err(err) if err.is_connect() && !last && backoff < deadline.remaining() => {
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
                     attempt += 1;
@@ -157,14 +182,15 @@ impl Http {
                 reauthenticated = true;
                 continue;
             }
-            let retry_after = retry_after(&response);
+            let wait = retry_after(&response).unwrap_or(backoff).min(MAX_RETRY_AFTER);
             let transient = match status.as_u16() {
                 429 | 503 => true,
                 500 | 502 | 504 => call == Call::Read,
                 _ => false,
             };
-            if transient && !last {
-                tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER)).await;
+            // A wait that would outlast the deadline is not started: the answer is final now.
+            if transient && !last && wait < deadline.remaining() {
+                tokio::time::sleep(wait).await;
                 backoff *= 2;
                 attempt += 1;
                 continue;
@@ -173,10 +199,14 @@ impl Http {
         }
     }
 
-    async fn read_json<T: DeserializeOwned>(&self, response: Response) -> Result<T> {
+    async fn read_json<T: DeserializeOwned>(&self, response: Response, call: Call) -> Result<T> {
         let url = without_query(response.url());
         let bytes = response.bytes().await.map_err(|e| {
-            Error::new(ErrorKind::Unavailable, format!("reading the answer of {url} failed: {e}"))
+            // A commit answered with success whose body was cut off has been applied, but
+            // nothing here can prove it: the caller reconciles.
+            let kind = if call == Call::Commit { ErrorKind::CommitStateUnknown } else { ErrorKind::Unavailable };
+            let what = if e.is_timeout() { "timed out".to_string() } else { format!("failed: {e}") };
+            Error::new(kind, format!("reading the answer of {url} {what}"))
         })?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::new(
@@ -209,6 +239,111 @@ impl Http {
         };
         Error::new(kind, format!("catalog returned {status}: {}", self.redactor.redact(&detail)))
     }
+}
+
+/// When one call must end, and the setting that says so.
+struct Deadline {
+    at: Instant,
+    budget: Duration,
+    /// The ATTACH option and the platform file key that set `budget`.
+    option: (&'static str, &'static str),
+}
+
+impl Deadline {
+    fn new(call: Call, timeouts: &Timeouts) -> Self {
+        let (budget, option) = match call {
+            Call::Commit => (timeouts.commit, ("COMMIT_TIMEOUT", "timeouts.commit")),
+            Call::Read | Call::Change => (timeouts.request, ("REQUEST_TIMEOUT", "timeouts.request")),
+        };
+        Deadline { at: Instant::now() + budget, budget, option }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+}
+
+/// One call as its errors describe it.
+struct Exchange<'a> {
+    method: &'a Method,
+    url: &'a Url,
+    call: Call,
+    deadline: &'a Deadline,
+    timeouts: &'a Timeouts,
+}
+
+impl Exchange<'_> {
+    /// The transport gave up: connecting took longer than CONNECT_TIMEOUT, or no (complete)
+    /// answer came before the call's deadline.
+    fn timed_out(&self, err: &reqwest::Error) -> Error {
+        if err.is_connect() {
+            let (option, key) = ("CONNECT_TIMEOUT", "timeouts.connect");
+            let host = match (self.url.host_str(), self.url.port_or_known_default()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                _ => self.url.to_string(),
+            };
+            return Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "{} {}: connecting to {host} timed out after {} ({option})",
+                    self.method,
+                    without_query(self.url),
+                    seconds(self.timeouts.connect)
+                ),
+            )
+            .with_fix(format!(
+                "check that {host} is the catalog's address and reachable from here; on a slow network raise {option} (an ATTACH option, or {key} in the platform file, in seconds; default {})",
+                seconds(Timeouts::default().connect)
+            ));
+        }
+        self.no_answer()
+    }
+
+    fn no_answer(&self) -> Error {
+        let (option, key) = self.deadline.option;
+        // A commit that left may have been applied: its outcome is unknown, never resent.
+        let kind = if self.call == Call::Commit { ErrorKind::CommitStateUnknown } else { ErrorKind::Unavailable };
+        let default = seconds(match self.call {
+            Call::Commit => Timeouts::default().commit,
+            Call::Read | Call::Change => Timeouts::default().request,
+        });
+        Error::new(
+            kind,
+            format!(
+                "{} {} timed out: the catalog sent no answer within {} ({option})",
+                self.method,
+                without_query(self.url),
+                seconds(self.deadline.budget)
+            ),
+        )
+        .with_fix(format!(
+            "check that the catalog at {} is running and answering; if it is only slow, raise {option} (an ATTACH option, or {key} in the platform file, in seconds; default {default})",
+            self.url.origin().ascii_serialization()
+        ))
+    }
+
+    /// No OAuth2 token arrived before the call's deadline; the request itself was never sent.
+    fn no_token(&self, auth: &Authenticator) -> Error {
+        let (option, key) = self.deadline.option;
+        let endpoint = auth.token_endpoint().map(|u| u.to_string()).unwrap_or_default();
+        Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "{} {}: the OAuth2 token endpoint {endpoint} sent no token within {} ({option})",
+                self.method,
+                without_query(self.url),
+                seconds(self.deadline.budget)
+            ),
+        )
+        .with_fix(format!(
+            "check that the token endpoint (OAUTH2_SERVER_URI, default {{ENDPOINT}}/v1/oauth/tokens) is running and answering; if it is only slow, raise {option} (an ATTACH option, or {key} in the platform file)"
+        ))
+    }
+}
+
+/// `30 s`, `1.5 s`.
+fn seconds(duration: Duration) -> String {
+    format!("{} s", duration.as_secs_f64())
 }
 
 fn retry_after(response: &Response) -> Option<Duration> {
