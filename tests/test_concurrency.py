@@ -70,13 +70,20 @@ def test_writer_killed_mid_insert_changes_nothing(floe, extension, testbed, cata
     )
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
     assert writer.stdout.readline().strip() == b"inserting"
-    location = catalog.load_table("race.killed").location()
-    # Kill it once it is writing data files.
+    data = catalog.load_table("race.killed").location() + "/data"
+    existing = set(testbed.s3_files(data))
+    # Kill it once it is writing data files: the files prove the statement was under way.
+    written: set[str] = set()
     deadline = time.time() + 120
-    while time.time() < deadline and len(testbed.s3_files(location + "/data")) <= 1:
+    while not written and time.time() < deadline:
+        assert writer.poll() is None, "the writer ended before it wrote a data file"
         time.sleep(0.2)
+        written = set(testbed.s3_files(data)) - existing
+    assert written, f"no data file appeared under {data} within 120 s: the kill would not be mid-write"
+    assert writer.poll() is None, "the writer finished before it could be killed"
     writer.send_signal(signal.SIGKILL)
     writer.wait()
+    assert writer.returncode == -signal.SIGKILL
     table = catalog.load_table("race.killed")
     assert table.current_snapshot().snapshot_id == before
     assert floe.execute("SELECT count(*) FROM lake.race.killed").fetchone() == (1,)
