@@ -22,25 +22,22 @@ namespace floe {
 
 using namespace duckdb;
 
-IcebergCatalog::IcebergCatalog(AttachedDatabase &db, ::FloeCatalog *handle, TableFunction scan_function)
-    : Catalog(db), handle(handle), scan_function(std::move(scan_function)) {
-	FloeString description;
-	Check(floe_catalog_describe(handle, &description));
+IcebergCatalog::IcebergCatalog(AttachedDatabase &db, CatalogHandle handle_p, TableFunction scan_function)
+    : Catalog(db), handle(std::move(handle_p)), scan_function(std::move(scan_function)) {
+	CoreString description;
+	Check(floe_catalog_describe(handle.get(), description.Out()));
 	Json doc(description);
 	warehouse = json::String(json::Get(doc.Root(), "warehouse"));
 	default_schema = json::StringOr(doc.Root(), "default_schema", "");
 	purge_on_drop = duckdb_yyjson::yyjson_get_bool(json::Get(doc.Root(), "purge_requested"));
 }
 
-IcebergCatalog::~IcebergCatalog() {
-	floe_catalog_free(handle);
-}
-
 //! The ATTACH request for the core: path, options as typed, and the fields of the iceberg
 //! secret (named by SECRET, or found by scope when no credentials were given inline).
 static string AttachRequest(ClientContext &context, const string &path, const unordered_map<string, Value> &options) {
+	JsonBuilder json;
 	string secret_name;
-	string options_json;
+	auto options_json = json.Object();
 	bool inline_credentials = false;
 	for (auto &entry : options) {
 		if (entry.first == "secret") {
@@ -49,27 +46,29 @@ static string AttachRequest(ClientContext &context, const string &path, const un
 		if (entry.first == "client_id" || entry.first == "token" || entry.first == "authorization_type") {
 			inline_credentials = true;
 		}
-		options_json += (options_json.empty() ? "" : ",") + json::Quote(entry.first) + ":" +
-		                json::Quote(entry.second.IsNull() ? "" : entry.second.ToString());
+		json.Add(options_json, entry.first, json.String(entry.second.IsNull() ? "" : entry.second.ToString()));
 	}
-	string secret_json = "{}";
+	auto secret = json.Object();
 	if (!secret_name.empty()) {
-		secret_json = IcebergSecretFields(context, secret_name);
+		secret = IcebergSecretFields(json, context, secret_name);
 	} else if (!inline_credentials) {
-		secret_json = DefaultIcebergSecretFields(context, path);
+		secret = DefaultIcebergSecretFields(json, context, path);
 	}
-	return StringUtil::Format("{\"warehouse\":%s,\"options\":{%s},\"secret\":%s}", json::Quote(path), options_json,
-	                          secret_json);
+	auto request = json.Object();
+	json.Add(request, "warehouse", json.String(path));
+	json.Add(request, "options", options_json);
+	json.Add(request, "secret", secret);
+	return json.Write(request);
 }
 
 unique_ptr<Catalog> IcebergCatalog::Attach(optional_ptr<StorageExtensionInfo> storage_info, ClientContext &context,
                                            AttachedDatabase &db, const string &name, AttachInfo &info,
                                            AttachOptions &options) {
 	auto request = AttachRequest(context, info.path, options.options);
-	::FloeCatalog *handle = nullptr;
-	Check(floe_catalog_attach(request.c_str(), &handle));
+	CatalogHandle handle;
+	Check(floe_catalog_attach(request.c_str(), Out(handle)));
 	auto &scan = dynamic_cast<IcebergStorageInfo &>(*storage_info).scan_function;
-	return make_uniq<IcebergCatalog>(db, handle, scan);
+	return make_uniq<IcebergCatalog>(db, std::move(handle), scan);
 }
 
 void IcebergCatalog::Initialize(bool load_builtin) {
@@ -101,7 +100,7 @@ void IcebergCatalog::DropSchema(ClientContext &context, DropInfo &info) {
 
 void IcebergCatalog::ScanSchemas(ClientContext &context, std::function<void(SchemaCatalogEntry &)> callback) {
 	auto &transaction = IcebergTransaction::Get(context, *this);
-	for (auto &schema : transaction.AllSchemas()) {
+	for (auto &schema : transaction.Entries().AllSchemas()) {
 		callback(schema.get());
 	}
 }
@@ -110,7 +109,7 @@ optional_ptr<SchemaCatalogEntry> IcebergCatalog::LookupSchema(CatalogTransaction
                                                               const EntryLookupInfo &schema_lookup,
                                                               OnEntryNotFound if_not_found) {
 	auto &iceberg_transaction = IcebergTransaction::Get(transaction, *this);
-	auto schema = iceberg_transaction.GetSchema(schema_lookup.GetEntryName());
+	auto schema = iceberg_transaction.Entries().GetSchema(schema_lookup.GetEntryName());
 	if (!schema && if_not_found == OnEntryNotFound::THROW_EXCEPTION) {
 		throw CatalogException(schema_lookup.GetErrorContext(),
 		                       "Namespace '%s' does not exist in Iceberg catalog '%s' (warehouse '%s')",
@@ -143,7 +142,7 @@ PhysicalOperator &IcebergCatalog::PlanInsert(ClientContext &context, PhysicalPla
 		                      "no keys). Fix: use MERGE INTO or DELETE + INSERT",
 		                      table.name);
 	}
-	if (table.Description().selector != "\"current\"") {
+	if (!table.Description().selector.IsCurrent()) {
 		throw BinderException("Cannot INSERT into Iceberg table '%s' AT a past version", table.name);
 	}
 	if (!plan) {

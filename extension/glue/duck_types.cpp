@@ -7,47 +7,48 @@ namespace floe {
 
 using namespace duckdb;
 
-static string TypeToJson(const LogicalType &type) {
-	auto id = json::Quote(EnumUtil::ToString(type.id()));
+static JsonBuilder::Value TypeToJson(JsonBuilder &json, const LogicalType &type) {
+	auto result = json.Add(json.Object(), "id", json.String(EnumUtil::ToString(type.id())));
 	switch (type.id()) {
 	case LogicalTypeId::DECIMAL:
-		return StringUtil::Format("{\"id\":%s,\"width\":%d,\"scale\":%d}", id, DecimalType::GetWidth(type),
-		                          DecimalType::GetScale(type));
+		json.Add(result, "width", json.Int(DecimalType::GetWidth(type)));
+		return json.Add(result, "scale", json.Int(DecimalType::GetScale(type)));
 	case LogicalTypeId::STRUCT: {
-		string children;
+		auto children = json.Array();
 		for (auto &child : StructType::GetChildTypes(type)) {
-			children += (children.empty() ? "" : ",") +
-			            StringUtil::Format("{\"name\":%s,\"type\":%s}", json::Quote(child.first), TypeToJson(child.second));
+			auto field = json.Add(json.Object(), "name", json.String(child.first));
+			json.Append(children, json.Add(field, "type", TypeToJson(json, child.second)));
 		}
-		return StringUtil::Format("{\"id\":%s,\"children\":[%s]}", id, children);
+		return json.Add(result, "children", children);
 	}
 	case LogicalTypeId::LIST:
-		return StringUtil::Format("{\"id\":%s,\"child\":%s}", id, TypeToJson(ListType::GetChildType(type)));
+		return json.Add(result, "child", TypeToJson(json, ListType::GetChildType(type)));
 	case LogicalTypeId::ARRAY:
-		return StringUtil::Format("{\"id\":%s,\"child\":%s}", id, TypeToJson(ArrayType::GetChildType(type)));
+		return json.Add(result, "child", TypeToJson(json, ArrayType::GetChildType(type)));
 	case LogicalTypeId::MAP:
-		return StringUtil::Format("{\"id\":%s,\"key\":%s,\"value\":%s}", id, TypeToJson(MapType::KeyType(type)),
-		                          TypeToJson(MapType::ValueType(type)));
+		json.Add(result, "key", TypeToJson(json, MapType::KeyType(type)));
+		return json.Add(result, "value", TypeToJson(json, MapType::ValueType(type)));
 	default:
-		return StringUtil::Format("{\"id\":%s}", id);
+		return result;
 	}
 }
 
-string ColumnsToJson(const ColumnList &columns, const vector<unique_ptr<Constraint>> &constraints) {
+JsonBuilder::Value ColumnsToJson(JsonBuilder &json, const ColumnList &columns,
+                                 const vector<unique_ptr<Constraint>> &constraints) {
 	unordered_set<idx_t> not_null;
 	for (auto &constraint : constraints) {
 		if (constraint->type == ConstraintType::NOT_NULL) {
 			not_null.insert(constraint->Cast<NotNullConstraint>().index.index);
 		}
 	}
-	string result;
+	auto result = json.Array();
 	for (auto &column : columns.Logical()) {
-		auto nullable = !not_null.count(column.Logical().index);
-		result += (result.empty() ? "" : ",") + StringUtil::Format("{\"name\":%s,\"type\":%s,\"nullable\":%s}",
-		                                                           json::Quote(column.Name()),
-		                                                           TypeToJson(column.Type()), nullable ? "true" : "false");
+		auto definition = json.Add(json.Object(), "name", json.String(column.Name()));
+		json.Add(definition, "type", TypeToJson(json, column.Type()));
+		json.Add(definition, "nullable", json.Bool(!not_null.count(column.Logical().index)));
+		json.Append(result, definition);
 	}
-	return "[" + result + "]";
+	return result;
 }
 
 } // namespace floe

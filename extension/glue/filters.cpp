@@ -30,78 +30,86 @@ static const char *Comparison(ExpressionType type) {
 	}
 }
 
-static string Join(const char *op, const vector<string> &args) {
-	string joined;
+static JsonBuilder::Value Junction(JsonBuilder &json, const char *op, const vector<JsonBuilder::Value> &args) {
+	auto array = json.Array();
 	for (auto &arg : args) {
-		joined += (joined.empty() ? "" : ",") + arg;
+		json.Append(array, arg);
 	}
-	return StringUtil::Format("{\"op\":\"%s\",\"args\":[%s]}", op, joined);
+	auto junction = json.Add(json.Object(), "op", json.String(op));
+	return json.Add(junction, "args", array);
 }
 
-//! One filter on the column with `field_id`; "" if it has no Iceberg form. Inside an OR, one
-//! inexpressible branch makes the whole OR inexpressible; inside an AND it is left out.
-static string FilterToJson(const TableFilter &filter, int32_t field_id) {
+static JsonBuilder::Value OnField(JsonBuilder &json, const char *op, int32_t field_id) {
+	auto filter = json.Add(json.Object(), "op", json.String(op));
+	return json.Add(filter, "field_id", json.Int(field_id));
+}
+
+//! One filter on the column with `field_id`; nullptr if it has no Iceberg form. Inside an OR,
+//! one inexpressible branch makes the whole OR inexpressible; inside an AND it is left out.
+static JsonBuilder::Value FilterToJson(JsonBuilder &json, const TableFilter &filter, int32_t field_id) {
 	switch (filter.filter_type) {
 	case TableFilterType::CONSTANT_COMPARISON: {
 		auto &constant = filter.Cast<ConstantFilter>();
 		auto cmp = Comparison(constant.comparison_type);
-		auto value = ValueToJson(constant.constant);
-		if (!cmp || value.empty()) {
-			return "";
+		auto value = ValueToJson(json, constant.constant);
+		if (!cmp || !value) {
+			return nullptr;
 		}
-		return StringUtil::Format("{\"op\":\"cmp\",\"cmp\":\"%s\",\"field_id\":%d,\"value\":%s}", cmp, field_id,
-		                          value);
+		auto comparison = OnField(json, "cmp", field_id);
+		json.Add(comparison, "cmp", json.String(cmp));
+		return json.Add(comparison, "value", value);
 	}
 	case TableFilterType::IS_NULL:
-		return StringUtil::Format("{\"op\":\"is_null\",\"field_id\":%d}", field_id);
+		return OnField(json, "is_null", field_id);
 	case TableFilterType::IS_NOT_NULL:
-		return StringUtil::Format("{\"op\":\"not_null\",\"field_id\":%d}", field_id);
+		return OnField(json, "not_null", field_id);
 	case TableFilterType::IN_FILTER: {
-		string values;
+		auto values = json.Array();
 		for (auto &value : filter.Cast<InFilter>().values) {
-			auto json = ValueToJson(value);
-			if (json.empty()) {
-				return "";
+			auto tagged = ValueToJson(json, value);
+			if (!tagged) {
+				return nullptr;
 			}
-			values += (values.empty() ? "" : ",") + json;
+			json.Append(values, tagged);
 		}
-		return StringUtil::Format("{\"op\":\"in\",\"field_id\":%d,\"values\":[%s]}", field_id, values);
+		return json.Add(OnField(json, "in", field_id), "values", values);
 	}
 	case TableFilterType::OPTIONAL_FILTER: {
 		// Optional for the reader, but still true of every row that matches: fine for pruning.
 		auto &child = filter.Cast<OptionalFilter>().child_filter;
-		return child ? FilterToJson(*child, field_id) : "";
+		return child ? FilterToJson(json, *child, field_id) : nullptr;
 	}
 	case TableFilterType::CONJUNCTION_AND: {
-		vector<string> args;
+		vector<JsonBuilder::Value> args;
 		for (auto &child : filter.Cast<ConjunctionAndFilter>().child_filters) {
-			auto json = FilterToJson(*child, field_id);
-			if (!json.empty()) {
-				args.push_back(json);
+			auto expressed = FilterToJson(json, *child, field_id);
+			if (expressed) {
+				args.push_back(expressed);
 			}
 		}
-		return args.empty() ? "" : Join("and", args);
+		return args.empty() ? nullptr : Junction(json, "and", args);
 	}
 	case TableFilterType::CONJUNCTION_OR: {
-		vector<string> args;
+		vector<JsonBuilder::Value> args;
 		for (auto &child : filter.Cast<ConjunctionOrFilter>().child_filters) {
-			auto json = FilterToJson(*child, field_id);
-			if (json.empty()) {
-				return "";
+			auto expressed = FilterToJson(json, *child, field_id);
+			if (!expressed) {
+				return nullptr;
 			}
-			args.push_back(json);
+			args.push_back(expressed);
 		}
-		return args.empty() ? "" : Join("or", args);
+		return args.empty() ? nullptr : Junction(json, "or", args);
 	}
 	default:
 		// Dynamic (join) filters, bloom filters, expressions, struct fields: DuckDB applies them.
-		return "";
+		return nullptr;
 	}
 }
 
 string FiltersToJson(const TableFilterSet &filters, const vector<column_t> &column_ids,
                      const vector<IcebergColumn> &columns) {
-	vector<string> args;
+	JsonBuilder json;
+	vector<JsonBuilder::Value> args;
 	for (auto &entry : filters.filters) {
 		if (entry.first >= column_ids.size()) {
 			continue;
@@ -110,12 +118,12 @@ string FiltersToJson(const TableFilterSet &filters, const vector<column_t> &colu
 		if (column_index >= columns.size()) {
 			continue; // a virtual column such as filename
 		}
-		auto json = FilterToJson(*entry.second, columns[column_index].field_id);
-		if (!json.empty()) {
-			args.push_back(json);
+		auto expressed = FilterToJson(json, *entry.second, columns[column_index].field_id);
+		if (expressed) {
+			args.push_back(expressed);
 		}
 	}
-	return args.empty() ? "" : Join("and", args);
+	return args.empty() ? "" : json.Write(Junction(json, "and", args));
 }
 
 } // namespace floe

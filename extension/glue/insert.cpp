@@ -15,9 +15,6 @@ namespace floe {
 
 using namespace duckdb;
 
-//! Iceberg's default target data file size (write.target-file-size-bytes).
-static constexpr idx_t DEFAULT_TARGET_FILE_SIZE = 512ULL * 1024 * 1024;
-
 IcebergInsert::IcebergInsert(PhysicalPlan &physical_plan, IcebergTableEntry &table, idx_t estimated_cardinality)
     : PhysicalOperator(physical_plan, PhysicalOperatorType::EXTENSION, {LogicalType::BIGINT}, estimated_cardinality),
       table(table) {
@@ -43,11 +40,6 @@ static Value FieldIds(const vector<IcebergColumn> &columns) {
 		values.emplace_back(column.name, FieldIds(column));
 	}
 	return Value::STRUCT(std::move(values));
-}
-
-static string Property(const TableDescription &description, const string &key, const string &fallback) {
-	auto entry = description.properties.find(key);
-	return entry == description.properties.end() ? fallback : entry->second;
 }
 
 //! Casts the rows to the types the table stores (e.g. TINYINT -> INTEGER, HUGEINT ->
@@ -85,16 +77,20 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	auto &description = table.Description();
 	auto &columns = description.columns;
 	auto &input = CastToTableTypes(context, planner, columns, child);
+	// The table's write.* properties, parsed and checked by the core.
+	CoreString write_properties;
+	Check(floe_table_write_properties(table.Table()->Get(), write_properties.Out()));
+	Json write(write_properties);
 
 	auto &parquet = Catalog::GetEntry<CopyFunctionCatalogEntry>(context, SYSTEM_CATALOG, DEFAULT_SCHEMA, "parquet");
 	CopyInfo info;
 	info.is_from = false;
 	info.format = "parquet";
 	info.options["field_ids"] = {FieldIds(columns)};
-	info.options["compression"] = {Value(Property(description, "write.parquet.compression-codec", "zstd"))};
-	auto row_group_bytes = Property(description, "write.parquet.row-group-size-bytes", "");
-	if (!row_group_bytes.empty()) {
-		info.options["row_group_size_bytes"] = {Value::UBIGINT(std::stoull(row_group_bytes))};
+	info.options["compression"] = {Value(json::String(json::Get(write.Root(), "compression_codec")))};
+	auto row_group_bytes = json::Get(write.Root(), "row_group_size_bytes");
+	if (!json::IsNull(row_group_bytes)) {
+		info.options["row_group_size_bytes"] = {Value::UBIGINT(NumericCast<uint64_t>(json::Int(row_group_bytes)))};
 	}
 	vector<string> names;
 	vector<LogicalType> types;
@@ -141,8 +137,8 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	// One directory per statement, so the files of a statement that fails can be removed.
 	auto &transaction = IcebergTransaction::Get(context, table.catalog);
 	auto secret = S3SecretJson(context, description.location);
-	FloeString directory;
-	Check(floe_txn_write_location(transaction.Writes(), table.Table()->Get(), secret.c_str(), &directory));
+	CoreString directory;
+	Check(floe_txn_write_location(transaction.Writes(), table.Table()->Get(), secret.c_str(), directory.Out()));
 	copy.file_path = json::String(Json(directory).Root());
 	copy.use_tmp_file = false;
 	copy.filename_pattern.SetFilenamePattern("{uuidv7}");
@@ -151,8 +147,7 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	copy.per_thread_output = false;
 	copy.parallel = true;
 	copy.rotate = true;
-	copy.file_size_bytes = std::stoull(Property(description, "write.target-file-size-bytes",
-	                                            std::to_string(DEFAULT_TARGET_FILE_SIZE)));
+	copy.file_size_bytes = NumericCast<idx_t>(json::Int(json::Get(write.Root(), "target_file_size_bytes")));
 	copy.return_type = CopyFunctionReturnType::WRITTEN_FILE_STATISTICS;
 	copy.partition_output = false;
 	copy.write_partition_columns = true;
@@ -183,8 +178,14 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 
 class IcebergInsertState : public GlobalSinkState {
 public:
+	IcebergInsertState() : files(json.Array()) {
+	}
+
 	mutex lock;
-	vector<string> files;
+	//! The written files, as floe_txn_write takes them.
+	JsonBuilder json;
+	JsonBuilder::Value files;
+	idx_t file_count = 0;
 	idx_t rows = 0;
 };
 
@@ -213,8 +214,9 @@ static optional_ptr<const IcebergColumn> ColumnByPath(const vector<IcebergColumn
 	return found && found->children.empty() ? found : nullptr;
 }
 
-static string StatsJson(const IcebergColumn &column, const Value &stats_map) {
-	string fields = StringUtil::Format("\"field_id\":%d", column.field_id);
+//! DuckDB's statistics of one column of a written file as the core's column statistics.
+static JsonBuilder::Value StatsJson(JsonBuilder &json, const IcebergColumn &column, const Value &stats_map) {
+	auto result = json.Add(json.Object(), "field_id", json.Int(column.field_id));
 	for (auto &entry : MapValue::GetChildren(stats_map)) {
 		auto &pair = StructValue::GetChildren(entry);
 		auto key = pair[0].ToString();
@@ -224,39 +226,38 @@ static string StatsJson(const IcebergColumn &column, const Value &stats_map) {
 		auto text = pair[1].ToString();
 		if (key == "null_count" || key == "num_values" || key == "column_size_bytes") {
 			auto name = key == "num_values" ? "value_count" : key == "column_size_bytes" ? "column_size" : "null_count";
-			fields += StringUtil::Format(",\"%s\":%s", name, text);
+			json.Add(result, name, json.UInt(Value(text).DefaultCastAs(LogicalType::UBIGINT).GetValue<uint64_t>()));
 		} else if (key == "has_nan") {
-			fields += StringUtil::Format(",\"has_nan\":%s", text == "true" ? "true" : "false");
+			json.Add(result, "has_nan", json.Bool(text == "true"));
 		} else if (key == "min" || key == "max") {
 			Value bound;
 			string error;
 			// Bounds come back as text in DuckDB's own format; the column type reads them.
 			if (Value(text).DefaultTryCastAs(column.type, bound, &error, true)) {
-				auto tagged = ValueToJson(bound);
-				if (!tagged.empty()) {
-					fields += StringUtil::Format(",\"%s\":%s", key, tagged);
+				auto tagged = ValueToJson(json, bound);
+				if (tagged) {
+					json.Add(result, key, tagged);
 				}
 			}
 		}
 	}
-	return "{" + fields + "}";
+	return result;
 }
 
-string IcebergInsert::PartitionJson(const Value &keys) const {
-	string result;
+JsonBuilder::Value IcebergInsert::PartitionJson(JsonBuilder &json, const Value &keys) const {
+	auto result = json.Array();
 	for (idx_t i = 0; i < partition_names.size(); i++) {
-		string value = "null";
+		JsonBuilder::Value value = nullptr;
 		if (!keys.IsNull()) {
 			for (auto &entry : MapValue::GetChildren(keys)) {
 				auto &pair = StructValue::GetChildren(entry);
 				if (pair[0].ToString() == partition_names[i] && !pair[1].IsNull()) {
 					// The writer reports partition values as text; their column type reads them back.
-					auto typed = ValueToJson(Value(pair[1].ToString()).DefaultCastAs(partition_types[i]));
-					value = typed.empty() ? "null" : typed;
+					value = ValueToJson(json, Value(pair[1].ToString()).DefaultCastAs(partition_types[i]));
 				}
 			}
 		}
-		result += (result.empty() ? "" : ",") + value;
+		json.Append(result, value ? value : json.Null());
 	}
 	return result;
 }
@@ -273,18 +274,23 @@ SinkResultType IcebergInsert::Sink(ExecutionContext &context, DataChunk &chunk, 
 			continue;
 		}
 		auto size = chunk.GetValue(2, row).GetValue<uint64_t>();
-		string stats;
+		auto &json = state.json;
+		auto stats = json.Array();
 		auto column_stats = chunk.GetValue(4, row);
 		for (auto &entry : MapValue::GetChildren(column_stats)) {
 			auto &pair = StructValue::GetChildren(entry);
 			auto column = ColumnByPath(columns, pair[0].ToString());
 			if (column) {
-				stats += (stats.empty() ? "" : ",") + StatsJson(*column, pair[1]);
+				json.Append(stats, StatsJson(json, *column, pair[1]));
 			}
 		}
-		state.files.push_back(StringUtil::Format(
-		    "{\"path\":%s,\"record_count\":%llu,\"file_size\":%llu,\"columns\":[%s],\"partition\":[%s]}",
-		    json::Quote(path), count, size, stats, PartitionJson(chunk.GetValue(5, row))));
+		auto file = json.Add(json.Object(), "path", json.String(path));
+		json.Add(file, "record_count", json.UInt(count));
+		json.Add(file, "file_size", json.UInt(size));
+		json.Add(file, "columns", stats);
+		json.Add(file, "partition", PartitionJson(json, chunk.GetValue(5, row)));
+		json.Append(state.files, file);
+		state.file_count++;
 		state.rows += count;
 	}
 	return SinkResultType::NEED_MORE_INPUT;
@@ -293,16 +299,13 @@ SinkResultType IcebergInsert::Sink(ExecutionContext &context, DataChunk &chunk, 
 SinkFinalizeType IcebergInsert::Finalize(Pipeline &pipeline, Event &event, ClientContext &context,
                                          OperatorSinkFinalizeInput &input) const {
 	auto &state = input.global_state.Cast<IcebergInsertState>();
-	if (state.files.empty()) {
+	if (state.file_count == 0) {
 		return SinkFinalizeType::READY;
-	}
-	string files;
-	for (auto &file : state.files) {
-		files += (files.empty() ? "" : ",") + file;
 	}
 	auto &transaction = IcebergTransaction::Get(context, table.catalog);
 	auto secret = S3SecretJson(context, table.Description().location);
-	Check(floe_txn_write(transaction.Writes(), table.Table()->Get(), ("[" + files + "]").c_str(), secret.c_str()));
+	Check(floe_txn_write(transaction.Writes(), table.Table()->Get(), state.json.Write(state.files).c_str(),
+	                     secret.c_str()));
 	return SinkFinalizeType::READY;
 }
 

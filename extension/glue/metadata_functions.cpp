@@ -3,7 +3,7 @@
 #include "duckdb/catalog/catalog.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/parser/qualified_name.hpp"
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 #include "floe/secret.hpp"
 #include "floe/table_entry.hpp"
 
@@ -40,8 +40,8 @@ static unique_ptr<FunctionData> SnapshotsBind(ClientContext &context, TableFunct
 	auto summary_type = LogicalType::MAP(LogicalType::VARCHAR, LogicalType::VARCHAR);
 	return_types = {LogicalType::BIGINT,  LogicalType::BIGINT,  LogicalType::BIGINT, LogicalType::TIMESTAMP,
 	                LogicalType::VARCHAR, LogicalType::VARCHAR, summary_type};
-	FloeString text;
-	Check(floe_table_snapshots(table.Table()->Get(), &text));
+	CoreString text;
+	Check(floe_table_snapshots(table.Table()->Get(), text.Out()));
 	Json doc(text);
 	auto result = make_uniq<MetadataRows>();
 	size_t index, count;
@@ -74,10 +74,12 @@ static unique_ptr<FunctionData> MetadataBind(ClientContext &context, TableFuncti
 	return_types = {LogicalType::VARCHAR, LogicalType::BIGINT,  LogicalType::VARCHAR, LogicalType::VARCHAR,
 	                LogicalType::VARCHAR, LogicalType::VARCHAR, LogicalType::VARCHAR, LogicalType::BIGINT};
 	auto &description = table.Description();
-	auto request = StringUtil::Format("{\"selector\":%s,\"s3_secret\":%s}", description.selector,
-	                                  S3SecretJson(context, description.location));
-	FloeString text;
-	Check(floe_table_manifest_entries(table.Table()->Get(), request.c_str(), &text));
+	JsonBuilder json;
+	auto request = json.Object();
+	json.Add(request, "selector", description.selector.ToJson(json));
+	json.Add(request, "s3_secret", S3Secret(json, context, description.location));
+	CoreString text;
+	Check(floe_table_manifest_entries(table.Table()->Get(), json.Write(request).c_str(), text.Out()));
 	Json doc(text);
 	auto result = make_uniq<MetadataRows>();
 	size_t index, count;

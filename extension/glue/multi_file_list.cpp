@@ -12,23 +12,22 @@ IcebergMultiFileList::IcebergMultiFileList(shared_ptr<IcebergScanInfo> info_p, s
     : info(std::move(info_p)), filter_json(std::move(filter_json_p)) {
 }
 
-IcebergMultiFileList::~IcebergMultiFileList() {
-	floe_scan_free(scan);
-}
-
 void IcebergMultiFileList::Plan() const {
 	lock_guard<mutex> guard(lock);
 	if (planned) {
 		return;
 	}
-	auto request = StringUtil::Format("{\"selector\":%s,\"filter\":%s,\"s3_secret\":%s}", info->selector,
-	                                  filter_json.empty() ? "null" : filter_json, info->s3_secret);
-	Check(floe_scan_plan(info->table->Get(), info->writes, request.c_str(), &scan));
-	auto count = floe_scan_file_count(scan);
+	JsonBuilder json;
+	auto request = json.Object();
+	json.Add(request, "selector", info->selector.ToJson(json));
+	json.Add(request, "filter", filter_json.empty() ? json.Null() : json.Raw(filter_json));
+	json.Add(request, "s3_secret", json.Raw(info->s3_secret));
+	Check(floe_scan_plan(info->table->Get(), info->writes, json.Write(request).c_str(), Out(scan)));
+	auto count = floe_scan_file_count(scan.get());
 	files.reserve(count);
 	for (idx_t i = 0; i < count; i++) {
-		FloeString text;
-		Check(floe_scan_file(scan, i, &text));
+		CoreString text;
+		Check(floe_scan_file(scan.get(), i, text.Out()));
 		Json doc(text);
 		auto root = doc.Root();
 		PlannedFile planned_file;
@@ -46,11 +45,7 @@ void IcebergMultiFileList::Plan() const {
 		yyjson_val *pair;
 		yyjson_arr_foreach(json::Get(root, "identity_partition"), index, max, pair) {
 			auto field_id = NumericCast<int32_t>(json::Int(yyjson_arr_get(pair, 0)));
-			auto value = yyjson_arr_get(pair, 1);
-			size_t len;
-			auto raw = yyjson_val_write(value, 0, &len);
-			planned_file.identity_partition.emplace_back(field_id, string(raw, len));
-			free(raw);
+			planned_file.identity_partition.emplace_back(field_id, json::Write(yyjson_arr_get(pair, 1)));
 		}
 		files.push_back(std::move(planned_file));
 	}
@@ -118,12 +113,9 @@ bool IcebergMultiFileList::HasDeletes(idx_t index) const {
 
 vector<int64_t> IcebergMultiFileList::DeletedPositions(idx_t index) const {
 	Plan();
-	int64_t *positions = nullptr;
-	size_t count = 0;
-	Check(floe_scan_deleted_positions(scan, index, &positions, &count));
-	vector<int64_t> result(positions, positions + count);
-	floe_positions_free(positions, count);
-	return result;
+	CorePositions positions;
+	Check(floe_scan_deleted_positions(scan.get(), index, positions.Data(), positions.Size()));
+	return positions.ToVector();
 }
 
 vector<std::pair<int32_t, string>> IcebergMultiFileList::IdentityPartition(idx_t index) const {

@@ -20,56 +20,56 @@ vector<PartitionField> ParsePartitionSpec(yyjson_val *array) {
 	size_t index, count;
 	yyjson_val *field;
 	yyjson_arr_foreach(array, index, count, field) {
+		auto parameter = json::Get(field, "parameter");
 		fields.push_back({NumericCast<int32_t>(json::Int(json::Get(field, "source_id"))),
-		                  json::String(json::Get(field, "name")), json::String(json::Get(field, "transform"))});
+		                  json::String(json::Get(field, "name")), json::String(json::Get(field, "transform")),
+		                  json::IsNull(parameter) ? 0 : NumericCast<int32_t>(json::Int(parameter))});
 	}
 	return fields;
 }
 
-static string KeyToJson(const ParsedExpression &key) {
-	auto unsupported = [&]() {
-		return InvalidInputException("'%s' is not an Iceberg partition transform. Fix: use a column, year(col), "
-		                             "month(col), day(col), hour(col), bucket(N, col) or truncate(W, col)",
-		                             key.ToString());
-	};
-	if (key.GetExpressionClass() == ExpressionClass::COLUMN_REF) {
-		return StringUtil::Format("{\"source\":%s,\"transform\":\"identity\"}",
-		                          json::Quote(key.Cast<ColumnRefExpression>().GetColumnName()));
-	}
-	if (key.GetExpressionClass() != ExpressionClass::FUNCTION) {
-		throw unsupported();
-	}
-	auto &function = key.Cast<FunctionExpression>();
-	auto name = StringUtil::Lower(function.function_name);
-	string column;
-	string width;
-	for (auto &child : function.children) {
-		if (child->GetExpressionClass() == ExpressionClass::COLUMN_REF) {
-			column = child->Cast<ColumnRefExpression>().GetColumnName();
-		} else if (child->GetExpressionClass() == ExpressionClass::CONSTANT) {
-			width = child->Cast<ConstantExpression>().value.ToString();
-		}
-	}
-	if (column.empty()) {
-		throw unsupported();
-	}
-	string transform;
-	if ((name == "year" || name == "month" || name == "day" || name == "hour") && function.children.size() == 1) {
-		transform = name;
-	} else if ((name == "bucket" || name == "truncate") && function.children.size() == 2 && !width.empty()) {
-		transform = name + "[" + width + "]";
-	} else {
-		throw unsupported();
-	}
-	return StringUtil::Format("{\"source\":%s,\"transform\":%s}", json::Quote(column), json::Quote(transform));
+static bool IsColumnOrConstant(const ParsedExpression &expression) {
+	return expression.GetExpressionClass() == ExpressionClass::COLUMN_REF ||
+	       expression.GetExpressionClass() == ExpressionClass::CONSTANT;
 }
 
-string PartitionKeysToJson(const vector<unique_ptr<ParsedExpression>> &keys) {
-	string result;
-	for (auto &key : keys) {
-		result += (result.empty() ? "" : ",") + KeyToJson(*key);
+//! A key as the core's PartitionKey. Only a column, or a function of columns and constants,
+//! can be a transform: anything else goes with its text alone, for the core to refuse.
+static JsonBuilder::Value KeyToJson(JsonBuilder &json, const ParsedExpression &key) {
+	auto result = json.Add(json.Object(), "expression", json.String(key.ToString()));
+	auto columns = json.Array();
+	auto constants = json.Array();
+	json.Add(result, "columns", columns);
+	json.Add(result, "constants", constants);
+	vector<reference<const ParsedExpression>> arguments;
+	if (key.GetExpressionClass() == ExpressionClass::COLUMN_REF) {
+		arguments.push_back(key);
+	} else if (key.GetExpressionClass() == ExpressionClass::FUNCTION) {
+		auto &function = key.Cast<FunctionExpression>();
+		for (auto &child : function.children) {
+			if (!IsColumnOrConstant(*child)) {
+				return result;
+			}
+			arguments.push_back(*child);
+		}
+		json.Add(result, "function", json.String(function.function_name));
 	}
-	return "[" + result + "]";
+	for (auto &argument : arguments) {
+		if (argument.get().GetExpressionClass() == ExpressionClass::COLUMN_REF) {
+			json.Append(columns, json.String(argument.get().Cast<ColumnRefExpression>().GetColumnName()));
+		} else {
+			json.Append(constants, json.String(argument.get().Cast<ConstantExpression>().value.ToString()));
+		}
+	}
+	return result;
+}
+
+JsonBuilder::Value PartitionKeysToJson(JsonBuilder &json, const vector<unique_ptr<ParsedExpression>> &keys) {
+	auto result = json.Array();
+	for (auto &key : keys) {
+		json.Append(result, KeyToJson(json, *key));
+	}
+	return result;
 }
 
 //===--------------------------------------------------------------------===//
@@ -215,11 +215,6 @@ static unique_ptr<Expression> Bind(ClientContext &context, const string &name, v
 	return result;
 }
 
-static int32_t Width(const string &transform) {
-	auto open = transform.find('[');
-	return std::stoi(transform.substr(open + 1, transform.size() - open - 2));
-}
-
 //! year/month/day/hour: whole units since 1970-01-01 00:00 UTC.
 static unique_ptr<Expression> TimeUnits(ClientContext &context, const string &part, unique_ptr<Expression> column) {
 	Value epoch = Value::TIMESTAMP(timestamp_t(0));
@@ -296,15 +291,15 @@ unique_ptr<Expression> PartitionValue(ClientContext &context, const PartitionFie
 	if (transform == "year" || transform == "month" || transform == "day" || transform == "hour") {
 		return TimeUnits(context, transform, std::move(value));
 	}
-	if (StringUtil::StartsWith(transform, "truncate[")) {
-		return Truncate(context, Width(transform), std::move(value));
+	if (transform == "truncate") {
+		return Truncate(context, field.parameter, std::move(value));
 	}
-	if (StringUtil::StartsWith(transform, "bucket[")) {
+	if (transform == "bucket") {
 		ScalarFunction bucket("iceberg_bucket", {column.type, LogicalType::INTEGER}, LogicalType::INTEGER,
 		                      BucketFunction);
 		vector<unique_ptr<Expression>> children;
 		children.push_back(std::move(value));
-		children.push_back(make_uniq<BoundConstantExpression>(Value::INTEGER(Width(transform))));
+		children.push_back(make_uniq<BoundConstantExpression>(Value::INTEGER(field.parameter)));
 		return make_uniq<BoundFunctionExpression>(LogicalType::INTEGER, std::move(bucket), std::move(children),
 		                                          nullptr);
 	}

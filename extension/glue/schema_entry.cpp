@@ -7,8 +7,6 @@
 #include "duckdb/parser/parsed_data/drop_info.hpp"
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
-#include "duckdb/planner/tableref/bound_at_clause.hpp"
-#include "floe/partitioning.hpp"
 #include "floe/table_entry.hpp"
 #include "floe/transaction.hpp"
 
@@ -23,11 +21,11 @@ void IcebergSchemaEntry::Scan(ClientContext &context, CatalogType type,
                               const std::function<void(CatalogEntry &)> &callback) {
 	auto &transaction = IcebergTransaction::Get(context, catalog);
 	if (type == CatalogType::TABLE_ENTRY) {
-		for (auto &table : transaction.AllTables(*this)) {
+		for (auto &table : transaction.Entries().AllTables(*this)) {
 			callback(table.get());
 		}
 	} else if (type == CatalogType::VIEW_ENTRY) {
-		for (auto &view : transaction.AllViews(*this)) {
+		for (auto &view : transaction.Entries().AllViews(*this)) {
 			callback(view.get());
 		}
 	}
@@ -36,25 +34,6 @@ void IcebergSchemaEntry::Scan(ClientContext &context, CatalogType type,
 void IcebergSchemaEntry::Scan(CatalogType type, const std::function<void(CatalogEntry &)> &callback) {
 	// Without a client context there is no transaction to load tables in; DuckDB only uses this
 	// for its own storage.
-}
-
-//! The core's snapshot selector for an AT clause: VERSION => snapshot id, TIMESTAMP => as of.
-static string Selector(optional_ptr<BoundAtClause> at) {
-	if (!at) {
-		return "\"current\"";
-	}
-	auto unit = StringUtil::Upper(at->Unit());
-	if (unit == "VERSION") {
-		auto id = at->GetValue().DefaultCastAs(LogicalType::BIGINT).GetValue<int64_t>();
-		return StringUtil::Format("{\"id\":%lld}", id);
-	}
-	if (unit == "TIMESTAMP") {
-		auto ts = at->GetValue().DefaultCastAs(LogicalType::TIMESTAMP_TZ).GetValue<timestamp_tz_t>();
-		return StringUtil::Format("{\"as_of_ms\":%lld}", Timestamp::GetEpochMs(ts));
-	}
-	throw InvalidInputException("AT (%s => ...) is not a time travel unit of Iceberg tables. Fix: use AT (VERSION => "
-	                            "<snapshot id>) or AT (TIMESTAMP => <timestamp>)",
-	                            at->Unit());
 }
 
 optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction transaction,
@@ -67,12 +46,13 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction tr
 	auto &name = lookup_info.GetEntryName();
 	// DuckDB looks tables and views up as TABLE_ENTRY: they share one namespace.
 	if (type == CatalogType::TABLE_ENTRY) {
-		auto table = iceberg_transaction.GetTable(*this, name, Selector(lookup_info.GetAtClause()));
+		auto table =
+		    iceberg_transaction.Entries().GetTable(*this, name, SnapshotSelector::FromAtClause(lookup_info.GetAtClause()));
 		if (table) {
 			return table.get();
 		}
 	}
-	return iceberg_transaction.GetView(*this, name).get();
+	return iceberg_transaction.Entries().GetView(*this, name).get();
 }
 
 void IcebergSchemaEntry::Unsupported(const string &what) const {
@@ -133,7 +113,7 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		if (alter.alter_view_type != AlterViewType::RENAME_VIEW) {
 			Unsupported("ALTER VIEW ... " + EnumUtil::ToString(alter.alter_view_type));
 		}
-		if (!iceberg_transaction.GetView(*this, alter.name) && alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
+		if (!iceberg_transaction.Entries().GetView(*this, alter.name) && alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 			return;
 		}
 		iceberg_transaction.RenameView(*this, alter.name, alter.Cast<RenameViewInfo>().new_view_name);
@@ -146,7 +126,7 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 	switch (alter.alter_table_type) {
 	case AlterTableType::RENAME_TABLE: {
 		auto &rename = alter.Cast<RenameTableInfo>();
-		if (!iceberg_transaction.GetTable(*this, alter.name, "\"current\"")) {
+		if (!iceberg_transaction.Entries().GetTable(*this, alter.name, SnapshotSelector::Current())) {
 			if (alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 				return;
 			}
@@ -158,7 +138,7 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 	}
 	case AlterTableType::SET_PARTITIONED_BY: {
 		auto &keys = alter.Cast<SetPartitionedByInfo>().partition_keys;
-		iceberg_transaction.Repartition(*this, alter.name, PartitionKeysToJson(keys));
+		iceberg_transaction.Repartition(*this, alter.name, keys);
 		return;
 	}
 	default:

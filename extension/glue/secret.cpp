@@ -16,16 +16,14 @@ static const char *const SECRET_FIELDS[] = {"endpoint",          "client_id",   
                                             "token",             "authorization_type", "access_delegation_mode"};
 static const char *const REDACTED_FIELDS[] = {"client_secret", "token"};
 
-static string FieldsJson(const KeyValueSecret &secret) {
-	string fields;
+static JsonBuilder::Value Fields(JsonBuilder &json, const KeyValueSecret &secret) {
+	auto fields = json.Object();
 	for (auto &entry : secret.secret_map) {
-		if (entry.second.IsNull()) {
-			continue;
+		if (!entry.second.IsNull()) {
+			json.Add(fields, StringUtil::Lower(entry.first), json.String(entry.second.ToString()));
 		}
-		fields += (fields.empty() ? "" : ",") + json::Quote(StringUtil::Lower(entry.first)) + ":" +
-		          json::Quote(entry.second.ToString());
 	}
-	return "{" + fields + "}";
+	return fields;
 }
 
 static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, CreateSecretInput &input) {
@@ -36,9 +34,11 @@ static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, Create
 	for (auto field : REDACTED_FIELDS) {
 		secret->redact_keys.insert(field);
 	}
-	auto request =
-	    StringUtil::Format("{\"name\":%s,\"fields\":%s}", json::Quote(input.name), FieldsJson(*secret));
-	Check(floe_secret_validate(request.c_str()));
+	JsonBuilder json;
+	auto request = json.Object();
+	json.Add(request, "name", json.String(input.name));
+	json.Add(request, "fields", Fields(json, *secret));
+	Check(floe_secret_validate(json.Write(request).c_str()));
 	return std::move(secret);
 }
 
@@ -57,7 +57,7 @@ void RegisterIcebergSecret(ExtensionLoader &loader) {
 	loader.RegisterFunction(function);
 }
 
-string IcebergSecretFields(ClientContext &context, const string &name) {
+JsonBuilder::Value IcebergSecretFields(JsonBuilder &json, ClientContext &context, const string &name) {
 	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
 	auto entry = SecretManager::Get(context).GetSecretByName(transaction, name);
 	if (!entry) {
@@ -71,38 +71,42 @@ string IcebergSecretFields(ClientContext &context, const string &name) {
 		                            "secret of TYPE iceberg",
 		                            name, secret.GetType());
 	}
-	return FieldsJson(dynamic_cast<const KeyValueSecret &>(secret));
+	return Fields(json, dynamic_cast<const KeyValueSecret &>(secret));
 }
 
-string DefaultIcebergSecretFields(ClientContext &context, const string &path) {
+JsonBuilder::Value DefaultIcebergSecretFields(JsonBuilder &json, ClientContext &context, const string &path) {
 	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
 	auto match = SecretManager::Get(context).LookupSecret(transaction, path, "iceberg");
 	if (!match.HasMatch()) {
-		return "{}";
+		return json.Object();
 	}
-	return FieldsJson(dynamic_cast<const KeyValueSecret &>(match.GetSecret()));
+	return Fields(json, dynamic_cast<const KeyValueSecret &>(match.GetSecret()));
 }
 
-string S3SecretJson(ClientContext &context, const string &location) {
+JsonBuilder::Value S3Secret(JsonBuilder &json, ClientContext &context, const string &location) {
 	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
 	auto match = SecretManager::Get(context).LookupSecret(transaction, location, "s3");
 	if (!match.HasMatch()) {
-		return "null";
+		return json.Null();
 	}
 	auto &secret = dynamic_cast<const KeyValueSecret &>(match.GetSecret());
-	string fields;
+	auto fields = json.Object();
 	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
 		Value value;
 		if (secret.TryGetValue(key, value) && !value.IsNull()) {
-			fields += (fields.empty() ? "" : ",") + json::Quote(key) + ":" + json::Quote(value.ToString());
+			json.Add(fields, key, json.String(value.ToString()));
 		}
 	}
 	Value use_ssl;
 	if (secret.TryGetValue("use_ssl", use_ssl) && !use_ssl.IsNull()) {
-		fields += string(fields.empty() ? "" : ",") + "\"use_ssl\":" +
-		          (use_ssl.DefaultCastAs(LogicalType::BOOLEAN).GetValue<bool>() ? "true" : "false");
+		json.Add(fields, "use_ssl", json.Bool(use_ssl.DefaultCastAs(LogicalType::BOOLEAN).GetValue<bool>()));
 	}
-	return "{" + fields + "}";
+	return fields;
+}
+
+string S3SecretJson(ClientContext &context, const string &location) {
+	JsonBuilder json;
+	return json.Write(S3Secret(json, context, location));
 }
 
 void RegisterVendedSecret(ClientContext &context, const string &location, yyjson_val *options) {

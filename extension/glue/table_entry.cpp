@@ -17,7 +17,7 @@ namespace floe {
 using namespace duckdb;
 
 IcebergTableEntry::IcebergTableEntry(Catalog &catalog, SchemaCatalogEntry &schema, CreateTableInfo &info,
-                                     shared_ptr<TableHandle> table, TableDescription description)
+                                     shared_ptr<SharedTable> table, TableDescription description)
     : TableCatalogEntry(catalog, schema, info), table(std::move(table)), description(std::move(description)) {
 }
 

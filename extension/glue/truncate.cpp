@@ -30,7 +30,7 @@ PhysicalOperator &IcebergTruncate::Plan(ClientContext &context, PhysicalPlanGene
 	if (op.return_chunk) {
 		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'", table.name);
 	}
-	if (table.Description().selector != "\"current\"") {
+	if (!table.Description().selector.IsCurrent()) {
 		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", table.name);
 	}
 	if (op.children.size() != 1 || !ReadsEveryRow(*op.children[0])) {

@@ -10,8 +10,8 @@ namespace floe {
 using namespace duckdb;
 using namespace duckdb_yyjson;
 
-static string Tagged(const char *tag, const string &json_value) {
-	return StringUtil::Format("{\"%s\":%s}", tag, json_value);
+static JsonBuilder::Value Tagged(JsonBuilder &json, const char *tag, JsonBuilder::Value value) {
+	return json.Add(json.Object(), tag, value);
 }
 
 static string Hex(const string &bytes) {
@@ -25,14 +25,14 @@ static string Hex(const string &bytes) {
 	return out;
 }
 
-string ValueToJson(const Value &value) {
+JsonBuilder::Value ValueToJson(JsonBuilder &json, const Value &value) {
 	if (value.IsNull()) {
-		return "";
+		return nullptr;
 	}
 	auto &type = value.type();
 	switch (type.id()) {
 	case LogicalTypeId::BOOLEAN:
-		return Tagged("bool", value.GetValue<bool>() ? "true" : "false");
+		return Tagged(json, "bool", json.Bool(value.GetValue<bool>()));
 	case LogicalTypeId::TINYINT:
 	case LogicalTypeId::SMALLINT:
 	case LogicalTypeId::INTEGER:
@@ -40,46 +40,46 @@ string ValueToJson(const Value &value) {
 	case LogicalTypeId::UTINYINT:
 	case LogicalTypeId::USMALLINT:
 	case LogicalTypeId::UINTEGER:
-		return Tagged("int", std::to_string(value.GetValue<int64_t>()));
+		return Tagged(json, "int", json.Int(value.GetValue<int64_t>()));
 	case LogicalTypeId::FLOAT:
 	case LogicalTypeId::DOUBLE: {
 		auto number = value.GetValue<double>();
 		if (!Value::DoubleIsFinite(number)) {
-			return "";
+			return nullptr;
 		}
-		return Tagged("float", StringUtil::Format("%.17g", number));
+		return Tagged(json, "float", json.Double(number));
 	}
 	case LogicalTypeId::VARCHAR:
-		return Tagged("str", json::Quote(StringValue::Get(value)));
+		return Tagged(json, "str", json.String(StringValue::Get(value)));
 	case LogicalTypeId::UUID:
-		return Tagged("str", json::Quote(value.ToString()));
+		return Tagged(json, "str", json.String(value.ToString()));
 	// Temporal values are read in their physical form: GetValue<T> would cast through DuckDB's
 	// built-in casts, which lack the time zone ones (those come with ICU in the host).
 	case LogicalTypeId::DATE: {
 		auto date = value.GetValueUnsafe<date_t>();
 		if (!Date::IsFinite(date)) {
-			return "";
+			return nullptr;
 		}
-		return Tagged("date", std::to_string(date.days));
+		return Tagged(json, "date", json.Int(date.days));
 	}
 	case LogicalTypeId::TIME:
-		return Tagged("time", std::to_string(value.GetValueUnsafe<dtime_t>().micros));
+		return Tagged(json, "time", json.Int(value.GetValueUnsafe<dtime_t>().micros));
 	case LogicalTypeId::TIMESTAMP:
 	case LogicalTypeId::TIMESTAMP_TZ: {
 		auto ts = value.GetValueUnsafe<timestamp_t>();
 		if (!Timestamp::IsFinite(ts)) {
-			return "";
+			return nullptr;
 		}
-		return Tagged("ts", std::to_string(ts.value));
+		return Tagged(json, "ts", json.Int(ts.value));
 	}
 	case LogicalTypeId::TIMESTAMP_NS:
-		return Tagged("ts_ns", std::to_string(value.GetValueUnsafe<int64_t>()));
+		return Tagged(json, "ts_ns", json.Int(value.GetValueUnsafe<int64_t>()));
 	case LogicalTypeId::DECIMAL:
-		return Tagged("decimal", json::Quote(value.ToString()));
+		return Tagged(json, "decimal", json.String(value.ToString()));
 	case LogicalTypeId::BLOB:
-		return Tagged("blob", json::Quote(Hex(StringValue::Get(value))));
+		return Tagged(json, "blob", json.String(Hex(StringValue::Get(value))));
 	default:
-		return "";
+		return nullptr;
 	}
 }
 

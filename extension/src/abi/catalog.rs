@@ -20,6 +20,7 @@ use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 
 const LOAD_CONCURRENCY: usize = 16;
 
+/// An attached REST catalog; shared by every transaction on it, safe to use from any thread.
 pub struct FloeCatalog {
     pub(crate) catalog: Arc<RestCatalog>,
 }
@@ -48,6 +49,8 @@ async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Resul
     }
 }
 
+/// Connects to a REST catalog. request: {"warehouse":..,"options":{..},"secret":{..}}.
+///
 /// # Safety
 /// `request_json` must be a NUL-terminated string; `out` must be writable.
 #[no_mangle]
@@ -70,6 +73,8 @@ pub unsafe extern "C" fn floe_catalog_free(catalog: *mut FloeCatalog) {
     }
 }
 
+/// {"warehouse":..,"default_schema":..|null,"purge_requested":bool}
+///
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
@@ -80,7 +85,6 @@ pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out:
             out,
             &json!({
                 "warehouse": options.warehouse,
-                "endpoint": options.endpoint.as_str(),
                 "default_schema": options.default_schema,
                 "purge_requested": options.purge_requested,
             }),
@@ -88,6 +92,8 @@ pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out:
     })
 }
 
+/// ["ns", "ns2.child", ...]: schema names, namespace levels joined by '.'.
+///
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
@@ -99,6 +105,8 @@ pub unsafe extern "C" fn floe_catalog_list_namespaces(catalog: *const FloeCatalo
     })
 }
 
+/// Whether the namespace exists (1) or not (0).
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -118,6 +126,8 @@ pub unsafe extern "C" fn floe_catalog_namespace_exists(
     })
 }
 
+/// ["table", ...]
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -133,6 +143,8 @@ pub unsafe extern "C" fn floe_catalog_list_tables(
     })
 }
 
+/// Loads a table; *out is NULL if it does not exist.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -153,6 +165,9 @@ pub unsafe extern "C" fn floe_catalog_load_table(
     })
 }
 
+/// Loads several tables of one schema concurrently: names is a JSON array; out receives one
+/// handle (or NULL where missing) per name, in order.
+///
 /// # Safety
 /// Handles and strings must be valid; `out` must have room for `out_len` handles.
 #[no_mangle]
@@ -183,6 +198,8 @@ pub unsafe extern "C" fn floe_catalog_load_tables(
     })
 }
 
+/// ["view", ...]; [] where the catalog has no views API.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -198,6 +215,8 @@ pub unsafe extern "C" fn floe_catalog_list_views(
     })
 }
 
+/// {"sql": "<duckdb SQL>", "columns": [..]}, or null if there is no such view.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]

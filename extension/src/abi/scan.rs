@@ -14,6 +14,7 @@ use super::table::{FloeTable, Selector};
 use super::transaction::{pending_files, replaces_rows, FloeTxn};
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
+/// A planned scan: the data files to read and their deletes.
 pub struct FloeScan {
     plan: ScanPlan,
 }
@@ -27,6 +28,9 @@ struct ScanRequest {
     s3_secret: Option<DuckdbS3Secret>,
 }
 
+/// Plans a scan. request: {"selector":{..},"filter":{..}|null,"s3_secret":{..}|null}. With a
+/// transaction (may be NULL), files it wrote into the table and has not committed are included.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -68,6 +72,8 @@ pub unsafe extern "C" fn floe_scan_free(scan: *mut FloeScan) {
     }
 }
 
+/// The number of data files to read.
+///
 /// # Safety
 /// `scan` must be a live handle.
 #[no_mangle]
@@ -75,6 +81,9 @@ pub unsafe extern "C" fn floe_scan_file_count(scan: *const FloeScan) -> usize {
     (*scan).plan.files.len()
 }
 
+/// {"path","file_size","record_count","identity_partition":[[field_id,value|null]],"deletes":[..]};
+/// values are tagged as floe_core::scan::value::Value, e.g. {"int":3} or {"date":20454}.
+///
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
@@ -90,6 +99,9 @@ pub unsafe extern "C" fn floe_scan_file(scan: *const FloeScan, index: usize, out
     })
 }
 
+/// Sorted positions of the rows deleted from file index (positional and equality deletes alike);
+/// free with floe_positions_free.
+///
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]

@@ -15,6 +15,8 @@ struct SecretRequest {
     fields: BTreeMap<String, String>,
 }
 
+/// Validates the options and fields of a CREATE SECRET (TYPE iceberg): {"name":..,"fields":{..}}.
+///
 /// # Safety
 /// `request_json` must be a NUL-terminated string.
 #[no_mangle]

@@ -1,19 +1,24 @@
-//! Table handles: describe a table at a snapshot, list its snapshots and manifest entries.
+//! Table handles: describe a table at a snapshot, list its snapshots and manifest entries, and
+//! resolve how its data files are written.
 
 use std::ffi::c_char;
 use std::sync::Arc;
 
+use floe_core::commit::partitioning::ResolvedPartitionField;
 use floe_core::inspect;
 use floe_core::runtime::block_on;
 use floe_core::storage::DuckdbS3Secret;
 use floe_core::table::{LoadedTable, SnapshotSelector};
 use floe_core::types::columns;
+use floe_core::write_properties::WriteProperties;
 use floe_core::Result;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
+/// A table as loaded (or staged by a transaction) at one metadata version; immutable, so any
+/// thread may use it.
 pub struct FloeTable {
     pub(crate) table: Arc<LoadedTable>,
 }
@@ -52,13 +57,6 @@ struct ManifestRequest {
 }
 
 /// # Safety
-/// `table` must be a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn floe_table_clone(table: *const FloeTable) -> *mut FloeTable {
-    FloeTable::into_raw((*table).table.clone())
-}
-
-/// # Safety
 /// `table` must be NULL or a handle from this library, freed once.
 #[no_mangle]
 pub unsafe extern "C" fn floe_table_free(table: *mut FloeTable) {
@@ -83,15 +81,17 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         "total_records": total_records,
         "columns": columns(&schema)?,
         "duckdb_secret": table.storage.duckdb_secret(),
-        "properties": table.metadata.properties(),
-        "partition_spec": table.metadata.default_partition_spec().fields().iter().map(|f| json!({
-            "source_id": f.source_id,
-            "name": f.name,
-            "transform": f.transform.to_string(),
-        })).collect::<Vec<_>>(),
+        "partition_spec": table.metadata.default_partition_spec().fields().iter()
+            .map(ResolvedPartitionField::from).collect::<Vec<_>>(),
     }))
 }
 
+/// The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
+/// {"name":..,"location":..,"format_version":N,"uuid":..,"snapshot_id":N|null,
+///  "total_records":N|null,"columns":[column tree, see floe_core::types::Column],
+///  "duckdb_secret":{..}|null,
+///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -106,6 +106,8 @@ pub unsafe extern "C" fn floe_table_describe(
     })
 }
 
+/// [{"snapshot_id","parent_id","sequence_number","timestamp_ms","manifest_list","summary":{..}}]
+///
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
@@ -113,6 +115,10 @@ pub unsafe extern "C" fn floe_table_snapshots(table: *const FloeTable, out: *mut
     guard(|| write_json(out, &inspect::snapshots(&(*table).table)))
 }
 
+/// Manifest entries of a snapshot. request: {"selector":{..},"s3_secret":{..}|null}.
+/// [{"manifest_path","manifest_sequence_number","manifest_content","status","content","file_path",
+///  "file_format","record_count"}]
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -129,5 +135,19 @@ pub unsafe extern "C" fn floe_table_manifest_entries(
             None => Vec::new(),
         };
         write_json(out, &rows)
+    })
+}
+
+/// How data files of the table are written, from its `write.*` properties (defaults where it
+/// sets none): see floe_core::write_properties::WriteProperties. A malformed property is the
+/// user's error, naming the property and the fix.
+///
+/// # Safety
+/// Handles and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_table_write_properties(table: *const FloeTable, out: *mut FloeString) -> *mut FloeError {
+    guard(|| {
+        let table = &(*table).table;
+        write_json(out, &WriteProperties::parse(table.metadata.properties(), &table.qualified_name())?)
     })
 }

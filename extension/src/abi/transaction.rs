@@ -5,19 +5,21 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use floe_core::commit::data_file::WrittenFile;
-use floe_core::commit::partitioning::PartitionField;
+use floe_core::commit::partitioning::{partition_fields, PartitionKey};
 use floe_core::commit::schema::DuckColumn;
 use floe_core::commit::snapshot::Engine;
 use floe_core::commit::Transaction;
 use floe_core::rest::model::TableIdentifier;
 use floe_core::runtime::block_on;
 use floe_core::storage::DuckdbS3Secret;
+use floe_core::write_properties::WriteProperties;
 use serde::Deserialize;
 
 use super::catalog::{identifier, namespace, FloeCatalog};
 use super::table::FloeTable;
-use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
+use super::{guard, json_arg, str_arg, user_json_arg, write_json, FloeError, FloeString};
 
+/// The writes of one DuckDB transaction to one catalog, applied to the catalog at commit.
 pub struct FloeTxn {
     pub(crate) transaction: Transaction,
 }
@@ -30,7 +32,7 @@ struct CreateTable {
     #[serde(default)]
     properties: HashMap<String, String>,
     #[serde(default)]
-    partition: Vec<PartitionField>,
+    partition: Vec<PartitionKey>,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +40,8 @@ struct ReplaceTable {
     columns: Vec<DuckColumn>,
 }
 
+/// Begins recording the writes of one DuckDB transaction to `catalog`.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
@@ -63,10 +67,13 @@ pub unsafe extern "C" fn floe_txn_free(txn: *mut FloeTxn) {
     }
 }
 
+/// The user's S3 secret ("null" if none) for metadata files the commit reads and writes where the
+/// catalog vends no credentials.
+///
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_use_s3_secret(txn: *const FloeTxn, s3_secret_json: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_use_s3_secret(txn: *mut FloeTxn, s3_secret_json: *const c_char) -> *mut FloeError {
     guard(|| {
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
         (*txn).transaction.remember(secret.as_ref());
@@ -77,7 +84,7 @@ pub unsafe extern "C" fn floe_txn_use_s3_secret(txn: *const FloeTxn, s3_secret_j
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_create_namespace(txn: *const FloeTxn, schema: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_create_namespace(txn: *mut FloeTxn, schema: *const c_char) -> *mut FloeError {
     guard(|| {
         (*txn).transaction.create_namespace(namespace(str_arg(schema, "schema")?));
         Ok(())
@@ -87,28 +94,34 @@ pub unsafe extern "C" fn floe_txn_create_namespace(txn: *const FloeTxn, schema: 
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_drop_namespace(txn: *const FloeTxn, schema: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_drop_namespace(txn: *mut FloeTxn, schema: *const c_char) -> *mut FloeError {
     guard(|| {
         (*txn).transaction.drop_namespace(namespace(str_arg(schema, "schema")?));
         Ok(())
     })
 }
 
+/// Stages a new table. request: {"schema","table","columns":[{"name","type":{"id",..},"nullable"}],
+/// "properties":{..},"partition":[PARTITIONED BY keys, see floe_core::commit::partitioning::PartitionKey]};
+/// *out is the staged table (field ids, location) to write files for.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_create_table(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     request_json: *const c_char,
     out: *mut *mut FloeTable,
 ) -> *mut FloeError {
     guard(|| {
         let request: CreateTable = json_arg(request_json, "create table request")?;
+        // Refused here rather than at the first INSERT, which would find the table committed.
+        WriteProperties::parse(&request.properties, &format!("{}.{}", request.schema, request.table))?;
         let table = block_on((*txn).transaction.create_table(
             &namespace(&request.schema),
             &request.table,
             &request.columns,
-            &request.partition,
+            &partition_fields(&request.partition)?,
             request.properties,
         ))?;
         *out = FloeTable::into_raw(table);
@@ -116,11 +129,13 @@ pub unsafe extern "C" fn floe_txn_create_table(
     })
 }
 
+/// CREATE OR REPLACE of an existing table. request: {"columns":[..]}; *out is its replacement.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_replace_table(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     base: *const FloeTable,
     request_json: *const c_char,
     out: *mut *mut FloeTable,
@@ -133,28 +148,35 @@ pub unsafe extern "C" fn floe_txn_replace_table(
     })
 }
 
+/// ALTER TABLE ... SET PARTITIONED BY: keys_json is the PARTITIONED BY keys (see
+/// floe_core::commit::partitioning::PartitionKey); *out is the table with its new default spec,
+/// for the transaction's later writes.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_repartition(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     table: *const FloeTable,
-    fields_json: *const c_char,
+    keys_json: *const c_char,
     out: *mut *mut FloeTable,
 ) -> *mut FloeError {
     guard(|| {
-        let fields: Vec<PartitionField> = json_arg(fields_json, "partition fields")?;
-        let table = (*txn).transaction.repartition((*table).table.clone(), &fields)?;
+        let keys: Vec<PartitionKey> = json_arg(keys_json, "partition keys")?;
+        let table = (*txn).transaction.repartition((*table).table.clone(), &partition_fields(&keys)?)?;
         *out = FloeTable::into_raw(table);
         Ok(())
     })
 }
 
+/// Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
+/// "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; s3_secret_json or "null".
+///
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_write(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     table: *const FloeTable,
     files_json: *const c_char,
     s3_secret_json: *const c_char,
@@ -166,11 +188,14 @@ pub unsafe extern "C" fn floe_txn_write(
     })
 }
 
+/// A fresh directory (JSON string) under the table's data location for one statement's files;
+/// removed with everything in it if the transaction rolls back or its commit fails.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_write_location(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     table: *const FloeTable,
     s3_secret_json: *const c_char,
     out: *mut FloeString,
@@ -186,7 +211,7 @@ pub unsafe extern "C" fn floe_txn_write_location(
 /// Handles and strings must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_drop_table(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     schema: *const c_char,
     table: *const c_char,
     purge: i32,
@@ -202,7 +227,7 @@ pub unsafe extern "C" fn floe_txn_drop_table(
 /// Handles and strings must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_rename_table(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     schema: *const c_char,
     from: *const c_char,
     to: *const c_char,
@@ -213,17 +238,21 @@ pub unsafe extern "C" fn floe_txn_rename_table(
     })
 }
 
+/// Applies the writes to the catalog.
+///
 /// # Safety
 /// `txn` must be a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_commit(txn: *const FloeTxn) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_commit(txn: *mut FloeTxn) -> *mut FloeError {
     guard(|| block_on((*txn).transaction.commit()))
 }
 
+/// Discards the transaction's changes and removes the files it wrote.
+///
 /// # Safety
 /// `txn` must be a live handle.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_rollback(txn: *const FloeTxn) {
+pub unsafe extern "C" fn floe_txn_rollback(txn: *mut FloeTxn) {
     let _ = guard(|| {
         block_on((*txn).transaction.rollback());
         Ok(())
@@ -253,11 +282,13 @@ struct CreateView {
     replace: bool,
 }
 
+/// TRUNCATE / DELETE without a condition: *out is the emptied table, for later writes.
+///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_truncate_table(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     base: *const FloeTable,
     out: *mut *mut FloeTable,
 ) -> *mut FloeError {
@@ -268,10 +299,12 @@ pub unsafe extern "C" fn floe_txn_truncate_table(
     })
 }
 
+/// request: {"schema","view","columns":[..],"sql","replace"}; the view is created at COMMIT.
+///
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_create_view(txn: *const FloeTxn, request_json: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_create_view(txn: *mut FloeTxn, request_json: *const c_char) -> *mut FloeError {
     guard(|| {
         let request: CreateView = json_arg(request_json, "create view request")?;
         let id = TableIdentifier { namespace: namespace(&request.schema), name: request.view };
@@ -282,7 +315,7 @@ pub unsafe extern "C" fn floe_txn_create_view(txn: *const FloeTxn, request_json:
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_drop_view(txn: *const FloeTxn, schema: *const c_char, view: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_drop_view(txn: *mut FloeTxn, schema: *const c_char, view: *const c_char) -> *mut FloeError {
     guard(|| {
         (*txn).transaction.drop_view(identifier(schema, view, "view")?);
         Ok(())
@@ -293,7 +326,7 @@ pub unsafe extern "C" fn floe_txn_drop_view(txn: *const FloeTxn, schema: *const 
 /// Handles and strings must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_txn_rename_view(
-    txn: *const FloeTxn,
+    txn: *mut FloeTxn,
     schema: *const c_char,
     from: *const c_char,
     to: *const c_char,
@@ -304,14 +337,21 @@ pub unsafe extern "C" fn floe_txn_rename_view(
     })
 }
 
+/// The floe_table_properties setting as the user wrote it: {"catalog.schema.table": {"key": "value"}};
+/// tables of catalog `alias` written by this transaction get these properties in the same commit.
+///
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_govern(txn: *const FloeTxn, alias: *const c_char, properties_json: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_govern(txn: *mut FloeTxn, alias: *const c_char, properties_json: *const c_char) -> *mut FloeError {
     guard(|| {
         let alias = str_arg(alias, "catalog alias")?;
-        let properties: HashMap<String, HashMap<String, String>> = json_arg(properties_json, "floe_table_properties")
-            .map_err(|e| e.with_fix("SET floe_table_properties to a JSON object {\"catalog.schema.table\": {\"key\": \"value\"}}"))?;
+        let properties: HashMap<String, HashMap<String, String>> = user_json_arg(
+            properties_json,
+            "SET floe_table_properties",
+            "SET floe_table_properties to a JSON object of tables and their string properties, e.g. \
+             '{\"lake.gold.events\": {\"owner\": \"data-team\"}}'",
+        )?;
         (*txn).transaction.govern(alias, properties);
         Ok(())
     })

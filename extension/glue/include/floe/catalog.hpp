@@ -7,22 +7,21 @@
 #include "duckdb/catalog/catalog.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/storage/storage_extension.hpp"
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 
 namespace floe {
 
 class IcebergCatalog : public duckdb::Catalog {
 public:
-	IcebergCatalog(duckdb::AttachedDatabase &db, ::FloeCatalog *handle, duckdb::TableFunction scan_function);
-	~IcebergCatalog() override;
+	IcebergCatalog(duckdb::AttachedDatabase &db, CatalogHandle handle, duckdb::TableFunction scan_function);
 
 	static unique_ptr<duckdb::Catalog> Attach(duckdb::optional_ptr<duckdb::StorageExtensionInfo> storage_info,
 	                                          duckdb::ClientContext &context, duckdb::AttachedDatabase &db,
 	                                          const string &name, duckdb::AttachInfo &info,
 	                                          duckdb::AttachOptions &options);
 
-	const ::FloeCatalog *Handle() const {
-		return handle;
+	const FloeCatalog *Handle() const {
+		return handle.get();
 	}
 	//! DuckDB's Parquet scan with floe's multi-file reader plugged in.
 	const duckdb::TableFunction &ScanFunction() const {
@@ -97,7 +96,7 @@ public:
 private:
 	void DropSchema(duckdb::ClientContext &context, duckdb::DropInfo &info) override;
 
-	::FloeCatalog *handle;
+	CatalogHandle handle;
 	duckdb::TableFunction scan_function;
 	string warehouse;
 	string default_schema;

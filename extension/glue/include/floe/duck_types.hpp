@@ -6,10 +6,11 @@
 
 #include "duckdb/parser/column_list.hpp"
 #include "duckdb/parser/constraint.hpp"
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 
 namespace floe {
 
-string ColumnsToJson(const duckdb::ColumnList &columns, const vector<unique_ptr<duckdb::Constraint>> &constraints);
+JsonBuilder::Value ColumnsToJson(JsonBuilder &json, const duckdb::ColumnList &columns,
+                                 const vector<unique_ptr<duckdb::Constraint>> &constraints);
 
 } // namespace floe

@@ -46,7 +46,7 @@ public:
 	}
 
 	//! DuckDB's partition keys of one written file as the core's partition values, in spec order.
-	string PartitionJson(const duckdb::Value &keys) const;
+	JsonBuilder::Value PartitionJson(JsonBuilder &json, const duckdb::Value &keys) const;
 
 	string GetName() const override {
 		return "ICEBERG_INSERT";

@@ -12,7 +12,6 @@ namespace floe {
 class IcebergMultiFileList : public duckdb::MultiFileList {
 public:
 	IcebergMultiFileList(shared_ptr<IcebergScanInfo> info, string filter_json);
-	~IcebergMultiFileList() override;
 
 	const IcebergScanInfo &Info() const {
 		return *info;
@@ -53,7 +52,7 @@ private:
 	string filter_json;
 	mutable duckdb::mutex lock;
 	mutable bool planned = false;
-	mutable FloeScan *scan = nullptr;
+	mutable ScanHandle scan;
 	mutable vector<PlannedFile> files;
 };
 

@@ -11,18 +11,23 @@
 
 namespace floe {
 
+//! A field of a table's partition spec, as the core resolved it
+//! (floe_core::commit::partitioning::ResolvedPartitionField).
 struct PartitionField {
 	int32_t source_id;
 	string name;
-	//! identity, year, month, day, hour, bucket[N], truncate[W]
+	//! identity, year, month, day, hour, bucket, truncate (or void, unknown: not writable)
 	string transform;
+	//! N of bucket, W of truncate; 0 for the others.
+	int32_t parameter;
 };
 
 vector<PartitionField> ParsePartitionSpec(duckdb_yyjson::yyjson_val *array);
 
-//! PARTITIONED BY keys (`region`, `day(ts)`, `bucket(16, id)`, `truncate(4, name)`) as the core's
-//! partition fields JSON.
-string PartitionKeysToJson(const vector<unique_ptr<duckdb::ParsedExpression>> &keys);
+//! PARTITIONED BY keys as DuckDB parsed them, for the core to turn into Iceberg transforms
+//! (floe_core::commit::partitioning::PartitionKey): each key's text, function, column and
+//! constant arguments.
+JsonBuilder::Value PartitionKeysToJson(JsonBuilder &json, const vector<unique_ptr<duckdb::ParsedExpression>> &keys);
 
 //! The partition value of `field` for rows whose columns are `columns`, in table order.
 unique_ptr<duckdb::Expression> PartitionValue(duckdb::ClientContext &context, const PartitionField &field,

@@ -6,22 +6,23 @@
 #include "duckdb/catalog/catalog_entry/table_catalog_entry.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "floe/columns.hpp"
+#include "floe/snapshot_selector.hpp"
 
 namespace floe {
 
 struct IcebergScanInfo : public duckdb::TableFunctionInfo {
-	IcebergScanInfo(duckdb::TableCatalogEntry &entry, shared_ptr<TableHandle> table, string table_name, string selector,
+	IcebergScanInfo(duckdb::TableCatalogEntry &entry, shared_ptr<SharedTable> table, string table_name, SnapshotSelector selector,
 	                vector<IcebergColumn> columns, duckdb::optional_idx total_records, string s3_secret,
 	                const FloeTxn *writes)
-	    : entry(entry), table(std::move(table)), table_name(std::move(table_name)), selector(std::move(selector)),
+	    : entry(entry), table(std::move(table)), table_name(std::move(table_name)), selector(selector),
 	      columns(std::move(columns)), total_records(total_records), s3_secret(std::move(s3_secret)), writes(writes) {
 	}
 
 	//! The entry scanned; it outlives the scan (the transaction owns it).
 	duckdb::TableCatalogEntry &entry;
-	shared_ptr<TableHandle> table;
+	shared_ptr<SharedTable> table;
 	string table_name;
-	string selector;
+	SnapshotSelector selector;
 	vector<IcebergColumn> columns;
 	duckdb::optional_idx total_records;
 	//! The user's S3 secret for the table location, for the core's own reads (manifests).

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "duckdb/main/extension/extension_loader.hpp"
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 
 namespace floe {
 
@@ -13,12 +13,14 @@ namespace floe {
 void RegisterIcebergSecret(duckdb::ExtensionLoader &loader);
 
 //! The fields of the iceberg secret `name` as a JSON object for the core.
-string IcebergSecretFields(duckdb::ClientContext &context, const string &name);
-//! The fields of the iceberg secret whose scope best matches `path`, or "{}" if none does.
-string DefaultIcebergSecretFields(duckdb::ClientContext &context, const string &path);
+JsonBuilder::Value IcebergSecretFields(JsonBuilder &json, duckdb::ClientContext &context, const string &name);
+//! The fields of the iceberg secret whose scope best matches `path`, or {} if none does.
+JsonBuilder::Value DefaultIcebergSecretFields(JsonBuilder &json, duckdb::ClientContext &context, const string &path);
 
 //! The user's S3 secret for `location` as JSON for the core (floe_core::storage::DuckdbS3Secret),
-//! or "null" if there is none.
+//! or null if there is none.
+JsonBuilder::Value S3Secret(JsonBuilder &json, duckdb::ClientContext &context, const string &location);
+//! S3Secret as text, for the calls that take the secret alone.
 string S3SecretJson(duckdb::ClientContext &context, const string &location);
 
 //! Makes the catalog's vended keys for a table a temporary S3 secret scoped to its location, so

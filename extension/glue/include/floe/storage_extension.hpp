@@ -4,7 +4,7 @@
 #pragma once
 
 #include "duckdb/storage/storage_extension.hpp"
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 
 namespace floe {
 

@@ -7,6 +7,7 @@
 #include "duckdb/catalog/catalog_entry/table_catalog_entry.hpp"
 #include "floe/columns.hpp"
 #include "floe/partitioning.hpp"
+#include "floe/snapshot_selector.hpp"
 
 namespace floe {
 
@@ -14,14 +15,12 @@ namespace floe {
 struct TableDescription {
 	string name;
 	string location;
-	//! The core's snapshot selector JSON the entry was loaded for.
-	string selector;
+	//! The snapshot the entry was loaded for.
+	SnapshotSelector selector = SnapshotSelector::Current();
 	duckdb::optional_idx total_records;
 	vector<IcebergColumn> columns;
 	//! Vended storage keys as a DuckDB S3 secret's options (JSON), or "" if none were vended.
 	string vended_secret;
-	//! Table properties (write.* settings and the like).
-	duckdb::case_insensitive_map_t<string> properties;
 	//! The default partition spec, which writes follow; empty if unpartitioned.
 	vector<PartitionField> partition_spec;
 };
@@ -29,12 +28,12 @@ struct TableDescription {
 class IcebergTableEntry : public duckdb::TableCatalogEntry {
 public:
 	IcebergTableEntry(duckdb::Catalog &catalog, duckdb::SchemaCatalogEntry &schema, duckdb::CreateTableInfo &info,
-	                  shared_ptr<TableHandle> table, TableDescription description);
+	                  shared_ptr<SharedTable> table, TableDescription description);
 
 	static unique_ptr<duckdb::CreateTableInfo> CreateInfo(duckdb::SchemaCatalogEntry &schema, const string &name,
 	                                                      const TableDescription &description);
 
-	const shared_ptr<TableHandle> &Table() const {
+	const shared_ptr<SharedTable> &Table() const {
 		return table;
 	}
 	const TableDescription &Description() const {
@@ -56,7 +55,7 @@ public:
 	vector<duckdb::column_t> GetRowIdColumns() const override;
 
 private:
-	shared_ptr<TableHandle> table;
+	shared_ptr<SharedTable> table;
 	TableDescription description;
 	bool secret_registered = false;
 };

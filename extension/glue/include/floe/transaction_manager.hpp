@@ -4,7 +4,7 @@
 #pragma once
 
 #include "duckdb/transaction/transaction_manager.hpp"
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 
 namespace floe {
 

@@ -3,13 +3,13 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "floe/ffi.hpp"
+#include "floe/json.hpp"
 
 namespace floe {
 
-//! The constant as a tagged value, or "" where it has none the core can compare with (then
+//! The constant as a tagged value, or nullptr where it has none the core can compare with (then
 //! the filter holding it is not used for pruning; DuckDB still applies it to the rows).
-string ValueToJson(const duckdb::Value &value);
+JsonBuilder::Value ValueToJson(JsonBuilder &json, const duckdb::Value &value);
 
 //! A tagged value (or JSON null) from the core as a DuckDB value of `type`.
 duckdb::Value ValueFromJson(duckdb_yyjson::yyjson_val *tagged, const duckdb::LogicalType &type);
