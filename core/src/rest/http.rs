@@ -132,15 +132,15 @@ impl Http {
             if remaining.is_zero() {
                 return Err(exchange.no_answer());
             }
-            let mut request: RequestBuilder = self
-                .client
-                .request(method.clone(), url.clone())
-                .header(reqwest::header::USER_AGENT, &self.user_agent)
-                .timeout(remaining);
             // The token may have to be fetched first; that fetch spends the same budget.
             let header = tokio::time::timeout(remaining, self.auth.header(&self.client, &self.redactor))
                 .await
                 .map_err(|_| exchange.no_token(&self.auth))??;
+            let mut request: RequestBuilder = self
+                .client
+                .request(method.clone(), url.clone())
+                .header(reqwest::header::USER_AGENT, &self.user_agent)
+                .timeout(deadline.remaining());
             if let Some(value) = header {
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
@@ -245,17 +245,30 @@ impl Http {
 struct Deadline {
     at: Instant,
     budget: Duration,
-    /// The ATTACH option and the platform file key that set `budget`.
-    option: (&'static str, &'static str),
+    setting: Setting,
+}
+
+/// A timeout as users set it: the ATTACH option, the platform file key, the default.
+#[derive(Clone, Copy)]
+struct Setting {
+    option: &'static str,
+    key: &'static str,
+    default: Duration,
 }
 
 impl Deadline {
     fn new(call: Call, timeouts: &Timeouts) -> Self {
-        let (budget, option) = match call {
-            Call::Commit => (timeouts.commit, ("COMMIT_TIMEOUT", "timeouts.commit")),
-            Call::Read | Call::Change => (timeouts.request, ("REQUEST_TIMEOUT", "timeouts.request")),
+        let (budget, setting) = match call {
+            Call::Commit => (
+                timeouts.commit,
+                Setting { option: "COMMIT_TIMEOUT", key: "timeouts.commit", default: Timeouts::default().commit },
+            ),
+            Call::Read | Call::Change => (
+                timeouts.request,
+                Setting { option: "REQUEST_TIMEOUT", key: "timeouts.request", default: Timeouts::default().request },
+            ),
         };
-        Deadline { at: Instant::now() + budget, budget, option }
+        Deadline { at: Instant::now() + budget, budget, setting }
     }
 
     fn remaining(&self) -> Duration {
@@ -300,13 +313,9 @@ impl Exchange<'_> {
     }
 
     fn no_answer(&self) -> Error {
-        let (option, key) = self.deadline.option;
+        let Setting { option, key, default } = self.deadline.setting;
         // A commit that left may have been applied: its outcome is unknown, never resent.
         let kind = if self.call == Call::Commit { ErrorKind::CommitStateUnknown } else { ErrorKind::Unavailable };
-        let default = seconds(match self.call {
-            Call::Commit => Timeouts::default().commit,
-            Call::Read | Call::Change => Timeouts::default().request,
-        });
         Error::new(
             kind,
             format!(
@@ -317,14 +326,15 @@ impl Exchange<'_> {
             ),
         )
         .with_fix(format!(
-            "check that the catalog at {} is running and answering; if it is only slow, raise {option} (an ATTACH option, or {key} in the platform file, in seconds; default {default})",
-            self.url.origin().ascii_serialization()
+            "check that the catalog at {} is running and answering; if it is only slow, raise {option} (an ATTACH option, or {key} in the platform file, in seconds; default {})",
+            self.url.origin().ascii_serialization(),
+            seconds(default)
         ))
     }
 
     /// No OAuth2 token arrived before the call's deadline; the request itself was never sent.
     fn no_token(&self, auth: &Authenticator) -> Error {
-        let (option, key) = self.deadline.option;
+        let Setting { option, key, .. } = self.deadline.setting;
         let endpoint = auth.token_endpoint().map(|u| u.to_string()).unwrap_or_default();
         Error::new(
             ErrorKind::Unavailable,
