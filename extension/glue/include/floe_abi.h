@@ -228,8 +228,7 @@ struct FloeError *floe_secret_validate(const char *request_json);
 void floe_table_free(struct FloeTable *table);
 
 // The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
-// {"name":..,"location":..,"format_version":N,"uuid":..,"snapshot_id":N|null,
-//  "total_records":N|null,"columns":[column tree, see floe_core::types::Column],
+// {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
 //  "duckdb_secret":{..}|null,
 //  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
 //

@@ -73,11 +73,7 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         .and_then(|s| s.summary().additional_properties.get("total-records"))
         .and_then(|v| v.parse::<u64>().ok());
     Ok(json!({
-        "name": table.qualified_name(),
         "location": table.metadata.location(),
-        "format_version": table.metadata.format_version() as u8,
-        "uuid": table.metadata.uuid().to_string(),
-        "snapshot_id": snapshot.as_ref().map(|s| s.snapshot_id()),
         "total_records": total_records,
         "columns": columns(&schema)?,
         "duckdb_secret": table.storage.duckdb_secret(),
@@ -87,8 +83,7 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
 }
 
 /// The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
-/// {"name":..,"location":..,"format_version":N,"uuid":..,"snapshot_id":N|null,
-///  "total_records":N|null,"columns":[column tree, see floe_core::types::Column],
+/// {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
 ///  "duckdb_secret":{..}|null,
 ///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
 ///
