@@ -57,10 +57,10 @@ async fn a_lost_race_is_retried_on_the_reloaded_table() {
     let table = scripted.load(&catalog, "e", "t").await;
     let first = Transaction::new(catalog.clone(), engine());
     let first_file = scripted.data_file(&first, &table, 3);
-    first.write(&table, vec![first_file.clone()], None).unwrap();
+    first.write(&table, vec![first_file.clone()], None).await.unwrap();
     let other = Transaction::new(catalog.clone(), engine());
     let other_file = scripted.data_file(&other, &table, 2);
-    other.write(&scripted.load(&catalog, "e", "t").await, vec![other_file.clone()], None).unwrap();
+    other.write(&scripted.load(&catalog, "e", "t").await, vec![other_file.clone()], None).await.unwrap();
     other.commit().await.unwrap();
     let winner = scripted.metadata("e", "t").unwrap().current_snapshot_id().unwrap();
 
@@ -98,7 +98,7 @@ async fn append_answered(answer: Answer) -> (floe_core::Result<()>, ScriptedCata
     let table = scripted.load(&catalog, "e", "t").await;
     let transaction = Transaction::new(catalog.clone(), engine());
     let file = scripted.data_file(&transaction, &table, 3);
-    transaction.write(&table, vec![file.clone()], None).unwrap();
+    transaction.write(&table, vec![file.clone()], None).await.unwrap();
     scripted.answer_next_commits(&[answer]);
     let outcome = transaction.commit().await;
     let commits = scripted.commits();
@@ -114,7 +114,7 @@ async fn a_server_error_after_the_commit_landed_is_reported_as_success() {
         let (outcome, scripted, data_file, metadata_files) = append_answered(Answer::ApplyThenFail(status)).await;
         outcome.unwrap_or_else(|e| panic!("{status}: {e}"));
         let metadata = scripted.metadata("e", "t").unwrap();
-        assert_eq!(live_paths(&metadata).await, [data_file.clone()], "{status}");
+        assert_eq!(live_paths(&metadata).await, [data_file.as_str()], "{status}");
         assert!(exists(&data_file) && metadata_files.iter().all(|f| exists(f)), "{status}: committed files deleted");
         // The outcome was found by reloading the table.
         assert_eq!(scripted.calls().iter().filter(|c| c.starts_with("GET /v1/namespaces/e/tables/t")).count(), 2);
@@ -148,14 +148,14 @@ async fn new_tables_are_created_first_where_the_catalog_cannot_stage_them_in_a_t
     let transaction = Transaction::new(catalog.clone(), engine());
     let new = transaction.create_table(&vec!["e".into()], "new", &columns, &[], Default::default()).await.unwrap();
     let new_file = scripted.data_file(&transaction, &new, 4);
-    transaction.write(&new, vec![new_file.clone()], None).unwrap();
+    transaction.write(&new, vec![new_file.clone()], None).await.unwrap();
     let table = scripted.load(&catalog, "e", "t").await;
-    transaction.write(&table, vec![scripted.data_file(&transaction, &table, 1)], None).unwrap();
+    transaction.write(&table, vec![scripted.data_file(&transaction, &table, 1)], None).await.unwrap();
     transaction.commit().await.unwrap();
     let commits = scripted.commits();
     assert_eq!(commits.iter().map(|c| (c.status, c.changes.len())).collect::<Vec<_>>(), [(404, 2), (200, 1), (204, 1)]);
     assert!(commits[1].path.ends_with("/namespaces/e/tables/new"), "{}", commits[1].path);
-    assert_eq!(live_paths(&scripted.metadata("e", "new").unwrap()).await, [new_file.path.clone()]);
+    assert_eq!(live_paths(&scripted.metadata("e", "new").unwrap()).await, [new_file.path.as_str()]);
     assert!(scripted.metadata("e", "t").unwrap().current_snapshot().is_some());
 
     // The same again, with the second part refused: the table created first is dropped again
@@ -163,10 +163,10 @@ async fn new_tables_are_created_first_where_the_catalog_cannot_stage_them_in_a_t
     let transaction = Transaction::new(catalog.clone(), engine());
     let other = transaction.create_table(&vec!["e".into()], "other", &columns, &[], Default::default()).await.unwrap();
     let other_file = scripted.data_file(&transaction, &other, 4);
-    transaction.write(&other, vec![other_file.clone()], None).unwrap();
+    transaction.write(&other, vec![other_file.clone()], None).await.unwrap();
     let table = scripted.load(&catalog, "e", "t").await;
     let refused_file = scripted.data_file(&transaction, &table, 1);
-    transaction.write(&table, vec![refused_file.clone()], None).unwrap();
+    transaction.write(&table, vec![refused_file.clone()], None).await.unwrap();
     let before = scripted.metadata("e", "t").unwrap();
     scripted.answer_next_commits(&[Answer::Apply, Answer::Fail(400)]);
     let err = transaction.commit().await.expect_err("the append is refused");
@@ -187,7 +187,7 @@ async fn dbt_rename_swap_is_one_replace_of_the_same_table() {
     let m = scripted.load(&catalog, "e", "m").await;
     let first_build = Transaction::new(catalog.clone(), engine());
     let old_file = scripted.data_file(&first_build, &m, 5);
-    first_build.write(&m, vec![old_file.clone()], None).unwrap();
+    first_build.write(&m, vec![old_file.clone()], None).await.unwrap();
     first_build.commit().await.unwrap();
     let before = scripted.metadata("e", "m").unwrap();
     let commits_before = scripted.commits().len();
@@ -198,7 +198,7 @@ async fn dbt_rename_swap_is_one_replace_of_the_same_table() {
     let rebuild = Transaction::new(catalog.clone(), engine());
     let tmp = rebuild.create_table(&vec!["e".into()], "m__dbt_tmp", &columns, &[], Default::default()).await.unwrap();
     let new_file = scripted.data_file(&rebuild, &tmp, 7);
-    rebuild.write(&tmp, vec![new_file.clone()], None).unwrap();
+    rebuild.write(&tmp, vec![new_file.clone()], None).await.unwrap();
     rebuild.rename_table(id("e", "m"), id("e", "m__dbt_backup"));
     rebuild.rename_table(id("e", "m__dbt_tmp"), id("e", "m"));
     rebuild.commit().await.unwrap();
@@ -220,8 +220,8 @@ async fn dbt_rename_swap_is_one_replace_of_the_same_table() {
     assert_eq!(after.uuid(), before.uuid());
     assert_eq!(after.snapshots().count(), 2);
     assert!(after.current_schema().field_by_name("label").is_some());
-    assert_eq!(live_paths(&after).await, [new_file.path.clone()]);
-    assert_eq!(live_paths(&scripted.metadata("e", "m__dbt_backup").unwrap()).await, [old_file.path.clone()]);
+    assert_eq!(live_paths(&after).await, [new_file.path.as_str()]);
+    assert_eq!(live_paths(&scripted.metadata("e", "m__dbt_backup").unwrap()).await, [old_file.path.as_str()]);
     assert!(scripted.metadata("e", "m__dbt_tmp").is_none());
 }
 

@@ -169,7 +169,7 @@ impl ScriptedCatalog {
     /// A data file of `rows` rows as DuckDB's writer would report it, written (a stand-in for
     /// its Parquet bytes) into the directory `transaction` hands the statement, as the glue does.
     pub fn data_file(&self, transaction: &Transaction, table: &LoadedTable, rows: u64) -> WrittenFile {
-        let path = format!("{}/{}.parquet", transaction.write_location(table, None), uuid::Uuid::now_v7());
+        let path = format!("{}/{}.parquet", transaction.write_location(table, None).unwrap(), uuid::Uuid::now_v7());
         let local = local_path(&path);
         std::fs::create_dir_all(local.parent().unwrap()).unwrap();
         std::fs::write(&local, b"PAR1 stand-in").unwrap();
@@ -278,53 +278,46 @@ fn commit(state: &mut State, request: &Request, path: &str) -> ResponseTemplate 
         Some(changes) => changes.as_array().unwrap().clone(),
         None => vec![body.clone()],
     };
+    let in_transaction = path.ends_with("/transactions/commit");
     let scripted = state.answers.pop_front().unwrap_or(Answer::Apply);
-    let (status, response) = match scripted {
-        Answer::Conflict => (409, error(409, "CommitFailedException", "Requirement failed: branch main has changed")),
-        Answer::Fail(status) => (status, error(status, "ServerError", "the catalog failed")),
-        Answer::Apply | Answer::ApplyThenFail(_) => {
-            let in_transaction = path.ends_with("/transactions/commit");
-            match apply(state, &changes, in_transaction) {
-                Err(response) => response,
-                Ok(metadata) => match scripted {
-                    Answer::ApplyThenFail(status) => (status, error(status, "ServerError", "the catalog failed after applying")),
-                    _ if in_transaction => (204, ResponseTemplate::new(204)),
-                    _ => (200, ResponseTemplate::new(200).set_body_json(load_result(&metadata))),
-                },
-            }
-        }
+    let outcome = match scripted {
+        Answer::Conflict => Err(Refusal(409, "CommitFailedException", "Requirement failed: branch main has changed".into())),
+        Answer::Fail(status) => Err(Refusal(status, "ServerError", "the catalog failed".into())),
+        Answer::Apply => apply(state, &changes, in_transaction),
+        Answer::ApplyThenFail(status) => apply(state, &changes, in_transaction)
+            .and_then(|_| Err(Refusal(status, "ServerError", "the catalog failed after applying".into()))),
+    };
+    let (status, response) = match outcome {
+        Ok(_) if in_transaction => (204, ResponseTemplate::new(204)),
+        Ok(metadata) => (200, ResponseTemplate::new(200).set_body_json(load_result(&metadata))),
+        Err(Refusal(status, kind, message)) => (status, error(status, kind, &message)),
     };
     state.commits.push(Commit { path: path.to_string(), changes, status, at: Instant::now() });
     response
 }
 
+/// A commit the catalog refuses: status, error type, message.
+struct Refusal(u16, &'static str, String);
+
 /// Applies `changes` atomically: all or none. The metadata of the last table changed.
-fn apply(state: &mut State, changes: &[Value], in_transaction: bool) -> Result<TableMetadata, (u16, ResponseTemplate)> {
+fn apply(state: &mut State, changes: &[Value], in_transaction: bool) -> Result<TableMetadata, Refusal> {
     let mut results = Vec::new();
     for change in changes {
         let change: ChangeBody = serde_json::from_value(change.clone()).unwrap();
         let key = format!("{}.{}", change.identifier.namespace.join("."), change.identifier.name);
         let current = state.tables.get(&key);
+        let missing = || Refusal(404, "NoSuchTableException", format!("Table does not exist: {key}"));
         let creates = change.requirements.iter().any(|r| matches!(r, TableRequirement::NotExist));
         if creates && in_transaction && !state.stages_in_transactions {
-            return Err((404, error(404, "NoSuchTableException", &format!("Table does not exist: {key}"))));
+            return Err(missing());
         }
         for requirement in &change.requirements {
-            if let Err(err) = requirement.check(current) {
-                return Err((409, error(409, "CommitFailedException", &format!("Requirement failed: {err}"))));
-            }
+            requirement.check(current).map_err(|e| Refusal(409, "CommitFailedException", format!("Requirement failed: {e}")))?;
         }
-        let base = match (current, state.staged.get(&key)) {
-            (Some(current), _) => current.clone(),
-            (None, Some(staged)) => staged.clone(),
-            (None, None) => return Err((404, error(404, "NoSuchTableException", &format!("Table does not exist: {key}")))),
-        };
+        let base = current.or(state.staged.get(&key)).ok_or_else(missing)?.clone();
         let mut builder = TableMetadataBuilder::new_from_metadata(base, None);
         for update in change.updates {
-            builder = match update.apply(builder) {
-                Ok(builder) => builder,
-                Err(err) => return Err((400, error(400, "BadRequestException", &err.to_string()))),
-            };
+            builder = update.apply(builder).map_err(|e| Refusal(400, "BadRequestException", e.to_string()))?;
         }
         results.push((key, builder.build().unwrap().metadata));
     }
@@ -333,5 +326,5 @@ fn apply(state: &mut State, changes: &[Value], in_transaction: bool) -> Result<T
         state.staged.remove(&key);
         state.tables.insert(key, metadata);
     }
-    last.ok_or_else(|| (400, error(400, "BadRequestException", "no table changes")))
+    last.ok_or_else(|| Refusal(400, "BadRequestException", "no table changes".into()))
 }
