@@ -53,12 +53,14 @@ $(DUCKDB_PATHS): extension/duckdb-static/Cargo.toml.in extension/duckdb-static/C
 	cd $(DUCKDB_DIR)/crate && CARGO_TARGET_DIR=$(DUCKDB_DIR) CXXFLAGS="$(DUCKDB_CXXFLAGS)" cargo build --release
 	$(DUCKDB_DIR)/release/floe-duckdb-static > $@.tmp && mv $@.tmp $@
 
+# Written beside and renamed into place: a test loading the extension meanwhile (another make in
+# the same clone) gets the old file or the new one, never half of one.
 $(EXTENSION): $(DUCKDB_PATHS) $(SOURCES) extension/metadata_footer.py
 	$(DUCKDB_ENV) cargo build --release -p floe-extension
 	mkdir -p $(BUILD)
-	strip --strip-unneeded -o $(BUILD)/libfloe.so $(CARGO_TARGET_DIR)/release/libfloe.so
-	python3 extension/metadata_footer.py $(BUILD)/libfloe.so $@ v$(DUCKDB_VERSION) $(PLATFORM) $(VERSION)
-	rm $(BUILD)/libfloe.so
+	strip --strip-unneeded -o $(BUILD)/libfloe.$$$$.so $(CARGO_TARGET_DIR)/release/libfloe.so && \
+		python3 extension/metadata_footer.py $(BUILD)/libfloe.$$$$.so $@.$$$$.tmp v$(DUCKDB_VERSION) $(PLATFORM) $(VERSION) && \
+		rm $(BUILD)/libfloe.$$$$.so && mv $@.$$$$.tmp $@
 
 # The dbt plugin's wheel carries the extension; installed into .venv for the dbt tests.
 WHEELS := $(BUILD)/wheels

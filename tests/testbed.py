@@ -34,6 +34,9 @@ WAREHOUSE = "lake"
 REGION = "us-east-1"
 # Ports used: base .. base+6 and each +10000 for gRPC (SeaweedFS convention).
 PORT_SPAN = 7
+#: util-linux' setpriv makes `weed` die with the thread that started it (PR_SET_PDEATHSIG), so a
+#: test run that crashes (a segfault in the extension under test) leaves no server behind.
+SETPRIV = shutil.which("setpriv")
 #: A server that exits at start (a port taken by something outside the reservations) is
 #: retried on another range this many times.
 START_ATTEMPTS = 5
@@ -170,6 +173,7 @@ class Testbed:
             "admin.port": 6,
         }
         args = [
+            *([SETPRIV, "--pdeathsig", "KILL", "--"] if SETPRIV else []),
             str(WEED),
             "mini",
             f"-dir={self.data_dir}",
