@@ -193,14 +193,31 @@ unique_ptr<GlobalSinkState> IcebergInsert::GetGlobalSinkState(ClientContext &con
 	return make_uniq<IcebergInsertState>();
 }
 
-//! The field a Parquet column path (e.g. `point.x`) names, if it is one with bounds.
+//! The names in a Parquet column path as DuckDB's writer reports it: each quoted with inner
+//! quotes doubled, joined by dots (`"point"."x"`, `"a.b"`), so a name may hold dots and quotes.
+static vector<string> PathNames(const string &path) {
+	vector<string> names(1);
+	bool quoted = false;
+	for (idx_t i = 0; i < path.size(); i++) {
+		if (path[i] == '"' && quoted && i + 1 < path.size() && path[i + 1] == '"') {
+			names.back() += path[i++];
+		} else if (path[i] == '"') {
+			quoted = !quoted;
+		} else if (path[i] == '.' && !quoted) {
+			names.emplace_back();
+		} else {
+			names.back() += path[i];
+		}
+	}
+	return names;
+}
+
+//! The field a Parquet column path (e.g. `"point"."x"`) names, if it is one with bounds.
 static optional_ptr<const IcebergColumn> ColumnByPath(const vector<IcebergColumn> &columns, const string &path) {
-	auto parts = StringUtil::Split(path, '.');
 	const vector<IcebergColumn> *level = &columns;
 	optional_ptr<const IcebergColumn> found;
-	for (auto &part : parts) {
+	for (auto &name : PathNames(path)) {
 		found = nullptr;
-		auto name = StringUtil::Replace(part, "\"", "");
 		for (auto &column : *level) {
 			if (column.name == name) {
 				found = &column;
