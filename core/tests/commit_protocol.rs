@@ -25,8 +25,10 @@ fn id(namespace: &str, name: &str) -> TableIdentifier {
     TableIdentifier { namespace: vec![namespace.into()], name: name.into() }
 }
 
-/// Short waits, so that retries do not slow the tests down.
-const FAST_RETRIES: &[(&str, &str)] = &[("commit.retry.min-wait-ms", "1"), ("commit.retry.max-wait-ms", "5")];
+/// Short waits, so that retries do not slow the tests down, and appends (retried until the
+/// timeout) give up within seconds if a retry never succeeds.
+const FAST_RETRIES: &[(&str, &str)] =
+    &[("commit.retry.min-wait-ms", "1"), ("commit.retry.max-wait-ms", "5"), ("commit.retry.total-timeout-ms", "5000")];
 
 /// The requirement of `kind` in a table change, e.g. "assert-ref-snapshot-id".
 fn requirement<'a>(change: &'a Value, kind: &str) -> &'a Value {
