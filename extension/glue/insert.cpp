@@ -131,7 +131,8 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	}
 
 	auto &copy = planner
-	                 .Make<PhysicalCopyToFile>(GetCopyFunctionReturnLogicalTypes(CopyFunctionReturnType::WRITTEN_FILE_STATISTICS),
+	                 .Make<PhysicalCopyToFile>(GetCopyFunctionReturnLogicalTypes(
+	                                               CopyFunctionReturnType::WRITTEN_FILE_STATISTICS),
 	                                           parquet.function, std::move(bind_data), input.estimated_cardinality)
 	                 .Cast<PhysicalCopyToFile>();
 	// One directory per statement, so the files of a statement that fails can be removed.

@@ -69,8 +69,10 @@ static unique_ptr<FunctionData> SnapshotsBind(ClientContext &context, TableFunct
 static unique_ptr<FunctionData> MetadataBind(ClientContext &context, TableFunctionBindInput &input,
                                              vector<LogicalType> &return_types, vector<string> &names) {
 	auto &table = ResolveTable(context, "iceberg_metadata", input.inputs[0]);
-	names = {"manifest_path", "manifest_sequence_number", "manifest_content", "status",
-	         "content",       "file_path",                "file_format",      "record_count"};
+	names = {"manifest_path",    "manifest_sequence_number",
+	         "manifest_content", "status",
+	         "content",          "file_path",
+	         "file_format",      "record_count"};
 	return_types = {LogicalType::VARCHAR, LogicalType::BIGINT,  LogicalType::VARCHAR, LogicalType::VARCHAR,
 	                LogicalType::VARCHAR, LogicalType::VARCHAR, LogicalType::VARCHAR, LogicalType::BIGINT};
 	auto &description = table.Description();
@@ -85,14 +87,13 @@ static unique_ptr<FunctionData> MetadataBind(ClientContext &context, TableFuncti
 	size_t index, count;
 	yyjson_val *row;
 	yyjson_arr_foreach(doc.Root(), index, count, row) {
-		result->rows.push_back({Value(json::String(json::Get(row, "manifest_path"))),
-		                        Value::BIGINT(json::Int(json::Get(row, "manifest_sequence_number"))),
-		                        Value(json::String(json::Get(row, "manifest_content"))),
-		                        Value(json::String(json::Get(row, "status"))),
-		                        Value(json::String(json::Get(row, "content"))),
-		                        Value(json::String(json::Get(row, "file_path"))),
-		                        Value(json::String(json::Get(row, "file_format"))),
-		                        Value::BIGINT(json::Int(json::Get(row, "record_count")))});
+		result->rows.push_back(
+		    {Value(json::String(json::Get(row, "manifest_path"))),
+		     Value::BIGINT(json::Int(json::Get(row, "manifest_sequence_number"))),
+		     Value(json::String(json::Get(row, "manifest_content"))), Value(json::String(json::Get(row, "status"))),
+		     Value(json::String(json::Get(row, "content"))), Value(json::String(json::Get(row, "file_path"))),
+		     Value(json::String(json::Get(row, "file_format"))),
+		     Value::BIGINT(json::Int(json::Get(row, "record_count")))});
 	}
 	return std::move(result);
 }

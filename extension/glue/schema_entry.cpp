@@ -46,8 +46,8 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction tr
 	auto &name = lookup_info.GetEntryName();
 	// DuckDB looks tables and views up as TABLE_ENTRY: they share one namespace.
 	if (type == CatalogType::TABLE_ENTRY) {
-		auto table =
-		    iceberg_transaction.Entries().GetTable(*this, name, SnapshotSelector::FromAtClause(lookup_info.GetAtClause()));
+		auto table = iceberg_transaction.Entries().GetTable(*this, name,
+		                                                    SnapshotSelector::FromAtClause(lookup_info.GetAtClause()));
 		if (table) {
 			return table.get();
 		}
@@ -113,7 +113,8 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		if (alter.alter_view_type != AlterViewType::RENAME_VIEW) {
 			Unsupported("ALTER VIEW ... " + EnumUtil::ToString(alter.alter_view_type));
 		}
-		if (!iceberg_transaction.Entries().GetView(*this, alter.name) && alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
+		if (!iceberg_transaction.Entries().GetView(*this, alter.name) &&
+		    alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 			return;
 		}
 		iceberg_transaction.RenameView(*this, alter.name, alter.Cast<RenameViewInfo>().new_view_name);

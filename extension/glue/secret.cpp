@@ -11,9 +11,9 @@ namespace floe {
 using namespace duckdb;
 using namespace duckdb_yyjson;
 
-static const char *const SECRET_FIELDS[] = {"endpoint",          "client_id",          "client_secret",
-                                            "oauth2_server_uri", "oauth2_scope",       "oauth2_grant_type",
-                                            "token",             "authorization_type", "access_delegation_mode"};
+static const char *const SECRET_FIELDS[] = {
+    "endpoint",          "client_id", "client_secret",      "oauth2_server_uri",     "oauth2_scope",
+    "oauth2_grant_type", "token",     "authorization_type", "access_delegation_mode"};
 static const char *const REDACTED_FIELDS[] = {"client_secret", "token"};
 
 static JsonBuilder::Value Fields(JsonBuilder &json, const KeyValueSecret &secret) {

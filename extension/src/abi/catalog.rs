@@ -7,10 +7,10 @@ use floe_core::options::{AttachRequest, CatalogOptions};
 use floe_core::rest::catalog::display_namespace;
 use floe_core::rest::model::TableIdentifier;
 use floe_core::rest::{Namespace, RestCatalog};
-use floe_core::types::columns;
 use floe_core::runtime::block_on;
 use floe_core::storage::StorageProps;
 use floe_core::table::LoadedTable;
+use floe_core::types::columns;
 use floe_core::{Error, ErrorKind, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
@@ -34,15 +34,31 @@ pub(crate) fn namespace(schema: &str) -> Namespace {
 ///
 /// # Safety
 /// Both must be NUL-terminated strings.
-pub(crate) unsafe fn identifier(schema: *const c_char, name: *const c_char, what: &str) -> Result<TableIdentifier> {
-    Ok(TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(name, what)?.to_string() })
+pub(crate) unsafe fn identifier(
+    schema: *const c_char,
+    name: *const c_char,
+    what: &str,
+) -> Result<TableIdentifier> {
+    Ok(TableIdentifier {
+        namespace: namespace(str_arg(schema, "schema")?),
+        name: str_arg(name, what)?.to_string(),
+    })
 }
 
-async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
+async fn load(
+    catalog: &RestCatalog,
+    namespace: &Namespace,
+    name: &str,
+) -> Result<Option<LoadedTable>> {
     match catalog.load_table(namespace, name).await {
         Ok(result) => {
             let storage = StorageProps::resolve(catalog.properties(), &result);
-            Ok(Some(LoadedTable::new(namespace.clone(), name.to_string(), result, storage)))
+            Ok(Some(LoadedTable::new(
+                namespace.clone(),
+                name.to_string(),
+                result,
+                storage,
+            )))
         }
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
@@ -54,12 +70,17 @@ async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Resul
 /// # Safety
 /// `request_json` must be a NUL-terminated string; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn floe_catalog_attach(request_json: *const c_char, out: *mut *mut FloeCatalog) -> *mut FloeError {
+pub unsafe extern "C" fn floe_catalog_attach(
+    request_json: *const c_char,
+    out: *mut *mut FloeCatalog,
+) -> *mut FloeError {
     guard(|| {
         let request: AttachRequest = json_arg(request_json, "attach request")?;
         let options = CatalogOptions::parse(&request)?;
         let catalog = block_on(RestCatalog::connect(options))?;
-        *out = Box::into_raw(Box::new(FloeCatalog { catalog: Arc::new(catalog) }));
+        *out = Box::into_raw(Box::new(FloeCatalog {
+            catalog: Arc::new(catalog),
+        }));
         Ok(())
     })
 }
@@ -78,7 +99,10 @@ pub unsafe extern "C" fn floe_catalog_free(catalog: *mut FloeCatalog) {
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out: *mut FloeString) -> *mut FloeError {
+pub unsafe extern "C" fn floe_catalog_describe(
+    catalog: *const FloeCatalog,
+    out: *mut FloeString,
+) -> *mut FloeError {
     guard(|| {
         let options = (*catalog).catalog.options();
         write_json(
@@ -97,7 +121,10 @@ pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out:
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_catalog_list_namespaces(catalog: *const FloeCatalog, out: *mut FloeString) -> *mut FloeError {
+pub unsafe extern "C" fn floe_catalog_list_namespaces(
+    catalog: *const FloeCatalog,
+    out: *mut FloeString,
+) -> *mut FloeError {
     guard(|| {
         let namespaces = block_on((*catalog).catalog.list_namespaces())?;
         let names: Vec<String> = namespaces.iter().map(display_namespace).collect();
@@ -182,7 +209,9 @@ pub unsafe extern "C" fn floe_catalog_load_tables(
         let namespace = namespace(str_arg(schema, "schema")?);
         let names: Vec<String> = json_arg(names_json, "table names")?;
         if names.len() != out_len {
-            return Err(Error::internal("floe_catalog_load_tables: out has the wrong length"));
+            return Err(Error::internal(
+                "floe_catalog_load_tables: out has the wrong length",
+            ));
         }
         let catalog = &(*catalog).catalog;
         // Bounded, so listing a namespace of thousands of tables does not flood the catalog.

@@ -31,8 +31,12 @@ pub unsafe extern "C" fn floe_secret_validate(request_json: *const c_char) -> *m
         };
         // A secret may leave the endpoint to ATTACH; check the rest with a stand-in.
         if !has_endpoint {
-            probe.options.insert("endpoint".into(), "http://endpoint.invalid".into());
+            probe
+                .options
+                .insert("endpoint".into(), "http://endpoint.invalid".into());
         }
-        CatalogOptions::parse(&probe).map(drop).map_err(|e| e.context(format!("CREATE SECRET {}", request.name)))
+        CatalogOptions::parse(&probe)
+            .map(drop)
+            .map_err(|e| e.context(format!("CREATE SECRET {}", request.name)))
     })
 }

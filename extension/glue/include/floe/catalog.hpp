@@ -72,7 +72,8 @@ public:
 	                                                              duckdb::OnEntryNotFound if_not_found) override;
 
 	duckdb::PhysicalOperator &PlanCreateTableAs(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
-	                                            duckdb::LogicalCreateTable &op, duckdb::PhysicalOperator &plan) override;
+	                                            duckdb::LogicalCreateTable &op,
+	                                            duckdb::PhysicalOperator &plan) override;
 	duckdb::PhysicalOperator &PlanInsert(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
 	                                     duckdb::LogicalInsert &op,
 	                                     duckdb::optional_ptr<duckdb::PhysicalOperator> plan) override;

@@ -11,9 +11,9 @@
 namespace floe {
 
 struct IcebergScanInfo : public duckdb::TableFunctionInfo {
-	IcebergScanInfo(duckdb::TableCatalogEntry &entry, shared_ptr<SharedTable> table, string table_name, SnapshotSelector selector,
-	                vector<IcebergColumn> columns, duckdb::optional_idx total_records, string s3_secret,
-	                const FloeTxn *writes)
+	IcebergScanInfo(duckdb::TableCatalogEntry &entry, shared_ptr<SharedTable> table, string table_name,
+	                SnapshotSelector selector, vector<IcebergColumn> columns, duckdb::optional_idx total_records,
+	                string s3_secret, const FloeTxn *writes)
 	    : entry(entry), table(std::move(table)), table_name(std::move(table_name)), selector(selector),
 	      columns(std::move(columns)), total_records(total_records), s3_secret(std::move(s3_secret)), writes(writes) {
 	}
