@@ -11,7 +11,6 @@ from typing import Callable, Iterator
 import daft
 import polars as pl
 import pytest
-from daft.exceptions import DaftCoreException
 from pyiceberg.types import UUIDType
 
 from tests.engines import floe_connection
@@ -62,6 +61,8 @@ FLAT = _select(
 )
 
 # Lists (with empty lists and NULL elements), fixed-size arrays, maps, and each nested in the others.
+# Daft reads them only because floe adds the Parquet LogicalType to the list and map groups DuckDB's
+# writer annotates with the legacy ConvertedType alone (core/src/commit/nested_annotations.rs).
 NESTED = _select(
     {
         "tags": "CASE WHEN i % 4 = 0 THEN []::INTEGER[] ELSE [i::INTEGER, NULL, (i + 1)::INTEGER] END",
@@ -161,16 +162,6 @@ def readers(testbed, catalog, official) -> dict[str, Callable[[str], list[tuple]
 
 ENGINES = ["pyiceberg", "official", "polars", "daft"]
 
-# Daft cannot read a Parquet file with a LIST- or MAP-annotated group unless that group also
-# carries the newer LogicalType annotation. DuckDB's Parquet writer (which floe, like the
-# official extension, writes with) annotates lists and maps with ConvertedType only, a form the
-# Parquet format keeps valid for compatibility. Daft's field-id projection (daft-parquet,
-# metadata.rs, `rewrite_children`) keeps a group's id-less `list`/`key_value` child only when the
-# group has a LogicalType, so it drops it and arrow-rs then rejects the emptied LIST group. No
-# writer option or file metadata changes either side; the test pins the failure so a Daft that
-# reads these files shows up here.
-DAFT_CANNOT_READ = {"nested": "list type must have a single child, found 0"}
-
 # PyIceberg 0.12 reads a NULL list of structs, or a NULL map with struct values, as an empty one:
 # its projection rebuilds those arrays from their offsets and drops their validity
 # (pyiceberg/io/pyarrow.py, ArrowProjectionVisitor.list and .map; apache/iceberg-python#3833).
@@ -193,10 +184,6 @@ def test_engine_reads_floe_table_exactly(written, readers, monkeypatch, name, en
     monkeypatch.setenv("POLARS_ICEBERG_PLANNER", "pyiceberg")
     identifier = f"{NAMESPACE}.{name}"
     columns, expected = written[name]
-    if engine == "daft" and name in DAFT_CANNOT_READ:
-        with pytest.raises(DaftCoreException, match=DAFT_CANNOT_READ[name]):
-            readers[engine](identifier)
-        return
     if engine == "pyiceberg" and name in PYICEBERG_NULL_AS_EMPTY:
         expected = _nulls_as_empty(columns, expected, PYICEBERG_NULL_AS_EMPTY[name])
     assert readers[engine](identifier) == expected
@@ -208,3 +195,14 @@ def test_partitioned_table_has_one_partition_per_file(written, catalog):
     table = catalog.load_table(f"{NAMESPACE}.events")
     partitions = [tuple(task.file.partition) for task in table.scan().plan_files()]
     assert len(partitions) == len(set(partitions)) == 16
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_recorded_file_sizes_are_the_files_sizes(written, catalog, name):
+    """Readers find a file's footer from the size the manifest records; floe rewrites the files
+    of tables with lists and maps, so the size must be the rewritten file's."""
+    table = catalog.load_table(f"{NAMESPACE}.{name}")
+    files = [task.file for task in table.scan().plan_files()]
+    assert files
+    for file in files:
+        assert file.file_size_in_bytes == len(table.io.new_input(file.file_path)), file.file_path

@@ -2,7 +2,10 @@
 //! files, new snapshots, and the transaction that commits them at DuckDB COMMIT.
 
 pub mod data_file;
+pub mod fixed_columns;
+pub mod nested_annotations;
 pub mod not_null;
+pub mod parquet_footer;
 pub mod partitioning;
 pub mod retry;
 pub mod schema;

@@ -184,7 +184,7 @@ pub unsafe extern "C" fn floe_txn_write(
     guard(|| {
         let files: Vec<WrittenFile> = json_arg(files_json, "written files")?;
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
-        (*txn).transaction.write(&(*table).table, files, secret.as_ref())
+        block_on((*txn).transaction.write(&(*table).table, files, secret.as_ref()))
     })
 }
 
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn floe_txn_write_location(
 ) -> *mut FloeError {
     guard(|| {
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
-        let location = (*txn).transaction.write_location(&(*table).table, secret.as_ref());
+        let location = (*txn).transaction.write_location(&(*table).table, secret.as_ref())?;
         write_json(out, &location)
     })
 }

@@ -7,8 +7,8 @@
 //! #               files: Vec<floe_core::commit::data_file::WrittenFile>) -> floe_core::Result<()> {
 //! use floe_core::commit::{snapshot::Engine, Transaction};
 //! let transaction = Transaction::new(catalog, Engine { duckdb_version: "v1.5.5".into() });
-//! transaction.write(&table, files, None)?;   // an INSERT's files
-//! transaction.commit().await?;               // one catalog commit, retried on 409
+//! transaction.write(&table, files, None).await?;   // an INSERT's files
+//! transaction.commit().await?;                     // one catalog commit, retried on 409
 //! # Ok(()) }
 //! ```
 //!
@@ -35,6 +35,8 @@ use iceberg::TableUpdate;
 use self::operation::{NewView, Op};
 use self::work::{replaced_metadata, repartitioned_metadata, Change, Work};
 use super::data_file::{data_file, WrittenFile};
+use super::fixed_columns::check_no_fixed_columns;
+use super::nested_annotations::annotate_written_files;
 use super::not_null::check_not_null;
 use super::partitioning::{unbound_spec, PartitionField};
 use super::schema::{iceberg_schema_from, DuckColumn};
@@ -178,8 +180,10 @@ impl Transaction {
         self.ops().push(Op::RenameView { from, to });
     }
 
-    /// A fresh directory under the table's data location for one statement's files.
-    pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> String {
+    /// A fresh directory under the table's data location for one statement's files. Asked for
+    /// when a write is planned, so a table DuckDB cannot write is refused before any file is.
+    pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> Result<String> {
+        check_no_fixed_columns(&table.qualified_name(), table.metadata.current_schema())?;
         self.remember(user_secret);
         let metadata = &table.metadata;
         let data = metadata
@@ -189,7 +193,7 @@ impl Transaction {
             .unwrap_or_else(|| format!("{}/data", metadata.location().trim_end_matches('/')));
         let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
         crate::sync::lock(&self.write_dirs).push((table.file_io(user_secret), format!("{dir}/")));
-        dir
+        Ok(dir)
     }
 
     /// ALTER TABLE ... SET PARTITIONED BY: the table with the new default spec, which later
@@ -204,8 +208,9 @@ impl Transaction {
 
     /// Records the files a statement wrote into `table`; they are checked against the table's
     /// schema and its NOT NULL columns now, so a mismatch fails the statement (whose files the
-    /// rollback then removes) rather than the commit.
-    pub fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
+    /// rollback then removes) rather than the commit. Files with lists or maps are rewritten
+    /// with the annotations other engines need (`nested_annotations`).
+    pub async fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
         let metadata = &table.metadata;
         check_not_null(&table.qualified_name(), metadata.current_schema(), &files)?;
         for file in &files {
@@ -213,6 +218,7 @@ impl Transaction {
         }
         self.remember(user_secret);
         let file_io = table.file_io(user_secret);
+        let files = annotate_written_files(&file_io, metadata.current_schema(), files).await?;
         self.ops().push(Op::Write { table: table.clone(), files, file_io });
         Ok(())
     }
