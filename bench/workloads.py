@@ -68,14 +68,14 @@ def w5_dbt(engine: str, setup: Setup) -> dict[str, Any]:
     from tests.dbt_runner import prepare
 
     bed = types.SimpleNamespace(**setup.params["bed"])
-    workdir = Path(tempfile.mkdtemp(prefix="floe-w5-"))
-    project = prepare(bed, workdir, f"w5_{engine}_{setup.params['run']}", native=engine == "native")
-    first = project.run("build")
-    if first.returncode:
-        raise RuntimeError(first.output.strip().splitlines()[-1])
-    second = project.run("build")
-    if second.returncode:
-        raise RuntimeError(second.output.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix="floe-w5-") as workdir:
+        project = prepare(bed, Path(workdir), f"w5_{engine}_{setup.params['run']}", native=engine == "native")
+        first = project.run("build")
+        if first.returncode:
+            raise RuntimeError(first.output.strip().splitlines()[-1])
+        second = project.run("build")
+        if second.returncode:
+            raise RuntimeError(second.output.strip().splitlines()[-1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"first": first.seconds, "second": second.seconds, "peak_mb": children}
 
