@@ -35,6 +35,8 @@ pub enum ErrorKind {
     Storage,
     /// The request is valid Iceberg but floe does not do it.
     Unsupported,
+    /// Written rows break a constraint of the table's schema (a NULL in a required column).
+    ConstraintViolation,
     /// A bug in floe.
     Internal,
 }
@@ -54,6 +56,7 @@ impl ErrorKind {
             ErrorKind::Storage => 9,
             ErrorKind::Unsupported => 10,
             ErrorKind::Internal => 11,
+            ErrorKind::ConstraintViolation => 12,
         }
     }
 }

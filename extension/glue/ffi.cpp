@@ -22,6 +22,8 @@ void Check(FloeError *raw) {
 	case FLOE_ERROR_CODE_COMMIT_CONFLICT:
 	case FLOE_ERROR_CODE_COMMIT_STATE_UNKNOWN:
 		throw TransactionException(message);
+	case FLOE_ERROR_CODE_CONSTRAINT_VIOLATION:
+		throw ConstraintException(message);
 	case FLOE_ERROR_CODE_UNSUPPORTED:
 		throw NotImplementedException(message);
 	case FLOE_ERROR_CODE_UNAVAILABLE:

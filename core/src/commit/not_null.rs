@@ -12,7 +12,7 @@
 use iceberg::spec::{NestedFieldRef, Schema, Type};
 
 use super::data_file::WrittenFile;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Fails when a file of `files` has a NULL in a required field of `schema`, naming the
 /// column and `table`; also when a file carries no null count for such a field, since then the
@@ -38,7 +38,7 @@ pub fn check_not_null(table: &str, schema: &Schema, files: &[WrittenFile]) -> Re
             }
         }
         if nulls > 0 {
-            return Err(Error::invalid_input(format!(
+            return Err(Error::new(ErrorKind::ConstraintViolation, format!(
                 "NOT NULL constraint failed: column '{column}' of table '{table}' is required; {nulls} row(s) have NULL"
             ))
             .with_fix(format!(
@@ -73,7 +73,6 @@ mod tests {
 
     use super::*;
     use crate::commit::data_file::ColumnStats;
-    use crate::ErrorKind;
 
     fn int() -> Type {
         Type::Primitive(PrimitiveType::Int)
@@ -123,7 +122,7 @@ mod tests {
     #[test]
     fn a_null_in_a_required_column_names_the_column_the_table_and_the_fix() {
         let err = check_not_null("e.nn", &schema(), &[file(&[(1, Some(1))]), file(&[(1, Some(2))])]).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.kind(), ErrorKind::ConstraintViolation);
         assert_eq!(
             err.message(),
             "NOT NULL constraint failed: column 'id' of table 'e.nn' is required; 3 row(s) have NULL"

@@ -44,6 +44,8 @@ enum FloeErrorCode
   FLOE_ERROR_CODE_UNSUPPORTED = 10,
   // A bug in floe.
   FLOE_ERROR_CODE_INTERNAL = 11,
+  // Written rows break a constraint of the table's schema.
+  FLOE_ERROR_CODE_CONSTRAINT_VIOLATION = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -47,6 +47,8 @@ pub enum FloeErrorCode {
     Unsupported = 10,
     /// A bug in floe.
     Internal = 11,
+    /// Written rows break a constraint of the table's schema.
+    ConstraintViolation = 12,
 }
 
 impl From<ErrorKind> for FloeErrorCode {
@@ -63,6 +65,7 @@ impl From<ErrorKind> for FloeErrorCode {
             ErrorKind::Storage => FloeErrorCode::Storage,
             ErrorKind::Unsupported => FloeErrorCode::Unsupported,
             ErrorKind::Internal => FloeErrorCode::Internal,
+            ErrorKind::ConstraintViolation => FloeErrorCode::ConstraintViolation,
         }
     }
 }
