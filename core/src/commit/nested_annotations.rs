@@ -110,6 +110,9 @@ async fn read_footer(reader: &dyn FileRead, size: u64) -> Result<(u64, Bytes)> {
     }
     let tail_start = size.saturating_sub(TAIL_BYTES);
     let tail = reader.read(tail_start..size).await?;
+    if tail.len() as u64 != size - tail_start {
+        return Err(not_parquet());
+    }
     let trailer = &tail[tail.len() - 8..];
     if &trailer[4..] != MAGIC {
         return Err(not_parquet());
@@ -130,8 +133,9 @@ async fn read_footer(reader: &dyn FileRead, size: u64) -> Result<(u64, Bytes)> {
 }
 
 /// Writes the first `body_len` bytes of `reader`'s file, then `footer`, its length and the
-/// magic, to `path`, `chunk_bytes` at a time. The last chunk of the body goes with the footer,
-/// so that every write but the last is a full chunk.
+/// magic, to `path`, `chunk_bytes` at a time, reading the next chunk while writing one. The
+/// last chunk of the body goes with the footer, so that every write but the last is a full
+/// chunk.
 async fn copy_with_footer(
     file_io: &FileIO,
     reader: &dyn FileRead,
@@ -141,21 +145,32 @@ async fn copy_with_footer(
     chunk_bytes: u64,
 ) -> Result<()> {
     let mut writer = file_io.new_output(path)?.writer().await?;
-    let mut offset = 0;
-    while offset < body_len {
-        let end = (offset + chunk_bytes).min(body_len);
-        let chunk = reader.read(offset..end).await?;
-        if end < body_len {
-            writer.write(chunk).await?;
+    let read = |start: u64| async move {
+        if start < body_len {
+            reader
+                .read(start..(start + chunk_bytes).min(body_len))
+                .await
+                .map(Some)
         } else {
-            let mut last = BytesMut::with_capacity(chunk.len() + footer.len() + 8);
-            last.extend_from_slice(&chunk);
+            Ok(None)
+        }
+    };
+    let mut offset = 0;
+    let mut chunk = read(offset).await?;
+    while let Some(body) = chunk {
+        offset += body.len() as u64;
+        let data = if offset < body_len {
+            body
+        } else {
+            let mut last = BytesMut::with_capacity(body.len() + footer.len() + 8);
+            last.extend_from_slice(&body);
             last.extend_from_slice(footer);
             last.extend_from_slice(&(footer.len() as u32).to_le_bytes());
             last.extend_from_slice(MAGIC);
-            writer.write(last.freeze()).await?;
-        }
-        offset = end;
+            last.freeze()
+        };
+        let ((), next) = futures::try_join!(writer.write(data), read(offset))?;
+        chunk = next;
     }
     writer.close().await?;
     Ok(())
