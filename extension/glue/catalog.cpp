@@ -6,6 +6,7 @@
 #include "duckdb/planner/operator/logical_insert.hpp"
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "floe/insert.hpp"
+#include "floe/pending_attach.hpp"
 #include "floe/table_entry.hpp"
 
 #include "duckdb/main/attached_database.hpp"
@@ -17,6 +18,8 @@
 #include "floe/storage_extension.hpp"
 #include "floe/transaction.hpp"
 #include "floe/truncate.hpp"
+
+#include <map>
 
 namespace floe {
 
@@ -32,14 +35,15 @@ IcebergCatalog::IcebergCatalog(AttachedDatabase &db, CatalogHandle handle_p, Tab
 	purge_on_drop = duckdb_yyjson::yyjson_get_bool(json::Get(doc.Root(), "purge_requested"));
 }
 
-//! The ATTACH request for the core: path, options as typed, and the fields of the iceberg
-//! secret (named by SECRET, or found by scope when no credentials were given inline).
-static string AttachRequest(ClientContext &context, const string &path, const unordered_map<string, Value> &options) {
+string IcebergCatalog::AttachRequest(ClientContext &context, const string &path,
+                                     const unordered_map<string, Value> &options) {
 	JsonBuilder json;
 	string secret_name;
 	auto options_json = json.Object();
 	bool inline_credentials = false;
-	for (auto &entry : options) {
+	// In name order: the request is the key of a catalog connected while the ATTACH was planned.
+	std::map<string, Value> sorted(options.begin(), options.end());
+	for (auto &entry : sorted) {
 		if (entry.first == "secret") {
 			secret_name = entry.second.ToString();
 		}
@@ -65,8 +69,10 @@ unique_ptr<Catalog> IcebergCatalog::Attach(optional_ptr<StorageExtensionInfo> st
                                            AttachedDatabase &db, const string &name, AttachInfo &info,
                                            AttachOptions &options) {
 	auto request = AttachRequest(context, info.path, options.options);
-	CatalogHandle handle;
-	Check(floe_catalog_attach(request.c_str(), Out(handle)));
+	auto handle = PendingAttaches::Take(context, request);
+	if (!handle) {
+		Check(floe_catalog_attach(request.c_str(), Out(handle)));
+	}
 	auto &scan = dynamic_cast<IcebergStorageInfo &>(*storage_info).scan_function;
 	return make_uniq<IcebergCatalog>(db, std::move(handle), scan);
 }

@@ -5,6 +5,7 @@
 #include "duckdb/main/config.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/multi_file_reader.hpp"
+#include "floe/pending_attach.hpp"
 #include "floe/secret.hpp"
 #include "floe/storage_extension.hpp"
 
@@ -52,6 +53,9 @@ static void Load(ExtensionLoader &loader) {
 	    LogicalType::VARCHAR, Value(""));
 	RegisterMetadataFunctions(loader);
 	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
+	OptimizerExtension connect_while_planning;
+	connect_while_planning.pre_optimize_function = PendingAttaches::ConnectWhilePlanning;
+	OptimizerExtension::Register(DBConfig::GetConfig(db), std::move(connect_while_planning));
 }
 
 } // namespace floe

@@ -19,6 +19,10 @@ public:
 	                                          duckdb::ClientContext &context, duckdb::AttachedDatabase &db,
 	                                          const string &name, duckdb::AttachInfo &info,
 	                                          duckdb::AttachOptions &options);
+	//! The ATTACH request for the core: path, options as typed, and the fields of the iceberg
+	//! secret (named by SECRET, or found by scope when no credentials were given inline).
+	static string AttachRequest(duckdb::ClientContext &context, const string &path,
+	                            const duckdb::unordered_map<string, duckdb::Value> &options);
 
 	const FloeCatalog *Handle() const {
 		return handle.get();
