@@ -133,9 +133,7 @@ impl From<iceberg::Error> for Error {
         let kind = match err.kind() {
             iceberg::ErrorKind::DataInvalid | iceberg::ErrorKind::Unexpected => ErrorKind::Storage,
             iceberg::ErrorKind::FeatureUnsupported => ErrorKind::Unsupported,
-            iceberg::ErrorKind::TableNotFound | iceberg::ErrorKind::NamespaceNotFound => {
-                ErrorKind::NotFound
-            }
+            iceberg::ErrorKind::TableNotFound | iceberg::ErrorKind::NamespaceNotFound => ErrorKind::NotFound,
             iceberg::ErrorKind::CatalogCommitConflicts => ErrorKind::CommitConflict,
             _ => ErrorKind::Internal,
         };

@@ -77,12 +77,7 @@ pub enum Auth {
     /// A bearer token the user obtained elsewhere; it cannot be refreshed.
     Token(SecretString),
     /// OAuth2 client credentials (RFC 6749 §4.4), refreshed before expiry and on 401/419.
-    ClientCredentials {
-        server_uri: Url,
-        client_id: String,
-        client_secret: SecretString,
-        scope: Option<String>,
-    },
+    ClientCredentials { server_uri: Url, client_id: String, client_secret: SecretString, scope: Option<String> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,11 +116,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(30),
-            commit: Duration::from_secs(120),
-        }
+        Timeouts { connect: Duration::from_secs(5), request: Duration::from_secs(30), commit: Duration::from_secs(120) }
     }
 }
 
@@ -141,7 +132,9 @@ impl Timeouts {
             .ok()
             .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
             .filter(|timeout| !timeout.is_zero() && *timeout <= Self::MAX)
-            .ok_or_else(|| invalid_value(option, value, "a number of seconds greater than 0 and at most 3600 (e.g. 30 or 1.5)"))
+            .ok_or_else(|| {
+                invalid_value(option, value, "a number of seconds greater than 0 and at most 3600 (e.g. 30 or 1.5)")
+            })
     }
 
     /// These timeouts with the ones the ATTACH options set.
@@ -193,12 +186,7 @@ impl CatalogOptions {
                 .with_fix("add PLATFORM '<path to platform.yaml>', or drop CATALOG"));
         }
         let get = |key: &str| -> Option<&str> {
-            request
-                .options
-                .get(key)
-                .or_else(|| request.secret.get(key))
-                .map(String::as_str)
-                .filter(|v| !v.is_empty())
+            request.options.get(key).or_else(|| request.secret.get(key)).map(String::as_str).filter(|v| !v.is_empty())
         };
 
         let endpoint = get("endpoint").ok_or_else(|| {
@@ -214,20 +202,14 @@ impl CatalogOptions {
         let auth = match authorization_type.as_deref() {
             Some("none") => Auth::None,
             Some("oauth2") | None => oauth2(&get, &endpoint, &request.warehouse)?,
-            Some(other) => {
-                return Err(invalid_value("AUTHORIZATION_TYPE", other, "one of 'oauth2', 'none'"))
-            }
+            Some(other) => return Err(invalid_value("AUTHORIZATION_TYPE", other, "one of 'oauth2', 'none'")),
         };
 
         let access_delegation = match get("access_delegation_mode").map(str::to_ascii_lowercase).as_deref() {
             None | Some("vended_credentials") => AccessDelegation::VendedCredentials,
             Some("none") => AccessDelegation::None,
             Some(other) => {
-                return Err(invalid_value(
-                    "ACCESS_DELEGATION_MODE",
-                    other,
-                    "one of 'vended_credentials', 'none'",
-                ))
+                return Err(invalid_value("ACCESS_DELEGATION_MODE", other, "one of 'vended_credentials', 'none'"))
             }
         };
 
@@ -290,11 +272,7 @@ impl CatalogOptions {
     }
 }
 
-fn oauth2<'a>(
-    get: &impl Fn(&str) -> Option<&'a str>,
-    endpoint: &Url,
-    warehouse: &str,
-) -> Result<Auth> {
+fn oauth2<'a>(get: &impl Fn(&str) -> Option<&'a str>, endpoint: &Url, warehouse: &str) -> Result<Auth> {
     if let Some(token) = get("token") {
         return Ok(Auth::Token(SecretString::from(token.to_string())));
     }
@@ -339,9 +317,8 @@ fn purge_requested(value: Option<&str>) -> Result<bool> {
 }
 
 pub(crate) fn parse_url(option: &str, value: &str) -> Result<Url> {
-    let url = Url::parse(value.trim()).map_err(|e| {
-        invalid_value(option, value, &format!("an http:// or https:// URL ({e})"))
-    })?;
+    let url = Url::parse(value.trim())
+        .map_err(|e| invalid_value(option, value, &format!("an http:// or https:// URL ({e})")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(invalid_value(option, value, "an http:// or https:// URL"));
     }
@@ -374,9 +351,7 @@ mod tests {
     use super::*;
 
     fn request(options: &[(&str, &str)], secret: &[(&str, &str)]) -> AttachRequest {
-        let map = |pairs: &[(&str, &str)]| {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-        };
+        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         AttachRequest { warehouse: "wh".into(), options: map(options), secret: map(secret) }
     }
 
@@ -400,8 +375,7 @@ mod tests {
 
     #[test]
     fn unknown_option_lists_the_valid_ones() {
-        let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[]))
-            .unwrap_err();
+        let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[])).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("Unknown ATTACH option 'COLOUR'"), "{text}");
         assert!(text.contains("ENDPOINT, SECRET, CLIENT_ID"), "{text}");
@@ -409,27 +383,20 @@ mod tests {
 
     #[test]
     fn malformed_values_are_named() {
-        let err = CatalogOptions::parse(&request(
-            &[("endpoint", "http://h"), ("authorization_type", "kerberos")],
-            &[],
-        ))
-        .unwrap_err();
+        let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("authorization_type", "kerberos")], &[]))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "Invalid value 'kerberos' for AUTHORIZATION_TYPE: expected one of 'oauth2', 'none'"
         );
-        let err = CatalogOptions::parse(&request(&[("endpoint", "ftp://h"), ("token", "t")], &[]))
-            .unwrap_err();
+        let err = CatalogOptions::parse(&request(&[("endpoint", "ftp://h"), ("token", "t")], &[])).unwrap_err();
         assert!(err.to_string().starts_with("Invalid value 'ftp://h' for ENDPOINT"));
     }
 
     #[test]
     fn half_a_client_credential_is_refused_without_echoing_it() {
-        let err = CatalogOptions::parse(&request(
-            &[("endpoint", "http://h"), ("client_secret", "hunter22")],
-            &[],
-        ))
-        .unwrap_err();
+        let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("client_secret", "hunter22")], &[]))
+            .unwrap_err();
         assert!(err.to_string().contains("needs both CLIENT_ID and CLIENT_SECRET"));
         assert!(!err.to_string().contains("hunter22"));
     }
@@ -455,8 +422,11 @@ mod tests {
         assert_eq!(parsed.timeouts.commit, Duration::from_secs(2));
 
         for bad in ["0", "-1", "soon", "30s", "NaN", "inf", "7200"] {
-            let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("token", "t"), ("connect_timeout", bad)], &[]))
-                .unwrap_err();
+            let err = CatalogOptions::parse(&request(
+                &[("endpoint", "http://h"), ("token", "t"), ("connect_timeout", bad)],
+                &[],
+            ))
+            .unwrap_err();
             assert_eq!(
                 err.to_string(),
                 format!("Invalid value '{bad}' for CONNECT_TIMEOUT: expected a number of seconds greater than 0 and at most 3600 (e.g. 30 or 1.5)")
@@ -478,8 +448,10 @@ mod platform_tests {
         let path = dir.join("platform.yaml");
         std::fs::write(&path, "catalogs:\n  main:\n    uri: http://127.0.0.1:1\n    warehouse: lake\n").unwrap();
         let attach = |warehouse: &str, extra: &[(&str, &str)]| {
-            let mut options: BTreeMap<String, String> =
-                [("platform", path.to_str().unwrap()), ("catalog", "main")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let mut options: BTreeMap<String, String> = [("platform", path.to_str().unwrap()), ("catalog", "main")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             options.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             CatalogOptions::parse(&AttachRequest { warehouse: warehouse.into(), options, secret: Default::default() })
         };

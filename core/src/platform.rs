@@ -159,8 +159,9 @@ pub struct Platform {
 impl Platform {
     pub fn load(path: &Path) -> Result<Platform> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid_input(format!("Cannot read platform file {}: {e}", path.display()))
-                .with_fix("point PLATFORM (or the dbt plugin's `platform` setting) at the platform team's platform.yaml")
+            Error::invalid_input(format!("Cannot read platform file {}: {e}", path.display())).with_fix(
+                "point PLATFORM (or the dbt plugin's `platform` setting) at the platform team's platform.yaml",
+            )
         })?;
         let file: PlatformFile = serde_yaml_ng::from_str(&text).map_err(|e| {
             Error::invalid_input(format!("Platform file {} is not valid: {e}", path.display()))
@@ -195,7 +196,11 @@ impl Platform {
         let at = |key: &str| format!("catalogs.{name}.{key}");
         let uri = self.interpolate(&at("uri"), &catalog.uri)?;
         let endpoint = parse_base_url("uri", &uri).map_err(|_| {
-            self.error(&at("uri"), &format!("'{uri}' is not an http(s) URL"), "give the catalog's REST root, e.g. https://catalog.example.com")
+            self.error(
+                &at("uri"),
+                &format!("'{uri}' is not an http(s) URL"),
+                "give the catalog's REST root, e.g. https://catalog.example.com",
+            )
         })?;
         let auth = match &catalog.credentials {
             None => Auth::None,
@@ -204,17 +209,28 @@ impl Platform {
                 "token" => Auth::Token(self.secret(&at("credentials.token"), credentials.token.as_ref())?),
                 "oauth2" => {
                     let client_id = self.plain(&at("credentials.client_id"), credentials.client_id.as_ref())?;
-                    let client_secret = self.secret(&at("credentials.client_secret"), credentials.client_secret.as_ref())?;
+                    let client_secret =
+                        self.secret(&at("credentials.client_secret"), credentials.client_secret.as_ref())?;
                     let server_uri = match &catalog.oauth2_server_uri {
                         Some(uri) => parse_url("oauth2_server_uri", &self.interpolate(&at("oauth2_server_uri"), uri)?)
-                            .map_err(|_| self.error(&at("oauth2_server_uri"), &format!("'{uri}' is not an http(s) URL"), "give an http(s) URL"))?,
+                            .map_err(|_| {
+                                self.error(
+                                    &at("oauth2_server_uri"),
+                                    &format!("'{uri}' is not an http(s) URL"),
+                                    "give an http(s) URL",
+                                )
+                            })?,
                         None => endpoint.join("v1/oauth/tokens").expect("a base URL joins"),
                     };
                     let scope = catalog.scope.as_ref().map(|s| self.interpolate(&at("scope"), s)).transpose()?;
                     Auth::ClientCredentials { server_uri, client_id, client_secret, scope }
                 }
                 other => {
-                    return Err(self.error(&at("credentials.mode"), &format!("'{other}' is not a credentials mode"), "use oauth2, token or none"))
+                    return Err(self.error(
+                        &at("credentials.mode"),
+                        &format!("'{other}' is not a credentials mode"),
+                        "use oauth2, token or none",
+                    ))
                 }
             },
         };
@@ -222,7 +238,11 @@ impl Platform {
             None | Some("vended_credentials") => AccessDelegation::VendedCredentials,
             Some("none") => AccessDelegation::None,
             Some(other) => {
-                return Err(self.error(&at("access_delegation"), &format!("'{other}' is not a delegation mode"), "use vended_credentials or none"))
+                return Err(self.error(
+                    &at("access_delegation"),
+                    &format!("'{other}' is not a delegation mode"),
+                    "use vended_credentials or none",
+                ))
             }
         };
         let storage = match &catalog.storage {
@@ -255,7 +275,11 @@ impl Platform {
             if let Some(seconds) = seconds {
                 let at = format!("catalogs.{name}.timeouts.{key}");
                 *timeout = Timeouts::parse_seconds(&at, &seconds.to_string()).map_err(|_| {
-                    self.error(&at, &format!("is {seconds}"), "give a number of seconds greater than 0 and at most 3600")
+                    self.error(
+                        &at,
+                        &format!("is {seconds}"),
+                        "give a number of seconds greater than 0 and at most 3600",
+                    )
                 })?;
             }
         }
@@ -274,8 +298,14 @@ impl Platform {
         if let Some(path_style) = s3.path_style {
             props.insert("s3.path-style-access".to_string(), SecretString::from(path_style.to_string()));
         }
-        props.insert("s3.access-key-id".to_string(), SecretString::from(self.plain(&at("access_key_id"), Some(&s3.access_key_id))?));
-        props.insert("s3.secret-access-key".to_string(), self.secret(&at("secret_access_key"), Some(&s3.secret_access_key))?);
+        props.insert(
+            "s3.access-key-id".to_string(),
+            SecretString::from(self.plain(&at("access_key_id"), Some(&s3.access_key_id))?),
+        );
+        props.insert(
+            "s3.secret-access-key".to_string(),
+            self.secret(&at("secret_access_key"), Some(&s3.secret_access_key))?,
+        );
         if let Some(token) = &s3.session_token {
             props.insert("s3.session-token".to_string(), self.secret(&at("session_token"), Some(token))?);
         }
@@ -286,7 +316,11 @@ impl Platform {
     fn check(&self, name: &str, catalog: &CatalogSpec) -> Result<()> {
         let at = |key: &str| format!("catalogs.{name}.{key}");
         if catalog.kind.is_empty() {
-            return Err(self.error(&at("type"), "is empty", "use rest (or polaris, lakekeeper, ...: all speak the REST spec)"));
+            return Err(self.error(
+                &at("type"),
+                "is empty",
+                "use rest (or polaris, lakekeeper, ...: all speak the REST spec)",
+            ));
         }
         let credentials = catalog.credentials.iter().flat_map(|c| {
             [("client_id", &c.client_id), ("client_secret", &c.client_secret), ("token", &c.token)]
@@ -347,7 +381,9 @@ impl Platform {
     fn secret(&self, key: &str, value: Option<&Value>) -> Result<SecretString> {
         match value {
             None => Err(self.error(key, "is missing", "add { secret_ref: <name> }")),
-            Some(Value::Plain(_)) => Err(self.error(key, "holds a credential in the file", "reference it instead: { secret_ref: <name> }")),
+            Some(Value::Plain(_)) => {
+                Err(self.error(key, "holds a credential in the file", "reference it instead: { secret_ref: <name> }"))
+            }
             Some(Value::Secret { secret_ref }) => self.resolve(key, secret_ref),
         }
     }
@@ -410,8 +446,9 @@ impl Platform {
                 .find('}')
                 .ok_or_else(|| self.error(key, &format!("has an unclosed ${{ in '{text}'"), "write ${NAME}"))?;
             let name = &rest[start + 2..start + end];
-            let value = std::env::var(name)
-                .map_err(|_| self.error(key, &format!("uses ${{{name}}}, which is not set"), &format!("export {name}=...")))?;
+            let value = std::env::var(name).map_err(|_| {
+                self.error(key, &format!("uses ${{{name}}}, which is not set"), &format!("export {name}=..."))
+            })?;
             out.push_str(&value);
             rest = &rest[start + end + 1..];
         }
@@ -512,9 +549,8 @@ mod tests {
         assert!(err.ends_with("platform.yaml: catalogs.default.credentials.client_secret holds a credential in the file. Fix: reference it instead: { secret_ref: <name> }"), "{err}");
         assert!(!err.contains("hunter2"));
 
-        let (_dir, loaded) = platform(
-            "catalogs:\n  default:\n    uri: \"${FLOE_TEST_UNSET_VAR}\"\n    warehouse: wh\n",
-        );
+        let (_dir, loaded) =
+            platform("catalogs:\n  default:\n    uri: \"${FLOE_TEST_UNSET_VAR}\"\n    warehouse: wh\n");
         let err = loaded.unwrap().catalog_options("default").unwrap_err().to_string();
         assert!(err.contains("catalogs.default.uri uses ${FLOE_TEST_UNSET_VAR}, which is not set. Fix: export FLOE_TEST_UNSET_VAR=..."), "{err}");
 
@@ -592,10 +628,12 @@ mod tests {
         assert_eq!(timeouts.commit, Timeouts::default().commit);
         assert_eq!(file.catalog_options("plain").unwrap().timeouts, Timeouts::default());
 
-        let (_dir, loaded) = platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { request: 0 }\n");
+        let (_dir, loaded) =
+            platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { request: 0 }\n");
         let err = loaded.unwrap().catalog_options("default").unwrap_err().to_string();
         assert!(err.ends_with("platform.yaml: catalogs.default.timeouts.request is 0. Fix: give a number of seconds greater than 0 and at most 3600"), "{err}");
-        let (_dir, loaded) = platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { read: 3 }\n");
+        let (_dir, loaded) =
+            platform("catalogs:\n  default:\n    uri: http://c\n    warehouse: wh\n    timeouts: { read: 3 }\n");
         assert!(loaded.unwrap_err().to_string().contains("unknown field `read`"));
     }
 }

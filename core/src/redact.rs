@@ -41,9 +41,6 @@ mod tests {
         let mut redactor = Redactor::default();
         redactor.add(&SecretString::from("s3cr3t-value"));
         redactor.add(&SecretString::from("ab"));
-        assert_eq!(
-            redactor.redact("bad client secret s3cr3t-value (ab)"),
-            "bad client secret *** (ab)"
-        );
+        assert_eq!(redactor.redact("bad client secret s3cr3t-value (ab)"), "bad client secret *** (ab)");
     }
 }

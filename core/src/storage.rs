@@ -51,18 +51,12 @@ pub struct StorageProps {
 
 impl StorageProps {
     pub fn resolve(catalog_props: &HashMap<String, String>, table: &LoadTableResult) -> Self {
-        let mut props: HashMap<String, String> = catalog_props
-            .iter()
-            .filter(|(k, _)| is_storage_key(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut props: HashMap<String, String> =
+            catalog_props.iter().filter(|(k, _)| is_storage_key(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         props.extend(table.config.iter().map(|(k, v)| (k.clone(), v.clone())));
         let location = table.metadata.location();
-        if let Some(credential) = table
-            .storage_credentials
-            .iter()
-            .filter(|c| location.starts_with(&c.prefix))
-            .max_by_key(|c| c.prefix.len())
+        if let Some(credential) =
+            table.storage_credentials.iter().filter(|c| location.starts_with(&c.prefix)).max_by_key(|c| c.prefix.len())
         {
             props.extend(credential.config.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
@@ -89,8 +83,9 @@ impl StorageProps {
     /// File access with these properties. One per distinct set of properties is kept for the
     /// process, so scans and commits reuse its HTTP connections instead of opening new ones.
     pub fn file_io(&self) -> FileIO {
-        static CACHE: OnceLock<Mutex<HashMap<Vec<(String, String)>, FileIO>>> = OnceLock::new();
-        let mut key: Vec<(String, String)> = self.props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        type SortedProps = Vec<(String, String)>;
+        static CACHE: OnceLock<Mutex<HashMap<SortedProps, FileIO>>> = OnceLock::new();
+        let mut key: SortedProps = self.props.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         key.sort();
         let mut cache = crate::sync::lock(CACHE.get_or_init(Default::default));
         if let Some(file_io) = cache.get(&key) {
@@ -100,9 +95,8 @@ impl StorageProps {
         if cache.len() >= FILE_IO_CACHE_SIZE {
             cache.clear();
         }
-        let file_io = FileIOBuilder::new(Arc::new(OpenDalResolvingStorageFactory::new()))
-            .with_props(self.props.iter())
-            .build();
+        let file_io =
+            FileIOBuilder::new(Arc::new(OpenDalResolvingStorageFactory::new())).with_props(self.props.iter()).build();
         cache.insert(key, file_io.clone());
         file_io
     }

@@ -74,8 +74,7 @@ fn column(name: &str, field_id: i32, required: bool, doc: Option<String>, ty: &T
         Type::List(list) => {
             result.kind = "LIST";
             let element = &list.element_field;
-            result.children =
-                vec![column("element", element.id, element.required, None, &element.field_type)?];
+            result.children = vec![column("element", element.id, element.required, None, &element.field_type)?];
         }
         Type::Map(map) => {
             result.kind = "MAP";
@@ -149,8 +148,7 @@ mod tests {
                     "m",
                     Type::Map(MapType::new(
                         NestedField::map_key_element(10, Type::Primitive(PrimitiveType::String)).into(),
-                        NestedField::map_value_element(11, Type::Primitive(PrimitiveType::Uuid), false)
-                            .into(),
+                        NestedField::map_value_element(11, Type::Primitive(PrimitiveType::Uuid), false).into(),
                     )),
                 )
                 .into(),
@@ -159,10 +157,7 @@ mod tests {
             .unwrap();
         let columns = columns(&schema).unwrap();
         let kinds: Vec<_> = columns.iter().map(|c| c.kind).collect();
-        assert_eq!(
-            kinds,
-            ["BOOLEAN", "DECIMAL", "BLOB", "TIMESTAMP WITH TIME ZONE", "STRUCT", "LIST", "MAP"]
-        );
+        assert_eq!(kinds, ["BOOLEAN", "DECIMAL", "BLOB", "TIMESTAMP WITH TIME ZONE", "STRUCT", "LIST", "MAP"]);
         assert_eq!((columns[1].width, columns[1].scale), (Some(38), Some(10)));
         assert_eq!(columns[4].children[0].field_id, 6);
         assert_eq!((columns[5].children[0].name.as_str(), columns[5].children[0].field_id), ("element", 8));

@@ -31,15 +31,7 @@ pub const DEFAULT_COMPRESSION_CODEC: &str = "zstd";
 
 /// Parquet codecs Iceberg names (`write.parquet.compression-codec`) that DuckDB's writer has,
 /// under the name DuckDB uses.
-const CODECS: [&str; 7] = [
-    "uncompressed",
-    "snappy",
-    "gzip",
-    "zstd",
-    "brotli",
-    "lz4",
-    "lz4_raw",
-];
+const CODECS: [&str; 7] = ["uncompressed", "snappy", "gzip", "zstd", "brotli", "lz4", "lz4_raw"];
 
 /// How a statement writes the data files of one table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,15 +47,9 @@ pub struct WriteProperties {
 impl WriteProperties {
     /// The write properties of table `table` (its name, for messages) from its `properties`.
     pub fn parse(properties: &HashMap<String, String>, table: &str) -> Result<WriteProperties> {
-        let bytes = |key: &str| {
-            properties
-                .get(key)
-                .map(|value| byte_count(table, key, value))
-                .transpose()
-        };
+        let bytes = |key: &str| properties.get(key).map(|value| byte_count(table, key, value)).transpose();
         Ok(WriteProperties {
-            target_file_size_bytes: bytes(TARGET_FILE_SIZE_BYTES)?
-                .unwrap_or(DEFAULT_TARGET_FILE_SIZE_BYTES),
+            target_file_size_bytes: bytes(TARGET_FILE_SIZE_BYTES)?.unwrap_or(DEFAULT_TARGET_FILE_SIZE_BYTES),
             compression_codec: match properties.get(COMPRESSION_CODEC) {
                 Some(value) => codec(table, value)?,
                 None => DEFAULT_COMPRESSION_CODEC.to_string(),
@@ -80,9 +66,7 @@ fn byte_count(table: &str, key: &str, value: &str) -> Result<u64> {
         _ => Err(Error::invalid_input(format!(
             "Table '{table}' property {key} = '{value}' is not a positive whole number of bytes"
         ))
-        .with_fix(format!(
-            "set '{key}' to a number of bytes without a unit, e.g. '134217728' for 128 MiB"
-        ))),
+        .with_fix(format!("set '{key}' to a number of bytes without a unit, e.g. '134217728' for 128 MiB"))),
     }
 }
 
@@ -103,10 +87,7 @@ mod tests {
     use crate::ErrorKind;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<WriteProperties> {
-        let properties = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let properties = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         WriteProperties::parse(&properties, "gold.events")
     }
 
@@ -152,11 +133,7 @@ mod tests {
     fn zero_negative_and_empty_sizes_are_refused() {
         for value in ["0", "-1", "", " 1024"] {
             let err = parse(&[(TARGET_FILE_SIZE_BYTES, value)]).unwrap_err();
-            assert!(
-                err.to_string()
-                    .contains(&format!("write.target-file-size-bytes = '{value}'")),
-                "{err}"
-            );
+            assert!(err.to_string().contains(&format!("write.target-file-size-bytes = '{value}'")), "{err}");
         }
     }
 

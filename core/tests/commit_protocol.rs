@@ -32,13 +32,19 @@ const FAST_RETRIES: &[(&str, &str)] =
 
 /// The requirement of `kind` in a table change, e.g. "assert-ref-snapshot-id".
 fn requirement<'a>(change: &'a Value, kind: &str) -> &'a Value {
-    change["requirements"].as_array().unwrap().iter().find(|r| r["type"] == kind).unwrap_or_else(|| panic!("no {kind} in {change}"))
+    change["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {change}"))
 }
 
 /// The `add-snapshot` update of a table change.
 fn added_snapshot(change: &Value) -> &Value {
     let updates = change["updates"].as_array().unwrap();
-    &updates.iter().find(|u| u["action"] == "add-snapshot").unwrap_or_else(|| panic!("no add-snapshot in {change}"))["snapshot"]
+    &updates.iter().find(|u| u["action"] == "add-snapshot").unwrap_or_else(|| panic!("no add-snapshot in {change}"))
+        ["snapshot"]
 }
 
 /// The paths of the data files of `metadata`'s current snapshot.
@@ -81,7 +87,11 @@ async fn a_lost_race_is_retried_on_the_reloaded_table() {
     assert_eq!(added_snapshot(retried)["parent-snapshot-id"], winner);
     assert_eq!(added_snapshot(retried)["summary"]["commit-attempt"], "2");
     assert_eq!(added_snapshot(retried)["summary"]["total-records"], "5");
-    assert_eq!(added_snapshot(lost)["snapshot-id"], added_snapshot(retried)["snapshot-id"], "the same snapshot, re-applied");
+    assert_eq!(
+        added_snapshot(lost)["snapshot-id"],
+        added_snapshot(retried)["snapshot-id"],
+        "the same snapshot, re-applied"
+    );
 
     // Both writers' rows are in the table; the lost attempt's manifest list is gone.
     let metadata = scripted.metadata("e", "t").unwrap();
@@ -175,7 +185,11 @@ async fn new_tables_are_created_first_where_the_catalog_cannot_stage_them_in_a_t
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     // Staging refusal was learnt: no second try of the whole batch.
     assert_eq!(scripted.commits()[3..].iter().map(|c| c.status).collect::<Vec<_>>(), [200, 400]);
-    assert!(scripted.calls().contains(&"DELETE /v1/namespaces/e/tables/other?purgeRequested=true".to_string()), "{:?}", scripted.calls());
+    assert!(
+        scripted.calls().contains(&"DELETE /v1/namespaces/e/tables/other?purgeRequested=true".to_string()),
+        "{:?}",
+        scripted.calls()
+    );
     assert!(scripted.metadata("e", "other").is_none(), "the table created first is still there");
     assert_eq!(scripted.metadata("e", "t").unwrap(), before);
     assert!(!exists(&other_file.path) && !exists(&refused_file.path), "written files left behind");
@@ -196,7 +210,9 @@ async fn dbt_rename_swap_is_one_replace_of_the_same_table() {
 
     // CREATE TABLE m__dbt_tmp AS ...; ALTER TABLE m RENAME TO m__dbt_backup;
     // ALTER TABLE m__dbt_tmp RENAME TO m; COMMIT
-    let columns: Vec<DuckColumn> = serde_json::from_str(r#"[{"name":"id","type":{"id":"INTEGER"}},{"name":"label","type":{"id":"VARCHAR"}}]"#).unwrap();
+    let columns: Vec<DuckColumn> =
+        serde_json::from_str(r#"[{"name":"id","type":{"id":"INTEGER"}},{"name":"label","type":{"id":"VARCHAR"}}]"#)
+            .unwrap();
     let rebuild = Transaction::new(catalog.clone(), engine());
     let tmp = rebuild.create_table(&vec!["e".into()], "m__dbt_tmp", &columns, &[], Default::default()).await.unwrap();
     let new_file = scripted.data_file(&rebuild, &tmp, 7);
@@ -230,7 +246,8 @@ async fn dbt_rename_swap_is_one_replace_of_the_same_table() {
 #[tokio::test(flavor = "multi_thread")]
 async fn conflicts_back_off_with_jitter_within_the_tables_bounds_then_give_up() {
     let scripted = ScriptedCatalog::start(true).await;
-    let bounds = [("commit.retry.num-retries", "3"), ("commit.retry.min-wait-ms", "40"), ("commit.retry.max-wait-ms", "200")];
+    let bounds =
+        [("commit.retry.num-retries", "3"), ("commit.retry.min-wait-ms", "40"), ("commit.retry.max-wait-ms", "200")];
     scripted.create_table("e", "t", &bounds);
     let catalog = scripted.connect().await;
     // TRUNCATE is no append: its retries are counted.

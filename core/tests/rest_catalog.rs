@@ -12,18 +12,15 @@ use floe_core::ErrorKind;
 use secrecy::SecretString;
 
 fn request(endpoint: &str, pairs: &[(&str, &str)]) -> AttachRequest {
-    let mut options: BTreeMap<String, String> =
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut options: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     options.insert("endpoint".into(), endpoint.into());
     AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new() }
 }
 
 fn connect(bed: &common::Seaweed) -> RestCatalog {
-    let options = CatalogOptions::parse(&request(
-        &bed.catalog,
-        &[("client_id", &bed.key), ("client_secret", &bed.secret)],
-    ))
-    .unwrap();
+    let options =
+        CatalogOptions::parse(&request(&bed.catalog, &[("client_id", &bed.key), ("client_secret", &bed.secret)]))
+            .unwrap();
     block_on(RestCatalog::connect(options)).unwrap()
 }
 
@@ -69,8 +66,7 @@ fn wrong_credentials_are_refused_without_echoing_the_secret() {
     let bed = common::Seaweed::start();
     let wrong = "not-the-secret-4711";
     let options =
-        CatalogOptions::parse(&request(&bed.catalog, &[("client_id", &bed.key), ("client_secret", wrong)]))
-            .unwrap();
+        CatalogOptions::parse(&request(&bed.catalog, &[("client_id", &bed.key), ("client_secret", wrong)])).unwrap();
     let err = block_on(RestCatalog::connect(options)).err().expect("connect must fail");
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
     let text = err.to_string();
@@ -97,8 +93,8 @@ fn unreachable_catalog_names_the_endpoint_and_the_fix() {
 #[test]
 fn a_wrong_endpoint_path_is_explained() {
     let bed = common::Seaweed::start();
-    let options = CatalogOptions::parse(&request(&format!("{}/not/the/catalog", bed.catalog), &[("token", "t")]))
-        .unwrap();
+    let options =
+        CatalogOptions::parse(&request(&format!("{}/not/the/catalog", bed.catalog), &[("token", "t")])).unwrap();
     let err = block_on(RestCatalog::connect(options)).err().expect("connect must fail");
     let text = err.to_string();
     assert!(text.contains("Cannot attach Iceberg catalog 'lake'"), "{text}");

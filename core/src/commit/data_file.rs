@@ -117,9 +117,11 @@ fn partition(file: &WrittenFile, schema: &Schema, spec: &PartitionSpec) -> Resul
             };
             match value {
                 None => Ok(None),
-                Some(value) => value.to_datum(ty).map(|d| Some(Literal::Primitive(d.literal().clone()))).ok_or_else(|| {
-                    Error::internal(format!("partition value {value:?} of field '{}' is not a {ty}", field.name))
-                }),
+                Some(value) => {
+                    value.to_datum(ty).map(|d| Some(Literal::Primitive(d.literal().clone()))).ok_or_else(|| {
+                        Error::internal(format!("partition value {value:?} of field '{}' is not a {ty}", field.name))
+                    })
+                }
             }
         })
         .collect::<Result<Vec<_>>>()?;

@@ -11,12 +11,7 @@ use crate::error::{Error, Result};
 /// Fails, naming `table`, the column and the fix, when `schema` has a `fixed(L)` field at any
 /// depth.
 pub fn check_no_fixed_columns(table: &str, schema: &Schema) -> Result<()> {
-    let Some((column, length)) = schema
-        .as_struct()
-        .fields()
-        .iter()
-        .find_map(|field| fixed_field(field, ""))
-    else {
+    let Some((column, length)) = schema.as_struct().fields().iter().find_map(|field| fixed_field(field, "")) else {
         return Ok(());
     };
     Err(Error::unsupported(format!(
@@ -33,10 +28,7 @@ fn fixed_field(field: &NestedFieldRef, prefix: &str) -> Option<(String, u64)> {
     match field.field_type.as_ref() {
         Type::Primitive(PrimitiveType::Fixed(length)) => Some((name, *length)),
         Type::Primitive(_) => None,
-        Type::Struct(fields) => fields
-            .fields()
-            .iter()
-            .find_map(|child| fixed_field(child, &format!("{name}."))),
+        Type::Struct(fields) => fields.fields().iter().find_map(|child| fixed_field(child, &format!("{name}."))),
         Type::List(list) => fixed_field(&list.element_field, &format!("{name}.")),
         Type::Map(map) => fixed_field(&map.key_field, &format!("{name}."))
             .or_else(|| fixed_field(&map.value_field, &format!("{name}."))),
@@ -60,76 +52,41 @@ mod tests {
 
     #[test]
     fn tables_without_fixed_columns_are_writable() {
-        let flat = schema(vec![
-            primitive(1, "id", PrimitiveType::Long),
-            primitive(2, "b", PrimitiveType::Binary),
-        ]);
+        let flat = schema(vec![primitive(1, "id", PrimitiveType::Long), primitive(2, "b", PrimitiveType::Binary)]);
         assert!(check_no_fixed_columns("e.t", &flat).is_ok());
     }
 
     #[test]
     fn a_fixed_column_names_the_table_the_column_and_the_fix() {
-        let table = schema(vec![
-            primitive(1, "id", PrimitiveType::Long),
-            primitive(2, "digest", PrimitiveType::Fixed(16)),
-        ]);
+        let table =
+            schema(vec![primitive(1, "id", PrimitiveType::Long), primitive(2, "digest", PrimitiveType::Fixed(16))]);
         let err = check_no_fixed_columns("e.t", &table).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
         assert!(
-            err.message().starts_with(
-                "cannot write into table 'e.t': its column 'digest' is of Iceberg type fixed[16]"
-            ),
+            err.message()
+                .starts_with("cannot write into table 'e.t': its column 'digest' is of Iceberg type fixed[16]"),
             "{err}"
         );
-        assert!(
-            err.fix()
-                .unwrap()
-                .contains("whose column 'digest' is a BLOB"),
-            "{err}"
-        );
+        assert!(err.fix().unwrap().contains("whose column 'digest' is a BLOB"), "{err}");
     }
 
     #[test]
     fn a_fixed_field_inside_a_struct_a_list_or_a_map_is_found() {
         let inner = StructType::new(vec![primitive(3, "hash", PrimitiveType::Fixed(8))]);
-        let nested = schema(vec![
-            NestedField::optional(2, "meta", Type::Struct(inner)).into()
-        ]);
-        assert!(check_no_fixed_columns("e.t", &nested)
-            .unwrap_err()
-            .message()
-            .contains("column 'meta.hash'"));
+        let nested = schema(vec![NestedField::optional(2, "meta", Type::Struct(inner)).into()]);
+        assert!(check_no_fixed_columns("e.t", &nested).unwrap_err().message().contains("column 'meta.hash'"));
 
         let list = ListType {
-            element_field: NestedField::list_element(
-                3,
-                Type::Primitive(PrimitiveType::Fixed(4)),
-                false,
-            )
-            .into(),
+            element_field: NestedField::list_element(3, Type::Primitive(PrimitiveType::Fixed(4)), false).into(),
         };
-        let in_list = schema(vec![
-            NestedField::optional(2, "codes", Type::List(list)).into()
-        ]);
-        assert!(check_no_fixed_columns("e.t", &in_list)
-            .unwrap_err()
-            .message()
-            .contains("column 'codes.element'"));
+        let in_list = schema(vec![NestedField::optional(2, "codes", Type::List(list)).into()]);
+        assert!(check_no_fixed_columns("e.t", &in_list).unwrap_err().message().contains("column 'codes.element'"));
 
         let map = MapType {
-            key_field: NestedField::map_key_element(3, Type::Primitive(PrimitiveType::String))
-                .into(),
-            value_field: NestedField::map_value_element(
-                4,
-                Type::Primitive(PrimitiveType::Fixed(2)),
-                false,
-            )
-            .into(),
+            key_field: NestedField::map_key_element(3, Type::Primitive(PrimitiveType::String)).into(),
+            value_field: NestedField::map_value_element(4, Type::Primitive(PrimitiveType::Fixed(2)), false).into(),
         };
         let in_map = schema(vec![NestedField::optional(2, "by", Type::Map(map)).into()]);
-        assert!(check_no_fixed_columns("e.t", &in_map)
-            .unwrap_err()
-            .message()
-            .contains("column 'by.value'"));
+        assert!(check_no_fixed_columns("e.t", &in_map).unwrap_err().message().contains("column 'by.value'"));
     }
 }

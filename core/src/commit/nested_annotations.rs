@@ -35,11 +35,7 @@ pub async fn annotate_written_files(
     if !has_list_or_map(schema) {
         return Ok(files);
     }
-    futures::stream::iter(files)
-        .map(|file| annotate_file(file_io, file))
-        .buffered(CONCURRENT_FILES)
-        .try_collect()
-        .await
+    futures::stream::iter(files).map(|file| annotate_file(file_io, file)).buffered(CONCURRENT_FILES).try_collect().await
 }
 
 /// Whether any column of `schema`, at any depth, is a list or a map.
@@ -51,47 +47,22 @@ pub fn has_list_or_map(schema: &Schema) -> bool {
             Type::List(_) | Type::Map(_) => true,
         }
     }
-    schema
-        .as_struct()
-        .fields()
-        .iter()
-        .any(|f| nested(&f.field_type))
+    schema.as_struct().fields().iter().any(|f| nested(&f.field_type))
 }
 
 async fn annotate_file(file_io: &FileIO, mut file: WrittenFile) -> Result<WrittenFile> {
-    let context = || {
-        format!(
-            "Cannot annotate the lists and maps of the written data file {}",
-            file.path
-        )
-    };
-    let reader = file_io
-        .new_input(&file.path)?
-        .reader()
-        .await
-        .map_err(|e| Error::from(e).context(context()))?;
-    let (body_len, footer) = read_footer(reader.as_ref(), file.file_size)
-        .await
-        .map_err(|e| e.context(context()))?;
+    let context = || format!("Cannot annotate the lists and maps of the written data file {}", file.path);
+    let reader = file_io.new_input(&file.path)?.reader().await.map_err(|e| Error::from(e).context(context()))?;
+    let (body_len, footer) = read_footer(reader.as_ref(), file.file_size).await.map_err(|e| e.context(context()))?;
     let Some(footer) = annotate_lists_and_maps(&footer).map_err(|e| e.context(context()))? else {
         return Ok(file);
     };
     let directory = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
     let path = format!("{directory}/{}.parquet", uuid::Uuid::now_v7());
-    copy_with_footer(
-        file_io,
-        reader.as_ref(),
-        body_len,
-        &footer,
-        &path,
-        CHUNK_BYTES,
-    )
-    .await
-    .map_err(|e| e.context(context()))?;
-    file_io
-        .delete(&file.path)
+    copy_with_footer(file_io, reader.as_ref(), body_len, &footer, &path, CHUNK_BYTES)
         .await
-        .map_err(|e| Error::from(e).context(context()))?;
+        .map_err(|e| e.context(context()))?;
+    file_io.delete(&file.path).await.map_err(|e| Error::from(e).context(context()))?;
     file.path = path;
     file.file_size = body_len + footer.len() as u64 + 8;
     Ok(file)
@@ -100,11 +71,7 @@ async fn annotate_file(file_io: &FileIO, mut file: WrittenFile) -> Result<Writte
 /// The length of the file's body (everything before the footer) and its footer, for a file of
 /// `size` bytes.
 async fn read_footer(reader: &dyn FileRead, size: u64) -> Result<(u64, Bytes)> {
-    let not_parquet = || {
-        Error::storage(format!(
-            "the file of {size} bytes does not end like a Parquet file"
-        ))
-    };
+    let not_parquet = || Error::storage(format!("the file of {size} bytes does not end like a Parquet file"));
     if size < 12 {
         return Err(not_parquet());
     }
@@ -117,13 +84,8 @@ async fn read_footer(reader: &dyn FileRead, size: u64) -> Result<(u64, Bytes)> {
     if &trailer[4..] != MAGIC {
         return Err(not_parquet());
     }
-    let footer_len = u64::from(u32::from_le_bytes([
-        trailer[0], trailer[1], trailer[2], trailer[3],
-    ]));
-    let body_len = (size - 8)
-        .checked_sub(footer_len)
-        .filter(|&len| len >= 4)
-        .ok_or_else(not_parquet)?;
+    let footer_len = u64::from(u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]));
+    let body_len = (size - 8).checked_sub(footer_len).filter(|&len| len >= 4).ok_or_else(not_parquet)?;
     let footer = if body_len >= tail_start {
         tail.slice((body_len - tail_start) as usize..tail.len() - 8)
     } else {
@@ -147,10 +109,7 @@ async fn copy_with_footer(
     let mut writer = file_io.new_output(path)?.writer().await?;
     let read = |start: u64| async move {
         if start < body_len {
-            reader
-                .read(start..(start + chunk_bytes).min(body_len))
-                .await
-                .map(Some)
+            reader.read(start..(start + chunk_bytes).min(body_len)).await.map(Some)
         } else {
             Ok(None)
         }
@@ -191,35 +150,22 @@ mod tests {
         let long = || Type::Primitive(PrimitiveType::Long);
         let mut fields = vec![NestedField::optional(1, "id", long()).into()];
         if with_list {
-            let list = ListType {
-                element_field: NestedField::list_element(5, long(), false).into(),
-            };
+            let list = ListType { element_field: NestedField::list_element(5, long(), false).into() };
             fields.push(NestedField::optional(2, "tags", Type::List(list)).into());
         }
         Schema::builder().with_fields(fields).build().unwrap()
     }
 
     fn written(path: &str, size: u64) -> WrittenFile {
-        WrittenFile {
-            path: path.into(),
-            record_count: 2100,
-            file_size: size,
-            columns: vec![],
-            partition: vec![],
-        }
+        WrittenFile { path: path.into(), record_count: 2100, file_size: size, columns: vec![], partition: vec![] }
     }
 
     /// The DuckDB file as `annotate_lists_and_maps` makes it.
     fn expected_file() -> Vec<u8> {
-        let footer_len = u32::from_le_bytes(
-            DUCKDB_FILE[DUCKDB_FILE.len() - 8..DUCKDB_FILE.len() - 4]
-                .try_into()
-                .unwrap(),
-        );
+        let footer_len =
+            u32::from_le_bytes(DUCKDB_FILE[DUCKDB_FILE.len() - 8..DUCKDB_FILE.len() - 4].try_into().unwrap());
         let body_len = DUCKDB_FILE.len() - 8 - footer_len as usize;
-        let footer = annotate_lists_and_maps(&DUCKDB_FILE[body_len..DUCKDB_FILE.len() - 8])
-            .unwrap()
-            .unwrap();
+        let footer = annotate_lists_and_maps(&DUCKDB_FILE[body_len..DUCKDB_FILE.len() - 8]).unwrap().unwrap();
         let mut file = DUCKDB_FILE[..body_len].to_vec();
         file.extend_from_slice(&footer);
         file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
@@ -230,22 +176,12 @@ mod tests {
     #[tokio::test]
     async fn files_of_a_table_without_lists_or_maps_are_not_read() {
         // Nothing exists at these paths: reading one would fail.
-        let files = vec![
-            written(&format!("{DIR}/a.parquet"), 10),
-            written(&format!("{DIR}/b.parquet"), 20),
-        ];
+        let files = vec![written(&format!("{DIR}/a.parquet"), 10), written(&format!("{DIR}/b.parquet"), 20)];
         let file_io = FileIO::new_with_memory();
-        let kept = annotate_written_files(&file_io, &schema(false), files)
-            .await
-            .unwrap();
+        let kept = annotate_written_files(&file_io, &schema(false), files).await.unwrap();
         assert_eq!(
-            kept.iter()
-                .map(|f| (f.path.as_str(), f.file_size))
-                .collect::<Vec<_>>(),
-            [
-                (format!("{DIR}/a.parquet").as_str(), 10),
-                (format!("{DIR}/b.parquet").as_str(), 20)
-            ]
+            kept.iter().map(|f| (f.path.as_str(), f.file_size)).collect::<Vec<_>>(),
+            [(format!("{DIR}/a.parquet").as_str(), 10), (format!("{DIR}/b.parquet").as_str(), 20)]
         );
         assert!(!has_list_or_map(&schema(false)));
         assert!(has_list_or_map(&schema(true)));
@@ -255,86 +191,45 @@ mod tests {
     async fn a_file_with_lists_is_replaced_by_its_annotated_copy_in_the_same_directory() {
         let file_io = FileIO::new_with_memory();
         let original = format!("{DIR}/duckdb.parquet");
-        file_io
-            .new_output(&original)
-            .unwrap()
-            .write(Bytes::from_static(DUCKDB_FILE))
-            .await
-            .unwrap();
+        file_io.new_output(&original).unwrap().write(Bytes::from_static(DUCKDB_FILE)).await.unwrap();
 
         let files = vec![written(&original, DUCKDB_FILE.len() as u64)];
-        let annotated = annotate_written_files(&file_io, &schema(true), files)
-            .await
-            .unwrap();
+        let annotated = annotate_written_files(&file_io, &schema(true), files).await.unwrap();
 
-        let [file] = annotated.as_slice() else {
-            panic!("{annotated:?}")
-        };
+        let [file] = annotated.as_slice() else { panic!("{annotated:?}") };
         let expected = expected_file();
         assert!(
-            file.path.starts_with(&format!("{DIR}/"))
-                && file.path.ends_with(".parquet")
-                && file.path != original,
+            file.path.starts_with(&format!("{DIR}/")) && file.path.ends_with(".parquet") && file.path != original,
             "{}",
             file.path
         );
         assert_eq!(file.file_size, expected.len() as u64);
-        assert_eq!(
-            file_io.new_input(&file.path).unwrap().read().await.unwrap(),
-            expected
-        );
+        assert_eq!(file_io.new_input(&file.path).unwrap().read().await.unwrap(), expected);
         assert!(!file_io.exists(&original).await.unwrap());
-        assert_eq!(
-            (file.record_count, file.file_size - DUCKDB_FILE.len() as u64),
-            (2100, 12)
-        );
+        assert_eq!((file.record_count, file.file_size - DUCKDB_FILE.len() as u64), (2100, 12));
     }
 
     #[tokio::test]
     async fn a_body_copied_in_many_chunks_is_copied_whole() {
         let file_io = FileIO::new_with_memory();
         let original = format!("{DIR}/duckdb.parquet");
-        file_io
-            .new_output(&original)
-            .unwrap()
-            .write(Bytes::from_static(DUCKDB_FILE))
-            .await
-            .unwrap();
-        let reader = file_io
-            .new_input(&original)
-            .unwrap()
-            .reader()
-            .await
-            .unwrap();
-        let (body_len, footer) = read_footer(reader.as_ref(), DUCKDB_FILE.len() as u64)
-            .await
-            .unwrap();
+        file_io.new_output(&original).unwrap().write(Bytes::from_static(DUCKDB_FILE)).await.unwrap();
+        let reader = file_io.new_input(&original).unwrap().reader().await.unwrap();
+        let (body_len, footer) = read_footer(reader.as_ref(), DUCKDB_FILE.len() as u64).await.unwrap();
         let footer = annotate_lists_and_maps(&footer).unwrap().unwrap();
         // 700-byte chunks, the last one shorter.
         assert!(body_len > 2000 && body_len % 700 != 0);
         let copy = format!("{DIR}/copy.parquet");
-        copy_with_footer(&file_io, reader.as_ref(), body_len, &footer, &copy, 700)
-            .await
-            .unwrap();
-        assert_eq!(
-            file_io.new_input(&copy).unwrap().read().await.unwrap(),
-            expected_file()
-        );
+        copy_with_footer(&file_io, reader.as_ref(), body_len, &footer, &copy, 700).await.unwrap();
+        assert_eq!(file_io.new_input(&copy).unwrap().read().await.unwrap(), expected_file());
     }
 
     #[tokio::test]
     async fn a_file_that_is_not_parquet_fails_naming_the_file() {
         let file_io = FileIO::new_with_memory();
         let path = format!("{DIR}/broken.parquet");
-        file_io
-            .new_output(&path)
-            .unwrap()
-            .write(Bytes::from_static(b"PAR1 not a footer PAR0"))
-            .await
-            .unwrap();
-        let err = annotate_written_files(&file_io, &schema(true), vec![written(&path, 22)])
-            .await
-            .unwrap_err();
+        file_io.new_output(&path).unwrap().write(Bytes::from_static(b"PAR1 not a footer PAR0")).await.unwrap();
+        let err = annotate_written_files(&file_io, &schema(true), vec![written(&path, 22)]).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Storage);
         assert_eq!(
             err.message(),

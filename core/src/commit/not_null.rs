@@ -8,7 +8,6 @@
 //! map is itself NULL when it has no required leaf under required structs, and fields inside
 //! lists and maps (an empty list counts as a null of its element).
 
-
 use iceberg::spec::{NestedFieldRef, Schema, Type};
 
 use super::data_file::WrittenFile;
@@ -81,7 +80,10 @@ mod tests {
     /// id INT NOT NULL, d DATE, point STRUCT(x INT NOT NULL, y INT) NOT NULL,
     /// maybe STRUCT(z INT NOT NULL), tags INT[] NOT NULL (elements required)
     fn schema() -> Schema {
-        let point = StructType::new(vec![NestedField::required(4, "x", int()).into(), NestedField::optional(5, "y", int()).into()]);
+        let point = StructType::new(vec![
+            NestedField::required(4, "x", int()).into(),
+            NestedField::optional(5, "y", int()).into(),
+        ]);
         let maybe = StructType::new(vec![NestedField::required(7, "z", int()).into()]);
         let tags = ListType { element_field: NestedField::list_element(9, int(), true).into() };
         Schema::builder()
@@ -97,7 +99,15 @@ mod tests {
     }
 
     fn stats(field_id: i32, null_count: Option<u64>) -> ColumnStats {
-        ColumnStats { field_id, value_count: Some(3), null_count, column_size: None, min: None, max: None, has_nan: None }
+        ColumnStats {
+            field_id,
+            value_count: Some(3),
+            null_count,
+            column_size: None,
+            min: None,
+            max: None,
+            has_nan: None,
+        }
     }
 
     /// A file of 3 rows with `nulls` (field id, null count) and no nulls elsewhere.
@@ -106,7 +116,13 @@ mod tests {
             .into_iter()
             .map(|id| stats(id, nulls.iter().find(|(f, _)| *f == id).map_or(Some(0), |(_, n)| *n)))
             .collect();
-        WrittenFile { path: "s3://b/t/data/f.parquet".into(), record_count: 3, file_size: 100, columns, partition: vec![] }
+        WrittenFile {
+            path: "s3://b/t/data/f.parquet".into(),
+            record_count: 3,
+            file_size: 100,
+            columns,
+            partition: vec![],
+        }
     }
 
     #[test]

@@ -60,10 +60,7 @@ const MAX_DEPTH: usize = 32;
 /// or MAP added to each group whose ConvertedType is LIST or MAP and that has no LogicalType;
 /// `None` when no group needs it. Fails on a footer that is not a well-formed `FileMetaData`.
 pub fn annotate_lists_and_maps(footer: &[u8]) -> Result<Option<Vec<u8>>> {
-    let mut reader = Reader {
-        bytes: footer,
-        pos: 0,
-    };
+    let mut reader = Reader { bytes: footer, pos: 0 };
     let mut insertions: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut last = 0;
     while let Some((id, ty)) = reader.field_header(last)? {
@@ -81,10 +78,7 @@ pub fn annotate_lists_and_maps(footer: &[u8]) -> Result<Option<Vec<u8>>> {
         last = id;
     }
     if reader.pos != footer.len() {
-        return Err(malformed(
-            reader.pos,
-            "bytes follow the end of FileMetaData",
-        ));
+        return Err(malformed(reader.pos, "bytes follow the end of FileMetaData"));
     }
     if insertions.is_empty() {
         return Ok(None);
@@ -150,9 +144,7 @@ fn field_header(last: i16, id: i16, ty: u8) -> Vec<u8> {
 }
 
 fn malformed(pos: usize, what: &str) -> Error {
-    Error::storage(format!(
-        "the Parquet footer is malformed at byte {pos}: {what}"
-    ))
+    Error::storage(format!("the Parquet footer is malformed at byte {pos}: {what}"))
 }
 
 /// A cursor over compact-protocol bytes that skips what it does not need to understand.
@@ -163,10 +155,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn byte(&mut self) -> Result<u8> {
-        let byte = *self
-            .bytes
-            .get(self.pos)
-            .ok_or_else(|| malformed(self.pos, "it ends early"))?;
+        let byte = *self.bytes.get(self.pos).ok_or_else(|| malformed(self.pos, "it ends early"))?;
         self.pos += 1;
         Ok(byte)
     }
@@ -184,16 +173,12 @@ impl Reader<'_> {
     }
 
     fn i32(&mut self) -> Result<i32> {
-        let zigzag = u32::try_from(self.varint()?)
-            .map_err(|_| malformed(self.pos, "an i32 is out of range"))?;
+        let zigzag = u32::try_from(self.varint()?).map_err(|_| malformed(self.pos, "an i32 is out of range"))?;
         Ok((zigzag >> 1) as i32 ^ -((zigzag & 1) as i32))
     }
 
     fn skip(&mut self, n: u64) -> Result<()> {
-        let end = usize::try_from(n)
-            .ok()
-            .and_then(|n| self.pos.checked_add(n))
-            .filter(|&end| end <= self.bytes.len());
+        let end = usize::try_from(n).ok().and_then(|n| self.pos.checked_add(n)).filter(|&end| end <= self.bytes.len());
         self.pos = end.ok_or_else(|| malformed(self.pos, "a value runs past the end"))?;
         Ok(())
     }
@@ -207,11 +192,10 @@ impl Reader<'_> {
         }
         let delta = header >> 4;
         let id = if delta != 0 {
-            last.checked_add(i16::from(delta))
-                .ok_or_else(|| malformed(self.pos, "a field id overflows"))?
+            last.checked_add(i16::from(delta)).ok_or_else(|| malformed(self.pos, "a field id overflows"))?
         } else {
-            let zigzag = u16::try_from(self.varint()?)
-                .map_err(|_| malformed(self.pos, "a field id is out of range"))?;
+            let zigzag =
+                u16::try_from(self.varint()?).map_err(|_| malformed(self.pos, "a field id is out of range"))?;
             (zigzag >> 1) as i16 ^ -((zigzag & 1) as i16)
         };
         Ok(Some((id, ty)))
@@ -295,8 +279,7 @@ mod tests {
     const DUCKDB_FILE: &[u8] = include_bytes!("../../tests/fixtures/duckdb_nested.parquet");
 
     fn footer_of(file: &[u8]) -> &[u8] {
-        let len =
-            u32::from_le_bytes(file[file.len() - 8..file.len() - 4].try_into().unwrap()) as usize;
+        let len = u32::from_le_bytes(file[file.len() - 8..file.len() - 4].try_into().unwrap()) as usize;
         &file[file.len() - 8 - len..file.len() - 8]
     }
 
@@ -311,26 +294,15 @@ mod tests {
 
     /// The DuckDB file with `footer`.
     fn with_footer(footer: &[u8]) -> Bytes {
-        parquet_file(
-            &DUCKDB_FILE[..DUCKDB_FILE.len() - 8 - footer_of(DUCKDB_FILE).len()],
-            footer,
-        )
+        parquet_file(&DUCKDB_FILE[..DUCKDB_FILE.len() - 8 - footer_of(DUCKDB_FILE).len()], footer)
     }
 
     fn metadata(file: &Bytes) -> ParquetMetaData {
-        ParquetMetaDataReader::new()
-            .with_page_index_policy(PageIndexPolicy::Optional)
-            .parse_and_finish(file)
-            .unwrap()
+        ParquetMetaDataReader::new().with_page_index_policy(PageIndexPolicy::Optional).parse_and_finish(file).unwrap()
     }
 
     fn rows(file: Bytes) -> Vec<RecordBatch> {
-        ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap().collect::<Result<_, _>>().unwrap()
     }
 
     /// The groups of a schema, as (name, converted type, logical type), depth first.
@@ -347,9 +319,7 @@ mod tests {
         }
     }
 
-    fn group_annotations(
-        metadata: &ParquetMetaData,
-    ) -> Vec<(String, ConvertedType, Option<LogicalType>)> {
+    fn group_annotations(metadata: &ParquetMetaData) -> Vec<(String, ConvertedType, Option<LogicalType>)> {
         let mut out = Vec::new();
         groups(metadata.file_metadata().schema(), &mut out);
         out
@@ -358,9 +328,8 @@ mod tests {
     #[test]
     fn duckdb_lists_and_maps_get_the_logical_types_pyarrow_writes() {
         let original = Bytes::from_static(DUCKDB_FILE);
-        let footer = annotate_lists_and_maps(footer_of(DUCKDB_FILE))
-            .unwrap()
-            .expect("DuckDB's groups lack LogicalType");
+        let footer =
+            annotate_lists_and_maps(footer_of(DUCKDB_FILE)).unwrap().expect("DuckDB's groups lack LogicalType");
         let annotated = with_footer(&footer);
         let none = |name: &str, converted| (name.to_string(), converted, None);
         assert_eq!(
@@ -386,11 +355,7 @@ mod tests {
                 none("list", ConvertedType::NONE),
                 ("attrs".into(), ConvertedType::MAP, Some(LogicalType::Map)),
                 none("key_value", ConvertedType::NONE),
-                (
-                    "points".into(),
-                    ConvertedType::LIST,
-                    Some(LogicalType::List)
-                ),
+                ("points".into(), ConvertedType::LIST, Some(LogicalType::List)),
                 none("list", ConvertedType::NONE),
                 none("element", ConvertedType::NONE),
             ]
@@ -410,10 +375,7 @@ mod tests {
                 (a, o) = (a + 1, o + 1);
             } else {
                 let run: [u8; 4] = annotated[a..a + 4].try_into().unwrap();
-                assert!(
-                    run == list || run == map,
-                    "unexpected bytes {run:x?} at {a}"
-                );
+                assert!(run == list || run == map, "unexpected bytes {run:x?} at {a}");
                 inserted.push(run);
                 a += 4;
             }
@@ -422,22 +384,10 @@ mod tests {
         assert_eq!(inserted, [list, map, list]);
 
         // The parsed metadata agrees too: rows, row groups, column chunks, created_by.
-        let (before, after) = (
-            metadata(&Bytes::from_static(DUCKDB_FILE)),
-            metadata(&with_footer(&annotated)),
-        );
-        assert_eq!(
-            before.file_metadata().num_rows(),
-            after.file_metadata().num_rows()
-        );
-        assert_eq!(
-            before.file_metadata().created_by(),
-            after.file_metadata().created_by()
-        );
-        assert_eq!(
-            before.file_metadata().column_orders(),
-            after.file_metadata().column_orders()
-        );
+        let (before, after) = (metadata(&Bytes::from_static(DUCKDB_FILE)), metadata(&with_footer(&annotated)));
+        assert_eq!(before.file_metadata().num_rows(), after.file_metadata().num_rows());
+        assert_eq!(before.file_metadata().created_by(), after.file_metadata().created_by());
+        assert_eq!(before.file_metadata().column_orders(), after.file_metadata().column_orders());
         assert_eq!(before.num_row_groups(), 2);
         for (b, a) in before.row_groups().iter().zip(after.row_groups()) {
             assert_eq!(
@@ -451,22 +401,15 @@ mod tests {
     #[test]
     fn rows_read_the_same_before_and_after() {
         let before = rows(Bytes::from_static(DUCKDB_FILE));
-        let footer = annotate_lists_and_maps(footer_of(DUCKDB_FILE))
-            .unwrap()
-            .unwrap();
+        let footer = annotate_lists_and_maps(footer_of(DUCKDB_FILE)).unwrap().unwrap();
         let after = rows(with_footer(&footer));
-        assert_eq!(
-            before.iter().map(RecordBatch::num_rows).sum::<usize>(),
-            2100
-        );
+        assert_eq!(before.iter().map(RecordBatch::num_rows).sum::<usize>(), 2100);
         assert_eq!(before, after);
     }
 
     #[test]
     fn an_annotated_footer_is_left_alone() {
-        let annotated = annotate_lists_and_maps(footer_of(DUCKDB_FILE))
-            .unwrap()
-            .unwrap();
+        let annotated = annotate_lists_and_maps(footer_of(DUCKDB_FILE)).unwrap().unwrap();
         assert_eq!(annotate_lists_and_maps(&annotated).unwrap(), None);
     }
 
@@ -497,11 +440,7 @@ mod tests {
 
     fn tags_logical_type(footer: &[u8]) -> Option<LogicalType> {
         let metadata = metadata(&parquet_file(b"PAR1", footer));
-        metadata
-            .file_metadata()
-            .schema_descr()
-            .root_schema()
-            .get_fields()[0]
+        metadata.file_metadata().schema_descr().root_schema().get_fields()[0]
             .get_basic_info()
             .logical_type_ref()
             .cloned()
@@ -524,9 +463,7 @@ mod tests {
         let footer = minimal_footer(&[0x65, 0x00]);
         let annotated = annotate_lists_and_maps(&footer).unwrap().unwrap();
         // Type STRUCT with delta 0, then field id 10 as zigzag varint (20).
-        assert!(annotated
-            .windows(5)
-            .any(|w| w == [0x0c, 0x14, 0x3c, 0x00, 0x00]));
+        assert!(annotated.windows(5).any(|w| w == [0x0c, 0x14, 0x3c, 0x00, 0x00]));
         assert_eq!(tags_logical_type(&annotated), Some(LogicalType::List));
     }
 
@@ -534,20 +471,14 @@ mod tests {
     fn a_malformed_footer_fails_without_panicking() {
         let footer = footer_of(DUCKDB_FILE);
         for len in 0..footer.len() {
-            assert!(
-                annotate_lists_and_maps(&footer[..len]).is_err(),
-                "a footer cut at {len} bytes passed"
-            );
+            assert!(annotate_lists_and_maps(&footer[..len]).is_err(), "a footer cut at {len} bytes passed");
         }
         let mut trailing = footer.to_vec();
         trailing.push(0x00);
         let err = annotate_lists_and_maps(&trailing).unwrap_err();
         assert_eq!(
             err.message(),
-            format!(
-                "the Parquet footer is malformed at byte {}: bytes follow the end of FileMetaData",
-                footer.len()
-            )
+            format!("the Parquet footer is malformed at byte {}: bytes follow the end of FileMetaData", footer.len())
         );
         // A list whose element type is not a Thrift type.
         assert!(annotate_lists_and_maps(&[0x19, 0x1f, 0x00]).is_err());

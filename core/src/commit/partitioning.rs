@@ -64,26 +64,16 @@ impl PartitionKey {
             (Some("month"), []) => Transform::Month,
             (Some("day"), []) => Transform::Day,
             (Some("hour"), []) => Transform::Hour,
-            (Some("bucket"), [count]) => {
-                Transform::Bucket(self.parameter("bucket", "number of buckets", count)?)
-            }
-            (Some("truncate"), [width]) => {
-                Transform::Truncate(self.parameter("truncate", "width", width)?)
-            }
+            (Some("bucket"), [count]) => Transform::Bucket(self.parameter("bucket", "number of buckets", count)?),
+            (Some("truncate"), [width]) => Transform::Truncate(self.parameter("truncate", "width", width)?),
             _ => return Err(self.not_a_transform()),
         };
-        Ok(PartitionField {
-            source: source.clone(),
-            transform,
-        })
+        Ok(PartitionField { source: source.clone(), transform })
     }
 
     fn not_a_transform(&self) -> Error {
-        Error::invalid_input(format!(
-            "'{}' is not an Iceberg partition transform",
-            self.expression
-        ))
-        .with_fix(TRANSFORMS_FIX)
+        Error::invalid_input(format!("'{}' is not an Iceberg partition transform", self.expression))
+            .with_fix(TRANSFORMS_FIX)
     }
 
     fn parameter(&self, transform: &str, what: &str, text: &str) -> Result<u32> {
@@ -93,9 +83,7 @@ impl PartitionKey {
                 "'{}': the {what} of {transform} must be a positive whole number, not '{text}'",
                 self.expression
             ))
-            .with_fix(format!(
-                "write {transform}(N, col) with N > 0, e.g. {transform}(16, col)"
-            ))),
+            .with_fix(format!("write {transform}(N, col) with N > 0, e.g. {transform}(16, col)"))),
         }
     }
 }
@@ -107,19 +95,12 @@ pub fn partition_fields(keys: &[PartitionKey]) -> Result<Vec<PartitionField>> {
 
 /// The spec, with field names as Iceberg Java names them (`ts_day`, `id_bucket`, ...), checked
 /// against `schema`: the columns exist and each transform applies to its column's type.
-pub fn unbound_spec(
-    schema: &Schema,
-    fields: &[PartitionField],
-    table: &str,
-) -> Result<UnboundPartitionSpec> {
+pub fn unbound_spec(schema: &Schema, fields: &[PartitionField], table: &str) -> Result<UnboundPartitionSpec> {
     let mut builder = UnboundPartitionSpec::builder();
     for field in fields {
         let source = schema.field_by_name(&field.source).ok_or_else(|| {
-            Error::invalid_input(format!(
-                "Table '{table}' has no column '{}' to partition by",
-                field.source
-            ))
-            .with_fix("name a top-level column of the table")
+            Error::invalid_input(format!("Table '{table}' has no column '{}' to partition by", field.source))
+                .with_fix("name a top-level column of the table")
         })?;
         let transform = field.transform;
         if transform.result_type(&source.field_type).is_err() {
@@ -169,12 +150,7 @@ impl From<&iceberg::spec::PartitionField> for ResolvedPartitionField {
             Transform::Void => ("void", None),
             Transform::Unknown => ("unknown", None),
         };
-        ResolvedPartitionField {
-            source_id: field.source_id,
-            name: field.name.clone(),
-            transform,
-            parameter,
-        }
+        ResolvedPartitionField { source_id: field.source_id, name: field.name.clone(), transform, parameter }
     }
 }
 
@@ -195,12 +171,7 @@ mod tests {
             .unwrap()
     }
 
-    fn key(
-        expression: &str,
-        function: Option<&str>,
-        columns: &[&str],
-        constants: &[&str],
-    ) -> PartitionKey {
+    fn key(expression: &str, function: Option<&str>, columns: &[&str], constants: &[&str]) -> PartitionKey {
         PartitionKey {
             expression: expression.into(),
             function: function.map(str::to_string),
@@ -210,10 +181,7 @@ mod tests {
     }
 
     fn field(source: &str, transform: Transform) -> PartitionField {
-        PartitionField {
-            source: source.into(),
-            transform,
-        }
+        PartitionField { source: source.into(), transform }
     }
 
     #[test]
@@ -250,32 +218,21 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             assert_eq!(
                 err.to_string(),
-                format!(
-                    "'{}' is not an Iceberg partition transform. Fix: {TRANSFORMS_FIX}",
-                    bad.expression
-                )
+                format!("'{}' is not an Iceberg partition transform. Fix: {TRANSFORMS_FIX}", bad.expression)
             );
         }
     }
 
     #[test]
     fn bucket_counts_and_widths_must_be_positive_numbers() {
-        let err = key("bucket(0, id)", Some("bucket"), &["id"], &["0"])
-            .field()
-            .unwrap_err();
+        let err = key("bucket(0, id)", Some("bucket"), &["id"], &["0"]).field().unwrap_err();
         assert_eq!(
             err.to_string(),
             "'bucket(0, id)': the number of buckets of bucket must be a positive whole number, not '0'. Fix: write \
              bucket(N, col) with N > 0, e.g. bucket(16, col)"
         );
-        let err = key("truncate('x', name)", Some("truncate"), &["name"], &["x"])
-            .field()
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("'truncate('x', name)': the width of truncate must be"),
-            "{err}"
-        );
+        let err = key("truncate('x', name)", Some("truncate"), &["name"], &["x"]).field().unwrap_err();
+        assert!(err.to_string().starts_with("'truncate('x', name)': the width of truncate must be"), "{err}");
     }
 
     #[test]
@@ -292,35 +249,30 @@ mod tests {
 
     #[test]
     fn wrong_columns_and_transforms_are_explained() {
-        let err =
-            unbound_spec(&schema(), &[field("nope", Transform::Identity)], "gold.t").unwrap_err();
-        assert_eq!(err.to_string(), "Table 'gold.t' has no column 'nope' to partition by. Fix: name a top-level column of the table");
+        let err = unbound_spec(&schema(), &[field("nope", Transform::Identity)], "gold.t").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Table 'gold.t' has no column 'nope' to partition by. Fix: name a top-level column of the table"
+        );
         let err = unbound_spec(&schema(), &[field("name", Transform::Day)], "gold.t").unwrap_err();
-        assert!(err.to_string().starts_with("Column 'name' of table 'gold.t' is of type string, which cannot be partitioned by day"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("Column 'name' of table 'gold.t' is of type string, which cannot be partitioned by day"),
+            "{err}"
+        );
     }
 
     #[test]
     fn specs_resolve_to_transform_and_parameter() {
-        let spec = unbound_spec(
-            &schema(),
-            &[
-                field("id", Transform::Bucket(16)),
-                field("name", Transform::Identity),
-            ],
-            "t",
-        )
-        .unwrap()
-        .bind(schema())
-        .unwrap();
+        let spec =
+            unbound_spec(&schema(), &[field("id", Transform::Bucket(16)), field("name", Transform::Identity)], "t")
+                .unwrap()
+                .bind(schema())
+                .unwrap();
         let resolved: Vec<ResolvedPartitionField> = spec.fields().iter().map(Into::into).collect();
         assert_eq!(
             resolved[0],
-            ResolvedPartitionField {
-                source_id: 2,
-                name: "id_bucket".into(),
-                transform: "bucket",
-                parameter: Some(16)
-            }
+            ResolvedPartitionField { source_id: 2, name: "id_bucket".into(), transform: "bucket", parameter: Some(16) }
         );
         assert_eq!(resolved[1].transform, "identity");
         assert_eq!(resolved[1].parameter, None);

@@ -42,13 +42,15 @@ impl RetryPolicy {
 
     /// The most patient of several tables' policies, for a commit that spans them.
     pub fn widest(policies: impl IntoIterator<Item = RetryPolicy>) -> RetryPolicy {
-        policies.into_iter().reduce(|a, b| RetryPolicy {
-            retries: a.retries.max(b.retries),
-            min_wait: a.min_wait.max(b.min_wait),
-            max_wait: a.max_wait.max(b.max_wait),
-            total_timeout: a.total_timeout.max(b.total_timeout),
-        })
-        .unwrap_or_default()
+        policies
+            .into_iter()
+            .reduce(|a, b| RetryPolicy {
+                retries: a.retries.max(b.retries),
+                min_wait: a.min_wait.max(b.min_wait),
+                max_wait: a.max_wait.max(b.max_wait),
+                total_timeout: a.total_timeout.max(b.total_timeout),
+            })
+            .unwrap_or_default()
     }
 
     /// Whether retry `attempt` (1-based) may still be made, `elapsed` after the first.
@@ -146,7 +148,11 @@ mod tests {
             let waits: Vec<Duration> = (0..200).map(|_| policy.backoff(attempt)).collect();
             assert!(waits.iter().all(|w| *w >= policy.min_wait && *w <= ceiling), "attempt {attempt}: {waits:?}");
             let distinct: std::collections::HashSet<&Duration> = waits.iter().collect();
-            assert!(distinct.len() > 100, "attempt {attempt} is not jittered: {} distinct waits of 200", distinct.len());
+            assert!(
+                distinct.len() > 100,
+                "attempt {attempt} is not jittered: {} distinct waits of 200",
+                distinct.len()
+            );
             // Spread over the range, not clustered at one end.
             let middle = policy.min_wait + (ceiling - policy.min_wait) / 2;
             let low = waits.iter().filter(|w| **w < middle).count();

@@ -66,10 +66,7 @@ pub fn iceberg_schema(columns: &[DuckColumn], table: &str) -> Result<Schema> {
 /// The schema with field ids after `last_id` (a replaced table keeps its ids increasing).
 pub fn iceberg_schema_from(columns: &[DuckColumn], table: &str, last_id: i32) -> Result<Schema> {
     let mut ids = Ids(last_id);
-    let fields = columns
-        .iter()
-        .map(|c| field(c, &mut ids, table, &c.name))
-        .collect::<Result<Vec<_>>>()?;
+    let fields = columns.iter().map(|c| field(c, &mut ids, table, &c.name)).collect::<Result<Vec<_>>>()?;
     Schema::builder()
         .with_fields(fields)
         .build()
@@ -98,10 +95,7 @@ fn iceberg_type(ty: &DuckType, ids: &mut Ids, table: &str, path: &str) -> Result
         "HUGEINT" | "UHUGEINT" => primitive(P::Decimal { precision: 38, scale: 0 }),
         "FLOAT" => primitive(P::Float),
         "DOUBLE" => primitive(P::Double),
-        "DECIMAL" => primitive(P::Decimal {
-            precision: ty.width.unwrap_or(18),
-            scale: ty.scale.unwrap_or(3),
-        }),
+        "DECIMAL" => primitive(P::Decimal { precision: ty.width.unwrap_or(18), scale: ty.scale.unwrap_or(3) }),
         "DATE" => primitive(P::Date),
         "TIME" => primitive(P::Time),
         "TIMESTAMP" | "TIMESTAMP_S" | "TIMESTAMP_MS" => primitive(P::Timestamp),
@@ -150,8 +144,10 @@ fn unsupported(type_id: &str, table: &str, path: &str) -> Error {
         "BIT" => "cast it to BLOB or VARCHAR",
         _ => "cast it to a type Iceberg stores (see the README's type table)",
     };
-    Error::unsupported(format!("Column '{path}' of table '{table}' has DuckDB type {type_id}, which Iceberg cannot store"))
-        .with_fix(fix)
+    Error::unsupported(format!(
+        "Column '{path}' of table '{table}' has DuckDB type {type_id}, which Iceberg cannot store"
+    ))
+    .with_fix(fix)
 }
 
 fn malformed(table: &str, path: &str) -> Error {

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use iceberg::io::FileIO;
 use iceberg::spec::{
-    DataContentType, DataFile, FormatVersion, ManifestContentType, ManifestFile, ManifestList, ManifestListWriter, ManifestStatus,
-    ManifestWriterBuilder, Operation, Snapshot, SnapshotReference, SnapshotRetention, Summary, TableMetadata,
+    DataContentType, DataFile, FormatVersion, ManifestContentType, ManifestFile, ManifestList, ManifestListWriter,
+    ManifestStatus, ManifestWriterBuilder, Operation, Snapshot, SnapshotReference, SnapshotRetention, Summary,
+    TableMetadata,
 };
 use iceberg::{TableRequirement, TableUpdate};
 use uuid::Uuid;
@@ -94,19 +95,15 @@ impl NewSnapshot {
             match self.action {
                 Action::Append => manifests.extend(existing.entries().iter().cloned()),
                 Action::ReplaceAll => {
-                    removed = self.write_removals(file_io, base, existing.entries(), &metadata_dir, &mut manifests).await?
+                    removed =
+                        self.write_removals(file_io, base, existing.entries(), &metadata_dir, &mut manifests).await?
                 }
             }
         }
 
         let sequence_number = base.next_sequence_number();
         self.attempt += 1;
-        let list_path = format!(
-            "{metadata_dir}/snap-{}-{}-{}.avro",
-            self.snapshot_id,
-            self.attempt,
-            Uuid::new_v4()
-        );
+        let list_path = format!("{metadata_dir}/snap-{}-{}-{}.avro", self.snapshot_id, self.attempt, Uuid::new_v4());
         let output = file_io.new_output(&list_path)?;
         self.written.push(list_path.clone());
         self.lists.push(list_path.clone());
@@ -135,7 +132,12 @@ impl NewSnapshot {
             .build())
     }
 
-    async fn write_manifest(&mut self, file_io: &FileIO, base: &TableMetadata, metadata_dir: &str) -> Result<ManifestFile> {
+    async fn write_manifest(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        metadata_dir: &str,
+    ) -> Result<ManifestFile> {
         let path = format!("{metadata_dir}/{}-m0.avro", Uuid::new_v4());
         self.written.push(path.clone());
         let builder = ManifestWriterBuilder::new(
@@ -199,7 +201,11 @@ impl NewSnapshot {
                 for entry in entries {
                     let file = entry.data_file();
                     removed.add(file);
-                    writer.add_delete_file(file.clone(), entry.sequence_number().unwrap_or(0), entry.file_sequence_number)?;
+                    writer.add_delete_file(
+                        file.clone(),
+                        entry.sequence_number().unwrap_or(0),
+                        entry.file_sequence_number,
+                    )?;
                 }
                 out.push(writer.write_manifest_file().await?);
             }
@@ -270,7 +276,9 @@ pub async fn live_data_files(file_io: &FileIO, metadata: &TableMetadata) -> Resu
     for manifest in list.entries() {
         let loaded = manifest.load_manifest(file_io).await?;
         for entry in loaded.entries().iter().filter(|e| e.is_alive()) {
-            if manifest.content == ManifestContentType::Deletes || manifest.partition_spec_id != metadata.default_partition_spec_id() {
+            if manifest.content == ManifestContentType::Deletes
+                || manifest.partition_spec_id != metadata.default_partition_spec_id()
+            {
                 return Ok(None);
             }
             files.push(entry.data_file().clone());

@@ -146,7 +146,9 @@ impl Authenticator {
                     redactor.redact(body.trim())
                 ),
             )
-            .with_fix("check CLIENT_ID and CLIENT_SECRET of the iceberg secret (and OAUTH2_SCOPE if the catalog needs one)"));
+            .with_fix(
+                "check CLIENT_ID and CLIENT_SECRET of the iceberg secret (and OAUTH2_SCOPE if the catalog needs one)",
+            ));
         }
         let parsed: TokenResponse = serde_json::from_str(&body).map_err(|e| {
             Error::new(

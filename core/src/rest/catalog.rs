@@ -20,8 +20,7 @@ use super::auth::Authenticator;
 use super::http::{Call, Http};
 use super::model::{
     CommitTableResponse, CommitTransactionRequest, ConfigResponse, CreateTableRequest, GetNamespaceResponse,
-    ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest,
-    TableChange, TableIdentifier,
+    ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest, TableChange, TableIdentifier,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
@@ -66,11 +65,8 @@ impl RestCatalog {
                 _ => "check ENDPOINT and that the catalog is running",
             };
             let fix = e.fix().map(str::to_string).unwrap_or_else(|| fix.to_string());
-            e.context(format!(
-                "Cannot attach Iceberg catalog '{}' at {}",
-                options.warehouse, options.endpoint
-            ))
-            .with_fix(fix)
+            e.context(format!("Cannot attach Iceberg catalog '{}' at {}", options.warehouse, options.endpoint))
+                .with_fix(fix)
         })?;
 
         // Storage keys from the platform file are the fallback: whatever the catalog says wins.
@@ -143,11 +139,9 @@ impl RestCatalog {
             if let Some(token) = &page_token {
                 url.query_pairs_mut().append_pair("pageToken", token);
             }
-            let page: ListNamespacesResponse = self
-                .http
-                .get(url, &[])
-                .await
-                .map_err(|e| e.context(format!("Cannot list the namespaces of Iceberg catalog '{}'", self.options.warehouse)))?;
+            let page: ListNamespacesResponse = self.http.get(url, &[]).await.map_err(|e| {
+                e.context(format!("Cannot list the namespaces of Iceberg catalog '{}'", self.options.warehouse))
+            })?;
             result.extend(page.namespaces);
             match page.next_page_token {
                 Some(token) if !token.is_empty() => page_token = Some(token),
@@ -169,9 +163,11 @@ impl RestCatalog {
     /// The namespace's properties, or a NotFound error naming it.
     pub async fn load_namespace(&self, namespace: &Namespace) -> Result<HashMap<String, String>> {
         let url = self.url(&["namespaces", &encode_namespace(namespace)])?;
-        let response: GetNamespaceResponse = self.http.get(url, &[]).await.map_err(|e| {
-            self.describe(e, format!("Namespace '{}'", display_namespace(namespace)))
-        })?;
+        let response: GetNamespaceResponse = self
+            .http
+            .get(url, &[])
+            .await
+            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))?;
         Ok(response.properties)
     }
 
@@ -203,9 +199,10 @@ impl RestCatalog {
     /// catalog was attached with ACCESS_DELEGATION_MODE 'none'.
     pub async fn load_table(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
         let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
-        self.http.get(url, &self.delegation_headers()).await.map_err(|e| {
-            self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace)))
-        })
+        self.http
+            .get(url, &self.delegation_headers())
+            .await
+            .map_err(|e| self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace))))
     }
 
     pub async fn drop_namespace(&self, namespace: &Namespace) -> Result<()> {
@@ -297,7 +294,10 @@ impl RestCatalog {
             .with_fix("ask the catalog's administrator to grant the principal of this secret the needed privilege"),
             ErrorKind::Unauthenticated => Error::new(
                 ErrorKind::Unauthenticated,
-                format!("Iceberg catalog '{catalog}' rejected the credentials while accessing {object} ({})", err.message()),
+                format!(
+                    "Iceberg catalog '{catalog}' rejected the credentials while accessing {object} ({})",
+                    err.message()
+                ),
             )
             .with_fix("check CLIENT_ID / CLIENT_SECRET or TOKEN of the iceberg secret"),
             ErrorKind::Unavailable => {

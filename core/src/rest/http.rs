@@ -66,13 +66,7 @@ impl Http {
             .pool_max_idle_per_host(8)
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Http {
-            client,
-            auth,
-            redactor,
-            user_agent: format!("floe/{}", env!("CARGO_PKG_VERSION")),
-            timeouts,
-        })
+        Ok(Http { client, auth, redactor, user_agent: format!("floe/{}", env!("CARGO_PKG_VERSION")), timeouts })
     }
 
     pub fn redactor(&self) -> &Redactor {
@@ -104,13 +98,7 @@ impl Http {
     }
 
     /// A request whose answer carries no body worth reading (HEAD, DELETE, 204 commits).
-    pub async fn execute<B: Serialize>(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&B>,
-        call: Call,
-    ) -> Result<()> {
+    pub async fn execute<B: Serialize>(&self, method: Method, url: Url, body: Option<&B>, call: Call) -> Result<()> {
         self.send(method, url, body, &[], call).await.map(drop)
     }
 

@@ -55,7 +55,13 @@ struct CreateViewRequest<'a> {
     properties: HashMap<String, String>,
 }
 
-fn view_version(version_id: i32, schema_id: i32, namespace: &Namespace, sql: &str, duckdb_version: &str) -> serde_json::Value {
+fn view_version(
+    version_id: i32,
+    schema_id: i32,
+    namespace: &Namespace,
+    sql: &str,
+    duckdb_version: &str,
+) -> serde_json::Value {
     json!({
         "version-id": version_id,
         "schema-id": schema_id,
@@ -76,7 +82,9 @@ impl RestCatalog {
         match self.list_names(namespace, "views").await {
             Ok(names) => Ok(names),
             // Catalogs without the (optional) views API answer 404, 405 or 501.
-            Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Unsupported | ErrorKind::InvalidInput) => {
+            Err(err)
+                if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::Unsupported | ErrorKind::InvalidInput) =>
+            {
                 Ok(Vec::new())
             }
             Err(err) => Err(self.describe(err, format!("Namespace '{}'", display_namespace(namespace)))),

@@ -14,10 +14,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::RecordBatch;
 use arrow_schema::Schema as ArrowSchema;
-use iceberg::io::FileIO;
-use iceberg::spec::{PrimitiveType, Schema, Type};
 use futures::TryStreamExt;
 use iceberg::arrow::ArrowFileReader;
+use iceberg::io::FileIO;
+use iceberg::spec::{PrimitiveType, Schema, Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask, PARQUET_FIELD_ID_META_KEY};
 
@@ -40,10 +40,13 @@ fn key(values: &[Option<Value>]) -> String {
     serde_json::to_string(values).expect("values always encode")
 }
 
+/// The positions one positional delete file deletes, by data file path.
+type PositionsByDataFile = HashMap<String, Vec<i64>>;
+
 /// Delete files read so far in one scan, shared by all the threads scanning it.
 #[derive(Default)]
 pub struct DeleteCache {
-    positional: Mutex<HashMap<String, Arc<HashMap<String, Vec<i64>>>>>,
+    positional: Mutex<HashMap<String, Arc<PositionsByDataFile>>>,
     equality: Mutex<HashMap<String, Arc<EqualityDeletes>>>,
 }
 
@@ -119,9 +122,7 @@ async fn read_positional(file_io: &FileIO, path: &str) -> Result<HashMap<String,
             column_index(&schema, DELETE_FILE_PATH_FIELD_ID, "file_path"),
             column_index(&schema, DELETE_POS_FIELD_ID, "pos"),
         ) else {
-            return Err(Error::storage(format!(
-                "Positional delete file {path} lacks the file_path and pos columns"
-            )));
+            return Err(Error::storage(format!("Positional delete file {path} lacks the file_path and pos columns")));
         };
         let paths = batch.column(path_col).as_string::<i32>();
         let positions = batch.column(pos_col).as_primitive::<Int64Type>();
@@ -140,7 +141,8 @@ async fn read_equality(file_io: &FileIO, schema: &Schema, path: &str, field_ids:
         })?;
         let Type::Primitive(ty) = field.field_type.as_ref() else {
             return Err(Error::unsupported(format!(
-                "Equality delete file {path} deletes by nested column '{}'", field.name
+                "Equality delete file {path} deletes by nested column '{}'",
+                field.name
             )));
         };
         columns.push((id, field.name.clone(), ty.clone()));
@@ -192,10 +194,8 @@ pub async fn matching_positions(
 
     let mut positions = Vec::new();
     let mut offset: i64 = 0;
-    while let Some(batch) = stream
-        .try_next()
-        .await
-        .map_err(|e| Error::storage(format!("Cannot decode data file {data_file}: {e}")))?
+    while let Some(batch) =
+        stream.try_next().await.map_err(|e| Error::storage(format!("Cannot decode data file {data_file}: {e}")))?
     {
         let arrow_schema = batch.schema();
         let column = |id: i32| -> Option<(usize, PrimitiveType)> {
@@ -203,14 +203,17 @@ pub async fn matching_positions(
             let Type::Primitive(ty) = field.field_type.as_ref() else { return None };
             Some((column_index(&arrow_schema, id, "")?, ty.clone()))
         };
-        let columns: HashMap<i32, Option<(usize, PrimitiveType)>> = field_ids.iter().map(|&id| (id, column(id))).collect();
+        let columns: HashMap<i32, Option<(usize, PrimitiveType)>> =
+            field_ids.iter().map(|&id| (id, column(id))).collect();
         for row in 0..batch.num_rows() {
             let deleted = deletes.iter().any(|delete| {
                 let tuple: Vec<_> = delete
                     .field_ids
                     .iter()
                     .map(|id| {
-                        columns[id].as_ref().and_then(|(index, ty)| Value::from_arrow(batch.column(*index).as_ref(), row, ty))
+                        columns[id]
+                            .as_ref()
+                            .and_then(|(index, ty)| Value::from_arrow(batch.column(*index).as_ref(), row, ty))
                     })
                     .collect();
                 delete.keys.contains(&key(&tuple))

@@ -44,10 +44,7 @@ impl Filter {
     /// The Iceberg predicate over `schema`, or `None` if nothing of the filter can be expressed.
     pub fn to_predicate(&self, schema: &Schema) -> Option<Predicate> {
         match self {
-            Filter::And { args } => args
-                .iter()
-                .filter_map(|f| f.to_predicate(schema))
-                .reduce(Predicate::and),
+            Filter::And { args } => args.iter().filter_map(|f| f.to_predicate(schema)).reduce(Predicate::and),
             Filter::Or { args } => {
                 let branches: Option<Vec<_>> = args.iter().map(|f| f.to_predicate(schema)).collect();
                 branches?.into_iter().reduce(Predicate::or)
@@ -93,7 +90,8 @@ mod tests {
         Schema::builder()
             .with_fields(vec![
                 NestedField::optional(1, "region", Type::Primitive(PrimitiveType::String)).into(),
-                NestedField::optional(2, "amount", Type::Primitive(PrimitiveType::Decimal { precision: 12, scale: 2 })).into(),
+                NestedField::optional(2, "amount", Type::Primitive(PrimitiveType::Decimal { precision: 12, scale: 2 }))
+                    .into(),
                 NestedField::optional(3, "day", Type::Primitive(PrimitiveType::Date)).into(),
             ])
             .build()

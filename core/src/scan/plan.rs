@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use iceberg::io::FileIO;
 
 use futures::TryStreamExt;
-use iceberg::spec::{DataContentType, DataFileFormat, SchemaRef, SnapshotRef, Transform, Type};
 use iceberg::scan::FileScanTask;
+use iceberg::spec::{DataContentType, DataFileFormat, SchemaRef, SnapshotRef, Transform, Type};
 use serde::Serialize;
 
 use super::deletes::{matching_positions, DeleteCache};
@@ -88,7 +88,8 @@ impl ScanPlan {
                 table.metadata.location()
             ))
         };
-        let tasks: Vec<FileScanTask> = scan.plan_files().await.map_err(unreadable)?.try_collect().await.map_err(unreadable)?;
+        let tasks: Vec<FileScanTask> =
+            scan.plan_files().await.map_err(unreadable)?.try_collect().await.map_err(unreadable)?;
 
         let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();
         for task in tasks {

@@ -8,8 +8,8 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Decimal128Type, Float32Type, Float64Type, Int32Type, Int64Type,
-    Time64MicrosecondType, TimestampMicrosecondType, TimestampNanosecondType,
+    Date32Type, Decimal128Type, Float32Type, Float64Type, Int32Type, Int64Type, Time64MicrosecondType,
+    TimestampMicrosecondType, TimestampNanosecondType,
 };
 use arrow_array::Array;
 use arrow_schema::{DataType, TimeUnit};
@@ -68,7 +68,9 @@ impl Value {
             (Value::Bool(v), P::Boolean) => Datum::bool(*v),
             (Value::Int(v), P::Int) => Datum::int(i32::try_from(*v).ok()?),
             (Value::Int(v), P::Long) => Datum::long(*v),
-            (Value::Int(v), P::Decimal { .. }) => Datum::decimal_from_str(v.to_string()).ok()?.to(&Type::Primitive(ty.clone())).ok()?,
+            (Value::Int(v), P::Decimal { .. }) => {
+                Datum::decimal_from_str(v.to_string()).ok()?.to(&Type::Primitive(ty.clone())).ok()?
+            }
             (Value::Float(v), P::Float) if !v.is_nan() => Datum::float(*v as f32),
             (Value::Float(v), P::Double) if !v.is_nan() => Datum::double(*v),
             (Value::Str(v), P::String) => Datum::string(v),

@@ -44,14 +44,15 @@ impl PortRange {
     /// The first range, from a random start, that no one has reserved, whose ports are all free,
     /// and that is not in `avoid` (ranges where a start just failed).
     fn reserve(avoid: &[u16]) -> PortRange {
-        std::fs::create_dir_all(LOCK_DIR)
-            .unwrap_or_else(|e| panic!("cannot create {LOCK_DIR}: {e}"));
+        std::fs::create_dir_all(LOCK_DIR).unwrap_or_else(|e| panic!("cannot create {LOCK_DIR}: {e}"));
         let start = (uuid::Uuid::new_v4().as_u128() % u128::from(BASES)) as u16;
         (0..BASES)
             .map(|i| FIRST_BASE + (start + i) % BASES * BASE_STEP)
             .filter(|base| !avoid.contains(base))
             .find_map(Self::try_reserve)
-            .unwrap_or_else(|| panic!("no free SeaweedFS port range: every lock in {LOCK_DIR} is held or its ports are taken"))
+            .unwrap_or_else(|| {
+                panic!("no free SeaweedFS port range: every lock in {LOCK_DIR} is held or its ports are taken")
+            })
     }
 
     fn try_reserve(base: u16) -> Option<PortRange> {
@@ -64,9 +65,7 @@ impl PortRange {
         // The trait's method, not the inherent `File::try_lock` (newer than the crate's MSRV).
         FileExt::try_lock(&lock).ok()?;
         let ports = (0..SPAN).flat_map(|i| [base + i, base + 10000 + i]);
-        let all_free = ports
-            .into_iter()
-            .all(|port| TcpListener::bind(("127.0.0.1", port)).is_ok());
+        let all_free = ports.into_iter().all(|port| TcpListener::bind(("127.0.0.1", port)).is_ok());
         all_free.then_some(PortRange { base, _lock: lock })
     }
 }
@@ -118,10 +117,7 @@ impl Seaweed {
                 Ok(bed) => return bed,
                 // The failed range stays reserved until a start succeeds, so it is not picked again.
                 Err((ports, why)) => {
-                    eprintln!(
-                        "SeaweedFS on ports from {} failed to start, trying another range: {why}",
-                        ports.base
-                    );
+                    eprintln!("SeaweedFS on ports from {} failed to start, trying another range: {why}", ports.base);
                     failed.push(ports);
                 }
             }
@@ -144,11 +140,7 @@ impl Seaweed {
             .arg("mini")
             .arg(format!("-dir={}", dir.join("data").display()))
             .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1"])
-            .args([
-                "-master.telemetry=false",
-                "-admin.ui=false",
-                "-webdav=false",
-            ])
+            .args(["-master.telemetry=false", "-admin.ui=false", "-webdav=false"])
             .arg(format!("-master.port={}", port(0)))
             .arg(format!("-filer.port={}", port(1)))
             .arg(format!("-volume.port={}", port(2)))
@@ -164,13 +156,7 @@ impl Seaweed {
         let mut process = WeedProcess { child, dir };
         let catalog = format!("http://127.0.0.1:{}", port(4));
         match process.wait_ready(base, &catalog, &key, &secret) {
-            Ok(()) => Ok(Seaweed {
-                catalog,
-                key,
-                secret,
-                _process: process,
-                _ports: ports,
-            }),
+            Ok(()) => Ok(Seaweed { catalog, key, secret, _process: process, _ports: ports }),
             Err(why) => {
                 let why = format!("{why}; its log ends with:\n{}", process.log_tail());
                 drop(process);
@@ -185,37 +171,24 @@ impl WeedProcess {
     /// accepts this instance's random credentials and lists namespaces in the 'lake' table bucket
     /// (SeaweedFS creates it a moment after the catalog answers), and SeaweedFS wrote its
     /// options, with our catalog port, into the directory we gave it.
-    fn wait_ready(
-        &mut self,
-        base: u16,
-        catalog: &str,
-        key: &str,
-        secret: &str,
-    ) -> Result<(), String> {
+    fn wait_ready(&mut self, base: u16, catalog: &str, key: &str, secret: &str) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("weed exited with {status}"));
             }
-            if answers_config(base + 4)
-                && credentials_work(catalog, key, secret)
-                && self.directory_names_port(base + 4)
+            if answers_config(base + 4) && credentials_work(catalog, key, secret) && self.directory_names_port(base + 4)
             {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        Err(format!(
-            "no catalog with this server's credentials at {catalog} within {READY_TIMEOUT:?}"
-        ))
+        Err(format!("no catalog with this server's credentials at {catalog} within {READY_TIMEOUT:?}"))
     }
 
     fn directory_names_port(&self, iceberg_port: u16) -> bool {
-        let options =
-            std::fs::read_to_string(self.dir.join("data/mini.options")).unwrap_or_default();
-        options
-            .lines()
-            .any(|line| line == format!("s3.port.iceberg={iceberg_port}"))
+        let options = std::fs::read_to_string(self.dir.join("data/mini.options")).unwrap_or_default();
+        options.lines().any(|line| line == format!("s3.port.iceberg={iceberg_port}"))
     }
 
     fn log_tail(&self) -> String {
@@ -253,10 +226,7 @@ fn answers_config(port: u16) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET /v1/config HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
+    if stream.write_all(b"GET /v1/config HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
         return false;
     }
     let mut head = [0u8; 12];

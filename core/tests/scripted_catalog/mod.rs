@@ -226,7 +226,8 @@ fn answer(state: &mut State, dir: &Path, request: &Request) -> ResponseTemplate 
     let method = request.method.as_str().to_string();
     let path = request.url.path().to_string();
     let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
-    let is_commit = method == "POST" && (segments == ["transactions", "commit"] || matches!(segments[..], ["namespaces", _, "tables", _]));
+    let is_commit = method == "POST"
+        && (segments == ["transactions", "commit"] || matches!(segments[..], ["namespaces", _, "tables", _]));
     if is_commit {
         return commit(state, request, &path);
     }
@@ -253,13 +254,17 @@ fn answer(state: &mut State, dir: &Path, request: &Request) -> ResponseTemplate 
             }
             ResponseTemplate::new(200).set_body_json(result)
         }
-        ("DELETE", ["namespaces", namespace, "tables", name]) => match state.tables.remove(&format!("{namespace}.{name}")) {
-            Some(_) => ResponseTemplate::new(204),
-            None => error(404, "NoSuchTableException", &format!("Table does not exist: {namespace}.{name}")),
-        },
+        ("DELETE", ["namespaces", namespace, "tables", name]) => {
+            match state.tables.remove(&format!("{namespace}.{name}")) {
+                Some(_) => ResponseTemplate::new(204),
+                None => error(404, "NoSuchTableException", &format!("Table does not exist: {namespace}.{name}")),
+            }
+        }
         ("POST", ["tables", "rename"]) => {
             let body: Value = request.body_json().unwrap();
-            let key = |side: &str| format!("{}.{}", body[side]["namespace"][0].as_str().unwrap(), body[side]["name"].as_str().unwrap());
+            let key = |side: &str| {
+                format!("{}.{}", body[side]["namespace"][0].as_str().unwrap(), body[side]["name"].as_str().unwrap())
+            };
             match state.tables.remove(&key("source")) {
                 Some(metadata) => {
                     state.tables.insert(key("destination"), metadata);
@@ -281,7 +286,9 @@ fn commit(state: &mut State, request: &Request, path: &str) -> ResponseTemplate 
     let in_transaction = path.ends_with("/transactions/commit");
     let scripted = state.answers.pop_front().unwrap_or(Answer::Apply);
     let outcome = match scripted {
-        Answer::Conflict => Err(Refusal(409, "CommitFailedException", "Requirement failed: branch main has changed".into())),
+        Answer::Conflict => {
+            Err(Refusal(409, "CommitFailedException", "Requirement failed: branch main has changed".into()))
+        }
         Answer::Fail(status) => Err(Refusal(status, "ServerError", "the catalog failed".into())),
         Answer::Apply => apply(state, &changes, in_transaction),
         Answer::ApplyThenFail(status) => apply(state, &changes, in_transaction)
@@ -312,7 +319,9 @@ fn apply(state: &mut State, changes: &[Value], in_transaction: bool) -> Result<T
             return Err(missing());
         }
         for requirement in &change.requirements {
-            requirement.check(current).map_err(|e| Refusal(409, "CommitFailedException", format!("Requirement failed: {e}")))?;
+            requirement
+                .check(current)
+                .map_err(|e| Refusal(409, "CommitFailedException", format!("Requirement failed: {e}")))?;
         }
         let base = current.or(state.staged.get(&key)).ok_or_else(missing)?.clone();
         let mut builder = TableMetadataBuilder::new_from_metadata(base, None);

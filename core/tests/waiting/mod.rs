@@ -15,9 +15,7 @@ use std::time::{Duration, Instant};
 pub fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
     // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat format") + 2..]
-        .split(' ')
-        .collect();
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat format") + 2..].split(' ').collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     // USER_HZ: 100 on every Linux the project builds on (`getconf CLK_TCK`).
     Duration::from_millis(ticks * 10)
@@ -47,13 +45,7 @@ impl Spent {
 pub fn spend<T>(work: impl FnOnce() -> T) -> (T, Spent) {
     let (cpu, wall) = (cpu_time(), Instant::now());
     let result = work();
-    (
-        result,
-        Spent {
-            wall: wall.elapsed(),
-            cpu: cpu_time().saturating_sub(cpu),
-        },
-    )
+    (result, Spent { wall: wall.elapsed(), cpu: cpu_time().saturating_sub(cpu) })
 }
 
 /// Accepts every connection on a loopback port and never sends a byte.
@@ -163,10 +155,6 @@ impl Drop for Frozen {
 }
 
 fn signal(pid: u32, name: &str) {
-    let status = std::process::Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
+    let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
     assert!(status.success(), "kill -{name} {pid} failed");
 }

@@ -34,31 +34,15 @@ pub(crate) fn namespace(schema: &str) -> Namespace {
 ///
 /// # Safety
 /// Both must be NUL-terminated strings.
-pub(crate) unsafe fn identifier(
-    schema: *const c_char,
-    name: *const c_char,
-    what: &str,
-) -> Result<TableIdentifier> {
-    Ok(TableIdentifier {
-        namespace: namespace(str_arg(schema, "schema")?),
-        name: str_arg(name, what)?.to_string(),
-    })
+pub(crate) unsafe fn identifier(schema: *const c_char, name: *const c_char, what: &str) -> Result<TableIdentifier> {
+    Ok(TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(name, what)?.to_string() })
 }
 
-async fn load(
-    catalog: &RestCatalog,
-    namespace: &Namespace,
-    name: &str,
-) -> Result<Option<LoadedTable>> {
+async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
     match catalog.load_table(namespace, name).await {
         Ok(result) => {
             let storage = StorageProps::resolve(catalog.properties(), &result);
-            Ok(Some(LoadedTable::new(
-                namespace.clone(),
-                name.to_string(),
-                result,
-                storage,
-            )))
+            Ok(Some(LoadedTable::new(namespace.clone(), name.to_string(), result, storage)))
         }
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
@@ -78,9 +62,7 @@ pub unsafe extern "C" fn floe_catalog_attach(
         let request: AttachRequest = json_arg(request_json, "attach request")?;
         let options = CatalogOptions::parse(&request)?;
         let catalog = block_on(RestCatalog::connect(options))?;
-        *out = Box::into_raw(Box::new(FloeCatalog {
-            catalog: Arc::new(catalog),
-        }));
+        *out = Box::into_raw(Box::new(FloeCatalog { catalog: Arc::new(catalog) }));
         Ok(())
     })
 }
@@ -99,10 +81,7 @@ pub unsafe extern "C" fn floe_catalog_free(catalog: *mut FloeCatalog) {
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_catalog_describe(
-    catalog: *const FloeCatalog,
-    out: *mut FloeString,
-) -> *mut FloeError {
+pub unsafe extern "C" fn floe_catalog_describe(catalog: *const FloeCatalog, out: *mut FloeString) -> *mut FloeError {
     guard(|| {
         let options = (*catalog).catalog.options();
         write_json(
@@ -209,9 +188,7 @@ pub unsafe extern "C" fn floe_catalog_load_tables(
         let namespace = namespace(str_arg(schema, "schema")?);
         let names: Vec<String> = json_arg(names_json, "table names")?;
         if names.len() != out_len {
-            return Err(Error::internal(
-                "floe_catalog_load_tables: out has the wrong length",
-            ));
+            return Err(Error::internal("floe_catalog_load_tables: out has the wrong length"));
         }
         let catalog = &(*catalog).catalog;
         // Bounded, so listing a namespace of thousands of tables does not flood the catalog.

@@ -81,10 +81,7 @@ pub struct FloeString {
 impl FloeString {
     fn from_string(text: String) -> FloeString {
         let bytes = Box::into_raw(text.into_bytes().into_boxed_slice());
-        FloeString {
-            data: bytes as *mut c_char,
-            len: bytes.len(),
-        }
+        FloeString { data: bytes as *mut c_char, len: bytes.len() }
     }
 }
 
@@ -115,22 +112,14 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, what: &str) -> Result<&'a s
     if ptr.is_null() {
         return Err(Error::internal(format!("{what} is NULL")));
     }
-    CStr::from_ptr(ptr).to_str().map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("{what} is not valid UTF-8"),
-        )
-    })
+    CStr::from_ptr(ptr).to_str().map_err(|_| Error::new(ErrorKind::InvalidInput, format!("{what} is not valid UTF-8")))
 }
 
 /// A JSON argument the glue built: one that does not parse is a bug in floe.
 ///
 /// # Safety
 /// As [`str_arg`].
-pub(crate) unsafe fn json_arg<T: serde::de::DeserializeOwned>(
-    ptr: *const c_char,
-    what: &str,
-) -> Result<T> {
+pub(crate) unsafe fn json_arg<T: serde::de::DeserializeOwned>(ptr: *const c_char, what: &str) -> Result<T> {
     serde_json::from_str(str_arg(ptr, what)?)
         .map_err(|e| Error::internal(format!("{what} is not the JSON the ABI describes: {e}")))
 }
@@ -150,8 +139,7 @@ pub(crate) unsafe fn user_json_arg<T: serde::de::DeserializeOwned>(
 }
 
 pub(crate) unsafe fn write_json(out: *mut FloeString, value: &impl Serialize) -> Result<()> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))?;
+    let text = serde_json::to_string(value).map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))?;
     *out = FloeString::from_string(text);
     Ok(())
 }
@@ -188,10 +176,7 @@ pub unsafe extern "C" fn floe_error_free(error: *mut FloeError) {
 #[no_mangle]
 pub unsafe extern "C" fn floe_string_free(string: FloeString) {
     if !string.data.is_null() {
-        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-            string.data as *mut u8,
-            string.len,
-        )));
+        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(string.data as *mut u8, string.len)));
     }
 }
 
@@ -236,10 +221,7 @@ mod tests {
             panic!("while holding the lock");
         });
         assert!(!error.is_null());
-        let message = unsafe { CStr::from_ptr(floe_error_message(error)) }
-            .to_str()
-            .unwrap()
-            .to_string();
+        let message = unsafe { CStr::from_ptr(floe_error_message(error)) }.to_str().unwrap().to_string();
         assert_eq!(unsafe { floe_error_code(error) }, FloeErrorCode::Internal);
         unsafe { floe_error_free(error) };
         assert_eq!(message, "floe panicked: while holding the lock");

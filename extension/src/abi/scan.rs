@@ -45,11 +45,7 @@ pub unsafe extern "C" fn floe_scan_plan(
         let table = &(*table).table;
         let selector: SnapshotSelector = request.selector.into();
         let replaced = selector == SnapshotSelector::Current && replaces_rows(txn, table);
-        let snapshot = if replaced {
-            None
-        } else {
-            table.snapshot(selector)?
-        };
+        let snapshot = if replaced { None } else { table.snapshot(selector)? };
         let schema = table.schema_for(snapshot.as_ref(), selector)?;
         let mut plan = block_on(ScanPlan::new(
             table,
@@ -91,18 +87,10 @@ pub unsafe extern "C" fn floe_scan_file_count(scan: *const FloeScan) -> usize {
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_scan_file(
-    scan: *const FloeScan,
-    index: usize,
-    out: *mut FloeString,
-) -> *mut FloeError {
+pub unsafe extern "C" fn floe_scan_file(scan: *const FloeScan, index: usize, out: *mut FloeString) -> *mut FloeError {
     guard(|| {
         let scan = &*scan;
-        let file = scan
-            .plan
-            .files
-            .get(index)
-            .ok_or_else(|| Error::internal(format!("scan has no file {index}")))?;
+        let file = scan.plan.files.get(index).ok_or_else(|| Error::internal(format!("scan has no file {index}")))?;
         write_json(out, file)
     })
 }
@@ -132,8 +120,6 @@ pub unsafe extern "C" fn floe_scan_deleted_positions(
 #[no_mangle]
 pub unsafe extern "C" fn floe_positions_free(positions: *mut i64, len: usize) {
     if !positions.is_null() {
-        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
-            positions, len,
-        )));
+        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(positions, len)));
     }
 }

@@ -106,10 +106,7 @@ pub unsafe extern "C" fn floe_table_describe(
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_table_snapshots(
-    table: *const FloeTable,
-    out: *mut FloeString,
-) -> *mut FloeError {
+pub unsafe extern "C" fn floe_table_snapshots(table: *const FloeTable, out: *mut FloeString) -> *mut FloeError {
     guard(|| write_json(out, &inspect::snapshots(&(*table).table)))
 }
 
@@ -129,11 +126,7 @@ pub unsafe extern "C" fn floe_table_manifest_entries(
         let request: ManifestRequest = json_arg(request_json, "manifest request")?;
         let table = &(*table).table;
         let rows = match table.snapshot(request.selector.into())? {
-            Some(snapshot) => block_on(inspect::manifest_entries(
-                table,
-                &snapshot,
-                request.s3_secret.as_ref(),
-            ))?,
+            Some(snapshot) => block_on(inspect::manifest_entries(table, &snapshot, request.s3_secret.as_ref()))?,
             None => Vec::new(),
         };
         write_json(out, &rows)
@@ -147,15 +140,9 @@ pub unsafe extern "C" fn floe_table_manifest_entries(
 /// # Safety
 /// Handles and out pointers must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_table_write_properties(
-    table: *const FloeTable,
-    out: *mut FloeString,
-) -> *mut FloeError {
+pub unsafe extern "C" fn floe_table_write_properties(table: *const FloeTable, out: *mut FloeString) -> *mut FloeError {
     guard(|| {
         let table = &(*table).table;
-        write_json(
-            out,
-            &WriteProperties::parse(table.metadata.properties(), &table.qualified_name())?,
-        )
+        write_json(out, &WriteProperties::parse(table.metadata.properties(), &table.qualified_name())?)
     })
 }

@@ -315,7 +315,11 @@ pub unsafe extern "C" fn floe_txn_create_view(txn: *mut FloeTxn, request_json: *
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_drop_view(txn: *mut FloeTxn, schema: *const c_char, view: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_drop_view(
+    txn: *mut FloeTxn,
+    schema: *const c_char,
+    view: *const c_char,
+) -> *mut FloeError {
     guard(|| {
         (*txn).transaction.drop_view(identifier(schema, view, "view")?);
         Ok(())
@@ -343,7 +347,11 @@ pub unsafe extern "C" fn floe_txn_rename_view(
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_govern(txn: *mut FloeTxn, alias: *const c_char, properties_json: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_govern(
+    txn: *mut FloeTxn,
+    alias: *const c_char,
+    properties_json: *const c_char,
+) -> *mut FloeError {
     guard(|| {
         let alias = str_arg(alias, "catalog alias")?;
         let properties: HashMap<String, HashMap<String, String>> = user_json_arg(

@@ -81,7 +81,9 @@ impl Transaction {
                     if let Some(old) = self.catalog.load_view(&existing).await? {
                         let sql = old.duckdb_sql(&existing)?;
                         let properties = old.metadata.properties().clone();
-                        self.catalog.create_view(&backup, old.metadata.current_schema(), &sql, version, properties).await?;
+                        self.catalog
+                            .create_view(&backup, old.metadata.current_schema(), &sql, version, properties)
+                            .await?;
                     }
                     let properties = self.governed(&existing);
                     self.catalog.replace_view(&existing, &view.schema, &view.sql, version, properties).await?;

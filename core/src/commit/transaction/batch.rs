@@ -80,9 +80,11 @@ impl Transaction {
         if batch.is_empty() {
             return Ok(());
         }
-        let policy = RetryPolicy::widest(batch.iter().map(|w| RetryPolicy::from_properties(w.target.metadata.properties())));
+        let policy =
+            RetryPolicy::widest(batch.iter().map(|w| RetryPolicy::from_properties(w.target.metadata.properties())));
         let started = Instant::now();
-        let mut bases: Vec<Option<Arc<TableMetadata>>> = batch.iter().map(|w| w.base().map(|b| b.metadata.clone())).collect();
+        let mut bases: Vec<Option<Arc<TableMetadata>>> =
+            batch.iter().map(|w| w.base().map(|b| b.metadata.clone())).collect();
         let mut attempt = 0;
         loop {
             let mut changes = Vec::with_capacity(batch.len());

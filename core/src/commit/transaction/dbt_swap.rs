@@ -9,7 +9,8 @@ use crate::rest::model::TableIdentifier;
 /// Turns `rename existing -> backup` followed by `rename new -> existing` (new created in this
 /// transaction) into one `Swap`, committed as a replace of `existing`.
 pub(super) fn find_swaps(mut ops: Vec<Op>) -> Vec<Op> {
-    let created = |ops: &[Op], id: &TableIdentifier| ops.iter().any(|op| matches!(op, Op::Create { id: c, .. } if c == id));
+    let created =
+        |ops: &[Op], id: &TableIdentifier| ops.iter().any(|op| matches!(op, Op::Create { id: c, .. } if c == id));
     let mut j = 0;
     while j < ops.len() {
         if let Op::Rename { from: replacement, to: existing } = &ops[j] {
@@ -47,7 +48,9 @@ pub(super) fn find_view_swaps(ops: Vec<Op>) -> Vec<Op> {
         let moved_away = out.iter().rposition(|o| matches!(o, Op::RenameView { from: f, .. } if *f == to));
         match moved_away {
             Some(index) if !view.replace => {
-                let Op::RenameView { to: backup, .. } = out.remove(index) else { unreachable!("found as a RenameView") };
+                let Op::RenameView { to: backup, .. } = out.remove(index) else {
+                    unreachable!("found as a RenameView")
+                };
                 out.push(Op::ViewSwap { existing: to, backup, view: NewView { replace: true, ..view } });
             }
             _ => out.push(Op::CreateView { id: to, view }),
@@ -73,7 +76,8 @@ mod tests {
     }
 
     fn create_view(name: &str) -> Op {
-        let view = NewView { schema: Schema::builder().build().unwrap(), sql: format!("SELECT '{name}'"), replace: false };
+        let view =
+            NewView { schema: Schema::builder().build().unwrap(), sql: format!("SELECT '{name}'"), replace: false };
         Op::CreateView { id: id(name), view }
     }
 
@@ -98,7 +102,8 @@ mod tests {
         .build()
         .unwrap()
         .metadata;
-        let result = LoadTableResult { metadata_location: None, metadata, config: HashMap::new(), storage_credentials: vec![] };
+        let result =
+            LoadTableResult { metadata_location: None, metadata, config: HashMap::new(), storage_credentials: vec![] };
         let table = LoadedTable::new(vec!["s".into()], name.into(), result, StorageProps::default());
         Op::Create { id: id(name), table: Arc::new(table) }
     }
@@ -111,7 +116,11 @@ mod tests {
     fn dbt_table_rebuild_becomes_one_swap() {
         // CREATE TABLE m__dbt_tmp AS ...; ALTER TABLE m RENAME TO m__dbt_backup;
         // ALTER TABLE m__dbt_tmp RENAME TO m
-        let ops = find_swaps(vec![create_table("m__dbt_tmp"), rename_table("m", "m__dbt_backup"), rename_table("m__dbt_tmp", "m")]);
+        let ops = find_swaps(vec![
+            create_table("m__dbt_tmp"),
+            rename_table("m", "m__dbt_backup"),
+            rename_table("m__dbt_tmp", "m"),
+        ]);
         match &ops[..] {
             [Op::Create { id: created, .. }, Op::Swap { existing, backup, replacement }] => {
                 assert_eq!(created.name, "m__dbt_tmp");
@@ -131,14 +140,19 @@ mod tests {
         let ops = find_swaps(vec![rename_table("m", "m_old"), rename_table("n", "m")]);
         assert!(matches!(&ops[..], [Op::Rename { .. }, Op::Rename { .. }]));
         // A table created and renamed over another table created in the same transaction.
-        let ops = find_swaps(vec![create_table("a"), create_table("b"), rename_table("a", "c"), rename_table("b", "a")]);
+        let ops =
+            find_swaps(vec![create_table("a"), create_table("b"), rename_table("a", "c"), rename_table("b", "a")]);
         assert!(!ops.iter().any(|op| matches!(op, Op::Swap { .. })));
     }
 
     #[test]
     fn dbt_view_rebuild_becomes_one_swap() {
         // What dbt does: create v__dbt_tmp, move v to v__dbt_backup, move v__dbt_tmp to v.
-        let ops = find_view_swaps(vec![create_view("v__dbt_tmp"), rename_view("v", "v__dbt_backup"), rename_view("v__dbt_tmp", "v")]);
+        let ops = find_view_swaps(vec![
+            create_view("v__dbt_tmp"),
+            rename_view("v", "v__dbt_backup"),
+            rename_view("v__dbt_tmp", "v"),
+        ]);
         assert_eq!(ops.len(), 1);
         match &ops[0] {
             Op::ViewSwap { existing, backup, view } => {

@@ -33,7 +33,7 @@ use iceberg::spec::TableMetadataBuilder;
 use iceberg::TableUpdate;
 
 use self::operation::{NewView, Op};
-use self::work::{replaced_metadata, repartitioned_metadata, Change, Work};
+use self::work::{repartitioned_metadata, replaced_metadata, Change, Work};
 use super::data_file::{data_file, WrittenFile};
 use super::fixed_columns::check_no_fixed_columns;
 use super::nested_annotations::annotate_written_files;
@@ -210,7 +210,12 @@ impl Transaction {
     /// schema and its NOT NULL columns now, so a mismatch fails the statement (whose files the
     /// rollback then removes) rather than the commit. Files with lists or maps are rewritten
     /// with the annotations other engines need (`nested_annotations`).
-    pub async fn write(&self, table: &Arc<LoadedTable>, files: Vec<WrittenFile>, user_secret: Option<&DuckdbS3Secret>) -> Result<()> {
+    pub async fn write(
+        &self,
+        table: &Arc<LoadedTable>,
+        files: Vec<WrittenFile>,
+        user_secret: Option<&DuckdbS3Secret>,
+    ) -> Result<()> {
         let metadata = &table.metadata;
         check_not_null(&table.qualified_name(), metadata.current_schema(), &files)?;
         for file in &files {

@@ -15,24 +15,63 @@ pub(super) enum Op {
     CreateNamespace(Namespace),
     DropNamespace(Namespace),
     /// A table staged at CREATE TABLE (AS): created by the commit.
-    Create { id: TableIdentifier, table: Arc<LoadedTable> },
+    Create {
+        id: TableIdentifier,
+        table: Arc<LoadedTable>,
+    },
     /// CREATE OR REPLACE of an existing table: `target` is its new metadata (schema, spec).
     /// TRUNCATE is a replace that keeps the schema and spec.
-    Replace { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, keep_layout: bool },
+    Replace {
+        id: TableIdentifier,
+        base: Arc<LoadedTable>,
+        target: Arc<LoadedTable>,
+        keep_layout: bool,
+    },
     /// A new default partition spec for an existing table; later writes follow it.
-    Repartition { id: TableIdentifier, base: Arc<LoadedTable>, target: Arc<LoadedTable>, spec: UnboundPartitionSpec },
+    Repartition {
+        id: TableIdentifier,
+        base: Arc<LoadedTable>,
+        target: Arc<LoadedTable>,
+        spec: UnboundPartitionSpec,
+    },
     /// Files a statement wrote into `table` (as it was loaded, staged or replaced).
-    Write { table: Arc<LoadedTable>, files: Vec<WrittenFile>, file_io: FileIO },
-    Drop { id: TableIdentifier, purge: bool },
-    Rename { from: TableIdentifier, to: TableIdentifier },
+    Write {
+        table: Arc<LoadedTable>,
+        files: Vec<WrittenFile>,
+        file_io: FileIO,
+    },
+    Drop {
+        id: TableIdentifier,
+        purge: bool,
+    },
+    Rename {
+        from: TableIdentifier,
+        to: TableIdentifier,
+    },
     /// `existing` renamed to `backup`, then the new table `replacement` renamed to `existing`.
-    Swap { existing: TableIdentifier, backup: TableIdentifier, replacement: TableIdentifier },
-    CreateView { id: TableIdentifier, view: NewView },
-    DropView { id: TableIdentifier },
-    RenameView { from: TableIdentifier, to: TableIdentifier },
+    Swap {
+        existing: TableIdentifier,
+        backup: TableIdentifier,
+        replacement: TableIdentifier,
+    },
+    CreateView {
+        id: TableIdentifier,
+        view: NewView,
+    },
+    DropView {
+        id: TableIdentifier,
+    },
+    RenameView {
+        from: TableIdentifier,
+        to: TableIdentifier,
+    },
     /// `existing` renamed to `backup`, then a view created in this transaction renamed to
     /// `existing`: committed as a new version of `existing` (and `backup` with the old SQL).
-    ViewSwap { existing: TableIdentifier, backup: TableIdentifier, view: NewView },
+    ViewSwap {
+        existing: TableIdentifier,
+        backup: TableIdentifier,
+        view: NewView,
+    },
 }
 
 /// A view as CREATE VIEW defined it.

@@ -21,7 +21,11 @@ impl Transaction {
                 },
                 Err(_) => false,
             };
-            if landed { applied.push(display(&work.id)) } else { missing.push(display(&work.id)) }
+            if landed {
+                applied.push(display(&work.id))
+            } else {
+                missing.push(display(&work.id))
+            }
         }
         batch.clear();
         if missing.is_empty() {

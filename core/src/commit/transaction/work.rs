@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use iceberg::io::FileIO;
-use iceberg::spec::{PartitionSpec, Schema, TableMetadata, TableMetadataBuildResult, TableMetadataBuilder, UnboundPartitionSpec};
+use iceberg::spec::{
+    PartitionSpec, Schema, TableMetadata, TableMetadataBuildResult, TableMetadataBuilder, UnboundPartitionSpec,
+};
 use iceberg::{TableRequirement, TableUpdate};
 
 use super::display;
@@ -106,7 +108,10 @@ impl Work {
                 updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
                 let requirements = vec![
                     TableRequirement::UuidMatch { uuid: base.uuid() },
-                    TableRequirement::RefSnapshotIdMatch { r#ref: "main".into(), snapshot_id: base.current_snapshot_id() },
+                    TableRequirement::RefSnapshotIdMatch {
+                        r#ref: "main".into(),
+                        snapshot_id: base.current_snapshot_id(),
+                    },
                     TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() },
                 ];
                 (requirements, updates)
@@ -120,12 +125,20 @@ impl Work {
                 }
                 let requirements = vec![
                     TableRequirement::UuidMatch { uuid: base.uuid() },
-                    TableRequirement::RefSnapshotIdMatch { r#ref: "main".into(), snapshot_id: base.current_snapshot_id() },
+                    TableRequirement::RefSnapshotIdMatch {
+                        r#ref: "main".into(),
+                        snapshot_id: base.current_snapshot_id(),
+                    },
                     TableRequirement::DefaultSpecIdMatch { default_spec_id: base.default_partition_spec_id() },
                 ];
                 (requirements, updates)
             }
-            (_, None) => return Err(Error::internal(format!("the change of existing table '{}' lost its base", display(&self.id)))),
+            (_, None) => {
+                return Err(Error::internal(format!(
+                    "the change of existing table '{}' lost its base",
+                    display(&self.id)
+                )))
+            }
         };
         Ok(TableChange { identifier: self.id.clone(), requirements, updates })
     }
@@ -195,7 +208,10 @@ pub(super) fn replaced_metadata(base: &TableMetadata, schema: Schema) -> Result<
 }
 
 /// The metadata of `base` with `spec` as default partition spec, plus the updates that make it so.
-pub(super) fn repartitioned_metadata(base: &TableMetadata, spec: UnboundPartitionSpec) -> Result<TableMetadataBuildResult> {
+pub(super) fn repartitioned_metadata(
+    base: &TableMetadata,
+    spec: UnboundPartitionSpec,
+) -> Result<TableMetadataBuildResult> {
     Ok(TableMetadataBuilder::new_from_metadata(base.clone(), None).add_default_partition_spec(spec)?.build()?)
 }
 
