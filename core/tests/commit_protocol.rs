@@ -104,7 +104,13 @@ async fn a_lost_race_is_retried_on_the_reloaded_table() {
 
 /// A server error on the commit of one append; returns the error, the file and the commits.
 async fn append_answered(answer: Answer) -> (floe_core::Result<()>, ScriptedCatalog, String, Vec<String>) {
-    let scripted = ScriptedCatalog::start(true).await;
+    append_answered_by(ScriptedCatalog::start(true).await, answer).await
+}
+
+async fn append_answered_by(
+    scripted: ScriptedCatalog,
+    answer: Answer,
+) -> (floe_core::Result<()>, ScriptedCatalog, String, Vec<String>) {
     scripted.create_table("e", "t", FAST_RETRIES);
     let catalog = scripted.connect().await;
     let table = scripted.load(&catalog, "e", "t").await;
@@ -147,6 +153,22 @@ async fn a_server_error_before_the_commit_landed_is_reported_and_keeps_the_files
         // The catalog might still apply it: nothing it could refer to is deleted.
         assert!(exists(&data_file) && metadata_files.iter().all(|f| exists(f)), "{status}: files deleted");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_whose_outcome_cannot_be_checked_says_so_and_keeps_the_files() {
+    let scripted = ScriptedCatalog::start(true).await;
+    scripted.refuse_loads_after_commits();
+    let (outcome, _scripted, data_file, metadata_files) = append_answered_by(scripted, Answer::Fail(502)).await;
+    let err = outcome.expect_err("the outcome is not known");
+    assert_eq!(err.kind(), ErrorKind::CommitStateUnknown, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("the change is unknown: the catalog could not be asked (not known for e.t (reloading failed:"),
+        "{text}"
+    );
+    assert!(!text.contains("not visible"), "a reload that failed proves nothing: {text}");
+    assert!(exists(&data_file) && metadata_files.iter().all(|f| exists(f)), "files deleted");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,6 +21,17 @@ Json::~Json() {
 	yyjson_doc_free(doc);
 }
 
+//! The text yyjson wrote (malloc'ed, or NULL when it could not write), as a string.
+static string TakeWritten(char *raw, size_t len) {
+	if (!raw) {
+		// Only non-finite numbers fail to write; no caller adds them.
+		throw IOException("floe internal error: cannot write JSON");
+	}
+	string result(raw, len);
+	free(raw);
+	return result;
+}
+
 namespace json {
 
 yyjson_val *Get(yyjson_val *object, const char *key) {
@@ -58,14 +69,9 @@ bool IsNull(yyjson_val *value) {
 }
 
 string Write(yyjson_val *value) {
-	size_t len;
+	size_t len = 0;
 	auto raw = yyjson_val_write(value, 0, &len);
-	if (!raw) {
-		throw IOException("floe internal error: cannot write JSON");
-	}
-	string result(raw, len);
-	free(raw);
-	return result;
+	return TakeWritten(raw, len);
 }
 
 } // namespace json
@@ -139,15 +145,9 @@ JsonBuilder::Value JsonBuilder::Append(Value array, Value value) {
 }
 
 string JsonBuilder::Write(Value value) const {
-	size_t len;
+	size_t len = 0;
 	auto raw = yyjson_mut_val_write(value, 0, &len);
-	if (!raw) {
-		// Only non-finite numbers fail to write; callers never add them.
-		throw IOException("floe internal error: cannot write JSON");
-	}
-	string result(raw, len);
-	free(raw);
-	return result;
+	return TakeWritten(raw, len);
 }
 
 } // namespace floe

@@ -61,6 +61,8 @@ struct State {
     calls: Vec<String>,
     /// Whether /transactions/commit accepts changes that create a staged table.
     stages_in_transactions: bool,
+    /// Whether loading a table is refused (403) once a commit was received.
+    refuse_loads_after_commits: bool,
 }
 
 pub struct ScriptedCatalog {
@@ -143,6 +145,11 @@ impl ScriptedCatalog {
     /// Scripts the answers to the next commit requests, in order; after them, `Apply`.
     pub fn answer_next_commits(&self, answers: &[Answer]) {
         self.state.lock().unwrap().answers.extend(answers.iter().copied());
+    }
+
+    /// From the first commit on, loading a table is refused: the outcome cannot be checked.
+    pub fn refuse_loads_after_commits(&self) {
+        self.state.lock().unwrap().refuse_loads_after_commits = true;
     }
 
     pub fn commits(&self) -> Vec<Commit> {
@@ -235,6 +242,9 @@ fn answer(state: &mut State, dir: &Path, request: &Request) -> ResponseTemplate 
     state.calls.push(format!("{method} {path}{query}"));
     match (method.as_str(), &segments[..]) {
         ("GET", ["config"]) => ResponseTemplate::new(200).set_body_json(json!({"defaults": {}, "overrides": {}})),
+        ("GET", ["namespaces", _, "tables", _]) if state.refuse_loads_after_commits && !state.commits.is_empty() => {
+            error(403, "ForbiddenException", "loading tables is not allowed")
+        }
         ("GET", ["namespaces", namespace, "tables", name]) => match state.tables.get(&format!("{namespace}.{name}")) {
             Some(metadata) => ResponseTemplate::new(200).set_body_json(load_result(metadata)),
             None => error(404, "NoSuchTableException", &format!("Table does not exist: {namespace}.{name}")),

@@ -8,34 +8,46 @@ use crate::error::{Error, ErrorKind, Result};
 
 impl Transaction {
     /// Whether every change of `batch` landed: Ok if so, CommitStateUnknown naming the tables
-    /// where it did and did not otherwise. The batch is emptied either way, so that no file of
-    /// it is deleted: the files are, or may yet be, part of the tables.
+    /// where it did, did not, or could not be checked otherwise. The batch is emptied either way,
+    /// so that no file of it is deleted: the files are, or may yet be, part of the tables.
     pub(super) async fn reconcile(&self, batch: &mut Vec<Work>, err: Error) -> Result<()> {
         let mut applied = Vec::new();
         let mut missing = Vec::new();
+        let mut unchecked = Vec::new();
         for work in batch.iter() {
-            let landed = match self.catalog.load_table(&work.id.namespace, &work.id.name).await {
-                Ok(result) => match &work.snapshot {
-                    Some(snapshot) => result.metadata.snapshot_by_id(snapshot.snapshot_id).is_some(),
-                    None => result.metadata.uuid() == work.target.metadata.uuid(),
-                },
-                Err(_) => false,
-            };
-            if landed {
-                applied.push(display(&work.id))
-            } else {
-                missing.push(display(&work.id))
+            match self.catalog.load_table(&work.id.namespace, &work.id.name).await {
+                Ok(result) => {
+                    let landed = match &work.snapshot {
+                        Some(snapshot) => result.metadata.snapshot_by_id(snapshot.snapshot_id).is_some(),
+                        None => result.metadata.uuid() == work.target.metadata.uuid(),
+                    };
+                    if landed { &mut applied } else { &mut missing }.push(display(&work.id));
+                }
+                Err(reload) => {
+                    unchecked.push(format!("{} (reloading failed: {})", display(&work.id), reload.message()))
+                }
             }
         }
         batch.clear();
-        if missing.is_empty() {
+        if missing.is_empty() && unchecked.is_empty() {
             return Ok(());
         }
-        let state = if applied.is_empty() {
-            format!("not visible (missing in {})", missing.join(", "))
-        } else {
-            format!("only partly visible (applied to {}, missing in {})", applied.join(", "), missing.join(", "))
+        let mut parts = Vec::new();
+        if !applied.is_empty() {
+            parts.push(format!("applied to {}", applied.join(", ")));
+        }
+        if !missing.is_empty() {
+            parts.push(format!("missing in {}", missing.join(", ")));
+        }
+        if !unchecked.is_empty() {
+            parts.push(format!("not known for {}", unchecked.join(", ")));
+        }
+        let state = match (applied.is_empty(), missing.is_empty(), unchecked.is_empty()) {
+            (true, false, true) => "not visible".to_string(),
+            (true, true, false) => "unknown: the catalog could not be asked".to_string(),
+            _ => "only partly known".to_string(),
         };
+        let state = format!("{state} ({})", parts.join("; "));
         Err(Error::new(
             ErrorKind::CommitStateUnknown,
             format!(

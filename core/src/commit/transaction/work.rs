@@ -106,15 +106,9 @@ impl Work {
                 let mut updates = rebuilt.changes;
                 let snapshot = self.snapshot_for(&rebuilt.metadata, Action::ReplaceAll)?;
                 updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
-                let requirements = vec![
-                    TableRequirement::UuidMatch { uuid: base.uuid() },
-                    TableRequirement::RefSnapshotIdMatch {
-                        r#ref: "main".into(),
-                        snapshot_id: base.current_snapshot_id(),
-                    },
-                    TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() },
-                ];
-                (requirements, updates)
+                let requirement =
+                    TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() };
+                (based_on(base, requirement), updates)
             }
             (Change::Repartition { spec, .. }, Some(base)) => {
                 let rebuilt = repartitioned_metadata(base, spec.clone())?;
@@ -123,15 +117,9 @@ impl Work {
                     let snapshot = self.snapshot_for(&rebuilt.metadata, Action::Append)?;
                     updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
                 }
-                let requirements = vec![
-                    TableRequirement::UuidMatch { uuid: base.uuid() },
-                    TableRequirement::RefSnapshotIdMatch {
-                        r#ref: "main".into(),
-                        snapshot_id: base.current_snapshot_id(),
-                    },
-                    TableRequirement::DefaultSpecIdMatch { default_spec_id: base.default_partition_spec_id() },
-                ];
-                (requirements, updates)
+                let requirement =
+                    TableRequirement::DefaultSpecIdMatch { default_spec_id: base.default_partition_spec_id() };
+                (based_on(base, requirement), updates)
             }
             (_, None) => {
                 return Err(Error::internal(format!(
@@ -187,6 +175,15 @@ impl Work {
 
 /// Data files carry the partition values of the spec they were written for; if another writer
 /// changed the spec meanwhile they no longer fit, and the commit must not be re-applied.
+/// What a change built on `base` asserts: the same table at the same snapshot, and `also`.
+fn based_on(base: &TableMetadata, also: TableRequirement) -> Vec<TableRequirement> {
+    vec![
+        TableRequirement::UuidMatch { uuid: base.uuid() },
+        TableRequirement::RefSnapshotIdMatch { r#ref: "main".into(), snapshot_id: base.current_snapshot_id() },
+        also,
+    ]
+}
+
 fn check_unchanged_layout(id: &TableIdentifier, written_for: &TableMetadata, base: &TableMetadata) -> Result<()> {
     if written_for.default_partition_spec_id() != base.default_partition_spec_id() {
         return Err(Error::new(
