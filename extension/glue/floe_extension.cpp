@@ -3,6 +3,7 @@
 #include "duckdb/main/extension/extension_loader.hpp"
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/config.hpp"
+#include "floe/commit_while_planning.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/multi_file_reader.hpp"
 #include "floe/pending_attach.hpp"
@@ -56,6 +57,9 @@ static void Load(ExtensionLoader &loader) {
 	OptimizerExtension connect_while_planning;
 	connect_while_planning.pre_optimize_function = PendingAttaches::ConnectWhilePlanning;
 	OptimizerExtension::Register(DBConfig::GetConfig(db), std::move(connect_while_planning));
+	OptimizerExtension commit_while_planning;
+	commit_while_planning.pre_optimize_function = CommitWhilePlanning;
+	OptimizerExtension::Register(DBConfig::GetConfig(db), std::move(commit_while_planning));
 }
 
 } // namespace floe

@@ -251,7 +251,19 @@ void IcebergTransaction::RenameView(IcebergSchemaEntry &schema, const string &fr
 	entries.ViewRenamed(schema, real_name, to);
 }
 
-void IcebergTransaction::Commit() {
+ErrorData IcebergTransaction::Commit() {
+	if (!commit_outcome) {
+		try {
+			ApplyWrites();
+			commit_outcome = make_uniq<ErrorData>();
+		} catch (std::exception &ex) {
+			commit_outcome = make_uniq<ErrorData>(ex);
+		}
+	}
+	return *commit_outcome;
+}
+
+void IcebergTransaction::ApplyWrites() {
 	if (!writes) {
 		return;
 	}
@@ -269,7 +281,8 @@ void IcebergTransaction::Commit() {
 }
 
 void IcebergTransaction::Rollback() {
-	if (writes) {
+	// Once a commit was tried, its files belong to the catalog or to the core's reconciling.
+	if (writes && !commit_outcome) {
 		floe_txn_rollback(writes.get());
 	}
 }

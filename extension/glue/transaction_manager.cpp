@@ -23,12 +23,7 @@ Transaction &IcebergTransactionManager::StartTransaction(ClientContext &context)
 }
 
 ErrorData IcebergTransactionManager::CommitTransaction(ClientContext &context, Transaction &transaction) {
-	ErrorData result;
-	try {
-		transaction.Cast<IcebergTransaction>().Commit();
-	} catch (std::exception &ex) {
-		result = ErrorData(ex);
-	}
+	auto result = transaction.Cast<IcebergTransaction>().Commit();
 	lock_guard<mutex> guard(lock);
 	transactions.erase(transaction);
 	return result;

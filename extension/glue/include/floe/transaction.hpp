@@ -6,6 +6,7 @@
 #pragma once
 
 #include "duckdb/catalog/catalog_transaction.hpp"
+#include "duckdb/common/error_data.hpp"
 #include "duckdb/parser/parsed_data/create_table_info.hpp"
 #include "duckdb/transaction/transaction.hpp"
 #include "floe/entry_cache.hpp"
@@ -52,15 +53,20 @@ public:
 	const FloeTxn *PendingWrites() const {
 		return writes.get();
 	}
-	//! Applies the writes to the catalog; throws what the catalog refused.
-	void Commit();
+	//! Applies the writes to the catalog, the first time it is called (while the COMMIT is
+	//! planned, or as it runs); returns what the catalog refused, every time.
+	duckdb::ErrorData Commit();
 	void Rollback();
 
 private:
+	void ApplyWrites();
+
 	IcebergCatalog &catalog;
 	IcebergEntryCache entries;
 	duckdb::mutex writes_lock;
 	TxnHandle writes;
+	//! Set once the commit was tried: empty on success.
+	unique_ptr<duckdb::ErrorData> commit_outcome;
 };
 
 } // namespace floe
