@@ -4,7 +4,12 @@
 #include "duckdb/execution/operator/persistent/physical_copy_to_file.hpp"
 #include "duckdb/execution/operator/projection/physical_projection.hpp"
 #include "duckdb/main/database.hpp"
+#include "duckdb/catalog/catalog_entry/scalar_function_catalog_entry.hpp"
+#include "duckdb/planner/expression/bound_case_expression.hpp"
 #include "duckdb/planner/expression/bound_cast_expression.hpp"
+#include "duckdb/planner/expression/bound_constant_expression.hpp"
+#include "duckdb/planner/expression/bound_function_expression.hpp"
+#include "duckdb/planner/expression/bound_operator_expression.hpp"
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/secret.hpp"
@@ -42,27 +47,57 @@ static Value FieldIds(const vector<IcebergColumn> &columns) {
 	return Value::STRUCT(std::move(values));
 }
 
+//! NOT NULL for a required struct, list or map column: the written files' null counts, from
+//! which the core checks required primitive columns (core/src/commit/not_null.rs), cannot tell a
+//! NULL list or map from an empty one, so such values are checked as they are written, with
+//! DuckDB's error() on a NULL.
+static unique_ptr<Expression> RequireNotNull(ClientContext &context, const string &table, const IcebergColumn &column,
+                                             unique_ptr<Expression> value) {
+	auto message = StringUtil::Format(
+	    "NOT NULL constraint failed: column '%s' of table '%s' is required; a row has NULL. Fix: filter or "
+	    "coalesce the NULLs (WHERE \"%s\" IS NOT NULL), or make the column optional in the table's schema",
+	    column.name, table, column.name);
+	auto &error = Catalog::GetEntry<ScalarFunctionCatalogEntry>(context, SYSTEM_CATALOG, DEFAULT_SCHEMA, "error");
+	auto function = error.functions.GetFunctionByArguments(context, {LogicalType::VARCHAR});
+	vector<unique_ptr<Expression>> arguments;
+	arguments.push_back(make_uniq<BoundConstantExpression>(Value(message)));
+	auto fail = make_uniq<BoundFunctionExpression>(function.return_type, function, std::move(arguments), nullptr);
+	auto is_null = make_uniq<BoundOperatorExpression>(ExpressionType::OPERATOR_IS_NULL, LogicalType::BOOLEAN);
+	is_null->children.push_back(value->Copy());
+	auto type = value->return_type;
+	return make_uniq<BoundCaseExpression>(std::move(is_null),
+	                                      BoundCastExpression::AddCastToType(context, std::move(fail), type),
+	                                      std::move(value));
+}
+
 //! Casts the rows to the types the table stores (e.g. TINYINT -> INTEGER, HUGEINT ->
-//! DECIMAL(38,0)), so the files hold exactly the Iceberg types.
-static PhysicalOperator &CastToTableTypes(ClientContext &context, PhysicalPlanGenerator &planner,
-                                          const vector<IcebergColumn> &columns, PhysicalOperator &child) {
+//! DECIMAL(38,0)), so the files hold exactly the Iceberg types, and checks required nested
+//! columns for NULLs.
+static PhysicalOperator &ConformToTable(ClientContext &context, PhysicalPlanGenerator &planner,
+                                        IcebergTableEntry &table, PhysicalOperator &child) {
+	auto &columns = table.Description().columns;
 	if (child.types.size() != columns.size()) {
 		throw InvalidInputException("Table has %d columns but %d values were supplied", columns.size(),
 		                            child.types.size());
 	}
-	bool needs_cast = false;
+	auto table_name = table.schema.name + "." + table.name;
+	bool needs_projection = false;
 	vector<LogicalType> types;
 	vector<unique_ptr<Expression>> expressions;
 	for (idx_t i = 0; i < columns.size(); i++) {
 		unique_ptr<Expression> expression = make_uniq<BoundReferenceExpression>(child.types[i], i);
 		if (child.types[i] != columns[i].type) {
-			needs_cast = true;
+			needs_projection = true;
 			expression = BoundCastExpression::AddCastToType(context, std::move(expression), columns[i].type);
+		}
+		if (columns[i].required && !columns[i].children.empty()) {
+			needs_projection = true;
+			expression = RequireNotNull(context, table_name, columns[i], std::move(expression));
 		}
 		types.push_back(columns[i].type);
 		expressions.push_back(std::move(expression));
 	}
-	if (!needs_cast) {
+	if (!needs_projection) {
 		return child;
 	}
 	auto &projection =
@@ -76,7 +111,7 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	table.RegisterStorageSecret(context);
 	auto &description = table.Description();
 	auto &columns = description.columns;
-	auto &input = CastToTableTypes(context, planner, columns, child);
+	auto &input = ConformToTable(context, planner, table, child);
 	// The table's write.* properties, parsed and checked by the core.
 	CoreString write_properties;
 	Check(floe_table_write_properties(table.Table()->Get(), write_properties.Out()));
