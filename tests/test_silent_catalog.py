@@ -17,6 +17,8 @@ import sys
 import textwrap
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -201,8 +203,24 @@ def attach_with_table(duck: DuckDBProcess, bed: Testbed) -> None:
 
 
 def freeze(bed: Testbed) -> None:
+    """SIGSTOP, then wait until the catalog is seen to answer nothing (a request sent right after
+    the signal was seen answered now and then on a loaded machine)."""
     assert bed.process is not None
     os.killpg(bed.process.pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while answers(bed.catalog_uri + "/v1/config"):
+        assert time.monotonic() < deadline, "the catalog still answers 10 s after SIGSTOP"
+        time.sleep(0.05)
+
+
+def answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=0.3).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def thaw(bed: Testbed) -> None:

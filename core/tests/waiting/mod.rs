@@ -130,9 +130,10 @@ pub struct Frozen {
 }
 
 impl Frozen {
-    /// Stops the `weed` that serves the catalog at `catalog_url` (`http://127.0.0.1:<port>`).
+    /// Stops the `weed` that serves the catalog at `catalog_url` (`http://127.0.0.1:<port>`),
+    /// and returns once the catalog is seen to answer nothing.
     pub fn weed_serving(catalog_url: &str) -> Frozen {
-        let port = catalog_url.rsplit(':').next().unwrap();
+        let port: u16 = catalog_url.rsplit(':').next().unwrap().parse().unwrap();
         let flag = format!("-s3.port.iceberg={port}");
         let pid = std::fs::read_dir("/proc")
             .unwrap()
@@ -144,8 +145,27 @@ impl Frozen {
             })
             .unwrap_or_else(|| panic!("no process runs with {flag}"));
         signal(pid, "STOP");
-        Frozen { pid }
+        let frozen = Frozen { pid };
+        // A request sent right after SIGSTOP was seen answered now and then on a loaded machine;
+        // the tests rely on a catalog that answers nothing, so that is awaited, not assumed.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while answers_config(port) {
+            assert!(Instant::now() < deadline, "the catalog on port {port} still answers 10 s after SIGSTOP");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        frozen
     }
+}
+
+/// Whether GET /v1/config on `port` gets a status line within 300 ms.
+fn answers_config(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
+    if stream.write_all(b"GET /v1/config HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok()
 }
 
 impl Drop for Frozen {
