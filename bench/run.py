@@ -23,9 +23,10 @@ from typing import Any, Callable
 
 import duckdb
 
-from bench import workloads
+from bench import request_counts, workloads
 from bench.workloads import ENGINES, Setup
 from tests.engines import floe_connection
+from tests.request_counter import RequestCounter
 from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ class Bench:
         self.bed = bed
         self.sql = bed.duckdb_setup_sql()
         self.results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        #: Per W2 query ("W2 full", "W2 selective"), per engine: the S3 requests it made.
+        self.requests: dict[str, dict[str, dict[str, Any]]] = {}
         self.notes: list[str] = []
 
     def setup(self, **params: Any) -> Setup:
@@ -82,6 +85,21 @@ class Bench:
                 for engine in self.engines_for(run):
                     setup = self.setup(rows=self.args.rows, query=query, files=files)
                     self.record(f"W2 {query}", engine, measure(workloads.w2_read, engine, setup))
+        self.w2_requests(files)
+
+    def w2_requests(self, files: list[str]) -> None:
+        """W2's queries once more per engine, untimed, with the S3 secret's endpoint a counting
+        proxy in front of the test bed's S3: the requests each engine makes for the same files."""
+        with RequestCounter(self.bed.s3_endpoint) as s3:
+            sql = self.bed.duckdb_setup_sql(s3_endpoint=s3.endpoint)
+            for query in ("full", "selective"):
+                counts = self.requests.setdefault(f"W2 {query}", {})
+                for engine in ENGINES:
+                    since = time.monotonic()
+                    setup = Setup(self.args.extension, sql[0], sql, {"rows": self.args.rows, "query": query, "files": files})
+                    outcome = measure(workloads.w2_read, engine, setup)
+                    counts[engine] = outcome if "error" in outcome else request_counts.summarize(s3.requests(since))
+                    print(f"  W2 {query} requests {engine:<9} {counts[engine]}", flush=True)
 
     def w3(self) -> None:
         for engine in ("floe", "official"):
@@ -193,8 +211,16 @@ class Bench:
             "The limit: COPY ... TO / read_parquet on the same S3 (W1, W2), a native DuckDB file (W5)."
         )
         table = _markdown(lines)
-        (out / "results.json").write_text(json.dumps({"header": header, "lines": lines, "raw": self.results}, indent=2))
-        (out / "report.md").write_text(f"# floe benchmarks\n\n{header}\n\n{table}\n" + "".join(f"\n- {n}" for n in self.notes) + "\n")
+        results = {"header": header, "lines": lines, "raw": self.results, "s3_requests": self.requests}
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        requests = "".join(
+            f"\n## S3 requests of {workload}\n\nOne untimed run per engine in a fresh process, counted by a proxy in "
+            f"front of S3 (bench/request_counts.py).\n\n{request_counts.markdown(counts)}\n"
+            for workload, counts in self.requests.items()
+        )
+        (out / "report.md").write_text(
+            f"# floe benchmarks\n\n{header}\n\n{table}\n" + "".join(f"\n- {n}" for n in self.notes) + "\n" + requests
+        )
         _chart(lines, out / "chart.png", header)
         # Only a full run at the default sizes and place is the README's figure.
         if not self.args.smoke and self.args.only == DEFAULT_WORKLOADS and Path(self.args.out) == DEFAULT_OUT:

@@ -342,12 +342,13 @@ class Testbed:
         selector = fs.FileSelector(prefix.removeprefix("s3://"), recursive=True, allow_not_found=True)
         return sorted(info.path for info in s3.get_file_info(selector) if info.type == fs.FileType.File)
 
-    def duckdb_setup_sql(self) -> list[str]:
+    def duckdb_setup_sql(self, s3_endpoint: str | None = None) -> list[str]:
         """SQL that gives a DuckDB connection with floe (or the official extension) the S3 and
-        iceberg secrets and attaches the warehouse as `lake`."""
+        iceberg secrets and attaches the warehouse as `lake`. `s3_endpoint` (http://host:port):
+        the S3 secret's endpoint instead of the test bed's own (a proxy in front of it)."""
         return [
             f"CREATE OR REPLACE SECRET testbed_s3 (TYPE s3, KEY_ID '{self.client_id}', SECRET '{self.client_secret}', "
-            f"ENDPOINT '{self.s3_endpoint.removeprefix('http://')}', URL_STYLE 'path', USE_SSL false, "
+            f"ENDPOINT '{(s3_endpoint or self.s3_endpoint).removeprefix('http://')}', URL_STYLE 'path', USE_SSL false, "
             f"REGION '{self.region}')",
             f"CREATE OR REPLACE SECRET testbed_iceberg (TYPE iceberg, CLIENT_ID '{self.client_id}', "
             f"CLIENT_SECRET '{self.client_secret}', OAUTH2_SERVER_URI '{self.oauth2_server_uri}')",
