@@ -116,12 +116,14 @@ class Testbed:
     """SeaweedFS with an Iceberg REST catalog (warehouse 'lake') and S3 (bucket 'raw').
 
     `vending=True`: the catalog vends table-scoped, short-lived S3 credentials in LoadTable
-    (`-s3.iceberg.credentialRole`, backed by SeaweedFS' STS)."""
+    (`-s3.iceberg.credentialRole`, backed by SeaweedFS' STS), valid for `credential_seconds`
+    (`s3.session-token-expires-at-ms` says until when; S3 refuses them afterwards)."""
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, workdir: Path | None = None, vending: bool = False) -> None:
+    def __init__(self, workdir: Path | None = None, vending: bool = False, credential_seconds: int = 3600) -> None:
         self.vending = vending
+        self.credential_seconds = credential_seconds
         self.client_id = "floe-" + secrets.token_hex(4)
         self.client_secret = "sk-" + secrets.token_hex(16)
         self.region = REGION
@@ -187,7 +189,14 @@ class Testbed:
             f"-tableBucket={WAREHOUSE}",
         ]
         if self.vending:
-            args += [f"-s3.iceberg.credentialRole={VENDING_ROLE}", f"-s3.iam.config={self._iam_config()}"]
+            # Duration 0: the catalog asks STS for no duration, so the vended keys last the STS
+            # default `tokenDuration`, which may be seconds; the catalog's own duration option is
+            # held to STS' 900..43200 s and cannot be short enough for a test.
+            args += [
+                f"-s3.iceberg.credentialRole={VENDING_ROLE}",
+                "-s3.iceberg.credentialDurationSeconds=0",
+                f"-s3.iam.config={self._iam_config()}",
+            ]
         env = dict(os.environ, AWS_ACCESS_KEY_ID=self.client_id, AWS_SECRET_ACCESS_KEY=self.client_secret)
         with open(self.log_path, "wb") as log:
             # Its own session, so stopping it takes every child along and a dying test run
@@ -211,7 +220,7 @@ class Testbed:
         }
         config = {
             "sts": {
-                "tokenDuration": "1h",
+                "tokenDuration": f"{self.credential_seconds}s",
                 "maxSessionLength": "12h",
                 "issuer": "floe-testbed-sts",
                 "signingKey": base64.b64encode(secrets.token_bytes(32)).decode(),
@@ -309,9 +318,12 @@ class Testbed:
             "FLOE_S3_REGION": self.region,
         }
 
-    def pyiceberg_catalog(self):  # -> pyiceberg.catalog.rest.RestCatalog
+    def pyiceberg_catalog(self, vended_credentials: bool = True):  # -> pyiceberg.catalog.rest.RestCatalog
+        """`vended_credentials=False`: PyIceberg does not ask for vended keys and uses the test
+        bed's own, which do not expire (to prepare tables for tests of short-lived keys)."""
         from pyiceberg.catalog import load_catalog
 
+        delegation = {} if vended_credentials else {"header.X-Iceberg-Access-Delegation": ""}
         return load_catalog(
             "testbed",
             **{
@@ -325,6 +337,7 @@ class Testbed:
                 "s3.secret-access-key": self.client_secret,
                 "s3.region": self.region,
                 "s3.path-style-access": "true",
+                **delegation,
             },
         )
 
