@@ -97,9 +97,22 @@ test-rust: venv
 test-sql: $(EXTENSION) venv
 	$(PYTHON) -m sql_tests.run --extension $(EXTENSION)
 
+# The GCS and Azure test beds (tests/cloud_beds.py): Rustberg, a real Iceberg REST catalog that
+# keeps a warehouse on either, built once per machine into FLOE_CACHE like DuckDB; Azurite from
+# npm at the version tools/azurite/package-lock.json pins (fake-gcs-server comes with the venv).
+RUSTBERG_VERSION := 0.3.0
+RUSTBERG := $(FLOE_CACHE)/rustberg/bin/rustberg
+$(RUSTBERG):
+	CARGO_TARGET_DIR=$(FLOE_CACHE)/rustberg-target cargo install --locked rustberg --version $(RUSTBERG_VERSION) --root $(FLOE_CACHE)/rustberg
+
+AZURITE_INSTALLED := tools/azurite/node_modules/.installed
+$(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json
+	cd tools/azurite && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # Temporary directories of passing tests are removed; a failing test's stay for a look.
-test-python: $(EXTENSION) venv wheel test-extensions
-	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) $(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
+test-python: $(EXTENSION) venv wheel test-extensions $(RUSTBERG) $(AZURITE_INSTALLED)
+	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) $(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
 # DuckDB's shell and dbt autoload httpfs for s3:// from DuckDB's extension directory in the HOME
 # in use; it comes from the pinned wheel, never from the network.

@@ -17,12 +17,17 @@ import trustme
 #: Decides, per request, what the proxy does: None forwards; ("after", status) forwards and
 #: then answers `status`; ("instead", status) answers `status` without forwarding.
 Fault = Callable[[str, str], "tuple[str, int] | None"]
+#: Rewrites, per request, the upstream's answer body: (method, path, status, body) -> body.
+Rewrite = Callable[[str, str, int, bytes], bytes]
 
 
 class CatalogProxy:
-    def __init__(self, upstream: str, tls_dir: Path | None = None, fault: Fault | None = None) -> None:
+    def __init__(
+        self, upstream: str, tls_dir: Path | None = None, fault: Fault | None = None, rewrite: Rewrite | None = None
+    ) -> None:
         self.ca_file: Path | None = None
         self.fault = fault
+        self.rewrite = rewrite
         proxy = self
 
         class Forward(http.server.BaseHTTPRequestHandler):
@@ -41,6 +46,8 @@ class CatalogProxy:
                         status, payload, kind = response.status, response.read(), response.headers.get("Content-Type")
                 except urllib.error.HTTPError as err:
                     status, payload, kind = err.code, err.read(), err.headers.get("Content-Type")
+                if proxy.rewrite:
+                    payload = proxy.rewrite(self.command, self.path, status, payload)
                 if decision and decision[0] == "after":
                     status, payload = decision[1], b'{"error":{"message":"injected","type":"ServerError","code":502}}'
                 self._answer(status, payload, kind)

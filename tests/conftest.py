@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from tests import datasets
+from tests.cloud_beds import AzureBed, CloudBed, GcsBed
 from tests.engines import floe_connection, official_connection
 from tests.testbed import Testbed
 
@@ -28,6 +29,26 @@ def extension() -> str:
 def testbed() -> Iterator[Testbed]:
     with Testbed() as bed:
         yield bed
+
+
+@pytest.fixture(scope="session")
+def gcs_bed() -> Iterator[GcsBed]:
+    """Rustberg with its warehouse on fake-gcs-server (tests/cloud_beds.py)."""
+    with GcsBed() as bed:
+        yield bed
+
+
+@pytest.fixture(scope="session")
+def azure_bed() -> Iterator[AzureBed]:
+    """Rustberg with its warehouse on Azurite (tests/cloud_beds.py)."""
+    with AzureBed() as bed:
+        yield bed
+
+
+@pytest.fixture(params=["gcs", "azure"])
+def cloud_bed(request: pytest.FixtureRequest) -> CloudBed:
+    """Each of the two beds in turn."""
+    return request.getfixturevalue(f"{request.param}_bed")
 
 
 @pytest.fixture(scope="session")
