@@ -130,6 +130,15 @@ impl std::error::Error for Error {}
 
 impl From<iceberg::Error> for Error {
     fn from(err: iceberg::Error) -> Self {
+        // A storage failure reported through iceberg's FileIO (crate::storage) keeps its kind,
+        // its message naming the object and its fix.
+        let mut source = std::error::Error::source(&err);
+        while let Some(inner) = source {
+            if let Some(floe) = inner.downcast_ref::<Error>() {
+                return floe.clone();
+            }
+            source = inner.source();
+        }
         let kind = match err.kind() {
             iceberg::ErrorKind::DataInvalid | iceberg::ErrorKind::Unexpected => ErrorKind::Storage,
             iceberg::ErrorKind::FeatureUnsupported => ErrorKind::Unsupported,

@@ -12,7 +12,8 @@ use iceberg::TableIdent;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rest::catalog::{display_namespace, Namespace};
 use crate::rest::model::LoadTableResult;
-use crate::storage::{DuckdbS3Secret, StorageProps};
+use crate::rest::RestCatalog;
+use crate::storage::{self, DuckdbS3Secret, Entry, StorageProps};
 
 /// Which snapshot a read sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +31,29 @@ pub struct LoadedTable {
     pub name: String,
     pub metadata: TableMetadataRef,
     pub metadata_location: Option<String>,
-    pub storage: StorageProps,
+    /// Where its files are reached: DuckDB sees them as `floe://<storage id>/<url>`.
+    pub storage: Arc<Entry>,
 }
 
 impl LoadedTable {
-    pub fn new(namespace: Namespace, name: String, result: LoadTableResult, storage: StorageProps) -> Self {
+    /// The table `catalog` answered with `result`, its storage credentials resolved and
+    /// registered (see `crate::storage`).
+    pub fn from_catalog(
+        catalog: &Arc<RestCatalog>,
+        namespace: Namespace,
+        name: String,
+        result: LoadTableResult,
+    ) -> Self {
+        let props = StorageProps::resolve(catalog, &result);
+        let qualified = format!("{}.{name}", display_namespace(&namespace));
+        let location = result.metadata.location().to_string();
+        let renewal =
+            storage::CatalogRenewal::new(catalog, namespace.clone(), name.clone(), location.clone(), result.config.clone());
+        let storage = storage::register(catalog, &qualified, &location, props, Some(renewal));
+        LoadedTable::new(namespace, name, result, storage)
+    }
+
+    pub fn new(namespace: Namespace, name: String, result: LoadTableResult, storage: Arc<Entry>) -> Self {
         LoadedTable {
             namespace,
             name,
@@ -62,7 +81,8 @@ impl LoadedTable {
 
     /// File access with the table's storage credentials, completed by the user's S3 secret.
     pub fn file_io(&self, user_secret: Option<&DuckdbS3Secret>) -> FileIO {
-        self.storage.with_user_secret(user_secret).file_io()
+        self.storage.use_user_secret(user_secret);
+        self.storage.file_io()
     }
 
     /// The snapshot `selector` names; `None` for a table that has no snapshot yet.

@@ -11,7 +11,7 @@ use floe_core::commit::schema::DuckColumn;
 use floe_core::commit::snapshot::{live_data_files, Engine};
 use floe_core::commit::Transaction;
 use floe_core::rest::model::TableIdentifier;
-use floe_core::storage::StorageProps;
+use floe_core::storage::{fixed_file_io, StorageProps, Store};
 use floe_core::ErrorKind;
 use iceberg::spec::TableMetadata;
 use scripted_catalog::{exists, Answer, ScriptedCatalog};
@@ -49,7 +49,7 @@ fn added_snapshot(change: &Value) -> &Value {
 
 /// The paths of the data files of `metadata`'s current snapshot.
 async fn live_paths(metadata: &TableMetadata) -> Vec<String> {
-    let files = live_data_files(&StorageProps::default().file_io(), metadata).await.unwrap().unwrap();
+    let files = live_data_files(&fixed_file_io(Store::new(StorageProps::default())), metadata).await.unwrap().unwrap();
     let mut paths: Vec<String> = files.iter().map(|f| f.file_path().to_string()).collect();
     paths.sort();
     paths

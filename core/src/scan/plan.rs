@@ -6,6 +6,7 @@
 //! `iceberg`'s `TableScan::plan_files`; this module shapes its output for DuckDB's reader.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use iceberg::io::FileIO;
 
@@ -18,11 +19,12 @@ use super::deletes::{matching_positions, DeleteCache};
 use super::filter::Filter;
 use super::value::Value;
 use crate::error::{Error, Result};
-use crate::storage::DuckdbS3Secret;
+use crate::storage::{real_path, DuckdbS3Secret, Entry};
 use crate::table::LoadedTable;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedFile {
+    /// `floe://<storage id>/<url>`: DuckDB reads it through floe's storage.
     pub path: String,
     pub file_size: u64,
     pub record_count: Option<u64>,
@@ -40,6 +42,7 @@ pub struct DeleteFile {
 }
 
 pub struct ScanPlan {
+    storage: Arc<Entry>,
     file_io: FileIO,
     schema: SchemaRef,
     pub files: Vec<PlannedFile>,
@@ -58,6 +61,7 @@ impl ScanPlan {
         user_secret: Option<&DuckdbS3Secret>,
     ) -> Result<ScanPlan> {
         let mut plan = ScanPlan {
+            storage: table.storage.clone(),
             file_io: table.file_io(user_secret),
             schema: schema.clone(),
             files: Vec::new(),
@@ -73,18 +77,11 @@ impl ScanPlan {
             builder = builder.with_filter(predicate);
         }
         let scan = builder.build()?;
+        // Storage failures carry their fix (by the credentials' source) from crate::storage.
         let unreadable = |e: iceberg::Error| {
-            let err = Error::from(e).context(format!(
+            Error::from(e).context(format!(
                 "Cannot plan a scan of table '{}' at {}",
                 table.qualified_name(),
-                table.metadata.location()
-            ));
-            if table.storage.is_vended() || user_secret.is_some() {
-                return err;
-            }
-            err.with_fix(format!(
-                "no storage credentials reach {}: the catalog vended none (ACCESS_DELEGATION_MODE 'vended_credentials' asks for them) and no DuckDB S3 secret covers it; CREATE SECRET (TYPE s3, KEY_ID ..., SECRET ..., SCOPE '{}')",
-                table.metadata.location(),
                 table.metadata.location()
             ))
         };
@@ -126,7 +123,7 @@ impl ScanPlan {
             }
             plan.files.push(PlannedFile {
                 identity_partition: identity_partition(&task, &schema),
-                path: task.data_file_path,
+                path: table.storage.wrap(&task.data_file_path),
                 file_size: task.file_size_in_bytes,
                 record_count: task.record_count,
                 deletes,
@@ -138,7 +135,7 @@ impl ScanPlan {
     /// Adds files written but not yet committed by the reading transaction.
     pub fn add_pending(&mut self, files: Vec<crate::commit::data_file::WrittenFile>) {
         self.files.extend(files.into_iter().map(|file| PlannedFile {
-            path: file.path,
+            path: self.storage.wrap(&file.path),
             file_size: file.file_size,
             record_count: Some(file.record_count),
             identity_partition: Vec::new(),
@@ -150,6 +147,7 @@ impl ScanPlan {
     /// equality deletes alike.
     pub async fn deleted_positions(&self, index: usize) -> Result<Vec<i64>> {
         let file = self.file(index)?;
+        let data_file = real_path(&file.path);
         let mut positional = Vec::new();
         let mut equality = Vec::new();
         for delete in file.deletes.iter().map(|&d| &self.delete_files[d]) {
@@ -161,10 +159,10 @@ impl ScanPlan {
         let mut positions = if positional.is_empty() {
             Vec::new()
         } else {
-            self.cache.positions(&self.file_io, &file.path, &positional).await?
+            self.cache.positions(&self.file_io, data_file, &positional).await?
         };
         if !equality.is_empty() {
-            positions.extend(matching_positions(&self.file_io, &self.schema, &file.path, &equality).await?);
+            positions.extend(matching_positions(&self.file_io, &self.schema, data_file, &equality).await?);
             positions.sort_unstable();
             positions.dedup();
         }

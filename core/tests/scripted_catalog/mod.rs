@@ -17,7 +17,7 @@ use floe_core::commit::Transaction;
 use floe_core::options::{AttachRequest, CatalogOptions};
 use floe_core::rest::model::LoadTableResult;
 use floe_core::rest::RestCatalog;
-use floe_core::storage::StorageProps;
+use floe_core::storage::real_path;
 use floe_core::table::LoadedTable;
 use iceberg::spec::{NestedField, PrimitiveType, Schema, TableMetadata, TableMetadataBuilder, Type};
 use iceberg::{TableCreation, TableRequirement, TableUpdate};
@@ -166,18 +166,17 @@ impl ScriptedCatalog {
     }
 
     /// The table as floe loads it.
-    pub async fn load(&self, catalog: &RestCatalog, namespace: &str, name: &str) -> Arc<LoadedTable> {
+    pub async fn load(&self, catalog: &Arc<RestCatalog>, namespace: &str, name: &str) -> Arc<LoadedTable> {
         let namespace = vec![namespace.to_string()];
         let result: LoadTableResult = catalog.load_table(&namespace, name).await.unwrap();
-        let storage = StorageProps::resolve(catalog.properties(), &result);
-        Arc::new(LoadedTable::new(namespace, name.to_string(), result, storage))
+        Arc::new(LoadedTable::from_catalog(catalog, namespace, name.to_string(), result))
     }
 
     /// A data file of `rows` rows as DuckDB's writer would report it, written (a stand-in for
     /// its Parquet bytes) into the directory `transaction` hands the statement, as the glue does.
     pub fn data_file(&self, transaction: &Transaction, table: &LoadedTable, rows: u64) -> WrittenFile {
         let path = format!("{}/{}.parquet", transaction.write_location(table, None).unwrap(), uuid::Uuid::now_v7());
-        let local = local_path(&path);
+        let local = local_path(real_path(&path));
         std::fs::create_dir_all(local.parent().unwrap()).unwrap();
         std::fs::write(&local, b"PAR1 stand-in").unwrap();
         serde_json::from_value(json!({

@@ -61,6 +61,9 @@ typedef struct FloeCatalog FloeCatalog;
 // An error returned by a fallible call; free it with `floe_error_free`.
 typedef struct FloeError FloeError;
 
+// One object opened for reading (ranged reads) or writing (a streaming upload).
+typedef struct FloeFile FloeFile;
+
 // A planned scan: the data files to read and their deletes.
 typedef struct FloeScan FloeScan;
 
@@ -225,13 +228,79 @@ void floe_positions_free(int64_t *positions, size_t len);
 // `request_json` must be a NUL-terminated string.
 struct FloeError *floe_secret_validate(const char *request_json);
 
+// Opens path ("floe://<id>/<url>") for reading or, with write, for writing. Opening for read
+// makes no request; for write the upload starts once a part's worth of bytes is written (a
+// small file is one request at close).
+//
+// # Safety
+// `path` must be a NUL-terminated string; `out` must be writable.
+struct FloeError *floe_file_open(const char *path, bool write, struct FloeFile **out);
+
+// Read: the object's size (one request, remembered); write: the bytes written so far.
+//
+// # Safety
+// `file` must be a live handle; `out` must be writable.
+struct FloeError *floe_file_size(struct FloeFile *file, uint64_t *out);
+
+// Reads exactly length bytes at offset into buffer (an object shorter than that is an error).
+//
+// # Safety
+// `file` must be a live handle; `buffer` must have room for `length` bytes.
+struct FloeError *floe_file_read(struct FloeFile *file,
+                                 uint64_t offset,
+                                 uint8_t *buffer,
+                                 uint64_t length);
+
+// Appends length bytes of data to a file opened for writing.
+//
+// # Safety
+// `file` must be a live handle; `data` must hold `length` bytes.
+struct FloeError *floe_file_write(struct FloeFile *file, const uint8_t *data, uint64_t length);
+
+// Completes the upload of a file opened for writing: the object exists from now on. For a file
+// opened for reading, nothing.
+//
+// # Safety
+// `file` must be a live handle.
+struct FloeError *floe_file_close(struct FloeFile *file);
+
+// Frees the handle; an upload that was not closed is aborted (nothing of it becomes visible).
+//
+// # Safety
+// `file` must be NULL or a handle from `floe_file_open`, freed once.
+void floe_file_free(struct FloeFile *file);
+
+// Whether the object at path ("floe://<id>/<url>") exists.
+//
+// # Safety
+// `path` must be a NUL-terminated string; `out` must be writable.
+struct FloeError *floe_path_exists(const char *path, bool *out);
+
+// Removes the object at path; one that does not exist is no error.
+//
+// # Safety
+// `path` must be a NUL-terminated string.
+struct FloeError *floe_path_remove(const char *path);
+
+// The objects under the directory path, at any depth, as a JSON array of floe:// paths
+// (NUL-terminated); free it with floe_cstring_free.
+//
+// # Safety
+// `path` must be a NUL-terminated string; `out_json` must be writable.
+struct FloeError *floe_path_list(const char *path, char **out_json);
+
+// Frees a NUL-terminated string this library returned (floe_path_list).
+//
+// # Safety
+// `string` must be NULL or come from this library, freed once.
+void floe_cstring_free(char *string);
+
 // # Safety
 // `table` must be NULL or a handle from this library, freed once.
 void floe_table_free(struct FloeTable *table);
 
 // The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
 // {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
-//  "duckdb_secret":{..}|null,
 //  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
 //
 // # Safety
@@ -323,7 +392,8 @@ struct FloeError *floe_txn_repartition(struct FloeTxn *txn,
                                        struct FloeTable **out);
 
 // Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
-// "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; s3_secret_json or "null".
+// "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; paths floe:// or real
+// URLs (manifests record the real ones); s3_secret_json or "null".
 //
 // # Safety
 // Handles and strings must be valid.
@@ -332,8 +402,9 @@ struct FloeError *floe_txn_write(struct FloeTxn *txn,
                                  const char *files_json,
                                  const char *s3_secret_json);
 
-// A fresh directory (JSON string) under the table's data location for one statement's files;
-// removed with everything in it if the transaction rolls back or its commit fails.
+// A fresh directory (JSON string, floe://<storage id>/<url>) under the table's data location for
+// one statement's files; removed with everything in it if the transaction rolls back or its
+// commit fails.
 //
 // # Safety
 // Handles, strings and out pointers must be valid.

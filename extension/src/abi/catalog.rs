@@ -8,7 +8,6 @@ use floe_core::rest::catalog::display_namespace;
 use floe_core::rest::model::TableIdentifier;
 use floe_core::rest::{Namespace, RestCatalog};
 use floe_core::runtime::block_on;
-use floe_core::storage::StorageProps;
 use floe_core::table::LoadedTable;
 use floe_core::types::columns;
 use floe_core::{Error, ErrorKind, Result};
@@ -38,12 +37,9 @@ pub(crate) unsafe fn identifier(schema: *const c_char, name: *const c_char, what
     Ok(TableIdentifier { namespace: namespace(str_arg(schema, "schema")?), name: str_arg(name, what)?.to_string() })
 }
 
-async fn load(catalog: &RestCatalog, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
+async fn load(catalog: &Arc<RestCatalog>, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
     match catalog.load_table(namespace, name).await {
-        Ok(result) => {
-            let storage = StorageProps::resolve(catalog.properties(), &result);
-            Ok(Some(LoadedTable::new(namespace.clone(), name.to_string(), result, storage)))
-        }
+        Ok(result) => Ok(Some(LoadedTable::from_catalog(catalog, namespace.clone(), name.to_string(), result))),
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
     }

@@ -6,6 +6,7 @@
 mod catalog;
 mod scan;
 mod secret;
+mod storage;
 mod table;
 mod transaction;
 

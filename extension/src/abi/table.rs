@@ -76,7 +76,6 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         "location": table.metadata.location(),
         "total_records": total_records,
         "columns": columns(&schema)?,
-        "duckdb_secret": table.storage.duckdb_secret(),
         "partition_spec": table.metadata.default_partition_spec().fields().iter()
             .map(ResolvedPartitionField::from).collect::<Vec<_>>(),
     }))
@@ -84,7 +83,6 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
 
 /// The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
 /// {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
-///  "duckdb_secret":{..}|null,
 ///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
 ///
 /// # Safety

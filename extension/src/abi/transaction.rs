@@ -170,7 +170,8 @@ pub unsafe extern "C" fn floe_txn_repartition(
 }
 
 /// Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
-/// "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; s3_secret_json or "null".
+/// "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; paths floe:// or real
+/// URLs (manifests record the real ones); s3_secret_json or "null".
 ///
 /// # Safety
 /// Handles and strings must be valid.
@@ -188,8 +189,9 @@ pub unsafe extern "C" fn floe_txn_write(
     })
 }
 
-/// A fresh directory (JSON string) under the table's data location for one statement's files;
-/// removed with everything in it if the transaction rolls back or its commit fails.
+/// A fresh directory (JSON string, floe://<storage id>/<url>) under the table's data location for
+/// one statement's files; removed with everything in it if the transaction rolls back or its
+/// commit fails.
 ///
 /// # Safety
 /// Handles, strings and out pointers must be valid.

@@ -13,7 +13,6 @@ use super::Transaction;
 use crate::commit::snapshot::{live_data_files, Action, NewSnapshot};
 use crate::error::Result;
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
-use crate::storage::StorageProps;
 use crate::table::LoadedTable;
 
 impl Transaction {
@@ -121,8 +120,8 @@ impl Transaction {
     ) -> Result<bool> {
         let Some(index) = batch.iter().position(|w| w.id == *replacement && w.is_create()) else { return Ok(false) };
         let base = self.catalog.load_table(&existing.namespace, &existing.name).await?;
-        let storage = StorageProps::resolve(self.catalog.properties(), &base);
-        let base = Arc::new(LoadedTable::new(existing.namespace.clone(), existing.name.clone(), base, storage));
+        let base =
+            Arc::new(LoadedTable::from_catalog(&self.catalog, existing.namespace.clone(), existing.name.clone(), base));
         let Some(backup_work) = self.backup_of(&base, backup).await? else { return Ok(false) };
         let work = &mut batch[index];
         work.id = existing.clone();
@@ -145,8 +144,8 @@ impl Transaction {
             properties: metadata.properties().clone(),
         };
         let staged = self.catalog.create_table(&backup.namespace, &request).await?;
-        let storage = StorageProps::resolve(self.catalog.properties(), &staged);
-        let staged = Arc::new(LoadedTable::new(backup.namespace.clone(), backup.name.clone(), staged, storage));
+        let staged =
+            Arc::new(LoadedTable::from_catalog(&self.catalog, backup.namespace.clone(), backup.name.clone(), staged));
         let mut work = self.work(backup.clone(), Change::Create { owns_files: false }, staged);
         work.snapshot = Some(NewSnapshot::new(Action::Append, files));
         Ok(Some(work))

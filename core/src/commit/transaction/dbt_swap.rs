@@ -68,7 +68,7 @@ mod tests {
 
     use super::*;
     use crate::rest::model::LoadTableResult;
-    use crate::storage::StorageProps;
+    use crate::storage::{self, StorageProps};
     use crate::table::LoadedTable;
 
     fn id(name: &str) -> TableIdentifier {
@@ -104,7 +104,8 @@ mod tests {
         .metadata;
         let result =
             LoadTableResult { metadata_location: None, metadata, config: HashMap::new(), storage_credentials: vec![] };
-        let table = LoadedTable::new(vec!["s".into()], name.into(), result, StorageProps::default());
+        let storage = storage::register(&Arc::new(()), name, result.metadata.location(), StorageProps::default(), None);
+        let table = LoadedTable::new(vec!["s".into()], name.into(), result, storage);
         Op::Create { id: id(name), table: Arc::new(table) }
     }
 

@@ -45,7 +45,7 @@ use crate::error::{ErrorKind, Result};
 use crate::rest::catalog::display_namespace;
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
 use crate::rest::{Namespace, RestCatalog};
-use crate::storage::{DuckdbS3Secret, StorageProps};
+use crate::storage::{real_path, DuckdbS3Secret};
 use crate::table::LoadedTable;
 
 pub struct Transaction {
@@ -138,8 +138,7 @@ impl Transaction {
             properties,
         };
         let result = self.catalog.create_table(namespace, &request).await?;
-        let storage = StorageProps::resolve(self.catalog.properties(), &result);
-        let table = Arc::new(LoadedTable::new(namespace.clone(), name.to_string(), result, storage));
+        let table = Arc::new(LoadedTable::from_catalog(&self.catalog, namespace.clone(), name.to_string(), result));
         let id = TableIdentifier { namespace: namespace.clone(), name: name.to_string() };
         self.ops().push(Op::Create { id, table: table.clone() });
         Ok(table)
@@ -180,8 +179,9 @@ impl Transaction {
         self.ops().push(Op::RenameView { from, to });
     }
 
-    /// A fresh directory under the table's data location for one statement's files. Asked for
-    /// when a write is planned, so a table DuckDB cannot write is refused before any file is.
+    /// A fresh directory under the table's data location for one statement's files, as DuckDB
+    /// writes it (`floe://<storage id>/<url>`). Asked for when a write is planned, so a table
+    /// DuckDB cannot write is refused before any file is.
     pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> Result<String> {
         check_no_fixed_columns(&table.qualified_name(), table.metadata.current_schema())?;
         self.remember(user_secret);
@@ -193,7 +193,7 @@ impl Transaction {
             .unwrap_or_else(|| format!("{}/data", metadata.location().trim_end_matches('/')));
         let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
         crate::sync::lock(&self.write_dirs).push((table.file_io(user_secret), format!("{dir}/")));
-        Ok(dir)
+        Ok(table.storage.wrap(&dir))
     }
 
     /// ALTER TABLE ... SET PARTITIONED BY: the table with the new default spec, which later
@@ -209,13 +209,17 @@ impl Transaction {
     /// Records the files a statement wrote into `table`; they are checked against the table's
     /// schema and its NOT NULL columns now, so a mismatch fails the statement (whose files the
     /// rollback then removes) rather than the commit. Files with lists or maps are rewritten
-    /// with the annotations other engines need (`nested_annotations`).
+    /// with the annotations other engines need (`nested_annotations`). Paths may be DuckDB's
+    /// `floe://` ones; manifests record the real URLs.
     pub async fn write(
         &self,
         table: &Arc<LoadedTable>,
-        files: Vec<WrittenFile>,
+        mut files: Vec<WrittenFile>,
         user_secret: Option<&DuckdbS3Secret>,
     ) -> Result<()> {
+        for file in &mut files {
+            file.path = real_path(&file.path).to_string();
+        }
         let metadata = &table.metadata;
         check_not_null(&table.qualified_name(), metadata.current_schema(), &files)?;
         for file in &files {

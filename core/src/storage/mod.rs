@@ -1,0 +1,36 @@
+//! floe's object-storage I/O: one stack (opendal operators with timeouts and retries) for the
+//! metadata and manifests the core reads and writes (iceberg's `FileIO`) and the data files
+//! DuckDB reads and writes through `floe://` paths.
+//!
+//! ```no_run
+//! # async fn demo(catalog: std::sync::Arc<floe_core::rest::RestCatalog>,
+//! #               table: floe_core::rest::model::LoadTableResult) -> floe_core::Result<()> {
+//! use floe_core::storage::{self, StorageProps};
+//! let props = StorageProps::resolve(&catalog, &table);
+//! let entry = storage::register(&catalog, "gold.m", table.metadata.location(), props, None);
+//! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");    // what DuckDB is handed
+//! let (entry, url) = storage::unwrap(&path)?;                   // what it hands back
+//! let size = entry.with_store(|store| async move { store.size(url).await }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Here: where a table's storage properties and credentials come from (`props`), object URLs
+//! (`location`), operators built from the properties (`operator`), reads, writes, listings and
+//! deletes (`object`), storage ids, `floe://` paths and credential renewal (`registry`), iceberg's
+//! `FileIO` over all of it (`file_io`) and storage failures as floe errors (`error`).
+
+mod error;
+mod file_io;
+pub mod location;
+mod object;
+mod operator;
+mod props;
+mod refresh;
+mod registry;
+
+pub use error::StorageError;
+pub use file_io::fixed as fixed_file_io;
+pub use object::{ObjectWriter, Store, CHUNK_BYTES};
+pub use props::{CredentialSource, DuckdbS3Secret, StorageProps};
+pub use refresh::CatalogRenewal;
+pub use registry::{real_path, register, unwrap, wrap, Entry, Renew};

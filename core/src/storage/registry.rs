@@ -1,0 +1,348 @@
+//! Storage ids and the `floe://` paths DuckDB sees for floe's files.
+//!
+//! DuckDB reads and writes a table's data files as `floe://<id>/<real url>`, e.g.
+//! `floe://3/s3://lake/gold/m/data/0190-....parquet`; the id names the table's entry in a
+//! process-wide registry: its credentials (renewed before they expire) and the operators that use
+//! them. `s3://` stays DuckDB's own (httpfs), so a user's `read_parquet('s3://...')` keeps working
+//! next to floe's tables.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use floe_core::storage::{self, StorageProps};
+//! let catalog = Arc::new("a catalog instance");
+//! let entry = storage::register(&catalog, "gold.m", "s3://lake/gold/m", StorageProps::default(), None);
+//! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");
+//! let (found, url) = storage::unwrap(&path).unwrap();
+//! assert_eq!((found.id(), url), (entry.id(), "s3://lake/gold/m/data/a.parquet"));
+//! assert_eq!(storage::real_path(&path), url);
+//! assert_eq!(storage::real_path("s3://lake/x"), "s3://lake/x");
+//! ```
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use iceberg::io::FileIO;
+
+use super::error::StorageError;
+use super::object::{ObjectWriter, Store};
+use super::props::{DuckdbS3Secret, StorageProps};
+use crate::error::{Error, ErrorKind, Result};
+
+const SCHEME: &str = "floe://";
+/// Credentials are renewed when they expire within this, or within half their lifetime for
+/// credentials that last less than twice as long.
+const RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+/// Fresh storage properties for one table: a REST catalog's credentials endpoint, or a reload of
+/// the table.
+#[async_trait]
+pub trait Renew: Send + Sync {
+    async fn renew(&self) -> Result<StorageProps>;
+}
+
+/// One table's storage: what DuckDB's `floe://<id>/` paths resolve to.
+pub struct Entry {
+    id: u64,
+    table: String,
+    location: String,
+    state: RwLock<State>,
+    /// One renewal at a time; the others wait for it and use its result.
+    renewal: tokio::sync::Mutex<()>,
+    /// Keeps the registering catalog's allocation, so its address (part of the key) is never
+    /// reused by another catalog while this entry exists.
+    _scope: Weak<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("id", &self.id)
+            .field("table", &self.table)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+struct State {
+    /// As the catalog (or the platform file) gave them.
+    granted: StorageProps,
+    user_secret: Option<DuckdbS3Secret>,
+    /// `granted` completed with `user_secret`.
+    store: Store,
+    renewer: Option<Arc<dyn Renew>>,
+    received_at: SystemTime,
+    expires_at: Option<SystemTime>,
+    /// Counts credential changes, so a renewal that others already did is not repeated.
+    generation: u64,
+}
+
+impl State {
+    fn new(granted: StorageProps, renewer: Option<Arc<dyn Renew>>) -> State {
+        State {
+            store: Store::new(granted.clone()),
+            expires_at: granted.expires_at(),
+            granted,
+            user_secret: None,
+            renewer,
+            received_at: SystemTime::now(),
+            generation: 0,
+        }
+    }
+
+    fn grant(&mut self, granted: StorageProps) {
+        self.store = Store::new(granted.with_user_secret(self.user_secret.as_ref()));
+        self.expires_at = granted.expires_at();
+        self.granted = granted;
+        self.received_at = SystemTime::now();
+        self.generation += 1;
+    }
+
+    /// Whether the credentials expire within the renewal margin.
+    fn renewal_due(&self, now: SystemTime) -> bool {
+        let Some(expires_at) = self.expires_at else { return false };
+        let lifetime = expires_at.duration_since(self.received_at).unwrap_or_default();
+        now + RENEW_MARGIN.min(lifetime / 2) >= expires_at
+    }
+}
+
+impl Entry {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The table, `namespace.name`.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// `url` as DuckDB sees it: `floe://<id>/<url>`.
+    pub fn wrap(&self, url: &str) -> String {
+        wrap(self.id, url)
+    }
+
+    fn state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The properties as the catalog last granted them.
+    pub fn granted(&self) -> StorageProps {
+        self.state().granted.clone()
+    }
+
+    /// Completes credentials the catalog did not give with the user's DuckDB S3 secret. A call
+    /// without a secret changes nothing: a statement that found none must not take away what an
+    /// earlier one gave.
+    pub fn use_user_secret(&self, secret: Option<&DuckdbS3Secret>) {
+        let Some(secret) = secret else { return };
+        let mut state = self.state_mut();
+        if state.user_secret.as_ref() != Some(secret) {
+            state.user_secret = Some(secret.clone());
+            state.store = Store::new(state.granted.with_user_secret(Some(secret)));
+        }
+    }
+
+    /// The store with the current credentials, renewed first if they are about to expire.
+    pub async fn store(&self) -> Result<Store> {
+        let (due, generation) = {
+            let state = self.state();
+            (state.renewer.is_some() && state.renewal_due(SystemTime::now()), state.generation)
+        };
+        if due {
+            self.renew(generation).await?;
+        }
+        Ok(self.state().store.clone())
+    }
+
+    /// Runs `op` with the current store; when the store refuses credentials that may have
+    /// expired, renews them once and runs `op` again. Errors name the table.
+    pub async fn with_store<T, F, Fut>(&self, op: F) -> Result<T>
+    where
+        F: Fn(Store) -> Fut,
+        Fut: Future<Output = Result<T, StorageError>>,
+    {
+        let store = self.store().await?;
+        let generation = self.state().generation;
+        match op(store).await {
+            Ok(value) => Ok(value),
+            Err(err) if self.may_cure(&err) => {
+                self.renew(generation).await?;
+                let store = self.state().store.clone();
+                op(store).await.map_err(|e| self.named(e.into()))
+            }
+            Err(err) => Err(self.named(err.into())),
+        }
+    }
+
+    /// Whether new credentials could cure `err`: a refusal of credentials that expire.
+    fn may_cure(&self, err: &StorageError) -> bool {
+        let state = self.state();
+        state.renewer.is_some() && (err.credentials_expired() || err.is_forbidden() && state.expires_at.is_some())
+    }
+
+    fn named(&self, err: Error) -> Error {
+        err.context(format!("Table '{}'", self.table))
+    }
+
+    /// Asks the renewer for new credentials unless someone did since `seen` (a generation).
+    async fn renew(&self, seen: u64) -> Result<()> {
+        let _one_at_a_time = self.renewal.lock().await;
+        let renewer = {
+            let state = self.state();
+            if state.generation != seen {
+                return Ok(());
+            }
+            state.renewer.clone()
+        };
+        let Some(renewer) = renewer else { return Ok(()) };
+        let granted = renewer.renew().await.map_err(|e| {
+            e.context(format!(
+                "Cannot renew the storage credentials of table '{}' (location {})",
+                self.table, self.location
+            ))
+        })?;
+        self.state_mut().grant(granted);
+        Ok(())
+    }
+
+    /// iceberg's file access (manifests, metadata, delete files) through this entry's store.
+    pub fn file_io(self: &Arc<Self>) -> FileIO {
+        super::file_io::registered(self.clone())
+    }
+
+    /// A streaming upload to `url`; its credentials are taken when the first bytes go out.
+    pub fn writer(self: &Arc<Self>, url: &str) -> ObjectWriter {
+        let entry = self.clone();
+        ObjectWriter::new(
+            url,
+            Box::new(move || {
+                let entry = entry.clone();
+                Box::pin(async move { entry.store().await })
+            }),
+        )
+    }
+}
+
+/// Registers (or updates) the storage of table `table` at `location` as loaded through `scope`
+/// (the catalog instance): one id per (scope, table, location), kept while the process lives.
+/// Registering again replaces the credentials (and the renewer, if one is given).
+pub fn register<S: Any + Send + Sync>(
+    scope: &Arc<S>,
+    table: &str,
+    location: &str,
+    granted: StorageProps,
+    renewer: Option<Arc<dyn Renew>>,
+) -> Arc<Entry> {
+    let key = (Arc::as_ptr(scope) as *const () as usize, table.to_string(), location.to_string());
+    let mut registry = crate::sync::lock(registry());
+    if let Some(entry) = registry.by_key.get(&key) {
+        let mut state = entry.state_mut();
+        state.grant(granted);
+        if renewer.is_some() {
+            state.renewer = renewer;
+        }
+        drop(state);
+        return entry.clone();
+    }
+    registry.next_id += 1;
+    let scope: Weak<dyn Any + Send + Sync> = Arc::downgrade(scope) as Weak<dyn Any + Send + Sync>;
+    let entry = Arc::new(Entry {
+        id: registry.next_id,
+        table: table.to_string(),
+        location: location.to_string(),
+        state: RwLock::new(State::new(granted, renewer)),
+        renewal: tokio::sync::Mutex::new(()),
+        _scope: scope,
+    });
+    registry.by_id.insert(entry.id, entry.clone());
+    registry.by_key.insert(key, entry.clone());
+    entry
+}
+
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    by_key: HashMap<(usize, String, String), Arc<Entry>>,
+    by_id: HashMap<u64, Arc<Entry>>,
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// `floe://<id>/<url>`.
+pub fn wrap(id: u64, url: &str) -> String {
+    format!("{SCHEME}{id}/{url}")
+}
+
+/// The entry and real URL a `floe://` path names.
+pub fn unwrap(path: &str) -> Result<(Arc<Entry>, &str)> {
+    let (id, url) = split(path).ok_or_else(|| {
+        Error::invalid_input(format!("'{path}' is not a floe path"))
+            .with_fix("floe paths have the form floe://<storage id>/<url>")
+    })?;
+    let entry = crate::sync::lock(registry()).by_id.get(&id).cloned().ok_or_else(|| {
+        Error::new(ErrorKind::NotFound, format!("'{path}' names storage {id}, which this process does not know"))
+            .with_fix("floe:// paths hold only in the process that planned them: read the table through its catalog")
+    })?;
+    Ok((entry, url))
+}
+
+/// The real URL of a `floe://` path; any other path as it is.
+pub fn real_path(path: &str) -> &str {
+    split(path).map_or(path, |(_, url)| url)
+}
+
+fn split(path: &str) -> Option<(u64, &str)> {
+    let (id, url) = path.strip_prefix(SCHEME)?.split_once('/')?;
+    Some((id.parse().ok()?, url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_id_per_catalog_table_and_location() {
+        let catalog = Arc::new(1u8);
+        let other = Arc::new(2u8);
+        let first = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None);
+        let again = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None);
+        assert_eq!(first.id(), again.id());
+        assert_ne!(first.id(), register(&other, "a.t", "s3://b/a/t", StorageProps::default(), None).id());
+        assert_ne!(first.id(), register(&catalog, "a.t", "s3://b/a/t2", StorageProps::default(), None).id());
+    }
+
+    #[test]
+    fn unknown_or_foreign_paths() {
+        assert_eq!(unwrap("s3://b/k").unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(unwrap("floe://999999999/s3://b/k").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(real_path("floe://x/s3://b/k"), "floe://x/s3://b/k");
+    }
+
+    #[test]
+    fn renewal_is_due_within_the_margin_or_half_the_lifetime() {
+        let now = SystemTime::now();
+        let mut state = State::new(StorageProps::default(), None);
+        assert!(!state.renewal_due(now));
+        state.received_at = now;
+        state.expires_at = Some(now + Duration::from_secs(3600));
+        assert!(!state.renewal_due(now));
+        assert!(state.renewal_due(now + Duration::from_secs(3541)));
+        state.expires_at = Some(now + Duration::from_secs(10));
+        assert!(!state.renewal_due(now + Duration::from_secs(4)));
+        assert!(state.renewal_due(now + Duration::from_secs(5)));
+    }
+}
