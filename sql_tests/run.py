@@ -6,8 +6,8 @@ The files use DuckDB's sqllogictest format; this runner implements the part of i
     query <types> [rowsort|nosort]        (expected rows follow `----`, columns tab-separated)
 
 `${NAME}` in a file is replaced by the test bed's settings (FLOE_CATALOG_URI, FLOE_S3_HOST,
-FLOE_CLIENT_ID, ..., FLOE_DEAD_ENDPOINT where nothing listens, FLOE_HISTORY_SNAPSHOT_<n>). Each file runs in a fresh DuckDB connection with httpfs and floe loaded,
-after the reference tables of `tests/datasets.py` were written by PyIceberg.
+FLOE_CLIENT_ID, ..., FLOE_DEAD_ENDPOINT where nothing listens, FLOE_HISTORY_SNAPSHOT_<n>). Each file
+runs in a fresh DuckDB connection with floe loaded, after the reference tables of `tests/datasets.py` were written by PyIceberg.
 
 Usage: python -m sql_tests.run --extension build/floe.duckdb_extension [file.test ...]
 """

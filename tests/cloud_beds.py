@@ -122,18 +122,18 @@ class CloudBed:
         return self.catalog.api_key
 
     def floe(self, extension: str, endpoint: str | None = None) -> duckdb.DuckDBPyConnection:
-        """DuckDB with floe, attached as `lake` through the vending proxy (or `endpoint`). The
-        ATTACH path is the warehouse's location: Rustberg serves one warehouse and answers
-        `/v1/config?warehouse=` only for that name (the REST spec lets a warehouse be named by
-        its location)."""
+        """DuckDB with floe, attached as `lake` through the vending proxy (or `endpoint`).
+        Rustberg serves one warehouse and answers `/v1/config?warehouse=` only for its location
+        (the REST spec lets a warehouse be named so), which goes in WAREHOUSE: DuckDB would open a
+        location given as the ATTACH path read-only."""
         con = floe_connection(extension)
         # Only floe may reach the emulators' paths: no extension of DuckDB's is fetched from the
         # network or loaded for gs:// or abfs:// (they would go to the real clouds).
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
         con.execute(
-            f"ATTACH '{self.warehouse}' AS lake (TYPE ICEBERG, ENDPOINT '{endpoint or self.catalog_uri}', "
-            f"TOKEN '{self.token}')"
+            f"ATTACH 'rustberg' AS lake (TYPE ICEBERG, ENDPOINT '{endpoint or self.catalog_uri}', "
+            f"WAREHOUSE '{self.warehouse}', TOKEN '{self.token}')"
         )
         return con
 

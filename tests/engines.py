@@ -22,9 +22,9 @@ def wheel_extension(name: str) -> str:
 
 
 def floe_connection(extension: str, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A connection with httpfs and floe loaded (floe registers TYPE ICEBERG)."""
+    """A connection with floe loaded (floe registers TYPE ICEBERG). floe reaches object storage
+    itself: httpfs is not loaded."""
     con = duckdb.connect(database, config={"allow_unsigned_extensions": "true"})
-    con.execute(f"LOAD '{wheel_extension('httpfs')}'")
     con.execute(f"LOAD '{extension}'")
     return con
 

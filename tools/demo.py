@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from tests import datasets
-from tests.engines import wheel_extension
 from tests.testbed import Testbed
 
 QUERY = "SELECT region, sum(amount) AS total FROM lake.gold.metrics WHERE day >= DATE '2026-01-01' GROUP BY 1 ORDER BY 1;"
@@ -29,7 +28,6 @@ def main() -> int:
         init.write_text(
             "\n".join(
                 [
-                    f"LOAD '{wheel_extension('httpfs')}';",
                     f"LOAD '{Path(args.extension).resolve()}';",
                     *(statement + ";" for statement in bed.duckdb_setup_sql()),
                     "SHOW ALL TABLES;",

@@ -47,6 +47,7 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "access_delegation_mode",
     "default_schema",
     "purge_requested",
+    "warehouse",
     "platform",
     "catalog",
     "connect_timeout",
@@ -213,16 +214,22 @@ impl CatalogOptions {
             }
         };
 
+        // DuckDB opens an ATTACH path that looks remote (s3://, gs://, ...) read-only and wants
+        // httpfs for it, so a catalog that names its warehouses by location gets it as WAREHOUSE.
         if request.warehouse.contains("://") {
             return Err(Error::invalid_input(format!(
                 "ATTACH path '{}' looks like a storage location, but for TYPE ICEBERG it is the warehouse name",
                 request.warehouse
             ))
-            .with_fix("use the catalog's warehouse name (e.g. ATTACH 'my_warehouse' ...) and pass the catalog URL as ENDPOINT"));
+            .with_fix(
+                "use the catalog's warehouse name (e.g. ATTACH 'my_warehouse' ...) and pass the catalog URL as \
+                 ENDPOINT; for a catalog that names warehouses by their location, ATTACH any name with \
+                 WAREHOUSE '<location>'",
+            ));
         }
 
         Ok(CatalogOptions {
-            warehouse: request.warehouse.clone(),
+            warehouse: get("warehouse").unwrap_or(&request.warehouse).to_string(),
             endpoint,
             auth,
             access_delegation,
@@ -353,6 +360,20 @@ mod tests {
     fn request(options: &[(&str, &str)], secret: &[(&str, &str)]) -> AttachRequest {
         let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         AttachRequest { warehouse: "wh".into(), options: map(options), secret: map(secret) }
+    }
+
+    #[test]
+    fn warehouse_option_names_a_location_the_attach_path_cannot() {
+        let parsed = CatalogOptions::parse(&request(
+            &[("endpoint", "http://h:1"), ("token", "t"), ("warehouse", "gs://b/wh")],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(parsed.warehouse, "gs://b/wh");
+        let mut remote = request(&[("endpoint", "http://h:1"), ("token", "t")], &[]);
+        remote.warehouse = "gs://b/wh".into();
+        let err = CatalogOptions::parse(&remote).unwrap_err().to_string();
+        assert!(err.contains("WAREHOUSE '<location>'"), "{err}");
     }
 
     #[test]

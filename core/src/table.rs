@@ -11,9 +11,9 @@ use iceberg::TableIdent;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::rest::catalog::{display_namespace, Namespace};
-use crate::rest::model::LoadTableResult;
+use crate::rest::model::{CreateTableRequest, LoadTableResult};
 use crate::rest::RestCatalog;
-use crate::storage::{self, DuckdbS3Secret, Entry, StorageProps};
+use crate::storage::{self, CatalogRenewal, DuckdbS3Secret, Entry, Renew, StorageProps};
 
 /// Which snapshot a read sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +44,32 @@ impl LoadedTable {
         name: String,
         result: LoadTableResult,
     ) -> Self {
+        let renewal = CatalogRenewal::loaded(catalog, namespace.clone(), name.clone(), &result);
+        Self::registered(catalog, namespace, name, result, renewal)
+    }
+
+    /// A table `catalog` staged (stage-create) for `request`: not in the catalog until the
+    /// commit, so its credentials are renewed by staging it again.
+    pub fn staged(
+        catalog: &Arc<RestCatalog>,
+        namespace: Namespace,
+        request: &CreateTableRequest,
+        result: LoadTableResult,
+    ) -> Self {
+        let renewal = CatalogRenewal::staged(catalog, namespace.clone(), request, &result);
+        Self::registered(catalog, namespace, request.name.clone(), result, renewal)
+    }
+
+    fn registered(
+        catalog: &Arc<RestCatalog>,
+        namespace: Namespace,
+        name: String,
+        result: LoadTableResult,
+        renewal: Arc<dyn Renew>,
+    ) -> Self {
         let props = StorageProps::resolve(catalog, &result);
         let qualified = format!("{}.{name}", display_namespace(&namespace));
-        let location = result.metadata.location().to_string();
-        let renewal =
-            storage::CatalogRenewal::new(catalog, namespace.clone(), name.clone(), location.clone(), result.config.clone());
-        let storage = storage::register(catalog, &qualified, &location, props, Some(renewal));
+        let storage = storage::register(catalog, &qualified, result.metadata.location(), props, Some(renewal));
         LoadedTable::new(namespace, name, result, storage)
     }
 

@@ -176,10 +176,6 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 		description.total_records = NumericCast<idx_t>(json::Int(total_records));
 	}
 	description.columns = ParseColumns(json::Get(root, "columns"));
-	auto vended = json::Get(root, "duckdb_secret");
-	if (!json::IsNull(vended)) {
-		description.vended_secret = json::Write(vended);
-	}
 	description.partition_spec = ParsePartitionSpec(json::Get(root, "partition_spec"));
 	auto info = IcebergTableEntry::CreateInfo(schema, name, description);
 	auto entry = make_uniq<IcebergTableEntry>(catalog, schema, *info, std::move(table), std::move(description));

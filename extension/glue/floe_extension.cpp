@@ -4,6 +4,7 @@
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/config.hpp"
 #include "floe/commit_while_planning.hpp"
+#include "floe/file_system.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/multi_file_reader.hpp"
 #include "floe/pending_attach.hpp"
@@ -47,6 +48,8 @@ static void Load(ExtensionLoader &loader) {
 		                                "Fix: INSTALL parquet; LOAD parquet; then LOAD floe");
 	}
 	RegisterIcebergSecret(loader);
+	RegisterS3SecretIfMissing(loader);
+	db.GetFileSystem().RegisterSubSystem(make_uniq<FloeFileSystem>());
 	DBConfig::GetConfig(db).AddExtensionOption(
 	    "floe_table_properties",
 	    "Iceberg table properties to set on tables floe writes: a JSON object "

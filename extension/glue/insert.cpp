@@ -108,7 +108,6 @@ static PhysicalOperator &ConformToTable(ClientContext &context, PhysicalPlanGene
 
 PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenerator &planner, IcebergTableEntry &table,
                                       PhysicalOperator &child) {
-	table.RegisterStorageSecret(context);
 	auto &description = table.Description();
 	auto &columns = description.columns;
 	auto &input = ConformToTable(context, planner, table, child);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "duckdb/common/multi_file/multi_file_states.hpp"
+#include "floe/file_system.hpp"
 #include "floe/multi_file_list.hpp"
 #include "floe/values.hpp"
 
@@ -122,6 +123,16 @@ static void ApplyIdentityPartition(const IcebergMultiFileList &list, idx_t file_
 	}
 }
 
+//! The filename column shows a data file's own URL, not the floe:// path DuckDB reads it through.
+static void ShowRealFileName(MultiFileReaderData &reader_data, const vector<ColumnIndex> &global_column_ids) {
+	for (auto &entry : reader_data.constant_map) {
+		auto &id = global_column_ids[entry.column_idx.GetIndex()];
+		if (id.GetPrimaryIndex() == MultiFileReader::COLUMN_IDENTIFIER_FILENAME && !entry.value.IsNull()) {
+			entry.value = Value(FloeFileSystem::RealPath(StringValue::Get(entry.value)));
+		}
+	}
+}
+
 ReaderInitializeType IcebergMultiFileReader::InitializeReader(MultiFileReaderData &reader_data,
                                                               const MultiFileBindData &bind_data,
                                                               const vector<MultiFileColumnDefinition> &global_columns,
@@ -130,6 +141,7 @@ ReaderInitializeType IcebergMultiFileReader::InitializeReader(MultiFileReaderDat
                                                               ClientContext &context, MultiFileGlobalState &gstate) {
 	FinalizeBind(reader_data, bind_data.file_options, bind_data.reader_bind, global_columns, global_column_ids, context,
 	             gstate.multi_file_reader_state.get());
+	ShowRealFileName(reader_data, global_column_ids);
 	auto &list = gstate.file_list.Cast<IcebergMultiFileList>();
 	auto &reader = *reader_data.reader;
 	auto file_index = reader.file_list_idx.GetIndex();

@@ -1,6 +1,5 @@
 #include "floe/secret.hpp"
 
-#include "duckdb/common/types/uuid.hpp"
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/secret/secret_manager.hpp"
 #include "duckdb/main/database.hpp"
@@ -109,28 +108,53 @@ string S3SecretJson(ClientContext &context, const string &location) {
 	return json.Write(S3Secret(json, context, location));
 }
 
-void RegisterVendedSecret(ClientContext &context, const string &location, yyjson_val *options) {
-	ExtensionHelper::TryAutoLoadExtension(context, "httpfs");
-	// One secret per table location, replaced whenever the table is loaded again: vended keys
-	// expire, the newest are the ones to use.
-	auto name = "__floe_vended_" + std::to_string(Hash(location.c_str(), location.size()));
-	auto scope = StringUtil::EndsWith(location, "/") ? location : location + "/";
-	auto secret = make_uniq<KeyValueSecret>(vector<string> {scope}, "s3", "config", name);
-	size_t index, count;
-	yyjson_val *key, *value;
-	yyjson_obj_foreach(options, index, count, key, value) {
-		string field = yyjson_get_str(key);
-		string text = json::String(value);
-		secret->secret_map[field] = field == "use_ssl" ? Value::BOOLEAN(text == "true") : Value(text);
+static unique_ptr<BaseSecret> CreateS3Secret(ClientContext &context, CreateSecretInput &input) {
+	auto scope = input.scope.empty() ? vector<string> {"s3://"} : input.scope;
+	auto secret = make_uniq<KeyValueSecret>(scope, input.type, input.provider, input.name);
+	for (auto &option : input.options) {
+		auto key = StringUtil::Lower(option.first);
+		secret->secret_map[key] = key == "use_ssl" ? option.second.DefaultCastAs(LogicalType::BOOLEAN)
+		                                           : option.second.DefaultCastAs(LogicalType::VARCHAR);
 	}
 	secret->redact_keys = {"secret", "session_token"};
-	// Registered in a system transaction, not the client's: the secret is not part of what the
-	// user's transaction changes, and concurrent transactions (dbt threads) reading the same
-	// table must not conflict over it.
-	auto &db = DatabaseInstance::GetDatabase(context);
-	SecretManager::Get(context).RegisterSecret(CatalogTransaction::GetSystemTransaction(db), std::move(secret),
-	                                           OnCreateConflict::REPLACE_ON_CONFLICT, SecretPersistType::TEMPORARY,
-	                                           "memory");
+	return std::move(secret);
+}
+
+//! Whether DuckDB can load httpfs (and with it the s3 secret type) when a statement needs it.
+static bool HttpfsInstalled(DatabaseInstance &db) {
+	auto &fs = db.GetFileSystem();
+	for (auto &directory : ExtensionHelper::GetExtensionDirectoryPath(db, fs)) {
+		if (fs.FileExists(fs.JoinPath(directory, "httpfs.duckdb_extension"))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void RegisterS3SecretIfMissing(ExtensionLoader &loader) {
+	auto &db = loader.GetDatabaseInstance();
+	if (db.ExtensionIsLoaded("httpfs") || HttpfsInstalled(db)) {
+		return;
+	}
+	try {
+		SecretManager::Get(db).LookupType("s3");
+		return;
+	} catch (std::exception &) {
+		// No one registered it: floe does, with httpfs's names.
+	}
+	SecretType type;
+	type.name = "s3";
+	type.deserializer = KeyValueSecret::Deserialize<KeyValueSecret>;
+	type.default_provider = "config";
+	type.extension = "floe";
+	loader.RegisterSecretType(type);
+
+	CreateSecretFunction function = {"s3", "config", CreateS3Secret, {}};
+	for (auto field : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
+		function.named_parameters[field] = LogicalType::VARCHAR;
+	}
+	function.named_parameters["use_ssl"] = LogicalType::BOOLEAN;
+	loader.RegisterFunction(function);
 }
 
 } // namespace floe

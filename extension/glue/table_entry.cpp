@@ -34,21 +34,12 @@ unique_ptr<CreateTableInfo> IcebergTableEntry::CreateInfo(SchemaCatalogEntry &sc
 	return info;
 }
 
-void IcebergTableEntry::RegisterStorageSecret(ClientContext &context) {
-	if (!description.vended_secret.empty() && !secret_registered) {
-		Json options(description.vended_secret);
-		RegisterVendedSecret(context, description.location, options.Root());
-		secret_registered = true;
-	}
-}
-
 TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_ptr<FunctionData> &bind_data) {
 	return GetScanFunction(context, bind_data, EntryLookupInfo(CatalogType::TABLE_ENTRY, name));
 }
 
 TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_ptr<FunctionData> &bind_data,
                                                  const EntryLookupInfo &lookup) {
-	RegisterStorageSecret(context);
 	auto function = catalog.Cast<IcebergCatalog>().ScanFunction();
 	function.function_info =
 	    make_shared_ptr<IcebergScanInfo>(*this, table, description.name, description.selector, description.columns,

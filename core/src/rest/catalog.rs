@@ -123,6 +123,12 @@ impl RestCatalog {
         }
     }
 
+    /// Whether the server lists `endpoint` ("METHOD /v1/{prefix}/path") among those it offers;
+    /// `None` when it lists none (the spec's default set, which leaves optional ones open).
+    pub fn lists_endpoint(&self, endpoint: &str) -> Option<bool> {
+        self.endpoints.as_ref().map(|list| list.iter().any(|e| e == endpoint))
+    }
+
     pub fn supports_staged_in_transactions(&self) -> Option<bool> {
         *crate::sync::lock(&self.staged_in_transactions)
     }
@@ -256,7 +262,7 @@ impl RestCatalog {
         self.http.execute(Method::POST, url, Some(&body), Call::Commit).await
     }
 
-    fn delegation_headers(&self) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn delegation_headers(&self) -> Vec<(&'static str, &'static str)> {
         match self.options.access_delegation {
             AccessDelegation::VendedCredentials => vec![(ACCESS_DELEGATION_HEADER, "vended-credentials")],
             AccessDelegation::None => vec![],

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod credentials;
 pub mod http;
 pub mod model;
 pub mod views;

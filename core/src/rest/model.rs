@@ -55,6 +55,14 @@ pub struct StorageCredential {
     pub config: HashMap<String, String>,
 }
 
+/// `GET .../tables/{table}/credentials`: fresh storage credentials for a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LoadCredentialsResponse {
+    #[serde(default)]
+    pub storage_credentials: Vec<StorageCredential>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct LoadTableResult {
@@ -80,7 +88,7 @@ pub struct ErrorModel {
     pub r#type: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct CreateTableRequest {
     pub name: String,

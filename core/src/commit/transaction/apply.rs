@@ -144,8 +144,7 @@ impl Transaction {
             properties: metadata.properties().clone(),
         };
         let staged = self.catalog.create_table(&backup.namespace, &request).await?;
-        let staged =
-            Arc::new(LoadedTable::from_catalog(&self.catalog, backup.namespace.clone(), backup.name.clone(), staged));
+        let staged = Arc::new(LoadedTable::staged(&self.catalog, backup.namespace.clone(), &request, staged));
         let mut work = self.work(backup.clone(), Change::Create { owns_files: false }, staged);
         work.snapshot = Some(NewSnapshot::new(Action::Append, files));
         Ok(Some(work))

@@ -138,7 +138,7 @@ impl Transaction {
             properties,
         };
         let result = self.catalog.create_table(namespace, &request).await?;
-        let table = Arc::new(LoadedTable::from_catalog(&self.catalog, namespace.clone(), name.to_string(), result));
+        let table = Arc::new(LoadedTable::staged(&self.catalog, namespace.clone(), &request, result));
         let id = TableIdentifier { namespace: namespace.clone(), name: name.to_string() };
         self.ops().push(Op::Create { id, table: table.clone() });
         Ok(table)

@@ -14,7 +14,7 @@ class Json {
 public:
 	//! What the core returned; unreadable JSON from it is a bug in floe.
 	explicit Json(const CoreString &text);
-	//! JSON floe wrote itself (e.g. a vended secret kept by a table entry).
+	//! JSON text held as a string (e.g. a listing the core returned as C text).
 	explicit Json(const string &text);
 	~Json();
 	Json(const Json &) = delete;

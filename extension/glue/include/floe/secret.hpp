@@ -23,9 +23,9 @@ JsonBuilder::Value S3Secret(JsonBuilder &json, duckdb::ClientContext &context, c
 //! S3Secret as text, for the calls that take the secret alone.
 string S3SecretJson(duckdb::ClientContext &context, const string &location);
 
-//! Makes the catalog's vended keys for a table a temporary S3 secret scoped to its location, so
-//! DuckDB's Parquet reader and writer use what the catalog granted. `options` is the core's
-//! "duckdb_secret" object.
-void RegisterVendedSecret(duckdb::ClientContext &context, const string &location, duckdb_yyjson::yyjson_val *options);
+//! CREATE SECRET (TYPE s3, KEY_ID ..., SECRET ..., ENDPOINT ...) where httpfs cannot provide it
+//! (not installed, e.g. a DuckDB without httpfs builds): the same statement and fields, so storage
+//! keys for a catalog that vends none can still be given to floe.
+void RegisterS3SecretIfMissing(duckdb::ExtensionLoader &loader);
 
 } // namespace floe

@@ -19,8 +19,6 @@ struct TableDescription {
 	SnapshotSelector selector = SnapshotSelector::Current();
 	duckdb::optional_idx total_records;
 	vector<IcebergColumn> columns;
-	//! Vended storage keys as a DuckDB S3 secret's options (JSON), or "" if none were vended.
-	string vended_secret;
 	//! The default partition spec, which writes follow; empty if unpartitioned.
 	vector<PartitionField> partition_spec;
 };
@@ -40,10 +38,6 @@ public:
 		return description;
 	}
 
-	//! Registers the storage credentials the catalog vended (or the platform file gave) for this
-	//! table's location as a temporary S3 secret, so DuckDB's Parquet reader and writer use them.
-	void RegisterStorageSecret(duckdb::ClientContext &context);
-
 	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context,
 	                                      unique_ptr<duckdb::FunctionData> &bind_data) override;
 	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context, unique_ptr<duckdb::FunctionData> &bind_data,
@@ -57,7 +51,6 @@ public:
 private:
 	shared_ptr<SharedTable> table;
 	TableDescription description;
-	bool secret_registered = false;
 };
 
 } // namespace floe

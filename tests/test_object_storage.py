@@ -1,0 +1,75 @@
+"""floe reads and writes table files through its own storage layer: no httpfs needed, no storage
+key in DuckDB's secret manager, and `s3://` left to httpfs for a user's own files."""
+
+from __future__ import annotations
+
+import secrets
+
+import duckdb
+
+from tests.engines import wheel_extension
+from tests.testbed import Testbed
+
+
+def bare_connection(extension: str, tmp_path) -> duckdb.DuckDBPyConnection:
+    """DuckDB as on a machine without httpfs: an empty extension directory, nothing autoloaded."""
+    con = duckdb.connect(
+        config={
+            "allow_unsigned_extensions": "true",
+            "extension_directory": str(tmp_path / "extensions"),
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+        }
+    )
+    con.execute(f"LOAD '{extension}'")
+    return con
+
+
+def loaded(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT loaded FROM duckdb_extensions() WHERE extension_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def test_reads_and_writes_without_httpfs(extension, testbed: Testbed, reference, tmp_path):
+    con = bare_connection(extension, tmp_path)
+    # The same CREATE SECRET (TYPE s3, ...) users write for httpfs: floe provides the type.
+    for statement in testbed.duckdb_setup_sql():
+        con.execute(statement)
+    table = f"io_{secrets.token_hex(3)}"
+    con.execute(f"CREATE TABLE lake.ref.{table} AS SELECT * FROM lake.{reference['metrics']}")
+    con.execute(f"INSERT INTO lake.ref.{table} SELECT * FROM lake.{reference['metrics']} LIMIT 10")
+    assert con.execute(f"SELECT count(*) FROM lake.ref.{table}").fetchone() == (4010,)
+    assert testbed.pyiceberg_catalog().load_table(f"ref.{table}").scan().to_arrow().num_rows == 4010
+    assert not loaded(con, "httpfs")
+    # The user's keys stay theirs and redacted; floe registered none of its own.
+    shown = con.execute("SELECT name, type, secret_string FROM duckdb_secrets()").fetchall()
+    assert sorted(type_ for _, type_, _ in shown) == ["iceberg", "s3"], shown
+    assert all(testbed.client_secret not in text for _, _, text in shown)
+
+
+def test_user_s3_paths_stay_with_httpfs(extension, testbed: Testbed, reference, tmp_path):
+    """A query that joins a floe table with the user's own Parquet file on S3, read by httpfs with
+    the user's own secret, in the same statement."""
+    con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    con.execute(f"LOAD '{wheel_extension('httpfs')}'")
+    con.execute(f"LOAD '{extension}'")
+    for statement in testbed.duckdb_setup_sql():
+        con.execute(statement)
+    own = f"s3://raw/own_{secrets.token_hex(3)}.parquet"
+    # Written by httpfs from a floe table, then joined back to it: both paths in one statement.
+    con.execute(f"COPY (SELECT DISTINCT region, length(region) AS n FROM lake.{reference['metrics']}) TO '{own}'")
+    rows = con.execute(
+        f"SELECT count(*), count(DISTINCT o.region) FROM lake.{reference['metrics']} m "
+        f"JOIN read_parquet('{own}') o ON m.region = o.region"
+    ).fetchone()
+    regions = con.execute(f"SELECT count(DISTINCT region) FROM lake.{reference['metrics']}").fetchone()[0]
+    assert rows == (4000, regions)
+    assert loaded(con, "httpfs")
+
+
+def test_filename_is_the_files_own_url(extension, testbed: Testbed, reference, floe, catalog):
+    """DuckDB reads table files through floe (floe://...), but the filename column shows each data
+    file's URL as the table's metadata records it."""
+    names = {row[0] for row in floe.execute(f"SELECT DISTINCT filename FROM lake.{reference['metrics']}").fetchall()}
+    files = {task.file.file_path for task in catalog.load_table(reference["metrics"]).scan().plan_files()}
+    assert names == files
