@@ -65,8 +65,7 @@ impl Attempt<'_> {
     /// The floe error for `err`, which opendal returned for this attempt.
     pub fn failed(&self, err: &opendal::Error) -> StorageError {
         let text = err.to_string();
-        let detail = self.props.redactor().redact(err.message());
-        let detail = detail.trim();
+        let detail = self.props.redactor().redact(&summary(err.message()));
         let source = self.props.source();
         let bucket_word = self.object.service.bucket_word();
         let what = |reason: &str| {
@@ -91,13 +90,16 @@ impl Attempt<'_> {
                 ).into()
             }
             _ if is_denied(err, &text) => {
-                let credentials_expired = is_expired(&text);
-                let reason = if credentials_expired { "the credentials have expired" } else { "access denied" };
+                let refusal = Refusal::of(&text);
                 StorageError {
-                    error: Error::new(ErrorKind::Forbidden, what(reason)).with_fix(denied_fix(source, self.object)),
-                    credentials_expired,
+                    error: Error::new(ErrorKind::Forbidden, what(refusal.reason()))
+                        .with_fix(denied_fix(source, refusal, self.object)),
+                    credentials_expired: refusal == Refusal::Expired,
                 }
             }
+            _ if text.contains("too little data") => Error::storage(what("the object ended before the requested range"))
+                .with_fix("the file is shorter than the catalog says: it was replaced or truncated outside the catalog")
+                .into(),
             opendal::ErrorKind::ConfigInvalid => Error::invalid_input(what("the storage settings are invalid"))
                 .with_fix("check the storage properties the catalog or the platform file gives for this location")
                 .into(),
@@ -120,24 +122,61 @@ impl Attempt<'_> {
     }
 }
 
-/// The fix for a refusal, by where the credentials came from.
-fn denied_fix(source: &CredentialSource, object: &ObjectUrl) -> String {
+/// Why the store refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// The credentials are valid but grant no such access.
+    Denied,
+    /// The store does not accept the keys at all (unknown key, wrong secret).
+    Invalid,
+    /// The store says the credentials expired.
+    Expired,
+}
+
+impl Refusal {
+    fn of(text: &str) -> Refusal {
+        if is_expired(text) {
+            Refusal::Expired
+        } else if ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationFailed", "status: 401"]
+            .iter()
+            .any(|code| text.contains(code))
+        {
+            Refusal::Invalid
+        } else {
+            Refusal::Denied
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Refusal::Denied => "access denied",
+            Refusal::Invalid => "the store does not accept these credentials",
+            Refusal::Expired => "the credentials have expired",
+        }
+    }
+}
+
+/// The fix for a refusal, by its kind and where the credentials came from.
+fn denied_fix(source: &CredentialSource, refusal: Refusal, object: &ObjectUrl) -> String {
     let root = object.root();
-    match source {
-        CredentialSource::Vended => {
+    match (source, refusal) {
+        (CredentialSource::Vended, Refusal::Denied) => {
             "the catalog granted these credentials no such access: check the table's storage grants in the catalog (a vended credential covers the table's location only)".to_string()
         }
-        CredentialSource::TableConfig | CredentialSource::CatalogConfig => {
+        (CredentialSource::Vended, _) => {
+            "the keys the catalog vended are no longer (or never were) accepted by the store: floe renews vended keys that carry an expiry; run the statement again to load the table with fresh keys, and if that fails check the catalog's storage configuration".to_string()
+        }
+        (CredentialSource::TableConfig | CredentialSource::CatalogConfig, _) => {
             "the storage keys the catalog hands out for this table are refused: ask the catalog's operator to fix them, or set ACCESS_DELEGATION_MODE 'vended_credentials' so the catalog vends table-scoped ones".to_string()
         }
-        CredentialSource::Platform => {
+        (CredentialSource::Platform, _) => {
             "the platform file's catalogs.<name>.storage keys are refused: check them and what they grant on this location".to_string()
         }
-        CredentialSource::DuckdbSecret(name) => format!(
+        (CredentialSource::DuckdbSecret(name), _) => format!(
             "the keys of {} are refused for this location: check KEY_ID, SECRET and the secret's SCOPE",
             name.as_deref().map_or("the DuckDB S3 secret".to_string(), |n| format!("DuckDB secret '{n}'"))
         ),
-        CredentialSource::None => format!(
+        (CredentialSource::None, _) => format!(
             "no credentials reach it: the catalog vended none (ACCESS_DELEGATION_MODE 'vended_credentials' asks for them) and no DuckDB secret covers it; CREATE SECRET (TYPE s3, KEY_ID ..., SECRET ..., SCOPE '{}://{root}')",
             object_scheme(object)
         ),
@@ -150,6 +189,19 @@ fn object_scheme(object: &ObjectUrl) -> &'static str {
         super::location::Service::Gcs => "gs",
         super::location::Service::Azure => "abfss",
         super::location::Service::Fs => "file",
+    }
+}
+
+/// The store's own words: `Code: message` of an S3-style error, else the text as it is.
+fn summary(message: &str) -> String {
+    let field = |name: &str| {
+        let start = message.find(&format!("{name}: \""))? + name.len() + 3;
+        let end = message[start..].find('"')?;
+        Some(&message[start..start + end])
+    };
+    match (field("code"), field("message")) {
+        (Some(code), Some(text)) if !code.is_empty() => format!("{code}: {text}"),
+        _ => message.trim().chars().take(300).collect(),
     }
 }
 
@@ -213,7 +265,8 @@ mod tests {
         assert!(!failed.credentials_expired());
         assert!(
             text.starts_with(
-                "Cannot read s3://lake/t/x.parquet with the platform file's storage settings: access denied"
+                "Cannot read s3://lake/t/x.parquet with the platform file's storage settings: access denied \
+                 (AccessDenied: key *** refused)"
             ),
             "{text}"
         );

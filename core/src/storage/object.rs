@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::TryStreamExt;
 use opendal::{EntryMode, Operator};
 
 use super::error::{Attempt, StorageError};
@@ -62,8 +63,35 @@ impl Store {
 
     pub async fn size(&self, url: &str) -> Result<u64, StorageError> {
         let (operator, object) = self.reach(url)?;
-        let metadata = operator.stat(object.key).await.map_err(|e| self.failed("get the size of", url, &object, &e))?;
-        Ok(metadata.content_length())
+        match operator.stat(object.key).await {
+            Ok(metadata) => Ok(metadata.content_length()),
+            Err(err) => Err(self.explained(&operator, "get the size of", url, &object, err).await),
+        }
+    }
+
+    /// The error for `err`. A HEAD answers a missing bucket like a missing object (a 404 without
+    /// a body); a one-entry listing of the bucket tells them apart.
+    async fn explained(
+        &self,
+        operator: &Operator,
+        action: &str,
+        url: &str,
+        object: &ObjectUrl<'_>,
+        err: opendal::Error,
+    ) -> StorageError {
+        if err.kind() == opendal::ErrorKind::NotFound {
+            let listing = match operator.lister_with("/").limit(1).await {
+                Ok(mut lister) => lister.try_next().await.err(),
+                Err(listing) => Some(listing),
+            };
+            if let Some(listing) = listing {
+                let failed = self.failed(action, url, object, &listing);
+                if failed.error().kind() == crate::error::ErrorKind::NotFound {
+                    return failed;
+                }
+            }
+        }
+        self.failed(action, url, object, &err)
     }
 
     /// Exactly the bytes of `range`; a large range is fetched as parallel requests joined in order.

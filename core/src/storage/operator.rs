@@ -19,10 +19,10 @@ use crate::error::{Error, Result};
 
 /// A TCP (and TLS) handshake takes milliseconds; a few seconds still cover lost SYNs.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Bound on a request that moves no data (stat, delete, list page, upload completion).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// Bound on each step of a transfer (the next bytes of a read, one part of an upload): a stalled
-/// connection fails after this, a slow but moving one does not.
+/// Bound on a request that moves no data (stat, delete).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on each step of a transfer (the answer to a read, its next bytes, one part of an upload,
+/// a listing page): a stalled connection fails after this, a slow but moving one does not.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retries after the first attempt: with the timeouts above a frozen store fails a read after
 /// about 3 × 10 s, well under a minute.

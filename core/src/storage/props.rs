@@ -153,7 +153,7 @@ impl StorageProps {
         let from_platform = |(key, value): (&String, &String)| {
             platform.get(key).is_some_and(|secret: &SecretString| secret.expose_secret() == value)
         };
-        let mut source = match props.iter().filter(|(k, _)| is_credential(k)).next() {
+        let mut source = match props.iter().find(|(k, _)| is_credential(k)) {
             Some(credential) if from_platform(credential) => CredentialSource::Platform,
             Some(_) => CredentialSource::CatalogConfig,
             None => CredentialSource::None,

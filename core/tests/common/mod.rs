@@ -8,6 +8,9 @@
 //! file, so two threads of one process exclude each other just like two processes, and a crashed
 //! test run holds nothing.
 
+// Each test binary uses part of the test bed (the catalog, its S3 endpoint, the keys).
+#![allow(dead_code)]
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -72,6 +75,8 @@ impl PortRange {
 
 pub struct Seaweed {
     pub catalog: String,
+    /// The S3 endpoint, serving the table bucket 'lake' and the plain bucket 'raw'.
+    pub s3: String,
     pub key: String,
     pub secret: String,
     // Declared before the reservation: fields drop in order, so the server stops first.
@@ -155,8 +160,9 @@ impl Seaweed {
             .expect("cannot start weed: run `make venv` first");
         let mut process = WeedProcess { child, dir };
         let catalog = format!("http://127.0.0.1:{}", port(4));
+        let s3 = format!("http://127.0.0.1:{}", port(3));
         match process.wait_ready(base, &catalog, &key, &secret) {
-            Ok(()) => Ok(Seaweed { catalog, key, secret, _process: process, _ports: ports }),
+            Ok(()) => Ok(Seaweed { catalog, s3, key, secret, _process: process, _ports: ports }),
             Err(why) => {
                 let why = format!("{why}; its log ends with:\n{}", process.log_tail());
                 drop(process);

@@ -175,8 +175,9 @@ impl ScriptedCatalog {
     /// A data file of `rows` rows as DuckDB's writer would report it, written (a stand-in for
     /// its Parquet bytes) into the directory `transaction` hands the statement, as the glue does.
     pub fn data_file(&self, transaction: &Transaction, table: &LoadedTable, rows: u64) -> WrittenFile {
-        let path = format!("{}/{}.parquet", transaction.write_location(table, None).unwrap(), uuid::Uuid::now_v7());
-        let local = local_path(real_path(&path));
+        let dir = transaction.write_location(table, None).unwrap();
+        let path = format!("{}/{}.parquet", real_path(&dir), uuid::Uuid::now_v7());
+        let local = local_path(&path);
         std::fs::create_dir_all(local.parent().unwrap()).unwrap();
         std::fs::write(&local, b"PAR1 stand-in").unwrap();
         serde_json::from_value(json!({
