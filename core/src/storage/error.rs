@@ -67,21 +67,12 @@ impl Attempt<'_> {
         let text = err.to_string();
         let detail = self.props.redactor().redact(&summary(err.message()));
         let source = self.props.source();
-        let bucket_word = self.object.service.bucket_word();
         let what = |reason: &str| {
             let detail = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
             format!("Cannot {} {} with {source}: {reason}{detail}", self.action, self.url)
         };
         if is_missing_bucket(&text) {
-            let error = Error::new(
-                ErrorKind::NotFound,
-                what(&format!("{bucket_word} '{}' does not exist at {}", self.object.bucket, endpoint(self.object, self.props))),
-            )
-            .with_fix(format!(
-                "check the table location and the storage endpoint: the {bucket_word} '{}' must exist on the store the catalog's tables live in",
-                self.object.bucket
-            ));
-            return error.into();
+            return self.missing_bucket(&detail);
         }
         match err.kind() {
             opendal::ErrorKind::NotFound => {
@@ -153,6 +144,31 @@ impl Refusal {
             Refusal::Invalid => "the store does not accept these credentials",
             Refusal::Expired => "the credentials have expired",
         }
+    }
+}
+
+impl Attempt<'_> {
+    /// The error for an object whose bucket (or container) does not exist; `detail` is what the
+    /// store said.
+    pub fn missing_bucket(&self, detail: &str) -> StorageError {
+        let bucket_word = self.object.service.bucket_word();
+        let detail = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
+        Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "Cannot {} {} with {}: {bucket_word} '{}' does not exist at {}{detail}",
+                self.action,
+                self.url,
+                self.props.source(),
+                self.object.bucket,
+                endpoint(self.object, self.props)
+            ),
+        )
+        .with_fix(format!(
+            "check the table location and the storage endpoint: the {bucket_word} '{}' must exist on the store the catalog's tables live in",
+            self.object.bucket
+        ))
+        .into()
     }
 }
 

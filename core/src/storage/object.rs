@@ -24,7 +24,7 @@ use super::error::{Attempt, StorageError};
 use super::location::ObjectUrl;
 use super::operator::operator;
 use super::props::StorageProps;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Reads larger than this are split into requests of this size sent in parallel; uploads send
 /// parts of this size (S3's minimum part is 5 MiB).
@@ -61,16 +61,9 @@ impl Store {
         Attempt { action, url, object, props: &self.props }.failed(err)
     }
 
-    pub async fn size(&self, url: &str) -> Result<u64, StorageError> {
-        let (operator, object) = self.reach(url)?;
-        match operator.stat(object.key).await {
-            Ok(metadata) => Ok(metadata.content_length()),
-            Err(err) => Err(self.explained(&operator, "get the size of", url, &object, err).await),
-        }
-    }
-
-    /// The error for `err`. A HEAD answers a missing bucket like a missing object (a 404 without
-    /// a body); a one-entry listing of the bucket tells them apart.
+    /// The error for `err`. Stores answer a missing bucket like a missing object (a HEAD's 404 has
+    /// no body, an emulator's says "Not Found"): a one-entry listing of the bucket, which finds
+    /// nothing rather than failing when the bucket exists, tells them apart.
     async fn explained(
         &self,
         operator: &Operator,
@@ -79,19 +72,28 @@ impl Store {
         object: &ObjectUrl<'_>,
         err: opendal::Error,
     ) -> StorageError {
+        let attempt = Attempt { action, url, object, props: &self.props };
         if err.kind() == opendal::ErrorKind::NotFound {
             let listing = match operator.lister_with("/").limit(1).await {
                 Ok(mut lister) => lister.try_next().await.err(),
                 Err(listing) => Some(listing),
             };
             if let Some(listing) = listing {
-                let failed = self.failed(action, url, object, &listing);
-                if failed.error().kind() == crate::error::ErrorKind::NotFound {
-                    return failed;
+                let failed = attempt.failed(&listing);
+                if listing.kind() == opendal::ErrorKind::NotFound || failed.error().kind() == ErrorKind::NotFound {
+                    return attempt.missing_bucket(&self.props.redactor().redact(listing.message()));
                 }
             }
         }
-        self.failed(action, url, object, &err)
+        attempt.failed(&err)
+    }
+
+    pub async fn size(&self, url: &str) -> Result<u64, StorageError> {
+        let (operator, object) = self.reach(url)?;
+        match operator.stat(object.key).await {
+            Ok(metadata) => Ok(metadata.content_length()),
+            Err(err) => Err(self.explained(&operator, "get the size of", url, &object, err).await),
+        }
     }
 
     /// Exactly the bytes of `range`; a large range is fetched as parallel requests joined in order.
@@ -102,13 +104,16 @@ impl Store {
         if expected == 0 {
             return Ok(Bytes::new());
         }
-        let buffer = operator
+        let buffer = match operator
             .read_with(object.key)
             .range(range)
             .chunk(CHUNK_BYTES)
             .concurrent(CONCURRENT_REQUESTS)
             .await
-            .map_err(|e| self.failed(&action, url, &object, &e))?;
+        {
+            Ok(buffer) => buffer,
+            Err(err) => return Err(self.explained(&operator, &action, url, &object, err).await),
+        };
         if buffer.len() as u64 != expected {
             return Err(Error::storage(format!(
                 "Cannot {action} {url}: the store returned {} bytes instead of {expected}",
@@ -123,13 +128,10 @@ impl Store {
     /// The whole object.
     pub async fn read_all(&self, url: &str) -> Result<Bytes, StorageError> {
         let (operator, object) = self.reach(url)?;
-        let buffer = operator
-            .read_with(object.key)
-            .chunk(CHUNK_BYTES)
-            .concurrent(CONCURRENT_REQUESTS)
-            .await
-            .map_err(|e| self.failed("read", url, &object, &e))?;
-        Ok(buffer.to_bytes())
+        match operator.read_with(object.key).chunk(CHUNK_BYTES).concurrent(CONCURRENT_REQUESTS).await {
+            Ok(buffer) => Ok(buffer.to_bytes()),
+            Err(err) => Err(self.explained(&operator, "read", url, &object, err).await),
+        }
     }
 
     pub async fn exists(&self, url: &str) -> Result<bool, StorageError> {
