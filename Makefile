@@ -29,7 +29,7 @@ EXTENSION_DIR := $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
-.PHONY: all build wheel test test-rust test-sql test-python test-bench test-extensions lint demo install venv bench clean help
+.PHONY: all build wheel test test-rust test-sql test-python test-bench lint demo install venv bench clean help
 all: build
 
 help:
@@ -111,17 +111,13 @@ $(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json
 	touch $@
 
 # Temporary directories of passing tests are removed; a failing test's stay for a look.
-test-python: $(EXTENSION) venv wheel test-extensions $(RUSTBERG) $(AZURITE_INSTALLED)
+# No httpfs is installed for the tests: floe reaches storage itself, and provides CREATE SECRET
+# (TYPE s3) where httpfs is absent; the tests that prove coexistence with httpfs load it by path.
+test-python: $(EXTENSION) venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
 	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) $(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
-# DuckDB's shell and dbt autoload httpfs for s3:// from DuckDB's extension directory in the HOME
-# in use; it comes from the pinned wheel, never from the network.
-test-extensions: $(EXTENSION_DIR)/httpfs.duckdb_extension
-$(EXTENSION_DIR)/httpfs.duckdb_extension: $(VENV)/.installed
-	$(PYTHON) -m tools.install_extensions $(EXTENSION_DIR)
-
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
-test-bench: $(EXTENSION) venv test-extensions
+test-bench: $(EXTENSION) venv
 	$(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
 
 demo: $(EXTENSION) venv

@@ -1,6 +1,5 @@
-"""Puts httpfs (from the pinned wheel) into a DuckDB extension directory, so that s3:// paths
-autoload it offline: next to floe for `make install`, and into the HOME in use for `make test`
-(DuckDB's shell and dbt rely on the autoload)."""
+"""Puts httpfs (from the pinned wheel) next to floe for `make install`, so a user's own s3://
+files autoload it offline. floe itself does not need it: it reaches table files on its own."""
 
 from __future__ import annotations
 
