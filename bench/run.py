@@ -3,8 +3,11 @@ iceberg extension and plain Parquet (the limit), on the test bed's catalog and S
 
 Every measurement runs in a fresh process; engines alternate within each run. Writes
 bench/results/report.md, results.json and chart.png, and the summary table of the README.
+`--baseline` adds the engine floe@base: floe's workloads (W1-W4) with an older floe build,
+alternating with the others, so a change is measured before and after in the same run.
 
-    python -m bench.run --extension build/floe.duckdb_extension [--rows N] [--runs R] [--smoke]
+    python -m bench.run --extension build/floe.duckdb_extension [--baseline OLD.duckdb_extension]
+        [--rows N] [--runs R] [--only W1,W2] [--out DIR] [--smoke]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import multiprocessing
 import os
 import platform
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -24,7 +28,7 @@ from typing import Any, Callable
 import duckdb
 
 from bench import request_counts, workloads
-from bench.workloads import ENGINES, Setup
+from bench.workloads import BASELINE, ENGINES, Setup, table_tag
 from tests.engines import floe_connection
 from tests.request_counter import RequestCounter
 from tests.testbed import Testbed
@@ -53,17 +57,21 @@ class Bench:
         #: Per W2 query ("W2 full", "W2 selective"), per engine: the S3 requests it made.
         self.requests: dict[str, dict[str, dict[str, Any]]] = {}
         self.notes: list[str] = []
+        #: floe, and the older build it is compared with when there is one.
+        self.floe_engines = ("floe", BASELINE) if args.baseline else ("floe",)
+        self.engines = self.floe_engines + ENGINES[1:]
 
     def setup(self, **params: Any) -> Setup:
-        return Setup(self.args.extension, self.sql[0], self.sql, params)
+        return Setup(self.args.extension, self.sql[0], self.sql, params, baseline=self.args.baseline)
 
     def record(self, workload: str, engine: str, outcome: dict[str, Any]) -> None:
         self.results.setdefault(workload, {}).setdefault(engine, []).append(outcome)
         status = f"{outcome['seconds']:.3f} s" if "seconds" in outcome else outcome.get("error", "")
         print(f"  {workload:<14} {engine:<9} {status}", flush=True)
 
-    def engines_for(self, run: int, engines: tuple[str, ...] = ENGINES) -> list[str]:
+    def engines_for(self, run: int, engines: tuple[str, ...] | None = None) -> list[str]:
         """Alternate the order between runs so no engine always goes first."""
+        engines = engines or self.engines
         shift = run % len(engines)
         return list(engines[shift:] + engines[:shift])
 
@@ -94,18 +102,20 @@ class Bench:
             sql = self.bed.duckdb_setup_sql(s3_endpoint=s3.endpoint)
             for query in ("full", "selective"):
                 counts = self.requests.setdefault(f"W2 {query}", {})
-                for engine in ENGINES:
+                for engine in self.engines:
                     since = time.monotonic()
-                    setup = Setup(self.args.extension, sql[0], sql, {"rows": self.args.rows, "query": query, "files": files})
+                    params = {"rows": self.args.rows, "query": query, "files": files}
+                    setup = Setup(self.args.extension, sql[0], sql, params, baseline=self.args.baseline)
                     outcome = measure(workloads.w2_read, engine, setup)
                     counts[engine] = outcome if "error" in outcome else request_counts.summarize(s3.requests(since))
                     print(f"  W2 {query} requests {engine:<9} {counts[engine]}", flush=True)
 
     def w3(self) -> None:
-        for engine in ("floe", "official"):
+        engines = self.floe_engines + ("official",)
+        for engine in engines:
             self.record("W3 commits", engine, measure(workloads.w3_commits, engine, self.setup(commits=self.args.commits)))
         for run in range(self.args.runs):
-            for engine in self.engines_for(run, ("floe", "official")):
+            for engine in self.engines_for(run, engines):
                 self.record("W3 plan", engine, measure(workloads.w3_plan, engine, self.setup(commits=self.args.commits)))
 
     def w4(self) -> None:
@@ -115,8 +125,8 @@ class Bench:
 
         schema = Schema(NestedField(1, "writer", IntegerType()), NestedField(2, "i", IntegerType()))
         for run in range(self.args.runs):
-            for engine in self.engines_for(run, ("floe", "official")):
-                identifier = f"bench.w4_{engine}_{run}"
+            for engine in self.engines_for(run, self.floe_engines + ("official",)):
+                identifier = f"bench.w4_{table_tag(engine)}_{run}"
                 catalog.create_table(identifier, schema=schema)
                 start = time.time() + 6 + self.args.writers
                 setups = [
@@ -141,7 +151,7 @@ class Bench:
                         "landed": landed,
                         "rows": rows,
                         "attempted": self.args.writers * self.args.inserts,
-                        "retries": attempts - len(table.snapshots()) if engine == "floe" else None,
+                        "retries": attempts - len(table.snapshots()) if engine in self.floe_engines else None,
                     },
                 )
 
@@ -158,6 +168,8 @@ class Bench:
             "(`Not implemented Error: Create View`), which the staging views need; the limit is the same "
             "project built into a native DuckDB file."
         )
+        if self.args.baseline:
+            self.notes.append("W5 has no floe@base line: dbt loads floe from the floe_dbt wheel, not from --baseline.")
 
     # -- report ------------------------------------------------------------------------------
     def summary(self) -> list[dict[str, Any]]:
@@ -189,12 +201,15 @@ class Bench:
                 if any(failed):
                     line["failed_commits"] = sum(failed)
                 lines.append(line)
-            floe = medians.get("floe")
             for line in lines:
-                if line["workload"] == workload and line["engine"] == "floe" and floe:
-                    for anchor in ("official", "parquet", "native"):
-                        if medians.get(anchor):
-                            line[f"vs_{anchor}"] = floe / medians[anchor]
+                mine = medians.get(line["engine"])
+                if line["workload"] != workload or line["engine"] not in self.floe_engines or not mine:
+                    continue
+                for anchor in ("official", "parquet", "native"):
+                    if medians.get(anchor):
+                        line[f"vs_{anchor}"] = mine / medians[anchor]
+                if line["engine"] == "floe" and medians.get(BASELINE):
+                    line["vs_base"] = mine / medians[BASELINE]
         return lines
 
     def write(self) -> None:
@@ -210,6 +225,11 @@ class Bench:
             "each in a fresh process, engines alternating; SeaweedFS catalog + S3 on loopback. "
             "The limit: COPY ... TO / read_parquet on the same S3 (W1, W2), a native DuckDB file (W5)."
         )
+        if self.args.baseline:
+            header += (
+                f" floe@base: the same floe workloads with the older build {Path(self.args.baseline).resolve().name}, "
+                "alternating with the other engines in this run; 'vs before' is floe's median over floe@base's."
+            )
         table = _markdown(lines)
         results = {"header": header, "lines": lines, "raw": self.results, "s3_requests": self.requests}
         (out / "results.json").write_text(json.dumps(results, indent=2))
@@ -221,7 +241,7 @@ class Bench:
         (out / "report.md").write_text(
             f"# floe benchmarks\n\n{header}\n\n{table}\n" + "".join(f"\n- {n}" for n in self.notes) + "\n" + requests
         )
-        _chart(lines, out / "chart.png", header)
+        _chart(lines, out / "chart.png", header, self.engines)
         # Only a full run at the default sizes and place is the README's figure.
         if not self.args.smoke and self.args.only == DEFAULT_WORKLOADS and Path(self.args.out) == DEFAULT_OUT:
             _update_readme(header, table)
@@ -236,7 +256,11 @@ def _markdown(lines: list[dict[str, Any]]) -> str:
     def fmt(value: Any, pattern: str) -> str:
         return pattern.format(value) if value is not None else ""
 
-    rows = ["| workload | engine | median s | min s | max s | vs official | vs limit | peak MiB | notes |", "|---|---|---|---|---|---|---|---|---|"]
+    # The "vs before" column only where an older build ran alongside.
+    before = any("vs_base" in line for line in lines)
+    columns = ["workload", "engine", "median s", "min s", "max s", "vs official", "vs limit"]
+    columns += ["vs before"] * before + ["peak MiB", "notes"]
+    rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for line in lines:
         notes = []
         if "landed" in line:
@@ -251,12 +275,13 @@ def _markdown(lines: list[dict[str, Any]]) -> str:
             f"| {line['workload']} | {line['engine']} | {fmt(line.get('median'), '{:.3f}')} | "
             f"{fmt(line.get('min'), '{:.3f}')} | {fmt(line.get('max'), '{:.3f}')} | "
             f"{fmt(line.get('vs_official'), '{:.2f}×')} | {fmt(line.get('vs_parquet', line.get('vs_native')), '{:.2f}×')} | "
-            f"{fmt(line.get('peak_mb'), '{:.0f}')} | {'; '.join(notes)} |"
+            + (f"{fmt(line.get('vs_base'), '{:.2f}×')} | " if before else "")
+            + f"{fmt(line.get('peak_mb'), '{:.0f}')} | {'; '.join(notes)} |"
         )
     return "\n".join(rows)
 
 
-def _chart(lines: list[dict[str, Any]], path: Path, title: str) -> None:
+def _chart(lines: list[dict[str, Any]], path: Path, title: str, engines: tuple[str, ...]) -> None:
     """Left: each engine's median time relative to the fastest engine of the workload (1.0 is
     the best; missing bars failed). Right: W4's landed commits, the share that reached the table."""
     import matplotlib
@@ -266,16 +291,16 @@ def _chart(lines: list[dict[str, Any]], path: Path, title: str) -> None:
 
     timed = [w for w in dict.fromkeys(line["workload"] for line in lines) if w not in ("W3 commits", "W4 concurrent")]
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [4, 1]})
-    width = 0.27
     # The limit is plain Parquet for W1/W2 and a native DuckDB file for W5.
-    bars = [("floe", ("floe",)), ("official", ("official",)), ("limit", ("parquet", "native"))]
-    for index, (label, engines) in enumerate(bars):
+    bars = [(engine, (engine,)) for engine in engines if engine != "parquet"] + [("limit", ("parquet", "native"))]
+    width = 0.8 / len(bars)
+    for index, (label, names) in enumerate(bars):
         ratios = []
         for workload in timed:
             medians = [l["median"] for l in lines if l["workload"] == workload and l.get("median")]
-            mine = next((l.get("median") for l in lines if l["workload"] == workload and l["engine"] in engines), None)
+            mine = next((l.get("median") for l in lines if l["workload"] == workload and l["engine"] in names), None)
             ratios.append(mine / min(medians) if mine and medians else 0)
-        left.bar([i + (index - 1) * width for i in range(len(timed))], ratios, width, label=label)
+        left.bar([i + (index - (len(bars) - 1) / 2) * width for i in range(len(timed))], ratios, width, label=label)
     left.axhline(1.0, color="grey", linewidth=0.8)
     left.set_xticks(range(len(timed)), timed, fontsize=8)
     left.set_ylabel("median time / fastest engine (lower is better)")
@@ -283,7 +308,7 @@ def _chart(lines: list[dict[str, Any]], path: Path, title: str) -> None:
     concurrent = [l for l in lines if l["workload"] == "W4 concurrent" and "landed" in l]
     for index, line in enumerate(concurrent):
         landed, attempted = (int(v) for v in line["landed"].split("/"))
-        right.bar(index, 100 * landed / attempted, 0.6, color=f"C{ENGINES.index(line['engine'])}")
+        right.bar(index, 100 * landed / attempted, 0.6, color=f"C{engines.index(line['engine'])}")
         right.text(index, 100 * landed / attempted + 2, f"{line['commits_per_s']:.0f}/s", ha="center", fontsize=8)
     right.set_xticks(range(len(concurrent)), [l["engine"] for l in concurrent])
     right.set_ylim(0, 110)
@@ -304,15 +329,25 @@ def _update_readme(header: str, table: str) -> None:
         readme.write_text(f"{before}{start}\n{header}\n\n{table}\n{end}{after}")
 
 
+def _named_floe(extension: Path, directory: Path) -> str:
+    """`extension` under the file name floe.duckdb_extension: DuckDB derives the entry point it
+    calls (floe_duckdb_cpp_init) from the file name, so a build kept as floe-before-x.duckdb_extension
+    would not load."""
+    link = directory / "floe.duckdb_extension"
+    link.symlink_to(extension)
+    return str(link)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extension", required=True)
+    parser.add_argument("--baseline", default="", help="an older floe build, measured alongside as floe@base")
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--commits", type=int, default=500)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--inserts", type=int, default=50)
-    parser.add_argument("--only", default=DEFAULT_WORKLOADS, help="workloads to run")
+    parser.add_argument("--only", default=DEFAULT_WORKLOADS, help="workloads to run, comma-separated: W1,W2")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, so CI keeps the harness working")
     args = parser.parse_args()
@@ -320,7 +355,9 @@ def main() -> None:
     if args.smoke:
         args.rows, args.runs, args.commits, args.writers, args.inserts = 20_000, 1, 10, 2, 3
         args.out = str(Path(args.out) / "smoke")
-    with Testbed() as bed:
+    with tempfile.TemporaryDirectory(prefix="floe-bench-") as scratch, Testbed() as bed:
+        if args.baseline:
+            args.baseline = _named_floe(Path(args.baseline).expanduser().resolve(), Path(scratch))
         bed.pyiceberg_catalog().create_namespace("bench")
         bench = Bench(args, bed)
         for name in args.only.split(","):

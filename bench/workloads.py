@@ -2,7 +2,9 @@
 one engine's caches and memory never help or hurt another's.
 
 Engines: `floe` (DuckDB + floe), `official` (DuckDB + the official iceberg extension), and the
-limit `parquet` (plain DuckDB writing or reading the same Parquet files on the same S3).
+limit `parquet` (plain DuckDB writing or reading the same Parquet files on the same S3). With a
+baseline build, `floe@base` runs floe's workloads with that older floe extension, so a change is
+measured before and after in one run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ import duckdb
 from tests.engines import floe_connection, official_connection, wheel_extension
 
 ENGINES = ("floe", "official", "parquet")
+BASELINE = "floe@base"
+
+
+def table_tag(engine: str) -> str:
+    """The engine's name as it may appear in a table name ("floe@base" -> "floe_base")."""
+    return engine.replace("@", "_")
 
 
 def source(rows: int) -> str:
@@ -39,21 +47,26 @@ class Setup:
     s3_secret: str
     attach: list[str]
     params: dict[str, Any] = field(default_factory=dict)
+    #: The older floe extension `floe@base` loads; empty without a baseline.
+    baseline: str = ""
 
 
 def connect(engine: str, setup: Setup) -> duckdb.DuckDBPyConnection:
-    if engine == "floe":
-        con = floe_connection(setup.extension)
-        for statement in setup.attach:
-            con.execute(statement)
-    elif engine == "official":
-        con = official_connection()
-        for statement in setup.attach:
-            con.execute(statement)
-    else:
+    if engine == "parquet":
         con = duckdb.connect()
         con.execute(f"LOAD '{wheel_extension('httpfs')}'")
         con.execute(setup.s3_secret)
+    else:
+        if engine == "official":
+            con = official_connection()
+        elif engine == BASELINE:
+            con = floe_connection(setup.baseline)
+            # Builds from before floe's own storage layer read and wrote through httpfs.
+            con.execute(f"LOAD '{wheel_extension('httpfs')}'")
+        else:
+            con = floe_connection(setup.extension)
+        for statement in setup.attach:
+            con.execute(statement)
     con.execute("SET TimeZone = 'UTC'")
     return con
 
@@ -91,7 +104,7 @@ def w1_write(engine: str, setup: Setup) -> dict[str, Any]:
     if engine == "parquet":
         sql = f"COPY ({source(rows)}) TO 's3://raw/bench/w1_{run}.parquet' (FORMAT parquet, COMPRESSION zstd)"
     else:
-        sql = f"CREATE TABLE lake.bench.w1_{engine}_{run} AS {source(rows)}"
+        sql = f"CREATE TABLE lake.bench.w1_{table_tag(engine)}_{run} AS {source(rows)}"
     started = time.perf_counter()
     written = con.execute(sql).fetchone()[0]
     seconds = time.perf_counter() - started
@@ -119,7 +132,7 @@ def w2_read(engine: str, setup: Setup) -> dict[str, Any]:
 def w3_commits(engine: str, setup: Setup) -> dict[str, Any]:
     """Many single-row commits into one table: their total time."""
     con = connect(engine, setup)
-    table = f"lake.bench.w3_{engine}"
+    table = f"lake.bench.w3_{table_tag(engine)}"
     # The official extension has no CREATE OR REPLACE.
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(f"CREATE TABLE {table} (id BIGINT, name VARCHAR)")
@@ -138,7 +151,7 @@ def w3_plan(engine: str, setup: Setup) -> dict[str, Any]:
     con = connect(engine, setup)
     target = setup.params["commits"] // 2
     started = time.perf_counter()
-    rows = con.execute(f"SELECT * FROM lake.bench.w3_{engine} WHERE id = {target}").fetchall()
+    rows = con.execute(f"SELECT * FROM lake.bench.w3_{table_tag(engine)} WHERE id = {target}").fetchall()
     return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "rows": len(rows)}
 
 
