@@ -250,7 +250,8 @@ impl AzureSettings {
             (_, Some(authority)) => {
                 let scheme = props.get(ADLS_BLOB_SCHEME).unwrap_or("https");
                 // PyIceberg's form: ".blob.core.windows.net" is appended to the account, anything
-                // else is an emulator that serves the account as the first path segment.
+                // else is an emulator that serves the account as the first path segment. The
+                // adls.dfs-storage-* twins name the DFS endpoint, which floe does not use.
                 match authority.strip_prefix('.') {
                     Some(suffix) => format!("{scheme}://{account}.{suffix}"),
                     None => format!("{scheme}://{authority}/{account}"),
