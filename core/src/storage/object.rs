@@ -22,7 +22,7 @@ use opendal::{EntryMode, Operator};
 
 use super::error::{Attempt, StorageError};
 use super::location::ObjectUrl;
-use super::operator::operator;
+use super::operator::{operator, Purpose};
 use super::props::StorageProps;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -49,10 +49,14 @@ impl Store {
         &self.props
     }
 
-    /// The operator for `url` and the key inside it, or the error for `action` on it.
+    /// The operator for `url` and the key inside it.
     fn reach<'a>(&self, url: &'a str) -> Result<(Operator, ObjectUrl<'a>), StorageError> {
+        self.reach_for(url, Purpose::Read)
+    }
+
+    fn reach_for<'a>(&self, url: &'a str, purpose: Purpose) -> Result<(Operator, ObjectUrl<'a>), StorageError> {
         let object = ObjectUrl::parse(url)?;
-        let operator = operator(&object, &self.props, &self.sorted)?;
+        let operator = operator(&object, &self.props, &self.sorted, purpose)?;
         Ok((operator, object))
     }
 
@@ -182,7 +186,7 @@ impl Store {
 
     /// Starts a multipart upload of `url`.
     async fn start_upload(&self, url: &str) -> Result<opendal::Writer, StorageError> {
-        let (operator, object) = self.reach(url)?;
+        let (operator, object) = self.reach_for(url, Purpose::Write)?;
         operator
             .writer_with(object.key)
             .chunk(CHUNK_BYTES)
@@ -193,7 +197,7 @@ impl Store {
 
     /// Sends `bytes` as the whole of `url` in one request.
     async fn put(&self, url: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
-        let (operator, object) = self.reach(url)?;
+        let (operator, object) = self.reach_for(url, Purpose::Write)?;
         operator.write(object.key, bytes).await.map_err(|e| self.failed("write", url, &object, &e))?;
         Ok(())
     }

@@ -21,9 +21,12 @@ use crate::error::{Error, Result};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bound on a request that moves no data (stat, delete).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Bound on each step of a transfer (the answer to a read, its next bytes, one part of an upload,
-/// a listing page): a stalled connection fails after this, a slow but moving one does not.
+/// Bound on each step of a read (the answer, its next bytes, a listing page): a stalled
+/// connection fails after this, a slow but moving one does not.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on sending one upload part (or a small file): its whole body must go out within it, so
+/// an 8 MiB part on a slow uplink (4 parts at once at 5 Mbit/s) must not be cut off.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 /// Retries after the first attempt: with the timeouts above a frozen store fails a read after
 /// about 3 × 10 s, well under a minute.
 const RETRIES: usize = 2;
@@ -32,23 +35,35 @@ const RETRY_MAX_DELAY: Duration = Duration::from_secs(2);
 /// Vended credentials rotate: bound what stale operators can accumulate.
 const CACHE_SIZE: usize = 256;
 
-/// What tells operators apart: the service, the bucket (with the Azure account) and every property.
+/// What an operator is for: its transfers are bounded differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Purpose {
+    /// Reads, listings, sizes, deletes.
+    Read,
+    /// Uploads.
+    Write,
+}
+
+/// What tells operators apart: the service, the bucket (with the Azure account), every property
+/// and the purpose.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct OperatorKey {
     service: Service,
     root: String,
     props: Arc<Vec<(String, String)>>,
+    purpose: Purpose,
 }
 
 /// The operator serving `object` with `props` (`sorted` is `props.sorted()`, computed once by the
-/// caller), built on first use.
+/// caller) for `purpose`, built on first use.
 pub(crate) fn operator(
     object: &ObjectUrl,
     props: &StorageProps,
     sorted: &Arc<Vec<(String, String)>>,
+    purpose: Purpose,
 ) -> Result<Operator> {
     static CACHE: OnceLock<Mutex<HashMap<OperatorKey, Operator>>> = OnceLock::new();
-    let key = OperatorKey { service: object.service, root: object.root(), props: sorted.clone() };
+    let key = OperatorKey { service: object.service, root: object.root(), props: sorted.clone(), purpose };
     let mut cache = crate::sync::lock(CACHE.get_or_init(Default::default));
     if let Some(operator) = cache.get(&key) {
         return Ok(operator.clone());
@@ -56,7 +71,7 @@ pub(crate) fn operator(
     if cache.len() >= CACHE_SIZE {
         cache.clear();
     }
-    let operator = build(object, props)?;
+    let operator = build(object, props, purpose)?;
     cache.insert(key, operator.clone());
     Ok(operator)
 }
@@ -79,7 +94,7 @@ pub(crate) fn endpoint(object: &ObjectUrl, props: &StorageProps) -> String {
     }
 }
 
-fn build(object: &ObjectUrl, props: &StorageProps) -> Result<Operator> {
+fn build(object: &ObjectUrl, props: &StorageProps, purpose: Purpose) -> Result<Operator> {
     let built = match object.service {
         Service::S3 => Operator::new(s3(object, props)?).map(|built| built.finish()),
         Service::Gcs => Operator::new(gcs(object, props)?).map(|built| built.finish()),
@@ -96,9 +111,13 @@ fn build(object: &ObjectUrl, props: &StorageProps) -> Result<Operator> {
         ))
         .with_fix("check the storage properties the catalog or the platform file gives for this location")
     })?;
+    let io_timeout = match purpose {
+        Purpose::Read => IO_TIMEOUT,
+        Purpose::Write => UPLOAD_TIMEOUT,
+    };
     Ok(operator
         // Timeouts inside retries, so each attempt is bounded and a timed-out one is retried.
-        .layer(TimeoutLayer::new().with_timeout(REQUEST_TIMEOUT).with_io_timeout(IO_TIMEOUT))
+        .layer(TimeoutLayer::new().with_timeout(REQUEST_TIMEOUT).with_io_timeout(io_timeout))
         .layer(
             RetryLayer::new()
                 .with_jitter()
