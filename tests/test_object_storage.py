@@ -3,9 +3,11 @@ key in DuckDB's secret manager, and `s3://` left to httpfs for a user's own file
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import duckdb
+import pytest
 
 from tests.engines import wheel_extension
 from tests.testbed import Testbed
@@ -73,3 +75,19 @@ def test_filename_is_the_files_own_url(extension, testbed: Testbed, reference, f
     names = {row[0] for row in floe.execute(f"SELECT DISTINCT filename FROM lake.{reference['metrics']}").fetchall()}
     files = {task.file.file_path for task in catalog.load_table(reference["metrics"]).scan().plan_files()}
     assert names == files
+
+
+def test_refused_keys_name_the_secret_and_not_the_key(extension, testbed: Testbed, reference, tmp_path):
+    con = bare_connection(extension, tmp_path)
+    wrong = "wrong-" + secrets.token_hex(8)
+    for statement in testbed.duckdb_setup_sql():
+        if "TYPE s3" in statement:
+            statement = re.sub(r"KEY_ID '[^']*'", "KEY_ID 'AKIAWRONG'", statement)
+            statement = re.sub(r"\bSECRET '[^']*'", f"SECRET '{wrong}'", statement)
+        con.execute(statement)
+    with pytest.raises(duckdb.Error) as failure:
+        con.execute(f"SELECT count(*) FROM lake.{reference['metrics']}").fetchall()
+    message = str(failure.value)
+    assert "DuckDB secret 'testbed_s3'" in message, message
+    assert "access denied" in message.lower(), message
+    assert wrong not in message and "AKIAWRONG" not in message, message

@@ -90,6 +90,8 @@ JsonBuilder::Value S3Secret(JsonBuilder &json, ClientContext &context, const str
 	}
 	auto &secret = dynamic_cast<const KeyValueSecret &>(match.GetSecret());
 	auto fields = json.Object();
+	// The name lets storage errors say which secret was used.
+	json.Add(fields, "name", json.String(secret.GetName()));
 	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
 		Value value;
 		if (secret.TryGetValue(key, value) && !value.IsNull()) {

@@ -32,7 +32,7 @@ pub struct CatalogRenewal {
 enum How {
     Loaded(CredentialsEndpoint),
     /// The stage-create request, pinned to the staged location.
-    Staged(CreateTableRequest),
+    Staged(Box<CreateTableRequest>),
 }
 
 impl CatalogRenewal {
@@ -54,7 +54,7 @@ impl CatalogRenewal {
         result: &LoadTableResult,
     ) -> Arc<dyn Renew> {
         let request = CreateTableRequest { location: Some(result.metadata.location().to_string()), ..request.clone() };
-        Self::with(catalog, namespace, request.name.clone(), result, How::Staged(request))
+        Self::with(catalog, namespace, request.name.clone(), result, How::Staged(Box::new(request)))
     }
 
     fn with(
