@@ -8,12 +8,10 @@ vending catalog gives an engine access to a table's files.
         con = bed.floe(extension)                          # ATTACH ... (TYPE ICEBERG, ENDPOINT, TOKEN)
         bed.files(location)                                # what the emulator holds
 
-On Azurite, Rustberg can read a table but not write one: its storage (`iceberg-storage-opendal`,
-opendal's `azdls` service) speaks the DFS API, which Azurite does not serve (tests/azurite.py),
-so every metadata write — create, commit — fails with Azurite's 400. The Azure bed therefore
-writes its tables with PyIceberg's SqlCatalog (through adlfs, which speaks the Blob API) and
-registers them in Rustberg (`POST .../register`); from then on the table is served by Rustberg
-alone, and commits through it fail as described.
+On Azurite, Rustberg's storage (`iceberg-storage-opendal`, opendal's `azdls` service) writes
+through the DFS API, which Azurite does not serve (tests/azurite.py): its requests reach Azurite
+through tests/dfs_on_blob.py, which serves those DFS writes with Blob calls, so Rustberg creates
+and commits tables there as on Azure.
 """
 
 from __future__ import annotations
@@ -35,6 +33,7 @@ import pyarrow as pa
 
 from tests.azurite import Azurite
 from tests.catalog_proxy import CatalogProxy, Rewrite
+from tests.dfs_on_blob import DfsOnBlob
 from tests.engines import floe_connection
 from tests.gcs import FakeGcs
 from tests.request_counter import RequestCounter
@@ -162,8 +161,13 @@ class CloudBed:
         return [self.token]
 
     def create_table(self, identifier: str, rows: pa.Table) -> str:
-        """A table holding `rows`, written by PyIceberg and served by the catalog; its location."""
-        raise NotImplementedError
+        """A table holding `rows`, created and appended to by PyIceberg through the catalog; its
+        location."""
+        catalog = self.pyiceberg_catalog()
+        catalog.create_namespace_if_not_exists(identifier.rsplit(".", 1)[0])
+        table = catalog.create_table(identifier, schema=rows.schema)
+        table.append(rows)
+        return table.location()
 
     def files(self, prefix: str) -> list[str]:
         """Full URLs of the objects under `prefix`, as the emulator lists them."""
@@ -204,13 +208,6 @@ class GcsBed(CloudBed):
             "gcs.oauth2.token-expires-at": expires_at_ms(CREDENTIAL_LIFETIME),
         }
 
-    def create_table(self, identifier: str, rows: pa.Table) -> str:
-        catalog = self.pyiceberg_catalog()
-        catalog.create_namespace_if_not_exists(identifier.rsplit(".", 1)[0])
-        table = catalog.create_table(identifier, schema=rows.schema)
-        table.append(rows)
-        return table.location()
-
     def files(self, prefix: str) -> list[str]:
         return self.gcs.objects(prefix)
 
@@ -226,7 +223,7 @@ class GcsBed(CloudBed):
 class AzureBed(CloudBed):
     """Azurite with container `floe-<random>` of a random account; warehouse
     `abfs://<container>@<account>.dfs.azurite.localhost/wh`. `catalog_storage` counts the
-    requests Rustberg sends to Azurite."""
+    requests Rustberg sends to Azurite, as it sends them (DFS writes before translation)."""
 
     def __init__(self, workdir: Path | None = None) -> None:
         super().__init__(workdir)
@@ -242,9 +239,11 @@ class AzureBed(CloudBed):
         self.pyiceberg_properties = {"adls.connection-string": self.azurite.connection_string}
         # Rustberg's storage builds its Azure endpoint from the location's host alone, with no
         # port and no property to change it, so it reaches Azurite only as the client of an HTTP
-        # proxy (HTTP_PROXY): the pass-through proxy sends every request on to Azurite unchanged
-        # (Host included: the shared-key signature covers it; Azurite takes the account from it).
-        self.catalog_storage = self._stack.enter_context(RequestCounter(f"http://{self.azurite.authority}"))
+        # proxy (HTTP_PROXY): the counting proxy records every request and sends it on unchanged
+        # (Host included: Azurite takes the account from it) to DfsOnBlob, which serves the DFS
+        # writes Azurite cannot (tests/dfs_on_blob.py) and forwards the rest to Azurite as is.
+        self.dfs_on_blob = self._stack.enter_context(DfsOnBlob(self.azurite))
+        self.catalog_storage = self._stack.enter_context(RequestCounter(self.dfs_on_blob.endpoint))
         storage = {"adls.account-name": self.azurite.account, "adls.account-key": self.azurite.key}
         self._serve(Rustberg(self.dir, self.warehouse, storage, http_proxy=self.catalog_storage.endpoint))
 
@@ -260,24 +259,6 @@ class AzureBed(CloudBed):
             "adls.dfs-storage-authority": azurite.authority,
             "adls.dfs-storage-scheme": "http",
         }
-
-    def create_table(self, identifier: str, rows: pa.Table) -> str:
-        from pyiceberg.catalog.sql import SqlCatalog
-
-        namespace = identifier.rsplit(".", 1)[0]
-        writer = SqlCatalog(
-            "writer",
-            uri=f"sqlite:///{self.dir / 'writer.db'}",
-            warehouse=self.warehouse,
-            **self.pyiceberg_properties,
-        )
-        writer.create_namespace_if_not_exists(namespace)
-        table = writer.create_table(identifier, schema=rows.schema)
-        table.append(rows)
-        catalog = self.pyiceberg_catalog()
-        catalog.create_namespace_if_not_exists(namespace)
-        catalog.register_table(identifier, table.metadata_location)
-        return table.location()
 
     def files(self, prefix: str) -> list[str]:
         return self.azurite.blobs(prefix)

@@ -1,7 +1,8 @@
 """The GCS and Azure test beds (tests/cloud_beds.py) are what floe's tests take them for: Rustberg
-serves tables PyIceberg wrote onto fake-gcs-server and Azurite, the files its metadata names are
-the emulator's objects, the proxy vends working storage properties that Rustberg itself does not,
-and a bed leaves no process and no port reservation behind."""
+creates and commits tables PyIceberg writes onto fake-gcs-server and Azurite (there through
+tests/dfs_on_blob.py), the files its metadata names are the emulator's objects, the proxy vends
+working storage properties that Rustberg itself does not, and a bed leaves no process and no port
+reservation behind."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import datetime
 import re
 import secrets
 import time
+import urllib.error
+import urllib.request
 
 import pyarrow as pa
 import pytest
@@ -66,21 +69,53 @@ def test_the_azure_bed_vends_a_sas_azurite_accepts_and_refuses_forged(azure_bed:
     assert refused.value.status_code == 403
 
 
-def test_rustberg_cannot_commit_onto_azurite(azure_bed: AzureBed):
-    """Why floe's writes are tested on GCS only: Rustberg's storage (`iceberg-storage-opendal`,
-    opendal's `azdls`) writes table metadata through the DFS API, which Azurite does not serve."""
-    from pyiceberg.exceptions import CommitStateUnknownException
-
+def test_rustberg_commits_onto_azurite(azure_bed: AzureBed):
+    """Rustberg's storage (opendal's `azdls`) writes each metadata file with DFS calls, which
+    tests/dfs_on_blob.py serves with Blob calls: tables are created and committed to through
+    Rustberg, and the metadata file it names is the blob it wrote."""
     identifier = f"bed.t_{secrets.token_hex(3)}"
-    azure_bed.create_table(identifier, ROWS)
-    table = azure_bed.pyiceberg_catalog().load_table(identifier)
     since = time.monotonic()
-    with pytest.raises(CommitStateUnknownException, match="InternalServerError"):
-        table.append(ROWS)
-    # The new metadata file is created with DFS' Path - Create, which Azurite answers 400.
-    writes = [request for request in azure_bed.catalog_storage.requests(since) if request.method in ("PUT", "PATCH")]
-    assert writes and writes[0].query == "resource=file" and writes[0].path.endswith(".metadata.json"), writes
-    assert all(request.status == 400 for request in writes), writes
+    location = azure_bed.create_table(identifier, ROWS)
+    table = azure_bed.pyiceberg_catalog().load_table(identifier)
+    table.append(ROWS)
+    assert azure_bed.pyiceberg_rows(identifier) == sorted(2 * list(zip(*ROWS.to_pydict().values())))
+    assert len(table.history()) == 2
+    # Create, first append, second append: three metadata files, each written as DFS' Path -
+    # Create, Update (append), Update (flush), answered as DFS answers them.
+    requests = [request for request in azure_bed.catalog_storage.requests(since) if request.method in ("PUT", "PATCH")]
+    calls = [(request.method, request.query.split("&")[0], request.status) for request in requests]
+    assert calls == [("PUT", "resource=file", 201), ("PATCH", "action=append", 202), ("PATCH", "action=flush", 200)] * 3, calls
+    metadata = table.metadata_location.split(azure_bed.azurite.account_host + "/", 1)[1]
+    assert requests[-1].path.endswith(f"/{azure_bed.bucket}/{metadata}"), requests[-1]
+    assert table.metadata_location in azure_bed.files(location)
+
+
+def test_dfs_on_blob_stores_appends_in_position_order_and_refuses_a_flush_past_a_gap(azure_bed: AzureBed):
+    """Path - Update appends may arrive in any order; the flush commits the bytes 0..position.
+    A flush at a position the appended bytes do not reach without a gap is refused (400), as on
+    DFS, and the file stays as it was created: empty."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": azure_bed.catalog_storage.endpoint}))
+    container = azure_bed.azurite.service().get_container_client(azure_bed.bucket)
+
+    def dfs(method: str, path: str, query: str, body: bytes = b"") -> int:
+        url = f"http://{azure_bed.azurite.account_host}/{azure_bed.bucket}/{path}?{query}"
+        try:
+            with opener.open(urllib.request.Request(url, data=body, method=method), timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    whole, gap = f"bed/dfs/{secrets.token_hex(3)}", f"bed/dfs/{secrets.token_hex(3)}"
+    assert dfs("PUT", whole, "resource=file") == 201
+    assert dfs("PATCH", whole, "action=append&position=3", b"def") == 202
+    assert dfs("PATCH", whole, "action=append&position=0", b"abc") == 202
+    assert dfs("PATCH", whole, "action=flush&position=6&close=true") == 200
+    assert container.download_blob(whole).readall() == b"abcdef"
+
+    assert dfs("PUT", gap, "resource=file") == 201
+    assert dfs("PATCH", gap, "action=append&position=3", b"def") == 202
+    assert dfs("PATCH", gap, "action=flush&position=6&close=true") == 400
+    assert container.download_blob(gap).readall() == b""
 
 
 @pytest.mark.parametrize("bed_class", [GcsBed, AzureBed])

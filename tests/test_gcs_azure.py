@@ -1,9 +1,8 @@
 """floe on Google Cloud Storage and Azure, each an emulator on loopback with Rustberg's warehouse
 on it; the storage properties reach floe only in LoadTable's `config`, as a vending catalog hands
-them over (tests/cloud_beds.py), never as a DuckDB secret.
-
-Writes are tested on GCS only: Rustberg cannot write table metadata onto Azurite
-(tests/test_cloud_beds.py, `test_rustberg_cannot_commit_onto_azurite`).
+them over (tests/cloud_beds.py), never as a DuckDB secret. floe writes data files through its
+own storage and commits them through Rustberg, which writes the table metadata onto the same
+emulator.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from tests.cloud_beds import CloudBed, GcsBed
+from tests.cloud_beds import CloudBed
 
 ROWS = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": ["a", "b", "c"], "amount": [1.5, 2.5, None]})
 
@@ -34,22 +33,23 @@ def test_floe_reads_a_table_pyiceberg_wrote(extension, cloud_bed, table):
     assert con.execute("SELECT count(*) FROM duckdb_secrets() WHERE type <> 'iceberg'").fetchone()[0] == 0
 
 
-def test_floe_inserts_and_ctases_on_gcs_and_pyiceberg_reads_them_back(extension, gcs_bed: GcsBed):
+def test_floe_inserts_and_ctases_and_pyiceberg_reads_them_back(extension, cloud_bed: CloudBed):
     identifier = f"floe.t_{secrets.token_hex(3)}"
-    location = gcs_bed.create_table(identifier, ROWS)
+    location = cloud_bed.create_table(identifier, ROWS)
     copy = f"{identifier}_copy"
-    con = gcs_bed.floe(extension)
+    con = cloud_bed.floe(extension)
     con.execute(f"INSERT INTO lake.{identifier} VALUES (4, 'd', 4.5)")
     con.execute(f"CREATE TABLE lake.{copy} AS SELECT id * 10 AS id, name, amount FROM lake.{identifier}")
 
-    assert gcs_bed.pyiceberg_rows(identifier) == [(1, "a", 1.5), (2, "b", 2.5), (3, "c", None), (4, "d", 4.5)]
-    assert gcs_bed.pyiceberg_rows(copy) == [(10, "a", 1.5), (20, "b", 2.5), (30, "c", None), (40, "d", 4.5)]
-    # Every data file the catalog's metadata names is in the bucket, under its table's location.
-    catalog = gcs_bed.pyiceberg_catalog()
+    assert cloud_bed.pyiceberg_rows(identifier) == [(1, "a", 1.5), (2, "b", 2.5), (3, "c", None), (4, "d", 4.5)]
+    assert cloud_bed.pyiceberg_rows(copy) == [(10, "a", 1.5), (20, "b", 2.5), (30, "c", None), (40, "d", 4.5)]
+    # Every data file the catalog's metadata names is in the bucket (container), under its
+    # table's location.
+    catalog = cloud_bed.pyiceberg_catalog()
     for name, where in ((identifier, location), (copy, catalog.load_table(copy).location())):
         files = catalog.load_table(name).inspect.files().column("file_path").to_pylist()
         assert files and all(path.startswith(where + "/") for path in files), files
-        assert set(files) <= set(gcs_bed.files(where)), files
+        assert set(files) <= set(cloud_bed.files(where)), files
 
 
 def test_a_bucket_missing_from_the_vended_store_is_named(extension, cloud_bed, table):
