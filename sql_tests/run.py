@@ -27,7 +27,8 @@ import duckdb
 
 from tests import datasets
 from tests.engines import floe_connection, official_connection
-from tests.testbed import Testbed, free_port
+from tests.ports import free_port
+from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent
 

@@ -1,7 +1,7 @@
 """One server of the test bed (an object-storage emulator, a catalog) as a child process: on
-loopback ports reserved the way tests/testbed.py reserves SeaweedFS' (`PortRange`, a lock file in
-/tmp/floe-port-locks), counted as started only when a probe proves it is this very server, and
-gone with the test run (killed with the thread that started it, its whole session stopped).
+loopback ports reserved with a lock file in /tmp/floe-port-locks (`PortRange`, tests/ports.py),
+counted as started only when a probe proves it is this very server, and gone with the test run
+(killed with the thread that started it, its whole session stopped).
 
 A subclass names the command, its environment and the probe; `ServerProcess` does the rest.
 """
@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tests.testbed import SETPRIV, PortRange
+from tests.ports import PortRange
 
+if TYPE_CHECKING:
+    from typing import Self  # Python 3.11 and later; used in annotations only
+
+#: util-linux' setpriv makes a server die with the thread that started it (PR_SET_PDEATHSIG), so a
+#: test run that crashes (a segfault in the extension under test) leaves no server behind.
+SETPRIV = shutil.which("setpriv")
 #: A server that exits at start (a port taken by something outside the reservations) is retried
 #: on another range this many times.
 START_ATTEMPTS = 5
@@ -68,7 +76,7 @@ class ServerProcess:
     def log_path(self) -> Path:
         return self.dir / f"{self.name}-{self.ports.base if self.ports else 0}.log"
 
-    def start(self) -> ServerProcess:
+    def start(self) -> Self:
         atexit.register(self.stop)
         self.dir.mkdir(parents=True, exist_ok=True)
         failed: list[PortRange] = []
@@ -93,8 +101,7 @@ class ServerProcess:
                 ports.release()
 
     def _launch(self) -> None:
-        # setpriv: the server dies with the thread that started it (PR_SET_PDEATHSIG), so a test
-        # run that crashes leaves nothing behind; its own session lets stop() take every child.
+        # Under setpriv (see SETPRIV), in its own session so that stop() takes every child along.
         args = [*([SETPRIV, "--pdeathsig", "KILL", "--"] if SETPRIV else []), *self.command()]
         launched = time.monotonic()
         with open(self.log_path, "wb") as log:
@@ -140,7 +147,7 @@ class ServerProcess:
             self.ports.release()
             self.ports = None
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from tests.cloud_beds import AzureBed, CloudBed, GcsBed
-from tests.testbed import PortRange
+from tests.ports import PortRange
 
 ROWS = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "name": ["a", "b", "c"], "amount": [1.5, 2.5, None]})
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.testbed import PortRange, Testbed
+from tests.ports import PortRange
+from tests.testbed import Testbed
 
 
 def test_a_held_range_is_refused_to_the_same_and_to_other_processes():
@@ -14,7 +15,7 @@ def test_a_held_range_is_refused_to_the_same_and_to_other_processes():
     try:
         assert PortRange.try_reserve(held.base) is None
         other = subprocess.run(
-            [sys.executable, "-c", f"from tests.testbed import PortRange; print(PortRange.try_reserve({held.base}))"],
+            [sys.executable, "-c", f"from tests.ports import PortRange; print(PortRange.try_reserve({held.base}))"],
             capture_output=True,
             text=True,
             check=True,
