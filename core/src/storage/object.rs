@@ -129,10 +129,11 @@ impl Store {
         Ok(buffer.to_bytes())
     }
 
-    /// The whole object.
+    /// The whole object, in one request: metadata and manifests are small, and splitting would
+    /// first ask for the size (a HEAD per file, on the path of every scan's planning).
     pub async fn read_all(&self, url: &str) -> Result<Bytes, StorageError> {
         let (operator, object) = self.reach(url)?;
-        match operator.read_with(object.key).chunk(CHUNK_BYTES).concurrent(CONCURRENT_REQUESTS).await {
+        match operator.read(object.key).await {
             Ok(buffer) => Ok(buffer.to_bytes()),
             Err(err) => Err(self.explained(&operator, "read", url, &object, err).await),
         }
