@@ -6,8 +6,9 @@ The files use DuckDB's sqllogictest format; this runner implements the part of i
     query <types> [rowsort|nosort]        (expected rows follow `----`, columns tab-separated)
 
 `${NAME}` in a file is replaced by the test bed's settings (FLOE_CATALOG_URI, FLOE_S3_HOST,
-FLOE_CLIENT_ID, ..., FLOE_DEAD_ENDPOINT where nothing listens, FLOE_HISTORY_SNAPSHOT_<n>). Each file
-runs in a fresh DuckDB connection with floe loaded, after the reference tables of `tests/datasets.py` were written by PyIceberg.
+FLOE_CLIENT_ID, ..., FLOE_DEAD_ENDPOINT where nothing listens, FLOE_HISTORY_SNAPSHOT_<n>, FLOE_TMP
+for files a test writes). Each file runs in a fresh DuckDB connection with floe loaded, after the
+reference tables of `tests/datasets.py` were written by PyIceberg.
 
 Usage: python -m sql_tests.run --extension build/floe.duckdb_extension [file.test ...]
 """
@@ -151,6 +152,8 @@ def main() -> int:
         official.close()
         settings = bed.env()
         settings["FLOE_DEAD_ENDPOINT"] = f"http://127.0.0.1:{free_port()}"
+        # Files a test writes itself (e.g. the input of COPY ... FROM), removed with the test bed.
+        settings["FLOE_TMP"] = str(bed.dir)
         for i, snapshot in enumerate(info["history_snapshots"]):
             settings[f"FLOE_HISTORY_SNAPSHOT_{i}"] = str(snapshot)
         for path in files:
