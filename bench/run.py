@@ -217,11 +217,17 @@ class Bench:
         out.mkdir(parents=True, exist_ok=True)
         lines = self.summary()
         machine = f"{os.cpu_count()} cores, {_memory_gib():.0f} GiB, {platform.machine()}"
+        ran = self.args.only.split(",")
+        sizes = {
+            "W1/W2": f"W1/W2 {self.args.rows:,} rows × 5 columns",
+            "W3": f"W3 {self.args.commits} commits",
+            "W4": f"W4 {self.args.writers} writers × {self.args.inserts} inserts",
+            "W5": "W5 tests/dbt_project built twice",
+        }
         header = (
             f"Run {datetime.date.today().isoformat()} on {machine}; DuckDB {duckdb.__version__}; "
-            f"W1/W2 {self.args.rows:,} rows × 5 columns; W3 {self.args.commits} commits; "
-            f"W4 {self.args.writers} writers × {self.args.inserts} inserts; W5 tests/dbt_project built twice; "
-            f"medians of {self.args.runs} runs, "
+            + "".join(f"{size}; " for names, size in sizes.items() if set(names.split("/")) & set(ran))
+            + f"medians of {self.args.runs} runs, "
             "each in a fresh process, engines alternating; SeaweedFS catalog + S3 on loopback. "
             "The limit: COPY ... TO / read_parquet on the same S3 (W1, W2), a native DuckDB file (W5)."
         )
