@@ -8,7 +8,6 @@ import os
 import secrets
 
 import duckdb
-from pyarrow import fs
 
 from tests.engines import wheel_extension
 from tests.request_counter import RequestCounter
@@ -38,13 +37,7 @@ def test_a_multipart_upload_passes_intact_and_is_counted_part_by_part(testbed):
     data = os.urandom(12 << 20)
     path = f"raw/counter/{secrets.token_hex(4)}.bin"
     with RequestCounter(testbed.s3_endpoint) as s3:
-        client = fs.S3FileSystem(
-            access_key=testbed.client_id,
-            secret_key=testbed.client_secret,
-            endpoint_override=s3.endpoint,
-            scheme="http",
-            region=testbed.region,
-        )
+        client = testbed.pyarrow_s3(s3.endpoint)
         with client.open_output_stream(path) as out:
             out.write(data)
         upload = s3.requests()

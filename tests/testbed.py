@@ -207,17 +207,24 @@ class Testbed(ServerProcess):
             },
         )
 
+    def pyarrow_s3(self, endpoint: str | None = None):  # -> pyarrow.fs.S3FileSystem
+        """The test bed's S3 (or `endpoint`, e.g. a proxy in front of it) with its own keys, for
+        looking at objects independently of floe."""
+        from pyarrow import fs
+
+        return fs.S3FileSystem(
+            access_key=self.client_id,
+            secret_key=self.client_secret,
+            endpoint_override=endpoint or self.s3_endpoint,
+            scheme="http",
+            region=self.region,
+        )
+
     def s3_files(self, prefix: str) -> list[str]:
         """Object paths under `prefix` (e.g. 's3://lake/ns/table/data'), as S3 lists them."""
         from pyarrow import fs
 
-        s3 = fs.S3FileSystem(
-            access_key=self.client_id,
-            secret_key=self.client_secret,
-            endpoint_override=self.s3_endpoint,
-            scheme="http",
-            region=self.region,
-        )
+        s3 = self.pyarrow_s3()
         selector = fs.FileSelector(prefix.removeprefix("s3://"), recursive=True, allow_not_found=True)
         return sorted(info.path for info in s3.get_file_info(selector) if info.type == fs.FileType.File)
 

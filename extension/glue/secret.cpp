@@ -41,13 +41,18 @@ static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, Create
 	return std::move(secret);
 }
 
-void RegisterIcebergSecret(ExtensionLoader &loader) {
+//! A secret type of floe's whose secrets are key-value maps made by the "config" provider.
+static void RegisterKeyValueSecretType(ExtensionLoader &loader, const string &name) {
 	SecretType type;
-	type.name = "iceberg";
+	type.name = name;
 	type.deserializer = KeyValueSecret::Deserialize<KeyValueSecret>;
 	type.default_provider = "config";
 	type.extension = "floe";
 	loader.RegisterSecretType(type);
+}
+
+void RegisterIcebergSecret(ExtensionLoader &loader) {
+	RegisterKeyValueSecretType(loader, "iceberg");
 
 	CreateSecretFunction function = {"iceberg", "config", CreateIcebergSecret, {}};
 	for (auto field : SECRET_FIELDS) {
@@ -144,13 +149,7 @@ void RegisterS3SecretIfMissing(ExtensionLoader &loader) {
 	} catch (std::exception &) {
 		// No one registered it: floe does, with httpfs's names.
 	}
-	SecretType type;
-	type.name = "s3";
-	type.deserializer = KeyValueSecret::Deserialize<KeyValueSecret>;
-	type.default_provider = "config";
-	type.extension = "floe";
-	loader.RegisterSecretType(type);
-
+	RegisterKeyValueSecretType(loader, "s3");
 	CreateSecretFunction function = {"s3", "config", CreateS3Secret, {}};
 	for (auto field : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
 		function.named_parameters[field] = LogicalType::VARCHAR;
