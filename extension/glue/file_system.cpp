@@ -186,10 +186,9 @@ void FloeFileSystem::RemoveDirectory(const string &directory, optional_ptr<FileO
 }
 
 vector<string> FloeFileSystem::List(const string &directory) {
-	char *raw = nullptr;
-	Check(floe_path_list(directory.c_str(), &raw));
-	std::unique_ptr<char, CoreDeleter<char, floe_cstring_free>> text(raw);
-	Json doc(string(text.get()));
+	CoreString text;
+	Check(floe_path_list(directory.c_str(), text.Out()));
+	Json doc(text);
 	vector<string> paths;
 	size_t index, count;
 	yyjson_val *entry;

@@ -282,18 +282,11 @@ struct FloeError *floe_path_exists(const char *path, bool *out);
 // `path` must be a NUL-terminated string.
 struct FloeError *floe_path_remove(const char *path);
 
-// The objects under the directory path, at any depth, as a JSON array of floe:// paths
-// (NUL-terminated); free it with floe_cstring_free.
+// The objects under the directory path, at any depth, as a JSON array of floe:// paths.
 //
 // # Safety
-// `path` must be a NUL-terminated string; `out_json` must be writable.
-struct FloeError *floe_path_list(const char *path, char **out_json);
-
-// Frees a NUL-terminated string this library returned (floe_path_list).
-//
-// # Safety
-// `string` must be NULL or come from this library, freed once.
-void floe_cstring_free(char *string);
+// `path` must be a NUL-terminated string; `out` must be writable.
+struct FloeError *floe_path_list(const char *path, struct FloeString *out);
 
 // # Safety
 // `table` must be NULL or a handle from this library, freed once.

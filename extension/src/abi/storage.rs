@@ -2,14 +2,14 @@
 //! writes, lists and removes a table's files through the core's storage layer, with the table's
 //! own credentials (renewed before they expire) and never through DuckDB's secret manager.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 use std::sync::{Arc, OnceLock};
 
 use floe_core::runtime::block_on;
 use floe_core::storage::{self, Entry, ObjectWriter};
 use floe_core::{Error, Result};
 
-use super::{guard, str_arg, FloeError};
+use super::{guard, str_arg, write_json, FloeError, FloeString};
 
 /// One object opened for reading (ranged reads) or writing (a streaming upload).
 pub struct FloeFile {
@@ -93,11 +93,16 @@ pub unsafe extern "C" fn floe_file_read(
         let file = &*file;
         let url = file.url.as_str();
         let range = offset..offset + length;
-        let bytes = block_on(file.entry.with_store(|store| {
+        let chunks = block_on(file.entry.with_store(|store| {
             let range = range.clone();
-            async move { store.read(url, range).await }
+            async move { store.read_chunks(url, range).await }
         }))?;
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer, bytes.len());
+        // Exactly `length` bytes (read_chunks checks), copied once into DuckDB's buffer.
+        let mut at = buffer;
+        for chunk in chunks {
+            std::ptr::copy_nonoverlapping(chunk.as_ptr(), at, chunk.len());
+            at = at.add(chunk.len());
+        }
         Ok(())
     })
 }
@@ -180,30 +185,16 @@ pub unsafe extern "C" fn floe_path_remove(path: *const c_char) -> *mut FloeError
     })
 }
 
-/// The objects under the directory path, at any depth, as a JSON array of floe:// paths
-/// (NUL-terminated); free it with floe_cstring_free.
+/// The objects under the directory path, at any depth, as a JSON array of floe:// paths.
 ///
 /// # Safety
-/// `path` must be a NUL-terminated string; `out_json` must be writable.
+/// `path` must be a NUL-terminated string; `out` must be writable.
 #[no_mangle]
-pub unsafe extern "C" fn floe_path_list(path: *const c_char, out_json: *mut *mut c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_path_list(path: *const c_char, out: *mut FloeString) -> *mut FloeError {
     guard(|| {
         let (entry, url) = storage::unwrap(str_arg(path, "path")?)?;
         let urls = block_on(entry.with_store(|store| async move { store.list(url).await }))?;
         let paths: Vec<String> = urls.iter().map(|url| entry.wrap(url)).collect();
-        let json = serde_json::to_string(&paths).map_err(|e| Error::internal(format!("cannot encode JSON: {e}")))?;
-        *out_json = CString::new(json).map_err(|_| Error::internal("a listed path holds a NUL"))?.into_raw();
-        Ok(())
+        write_json(out, &paths)
     })
-}
-
-/// Frees a NUL-terminated string this library returned (floe_path_list).
-///
-/// # Safety
-/// `string` must be NULL or come from this library, freed once.
-#[no_mangle]
-pub unsafe extern "C" fn floe_cstring_free(string: *mut c_char) {
-    if !string.is_null() {
-        drop(CString::from_raw(string));
-    }
 }

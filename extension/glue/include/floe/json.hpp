@@ -14,7 +14,7 @@ class Json {
 public:
 	//! What the core returned; unreadable JSON from it is a bug in floe.
 	explicit Json(const CoreString &text);
-	//! JSON text held as a string (e.g. a listing the core returned as C text).
+	//! JSON text floe holds as a string (e.g. a partition value it wrote itself).
 	explicit Json(const string &text);
 	~Json();
 	Json(const Json &) = delete;
