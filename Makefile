@@ -1,31 +1,35 @@
 # floe — build, test, demo, install, bench. `make help` lists the targets.
 
-# The one place the DuckDB version is set: the extension is built against its headers and
-# loads only into this exact version; the Python environment pins the same.
-DUCKDB_VERSION := 1.5.5
-# libduckdb-sys encodes DuckDB x.y.z as 1.<x><yy><zz>.0 (1.5.5 -> 1.10505.0).
-LIBDUCKDB_SYS_VERSION := $(shell echo $(DUCKDB_VERSION) | awk -F. '{ printf "1.%d%02d%02d.0", $$1, $$2, $$3 }')
+# The DuckDB versions floe is built for are listed in extension/duckdb/versions, the one place
+# they are set; the first is the default (build/floe.duckdb_extension, the tests, the demo).
+# Each build loads only into its exact version and lives in build/v<version>/.
+DUCKDB_VERSIONS := $(shell awk '!/^#/ && NF { print $$1 }' extension/duckdb/versions)
+DUCKDB_VERSION := $(firstword $(DUCKDB_VERSIONS))
+OTHER_DUCKDB_VERSIONS := $(wordlist 2,$(words $(DUCKDB_VERSIONS)),$(DUCKDB_VERSIONS))
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 
 UNAME_M := $(shell uname -m)
 PLATFORM := linux_$(if $(filter aarch64 arm64,$(UNAME_M)),arm64,amd64)
 
-# Compiling DuckDB takes ~15 minutes on 2 cores, so it is built once per machine, DuckDB version
-# and flags, outside the clone, in FLOE_CACHE; a clean clone reuses it, an empty cache rebuilds it.
-# The only state outside the clone that the build and the tests use (.ci/run proves it).
+# Compiling DuckDB takes 20-40 minutes per version on 2 cores, so each is built once per machine,
+# version and flags, outside the clone, in FLOE_CACHE (extension/duckdb/build.py); a clean clone
+# reuses it, an empty cache rebuilds it. The only state outside the clone that the build and the
+# tests use (.ci/run proves it).
 FLOE_CACHE ?= $(HOME)/.cache/floe
-DUCKDB_CXXFLAGS := -fvisibility=hidden -fvisibility-inlines-hidden -D_GLIBCXX_USE_CXX11_ABI=1
-DUCKDB_DIR := $(FLOE_CACHE)/duckdb-v$(DUCKDB_VERSION)-O2
-DUCKDB_PATHS := $(DUCKDB_DIR)/paths
+duckdb_paths = $(FLOE_CACHE)/duckdb-v$(1)-O2/paths
+DUCKDB_PATHS := $(call duckdb_paths,$(DUCKDB_VERSION))
 # The extension crate's build script compiles the glue against this DuckDB (for build and lint).
-DUCKDB_ENV = FLOE_DUCKDB_LIB_DIR=$$(cut -d' ' -f1 $(DUCKDB_PATHS)) FLOE_DUCKDB_SOURCE=$$(cut -d' ' -f2 $(DUCKDB_PATHS))
+duckdb_env = FLOE_DUCKDB_VERSION=$(1) FLOE_DUCKDB_LIB_DIR=$$(cut -d' ' -f1 $(call duckdb_paths,$(1))) \
+	FLOE_DUCKDB_SOURCE=$$(cut -d' ' -f2 $(call duckdb_paths,$(1)))
 export CARGO_TARGET_DIR := $(FLOE_CACHE)/target
 
 VENV := $(CURDIR)/.venv
 PYTHON := $(VENV)/bin/python
 BUILD := build
+extension_for = $(BUILD)/v$(1)/floe.duckdb_extension
+EXTENSIONS := $(foreach v,$(DUCKDB_VERSIONS),$(call extension_for,$(v)))
+# The default version's build, where the tests, the demo and the README look for it.
 EXTENSION := $(BUILD)/floe.duckdb_extension
-EXTENSION_DIR := $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
@@ -43,24 +47,25 @@ help:
 
 build: $(EXTENSION)
 
-$(DUCKDB_PATHS): extension/duckdb-static/Cargo.toml.in extension/duckdb-static/Cargo.lock \
-		extension/duckdb-static/build.rs extension/duckdb-static/src/main.rs
-	mkdir -p $(DUCKDB_DIR)/crate/src
-	sed 's/@LIBDUCKDB_SYS_VERSION@/$(LIBDUCKDB_SYS_VERSION)/' extension/duckdb-static/Cargo.toml.in > $(DUCKDB_DIR)/crate/Cargo.toml
-	cp extension/duckdb-static/build.rs $(DUCKDB_DIR)/crate/
-	cp extension/duckdb-static/src/main.rs $(DUCKDB_DIR)/crate/src/
-	[ -f $(DUCKDB_DIR)/crate/Cargo.lock ] || cp extension/duckdb-static/Cargo.lock $(DUCKDB_DIR)/crate/
-	cd $(DUCKDB_DIR)/crate && CARGO_TARGET_DIR=$(DUCKDB_DIR) CXXFLAGS="$(DUCKDB_CXXFLAGS)" cargo build --release
-	$(DUCKDB_DIR)/release/floe-duckdb-static > $@.tmp && mv $@.tmp $@
+# Only the directory name (version and flags) keys the cache: editing build.py does not rebuild
+# a DuckDB that took half an hour. cmake and ninja come from the venv.
+$(FLOE_CACHE)/duckdb-v%-O2/paths: | $(VENV)/.installed
+	PATH=$(VENV)/bin:$$PATH python3 extension/duckdb/build.py $* $(FLOE_CACHE)
 
 # Written beside and renamed into place: a test loading the extension meanwhile (another make in
-# the same clone) gets the old file or the new one, never half of one.
-$(EXTENSION): $(DUCKDB_PATHS) $(SOURCES) extension/metadata_footer.py
-	$(DUCKDB_ENV) cargo build --release -p floe-extension
-	mkdir -p $(BUILD)
-	strip --strip-unneeded -o $(BUILD)/libfloe.$$$$.so $(CARGO_TARGET_DIR)/release/libfloe.so && \
-		python3 extension/metadata_footer.py $(BUILD)/libfloe.$$$$.so $@.$$$$.tmp v$(DUCKDB_VERSION) $(PLATFORM) $(VERSION) && \
-		rm $(BUILD)/libfloe.$$$$.so && mv $@.$$$$.tmp $@
+# the same clone) gets the old file or the new one, never half of one. The file keeps the name
+# floe.duckdb_extension in every version's directory: DuckDB derives the entry point from it.
+# One cargo build at a time: they share the target directory and its libfloe.so.
+.NOTPARALLEL:
+$(BUILD)/v%/floe.duckdb_extension: $(FLOE_CACHE)/duckdb-v%-O2/paths $(SOURCES) extension/metadata_footer.py
+	$(call duckdb_env,$*) cargo build --release -p floe-extension
+	mkdir -p $(@D)
+	strip --strip-unneeded -o $(@D)/libfloe.$$$$.so $(CARGO_TARGET_DIR)/release/libfloe.so && \
+		python3 extension/metadata_footer.py $(@D)/libfloe.$$$$.so $@.$$$$.tmp v$* $(PLATFORM) $(VERSION) && \
+		rm $(@D)/libfloe.$$$$.so && mv $@.$$$$.tmp $@
+
+$(EXTENSION): $(call extension_for,$(DUCKDB_VERSION))
+	cp $< $@.$$$$.tmp && mv $@.$$$$.tmp $@
 
 # The dbt plugin's wheel carries the extension; installed into .venv for the dbt tests.
 WHEELS := $(BUILD)/wheels

@@ -1,7 +1,7 @@
 //! Generates `glue/include/floe_abi.h` from the Rust side of the C ABI (`src/abi/`) with
-//! cbindgen, then compiles the C++ glue against it and the headers of the pinned DuckDB and
-//! links it, with DuckDB itself (a static library built once per machine by the Makefile from
-//! the libduckdb-sys source bundle), into the extension.
+//! cbindgen, then compiles the C++ glue against it and the headers of one supported DuckDB
+//! version and links it, with DuckDB itself (a static library built once per machine and
+//! version by the Makefile, see `extension/duckdb-versions`), into the extension.
 //!
 //! The flags must match the DuckDB the extension loads into: a class layout that differs
 //! (DEBUG, DUCKDB_FORCE_ASSERT, another libstdc++ string ABI) is silent memory corruption.
@@ -58,6 +58,22 @@ fn generate_abi_header() {
         .write_to_file(ABI_HEADER);
 }
 
+/// `FLOE_DUCKDB_VERSION` (x.y.z) as the three macros `glue/include/floe/duckdb_compat.hpp` reads:
+/// the only place the glue learns which DuckDB it is compiled against.
+fn define_duckdb_version(glue: &mut cc::Build) {
+    println!("cargo:rerun-if-env-changed=FLOE_DUCKDB_VERSION");
+    let version = env::var("FLOE_DUCKDB_VERSION")
+        .expect("FLOE_DUCKDB_VERSION is not set: build the extension with `make`");
+    let parts: Vec<&str> = version.split('.').collect();
+    let [major, minor, patch] = parts[..] else {
+        panic!("FLOE_DUCKDB_VERSION={version} is not x.y.z");
+    };
+    for (name, part) in [("MAJOR", major), ("MINOR", minor), ("PATCH", patch)] {
+        assert!(part.parse::<u32>().is_ok(), "FLOE_DUCKDB_VERSION={version} is not x.y.z");
+        glue.define(&format!("FLOE_DUCKDB_VERSION_{name}"), part);
+    }
+}
+
 fn main() {
     generate_abi_header();
     let duckdb_source = required("FLOE_DUCKDB_SOURCE");
@@ -65,16 +81,18 @@ fn main() {
 
     let mut glue = cc::Build::new();
     glue.cpp(true)
-        .std("c++11")
+        .std("c++17")
         .include("glue/include")
         .include(duckdb_source.join("src/include"))
         .include(duckdb_source.join("third_party/yyjson/include"))
+        .include(duckdb_source.join("third_party/fmt/include"))
         .define("NDEBUG", None)
         .define("_GLIBCXX_USE_CXX11_ABI", "1")
         .flag("-fvisibility=hidden")
         .flag("-fvisibility-inlines-hidden")
         .flag_if_supported("-Wno-unused-parameter")
         .warnings(true);
+    define_duckdb_version(&mut glue);
     for entry in std::fs::read_dir("glue").expect("glue/ exists") {
         let path = entry.expect("glue/ is readable").path();
         if path.extension().is_some_and(|ext| ext == "cpp") {

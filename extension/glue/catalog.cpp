@@ -80,8 +80,8 @@ unique_ptr<Catalog> IcebergCatalog::Attach(optional_ptr<StorageExtensionInfo> st
 void IcebergCatalog::Initialize(bool load_builtin) {
 }
 
-string IcebergCatalog::GetDefaultSchema() const {
-	return default_schema.empty() ? DEFAULT_SCHEMA : default_schema;
+compat::DefaultSchema IcebergCatalog::GetDefaultSchema() const {
+	return compat::MakeDefaultSchema(default_schema.empty() ? DEFAULT_SCHEMA : default_schema);
 }
 
 CatalogLookupBehavior IcebergCatalog::CatalogTypeLookupRule(CatalogType type) const {
@@ -96,12 +96,12 @@ CatalogLookupBehavior IcebergCatalog::CatalogTypeLookupRule(CatalogType type) co
 }
 
 optional_ptr<CatalogEntry> IcebergCatalog::CreateSchema(CatalogTransaction transaction, CreateSchemaInfo &info) {
-	return IcebergTransaction::Get(transaction, *this).CreateSchema(info.schema, info.on_conflict).get();
+	return IcebergTransaction::Get(transaction, *this).CreateSchema(compat::Str(info.GetQualifiedName().Schema()), info.on_conflict).get();
 }
 
 void IcebergCatalog::DropSchema(ClientContext &context, DropInfo &info) {
 	IcebergTransaction::Get(context, *this)
-	    .DropSchema(info.name, info.if_not_found == OnEntryNotFound::RETURN_NULL, info.cascade);
+	    .DropSchema(compat::Str(info.GetQualifiedName().Name()), info.if_not_found == OnEntryNotFound::RETURN_NULL, info.cascade);
 }
 
 void IcebergCatalog::ScanSchemas(ClientContext &context, std::function<void(SchemaCatalogEntry &)> callback) {
@@ -132,7 +132,7 @@ PhysicalOperator &IcebergCatalog::PlanCreateTableAs(ClientContext &context, Phys
 	if (!table) {
 		throw NotImplementedException("CREATE TABLE IF NOT EXISTS ... AS over the existing Iceberg table '%s.%s' is "
 		                              "not supported. Fix: INSERT INTO it, or CREATE OR REPLACE TABLE ... AS",
-		                              schema.name, info.table);
+		                              schema.name, info.GetTableName());
 	}
 	return IcebergInsert::Plan(context, planner, *table, plan);
 }
@@ -180,7 +180,7 @@ ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {
 	if (!base.sort_keys.empty()) {
 		return ErrorData(ExceptionType::CATALOG,
 		                 StringUtil::Format("SORTED BY is not supported for Iceberg table '%s' of catalog '%s'",
-		                                    base.table, GetName()));
+		                                    base.GetTableName(), GetName()));
 	}
 	return ErrorData();
 }

@@ -1,6 +1,7 @@
 #include "floe/columns.hpp"
 
 #include "duckdb/parser/expression/constant_expression.hpp"
+#include "floe/duckdb_compat.hpp"
 
 namespace floe {
 
@@ -73,10 +74,10 @@ vector<IcebergColumn> ParseColumns(yyjson_val *array) {
 }
 
 MultiFileColumnDefinition IcebergColumn::ToMultiFileColumn() const {
-	MultiFileColumnDefinition result(name, type);
+	MultiFileColumnDefinition result(Identifier(name), type);
 	result.identifier = Value::INTEGER(field_id);
 	// Columns added after a file was written are NULL in that file.
-	result.default_expression = make_uniq<ConstantExpression>(Value(type));
+	result.default_expression = compat::ConstantFromValue(Value(type));
 	for (auto &child : children) {
 		result.children.push_back(child.ToMultiFileColumn());
 	}
@@ -84,7 +85,7 @@ MultiFileColumnDefinition IcebergColumn::ToMultiFileColumn() const {
 }
 
 ColumnDefinition IcebergColumn::ToColumnDefinition() const {
-	ColumnDefinition result(name, type);
+	ColumnDefinition result(Identifier(name), type);
 	if (!doc.empty()) {
 		result.SetComment(Value(doc));
 	}

@@ -3,7 +3,8 @@
 #include "duckdb/main/attached_database.hpp"
 #include "duckdb/main/valid_checker.hpp"
 #include "duckdb/parser/parsed_data/transaction_info.hpp"
-#include "duckdb/planner/operator/logical_simple.hpp"
+#include "duckdb/catalog/catalog.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "duckdb/transaction/meta_transaction.hpp"
 #include "floe/transaction.hpp"
 
@@ -13,7 +14,7 @@ using namespace duckdb;
 
 void CommitWhilePlanning(OptimizerExtensionInput &input, unique_ptr<LogicalOperator> &plan) {
 	if (plan->type != LogicalOperatorType::LOGICAL_TRANSACTION ||
-	    plan->Cast<LogicalSimple>().info->Cast<TransactionInfo>().type != TransactionType::COMMIT) {
+	    compat::TransactionInfoOf(*plan).type != TransactionType::COMMIT) {
 		return;
 	}
 	auto &context = input.context;

@@ -1,6 +1,7 @@
 #include "floe/duck_types.hpp"
 
 #include "duckdb/common/enum_util.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "duckdb/parser/constraints/not_null_constraint.hpp"
 
 namespace floe {
@@ -16,7 +17,7 @@ static JsonBuilder::Value TypeToJson(JsonBuilder &json, const LogicalType &type)
 	case LogicalTypeId::STRUCT: {
 		auto children = json.Array();
 		for (auto &child : StructType::GetChildTypes(type)) {
-			auto field = json.Add(json.Object(), "name", json.String(child.first));
+			auto field = json.Add(json.Object(), "name", json.String(compat::Str(child.first)));
 			json.Append(children, json.Add(field, "type", TypeToJson(json, child.second)));
 		}
 		return json.Add(result, "children", children);
@@ -43,7 +44,7 @@ JsonBuilder::Value ColumnsToJson(JsonBuilder &json, const ColumnList &columns,
 	}
 	auto result = json.Array();
 	for (auto &column : columns.Logical()) {
-		auto definition = json.Add(json.Object(), "name", json.String(column.Name()));
+		auto definition = json.Add(json.Object(), "name", json.String(compat::Str(column.Name())));
 		json.Add(definition, "type", TypeToJson(json, column.Type()));
 		json.Add(definition, "nullable", json.Bool(!not_null.count(column.Logical().index)));
 		json.Append(result, definition);

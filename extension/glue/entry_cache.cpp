@@ -4,6 +4,7 @@
 #include "duckdb/parser/parsed_data/create_table_info.hpp"
 #include "duckdb/parser/parser.hpp"
 #include "duckdb/parser/statement/select_statement.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/catalog.hpp"
 #include "floe/columns.hpp"
 #include "floe/partitioning.hpp"
@@ -94,7 +95,7 @@ vector<string> &IcebergEntryCache::ViewNames(const string &schema) {
 //===--------------------------------------------------------------------===//
 IcebergSchemaEntry &IcebergEntryCache::AddSchema(const string &name) {
 	CreateSchemaInfo info;
-	info.schema = name;
+	info.SetSchema(Identifier(name));
 	info.internal = false;
 	auto schema = make_uniq<IcebergSchemaEntry>(catalog, info);
 	auto &result = *schema;
@@ -168,7 +169,7 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 	Json doc(text);
 	auto root = doc.Root();
 	TableDescription description;
-	description.name = schema.name + "." + name;
+	description.name = compat::Str(schema.name) + "." + name;
 	description.location = json::String(json::Get(root, "location"));
 	description.selector = selector;
 	auto total_records = json::Get(root, "total_records");
@@ -180,7 +181,7 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 	auto info = IcebergTableEntry::CreateInfo(schema, name, description);
 	auto entry = make_uniq<IcebergTableEntry>(catalog, schema, *info, std::move(table), std::move(description));
 	auto &result = *entry;
-	auto &slot = tables[EntryKey(schema.name, name, selector)];
+	auto &slot = tables[EntryKey(compat::Str(schema.name), name, selector)];
 	if (slot) {
 		// The statement that replaced it may still hold the old entry.
 		retired_tables.push_back(std::move(slot));
@@ -192,11 +193,11 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 optional_ptr<IcebergTableEntry> IcebergEntryCache::GetTable(IcebergSchemaEntry &schema, const string &name,
                                                             const SnapshotSelector &selector) {
 	lock_guard<mutex> guard(lock);
-	auto cached = tables.find(EntryKey(schema.name, name, selector));
+	auto cached = tables.find(EntryKey(compat::Str(schema.name), name, selector));
 	if (cached != tables.end()) {
 		return cached->second.get();
 	}
-	if (removed_tables.count(EntryKey(schema.name, name))) {
+	if (removed_tables.count(EntryKey(compat::Str(schema.name), name))) {
 		return nullptr;
 	}
 	TableHandle handle;
@@ -204,7 +205,7 @@ optional_ptr<IcebergTableEntry> IcebergEntryCache::GetTable(IcebergSchemaEntry &
 	Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), name.c_str(), Out(handle)));
 	if (!handle) {
 		// DuckDB matches names case-insensitively; the catalog may hold `Metrics` for `metrics`.
-		for (auto &candidate : TableNames(schema.name)) {
+		for (auto &candidate : TableNames(compat::Str(schema.name))) {
 			if (candidate != name && StringUtil::CIEquals(candidate, name)) {
 				Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), candidate.c_str(), Out(handle)));
 				found_name = candidate;
@@ -221,10 +222,10 @@ optional_ptr<IcebergTableEntry> IcebergEntryCache::GetTable(IcebergSchemaEntry &
 vector<reference<IcebergTableEntry>> IcebergEntryCache::AllTables(IcebergSchemaEntry &schema) {
 	lock_guard<mutex> guard(lock);
 	auto current = SnapshotSelector::Current();
-	auto names = TableNames(schema.name);
+	auto names = TableNames(compat::Str(schema.name));
 	vector<string> missing;
 	for (auto &name : names) {
-		if (!tables.count(EntryKey(schema.name, name, current))) {
+		if (!tables.count(EntryKey(compat::Str(schema.name), name, current))) {
 			missing.push_back(name);
 		}
 	}
@@ -251,7 +252,7 @@ vector<reference<IcebergTableEntry>> IcebergEntryCache::AllTables(IcebergSchemaE
 	}
 	vector<reference<IcebergTableEntry>> result;
 	for (auto &name : names) {
-		auto entry = tables.find(EntryKey(schema.name, name, current));
+		auto entry = tables.find(EntryKey(compat::Str(schema.name), name, current));
 		if (entry != tables.end()) {
 			result.push_back(*entry->second);
 		}
@@ -270,8 +271,8 @@ string IcebergEntryCache::TableNamesOf(const string &schema) {
 
 IcebergTableEntry &IcebergEntryCache::TableCreated(IcebergSchemaEntry &schema, const string &name, TableHandle table) {
 	lock_guard<mutex> guard(lock);
-	TableNames(schema.name).push_back(name);
-	removed_tables.erase(EntryKey(schema.name, name));
+	TableNames(compat::Str(schema.name)).push_back(name);
+	removed_tables.erase(EntryKey(compat::Str(schema.name), name));
 	return AddTable(schema, make_shared_ptr<SharedTable>(std::move(table)), SnapshotSelector::Current(), name);
 }
 
@@ -281,12 +282,12 @@ IcebergTableEntry &IcebergEntryCache::TableChanged(IcebergSchemaEntry &schema, c
 }
 
 void IcebergEntryCache::RetireTable(IcebergSchemaEntry &schema, const string &name) {
-	auto key = EntryKey(schema.name, name, SnapshotSelector::Current());
+	auto key = EntryKey(compat::Str(schema.name), name, SnapshotSelector::Current());
 	// Statements of this transaction may still hold the entry.
 	retired_tables.push_back(std::move(tables[key]));
 	tables.erase(key);
-	removed_tables.insert(EntryKey(schema.name, name));
-	auto &names = TableNames(schema.name);
+	removed_tables.insert(EntryKey(compat::Str(schema.name), name));
+	auto &names = TableNames(compat::Str(schema.name));
 	names.erase(std::remove(names.begin(), names.end(), name), names.end());
 }
 
@@ -297,10 +298,10 @@ void IcebergEntryCache::TableDropped(IcebergSchemaEntry &schema, const string &n
 
 void IcebergEntryCache::TableRenamed(IcebergSchemaEntry &schema, const string &from, const string &to) {
 	lock_guard<mutex> guard(lock);
-	auto table = tables[EntryKey(schema.name, from, SnapshotSelector::Current())]->Table();
+	auto table = tables[EntryKey(compat::Str(schema.name), from, SnapshotSelector::Current())]->Table();
 	RetireTable(schema, from);
-	removed_tables.erase(EntryKey(schema.name, to));
-	TableNames(schema.name).push_back(to);
+	removed_tables.erase(EntryKey(compat::Str(schema.name), to));
+	TableNames(compat::Str(schema.name)).push_back(to);
 	AddTable(schema, table, SnapshotSelector::Current(), to);
 }
 
@@ -310,7 +311,7 @@ void IcebergEntryCache::TableRenamed(IcebergSchemaEntry &schema, const string &f
 ViewCatalogEntry &IcebergEntryCache::AddView(IcebergSchemaEntry &schema, CreateViewInfo &info) {
 	auto entry = make_uniq<ViewCatalogEntry>(catalog, schema, info);
 	auto &result = *entry;
-	auto &slot = views[EntryKey(schema.name, info.view_name)];
+	auto &slot = views[EntryKey(compat::Str(schema.name), compat::Str(info.GetViewName()))];
 	if (slot) {
 		retired_views.push_back(std::move(slot));
 	}
@@ -320,15 +321,15 @@ ViewCatalogEntry &IcebergEntryCache::AddView(IcebergSchemaEntry &schema, CreateV
 
 optional_ptr<ViewCatalogEntry> IcebergEntryCache::GetView(IcebergSchemaEntry &schema, const string &name) {
 	lock_guard<mutex> guard(lock);
-	auto cached = views.find(EntryKey(schema.name, name));
+	auto cached = views.find(EntryKey(compat::Str(schema.name), name));
 	if (cached != views.end()) {
 		return cached->second.get();
 	}
-	if (removed_views.count(EntryKey(schema.name, name))) {
+	if (removed_views.count(EntryKey(compat::Str(schema.name), name))) {
 		return nullptr;
 	}
 	// Listing first: most lookups are of tables, and a list is one request per namespace.
-	auto found = MatchName(ViewNames(schema.name), name);
+	auto found = MatchName(ViewNames(compat::Str(schema.name)), name);
 	if (!found) {
 		return nullptr;
 	}
@@ -343,28 +344,26 @@ optional_ptr<ViewCatalogEntry> IcebergEntryCache::LoadView(IcebergSchemaEntry &s
 		return nullptr;
 	}
 	auto sql = json::String(json::Get(doc.Root(), "sql"));
-	Parser parser;
+	auto parser = compat::BuiltinParser();
 	try {
 		parser.ParseQuery(sql);
 	} catch (std::exception &e) {
 		throw InvalidInputException("View '%s.%s' of Iceberg catalog '%s' has SQL DuckDB cannot parse (%s). Fix: "
 		                            "replace the view with CREATE OR REPLACE VIEW",
-		                            schema.name, view_name, catalog.GetName(), e.what());
+		                            compat::Str(schema.name), view_name, catalog.GetName(), e.what());
 	}
 	if (parser.statements.size() != 1 || parser.statements[0]->type != StatementType::SELECT_STATEMENT) {
 		throw InvalidInputException("View '%s.%s' of Iceberg catalog '%s' is not a single SELECT. Fix: replace the "
 		                            "view with CREATE OR REPLACE VIEW",
-		                            schema.name, view_name, catalog.GetName());
+		                            compat::Str(schema.name), view_name, catalog.GetName());
 	}
 	CreateViewInfo info;
-	info.catalog = catalog.GetName();
-	info.schema = schema.name;
-	info.view_name = view_name;
+	info.SetQualifiedName(QualifiedName(Identifier(catalog.GetName()), schema.name, Identifier(view_name)));
 	info.sql = sql;
 	info.query = unique_ptr_cast<SQLStatement, SelectStatement>(std::move(parser.statements[0]));
 	// The Iceberg schema names the columns (CREATE VIEW v(a, b) AS ...); DuckDB binds the types.
 	for (auto &column : ParseColumns(json::Get(doc.Root(), "columns"))) {
-		info.aliases.push_back(column.name);
+		info.aliases.push_back(Identifier(column.name));
 	}
 	return &AddView(schema, info);
 }
@@ -373,7 +372,7 @@ vector<reference<ViewCatalogEntry>> IcebergEntryCache::AllViews(IcebergSchemaEnt
 	vector<string> names;
 	{
 		lock_guard<mutex> guard(lock);
-		names = ViewNames(schema.name);
+		names = ViewNames(compat::Str(schema.name));
 	}
 	vector<reference<ViewCatalogEntry>> result;
 	for (auto &name : names) {
@@ -387,21 +386,21 @@ vector<reference<ViewCatalogEntry>> IcebergEntryCache::AllViews(IcebergSchemaEnt
 
 ViewCatalogEntry &IcebergEntryCache::ViewCreated(IcebergSchemaEntry &schema, CreateViewInfo &info) {
 	lock_guard<mutex> guard(lock);
-	auto &names = ViewNames(schema.name);
-	if (std::find(names.begin(), names.end(), info.view_name) == names.end()) {
-		names.push_back(info.view_name);
+	auto &names = ViewNames(compat::Str(schema.name));
+	if (std::find(names.begin(), names.end(), compat::Str(info.GetViewName())) == names.end()) {
+		names.push_back(compat::Str(info.GetViewName()));
 	}
-	removed_views.erase(EntryKey(schema.name, info.view_name));
+	removed_views.erase(EntryKey(compat::Str(schema.name), compat::Str(info.GetViewName())));
 	return AddView(schema, info);
 }
 
 void IcebergEntryCache::RetireView(IcebergSchemaEntry &schema, const string &name) {
-	auto key = EntryKey(schema.name, name);
+	auto key = EntryKey(compat::Str(schema.name), name);
 	// Statements of this transaction may still hold the entry.
 	retired_views.push_back(std::move(views[key]));
 	views.erase(key);
 	removed_views.insert(key);
-	auto &names = ViewNames(schema.name);
+	auto &names = ViewNames(compat::Str(schema.name));
 	names.erase(std::remove(names.begin(), names.end(), name), names.end());
 }
 
@@ -412,11 +411,11 @@ void IcebergEntryCache::ViewDropped(IcebergSchemaEntry &schema, const string &na
 
 void IcebergEntryCache::ViewRenamed(IcebergSchemaEntry &schema, const string &from, const string &to) {
 	lock_guard<mutex> guard(lock);
-	auto info = unique_ptr_cast<CreateInfo, CreateViewInfo>(views[EntryKey(schema.name, from)]->GetInfo());
-	info->view_name = to;
+	auto info = unique_ptr_cast<CreateInfo, CreateViewInfo>(views[EntryKey(compat::Str(schema.name), from)]->GetInfo());
+	info->SetViewName(Identifier(to));
 	RetireView(schema, from);
-	removed_views.erase(EntryKey(schema.name, to));
-	ViewNames(schema.name).push_back(to);
+	removed_views.erase(EntryKey(compat::Str(schema.name), to));
+	ViewNames(compat::Str(schema.name)).push_back(to);
 	AddView(schema, *info);
 }
 

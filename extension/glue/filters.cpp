@@ -1,10 +1,8 @@
 #include "floe/filters.hpp"
 
-#include "duckdb/planner/filter/conjunction_filter.hpp"
-#include "duckdb/planner/filter/constant_filter.hpp"
-#include "duckdb/planner/filter/in_filter.hpp"
-#include "duckdb/planner/filter/null_filter.hpp"
-#include "duckdb/planner/filter/optional_filter.hpp"
+#include "duckdb/planner/expression/bound_constant_expression.hpp"
+#include "duckdb/planner/expression_iterator.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/values.hpp"
 
 namespace floe {
@@ -44,14 +42,40 @@ static JsonBuilder::Value OnField(JsonBuilder &json, const char *op, int32_t fie
 	return json.Add(filter, "field_id", json.Int(field_id));
 }
 
+//! The filter's column itself (a pushed-down filter refers to its column as reference 0).
+static bool IsColumn(const Expression &expression) {
+	return expression.GetExpressionClass() == ExpressionClass::BOUND_REF;
+}
+
+static optional_ptr<const Value> Constant(const Expression &expression) {
+	if (expression.GetExpressionClass() != ExpressionClass::BOUND_CONSTANT) {
+		return nullptr;
+	}
+	return &compat::ConstantValue(expression.Cast<BoundConstantExpression>());
+}
+
+static vector<reference<const Expression>> Children(const Expression &expression) {
+	vector<reference<const Expression>> children;
+	ExpressionIterator::EnumerateChildren(expression, [&](const Expression &child) { children.push_back(child); });
+	return children;
+}
+
 //! One filter on the column with `field_id`; nullptr if it has no Iceberg form. Inside an OR,
 //! one inexpressible branch makes the whole OR inexpressible; inside an AND it is left out.
-static JsonBuilder::Value FilterToJson(JsonBuilder &json, const TableFilter &filter, int32_t field_id) {
-	switch (filter.filter_type) {
-	case TableFilterType::CONSTANT_COMPARISON: {
-		auto &constant = filter.Cast<ConstantFilter>();
-		auto cmp = Comparison(constant.comparison_type);
-		auto value = ValueToJson(json, constant.constant);
+static JsonBuilder::Value FilterToJson(JsonBuilder &json, const Expression &filter, int32_t field_id) {
+	ExpressionType type;
+	optional_ptr<const Expression> left, right;
+	if (compat::Comparison(filter, type, left, right)) {
+		auto constant = Constant(*right);
+		if (!IsColumn(*left) || !constant) {
+			constant = Constant(*left);
+			if (!IsColumn(*right) || !constant) {
+				return nullptr;
+			}
+			type = FlipComparisonExpression(type);
+		}
+		auto cmp = Comparison(type);
+		auto value = ValueToJson(json, *constant);
 		if (!cmp || !value) {
 			return nullptr;
 		}
@@ -59,14 +83,28 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const TableFilter &fil
 		json.Add(comparison, "cmp", json.String(cmp));
 		return json.Add(comparison, "value", value);
 	}
-	case TableFilterType::IS_NULL:
-		return OnField(json, "is_null", field_id);
-	case TableFilterType::IS_NOT_NULL:
-		return OnField(json, "not_null", field_id);
-	case TableFilterType::IN_FILTER: {
+	// Optional for the reader, but still true of every row that matches: fine for pruning.
+	auto optional = compat::OptionalFilterChild(filter);
+	if (optional) {
+		return FilterToJson(json, *optional, field_id);
+	}
+	auto children = Children(filter);
+	switch (filter.GetExpressionType()) {
+	case ExpressionType::OPERATOR_IS_NULL:
+	case ExpressionType::OPERATOR_IS_NOT_NULL:
+		if (children.size() != 1 || !IsColumn(children[0])) {
+			return nullptr;
+		}
+		return OnField(json, filter.GetExpressionType() == ExpressionType::OPERATOR_IS_NULL ? "is_null" : "not_null",
+		               field_id);
+	case ExpressionType::COMPARE_IN: {
+		if (children.empty() || !IsColumn(children[0])) {
+			return nullptr;
+		}
 		auto values = json.Array();
-		for (auto &value : filter.Cast<InFilter>().values) {
-			auto tagged = ValueToJson(json, value);
+		for (idx_t i = 1; i < children.size(); i++) {
+			auto constant = Constant(children[i]);
+			auto tagged = constant ? ValueToJson(json, *constant) : nullptr;
 			if (!tagged) {
 				return nullptr;
 			}
@@ -74,25 +112,20 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const TableFilter &fil
 		}
 		return json.Add(OnField(json, "in", field_id), "values", values);
 	}
-	case TableFilterType::OPTIONAL_FILTER: {
-		// Optional for the reader, but still true of every row that matches: fine for pruning.
-		auto &child = filter.Cast<OptionalFilter>().child_filter;
-		return child ? FilterToJson(json, *child, field_id) : nullptr;
-	}
-	case TableFilterType::CONJUNCTION_AND: {
+	case ExpressionType::CONJUNCTION_AND: {
 		vector<JsonBuilder::Value> args;
-		for (auto &child : filter.Cast<ConjunctionAndFilter>().child_filters) {
-			auto expressed = FilterToJson(json, *child, field_id);
+		for (auto &child : children) {
+			auto expressed = FilterToJson(json, child, field_id);
 			if (expressed) {
 				args.push_back(expressed);
 			}
 		}
 		return args.empty() ? nullptr : Junction(json, "and", args);
 	}
-	case TableFilterType::CONJUNCTION_OR: {
+	case ExpressionType::CONJUNCTION_OR: {
 		vector<JsonBuilder::Value> args;
-		for (auto &child : filter.Cast<ConjunctionOrFilter>().child_filters) {
-			auto expressed = FilterToJson(json, *child, field_id);
+		for (auto &child : children) {
+			auto expressed = FilterToJson(json, child, field_id);
 			if (!expressed) {
 				return nullptr;
 			}
@@ -101,7 +134,7 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const TableFilter &fil
 		return args.empty() ? nullptr : Junction(json, "or", args);
 	}
 	default:
-		// Dynamic (join) filters, bloom filters, expressions, struct fields: DuckDB applies them.
+		// Dynamic (join) filters, bloom filters, struct fields, other expressions: DuckDB applies them.
 		return nullptr;
 	}
 }
@@ -110,19 +143,20 @@ string FiltersToJson(const TableFilterSet &filters, const vector<column_t> &colu
                      const vector<IcebergColumn> &columns) {
 	JsonBuilder json;
 	vector<JsonBuilder::Value> args;
-	for (auto &entry : filters.filters) {
-		if (entry.first >= column_ids.size()) {
-			continue;
+	compat::ForEachFilter(filters, [&](idx_t index, const TableFilter &filter) {
+		if (index >= column_ids.size()) {
+			return;
 		}
-		auto column_index = column_ids[entry.first];
+		auto column_index = column_ids[index];
 		if (column_index >= columns.size()) {
-			continue; // a virtual column such as filename
+			return; // a virtual column such as filename
 		}
-		auto expressed = FilterToJson(json, *entry.second, columns[column_index].field_id);
+		auto &column = columns[column_index];
+		auto expressed = FilterToJson(json, *compat::FilterExpression(filter, column.type), column.field_id);
 		if (expressed) {
 			args.push_back(expressed);
 		}
-	}
+	});
 	return args.empty() ? "" : json.Write(Junction(json, "and", args));
 }
 

@@ -3,6 +3,7 @@
 #include "duckdb/main/extension/extension_loader.hpp"
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/config.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/commit_while_planning.hpp"
 #include "floe/file_system.hpp"
 #include "floe/metadata_functions.hpp"
@@ -19,8 +20,10 @@ using namespace duckdb;
 static TableFunction IcebergScanFunction(ExtensionLoader &loader) {
 	auto &parquet_scan = loader.GetTableFunction("parquet_scan");
 	TableFunction function;
-	for (auto &overload : parquet_scan.functions.functions) {
-		if (overload.arguments.size() == 1 && overload.arguments[0] == LogicalType::VARCHAR) {
+	for (auto &entry : parquet_scan.functions.functions) {
+		auto &overload = compat::Overload(entry);
+		auto arguments = compat::PositionalTypes(overload);
+		if (arguments.size() == 1 && arguments[0] == LogicalType::VARCHAR) {
 			function = overload;
 		}
 	}
@@ -36,7 +39,7 @@ static TableFunction IcebergScanFunction(ExtensionLoader &loader) {
 	function.statistics = nullptr;
 	// The table entry declares the virtual columns (filename, file_row_number).
 	function.get_virtual_columns = nullptr;
-	function.get_bind_info = IcebergMultiFileReader::GetBindInfo;
+	compat::ExposeTableEntry<IcebergMultiFileReader::GetTableEntry>(function);
 	return function;
 }
 

@@ -11,6 +11,10 @@
 #include "duckdb/planner/expression/bound_function_expression.hpp"
 #include "duckdb/planner/expression/bound_operator_expression.hpp"
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
+#include "duckdb/catalog/catalog.hpp"
+#include "duckdb/function/function_binder.hpp"
+#include "duckdb/parser/qualified_name.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/secret.hpp"
 #include "floe/transaction.hpp"
@@ -57,14 +61,16 @@ static unique_ptr<Expression> RequireNotNull(ClientContext &context, const strin
 	    "NOT NULL constraint failed: column '%s' of table '%s' is required; a row has NULL. Fix: filter or "
 	    "coalesce the NULLs (WHERE \"%s\" IS NOT NULL), or make the column optional in the table's schema",
 	    column.name, table, column.name);
-	auto &error = Catalog::GetEntry<ScalarFunctionCatalogEntry>(context, SYSTEM_CATALOG, DEFAULT_SCHEMA, "error");
-	auto function = error.functions.GetFunctionByArguments(context, {LogicalType::VARCHAR});
 	vector<unique_ptr<Expression>> arguments;
 	arguments.push_back(make_uniq<BoundConstantExpression>(Value(message)));
-	auto fail = make_uniq<BoundFunctionExpression>(function.return_type, function, std::move(arguments), nullptr);
+	ErrorData error;
+	auto fail = FunctionBinder(context).BindScalarFunction(DEFAULT_SCHEMA, "error", std::move(arguments), error);
+	if (!fail) {
+		error.Throw();
+	}
 	auto is_null = make_uniq<BoundOperatorExpression>(ExpressionType::OPERATOR_IS_NULL, LogicalType::BOOLEAN);
-	is_null->children.push_back(value->Copy());
-	auto type = value->return_type;
+	compat::Children(*is_null).push_back(value->Copy());
+	auto type = compat::ReturnType(*value);
 	return make_uniq<BoundCaseExpression>(std::move(is_null),
 	                                      BoundCastExpression::AddCastToType(context, std::move(fail), type),
 	                                      std::move(value));
@@ -80,7 +86,7 @@ static PhysicalOperator &ConformToTable(ClientContext &context, PhysicalPlanGene
 		throw InvalidInputException("Table has %d columns but %d values were supplied", columns.size(),
 		                            child.types.size());
 	}
-	auto table_name = table.schema.name + "." + table.name;
+	auto table_name = compat::Str(table.schema.name) + "." + compat::Str(table.name);
 	bool needs_projection = false;
 	vector<LogicalType> types;
 	vector<unique_ptr<Expression>> expressions;
@@ -116,20 +122,23 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	Check(floe_table_write_properties(table.Table()->Get(), write_properties.Out()));
 	Json write(write_properties);
 
-	auto &parquet = Catalog::GetEntry<CopyFunctionCatalogEntry>(context, SYSTEM_CATALOG, DEFAULT_SCHEMA, "parquet");
+	auto &parquet =
+	    Catalog::GetEntry<CopyFunctionCatalogEntry>(context, QualifiedName(SYSTEM_CATALOG, DEFAULT_SCHEMA, "parquet"));
 	CopyInfo info;
 	info.is_from = false;
 	info.format = "parquet";
 	info.options["field_ids"] = {FieldIds(columns)};
 	info.options["compression"] = {Value(json::String(json::Get(write.Root(), "compression_codec")))};
-	auto row_group_bytes = json::Get(write.Root(), "row_group_size_bytes");
-	if (!json::IsNull(row_group_bytes)) {
-		info.options["row_group_size_bytes"] = {Value::UBIGINT(NumericCast<uint64_t>(json::Int(row_group_bytes)))};
+	auto row_group_bytes_json = json::Get(write.Root(), "row_group_size_bytes");
+	optional_idx row_group_bytes;
+	if (!json::IsNull(row_group_bytes_json)) {
+		row_group_bytes = NumericCast<idx_t>(json::Int(row_group_bytes_json));
+		info.options["row_group_size_bytes"] = {Value::UBIGINT(row_group_bytes.GetIndex())};
 	}
-	vector<string> names;
+	compat::Names names;
 	vector<LogicalType> types;
 	for (auto &column : columns) {
-		names.push_back(column.name);
+		names.push_back(Identifier(column.name));
 		types.push_back(column.type);
 	}
 	CopyFunctionBindInput bind_input(info);
@@ -153,7 +162,7 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 				name += "_partition";
 			}
 			partition_names.push_back(name);
-			partition_types.push_back(value->return_type);
+			partition_types.push_back(compat::ReturnType(*value));
 			expressions.push_back(std::move(value));
 		}
 		vector<LogicalType> projected_types = types;
@@ -181,8 +190,7 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	copy.overwrite_mode = CopyOverwriteMode::COPY_OVERWRITE_OR_IGNORE;
 	copy.per_thread_output = false;
 	copy.parallel = true;
-	copy.rotate = true;
-	copy.file_size_bytes = NumericCast<idx_t>(json::Int(json::Get(write.Root(), "target_file_size_bytes")));
+	optional_idx file_bytes = NumericCast<idx_t>(json::Int(json::Get(write.Root(), "target_file_size_bytes")));
 	copy.return_type = CopyFunctionReturnType::WRITTEN_FILE_STATISTICS;
 	copy.partition_output = false;
 	copy.write_partition_columns = true;
@@ -194,14 +202,14 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 		copy.partition_output = true;
 		copy.write_partition_columns = false;
 		// DuckDB's partitioned writer does not split files by size.
-		copy.rotate = false;
-		copy.file_size_bytes = optional_idx();
+		file_bytes = optional_idx();
 		for (idx_t i = 0; i < partition_names.size(); i++) {
 			copy.partition_columns.push_back(names.size() + i);
-			copy.names.push_back(partition_names[i]);
+			copy.names.push_back(Identifier(partition_names[i]));
 			copy.expected_types.push_back(partition_types[i]);
 		}
 	}
+	compat::SizeWrites(context, copy, row_group_bytes, file_bytes);
 	copy.children.push_back(source.get());
 
 	auto &insert = planner.Make<IcebergInsert>(table, input.estimated_cardinality).Cast<IcebergInsert>();
@@ -285,7 +293,7 @@ static JsonBuilder::Value StatsJson(JsonBuilder &json, const IcebergColumn &colu
 			Value bound;
 			string error;
 			// Bounds come back as text in DuckDB's own format; the column type reads them.
-			if (Value(text).DefaultTryCastAs(column.type, bound, &error, true)) {
+			if (compat::TryCast(Value(text), column.type, bound, &error)) {
 				auto tagged = ValueToJson(json, bound);
 				if (tagged) {
 					json.Add(result, key, tagged);

@@ -3,6 +3,7 @@
 #include "duckdb/catalog/catalog.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/parser/qualified_name.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/json.hpp"
 #include "floe/secret.hpp"
 #include "floe/table_entry.hpp"
@@ -23,8 +24,7 @@ struct MetadataCursor : public GlobalTableFunctionState {
 
 static IcebergTableEntry &ResolveTable(ClientContext &context, const string &function, const Value &argument) {
 	auto qualified = QualifiedName::Parse(argument.ToString());
-	auto entry = Catalog::GetEntry<TableCatalogEntry>(context, qualified.catalog, qualified.schema, qualified.name,
-	                                                  OnEntryNotFound::THROW_EXCEPTION);
+	auto entry = Catalog::GetEntry<TableCatalogEntry>(context, qualified, OnEntryNotFound::THROW_EXCEPTION);
 	auto table = dynamic_cast<IcebergTableEntry *>(entry.get());
 	if (!table) {
 		throw InvalidInputException("%s('%s'): '%s' is not a table of an attached Iceberg catalog", function,
@@ -34,7 +34,7 @@ static IcebergTableEntry &ResolveTable(ClientContext &context, const string &fun
 }
 
 static unique_ptr<FunctionData> SnapshotsBind(ClientContext &context, TableFunctionBindInput &input,
-                                              vector<LogicalType> &return_types, vector<string> &names) {
+                                              vector<LogicalType> &return_types, compat::Names &names) {
 	auto &table = ResolveTable(context, "iceberg_snapshots", input.inputs[0]);
 	names = {"sequence_number", "snapshot_id", "parent_id", "timestamp_ms", "operation", "manifest_list", "summary"};
 	auto summary_type = LogicalType::MAP(LogicalType::VARCHAR, LogicalType::VARCHAR);
@@ -67,7 +67,7 @@ static unique_ptr<FunctionData> SnapshotsBind(ClientContext &context, TableFunct
 }
 
 static unique_ptr<FunctionData> MetadataBind(ClientContext &context, TableFunctionBindInput &input,
-                                             vector<LogicalType> &return_types, vector<string> &names) {
+                                             vector<LogicalType> &return_types, compat::Names &names) {
 	auto &table = ResolveTable(context, "iceberg_metadata", input.inputs[0]);
 	names = {"manifest_path",    "manifest_sequence_number",
 	         "manifest_content", "status",

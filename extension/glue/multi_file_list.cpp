@@ -52,9 +52,9 @@ void IcebergMultiFileList::Plan() const {
 	planned = true;
 }
 
-unique_ptr<MultiFileList> IcebergMultiFileList::DynamicFilterPushdown(
-    ClientContext &context, const MultiFileOptions &options, const vector<string> &names,
-    const vector<LogicalType> &types, const vector<column_t> &column_ids, TableFilterSet &filters) const {
+unique_ptr<MultiFileList> IcebergMultiFileList::PushdownDynamicFilters(ClientContext &context,
+                                                                      const vector<column_t> &column_ids,
+                                                                      TableFilterSet &filters) const {
 	auto json = FiltersToJson(filters, column_ids, info->columns);
 	if (json.empty() || json == filter_json) {
 		return nullptr;

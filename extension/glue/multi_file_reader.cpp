@@ -41,13 +41,13 @@ IcebergMultiFileReader::IcebergMultiFileReader(shared_ptr<TableFunctionInfo> fun
     : function_info(std::move(function_info_p)) {
 }
 
-unique_ptr<MultiFileReader> IcebergMultiFileReader::CreateInstance(const TableFunction &function) {
+unique_ptr<MultiFileReader> IcebergMultiFileReader::CreateInstance(const compat::BoundTableFunction &function) {
 	return make_uniq<IcebergMultiFileReader>(function.function_info);
 }
 
-BindInfo IcebergMultiFileReader::GetBindInfo(const optional_ptr<FunctionData> bind_data) {
+optional_ptr<TableCatalogEntry> IcebergMultiFileReader::GetTableEntry(optional_ptr<const FunctionData> bind_data) {
 	auto &list = bind_data->Cast<MultiFileBindData>().file_list->Cast<IcebergMultiFileList>();
-	return BindInfo(list.Info().entry);
+	return &list.Info().entry;
 }
 
 unique_ptr<MultiFileReader> IcebergMultiFileReader::Copy() const {
@@ -67,11 +67,11 @@ shared_ptr<MultiFileList> IcebergMultiFileReader::CreateFileList(ClientContext &
 }
 
 bool IcebergMultiFileReader::Bind(MultiFileOptions &options, MultiFileList &files, vector<LogicalType> &return_types,
-                                  vector<string> &names, MultiFileReaderBindData &bind_data) {
+                                  compat::Names &names, MultiFileReaderBindData &bind_data) {
 	auto &info = files.Cast<IcebergMultiFileList>().Info();
 	for (auto &column : info.columns) {
 		return_types.push_back(column.type);
-		names.push_back(column.name);
+		names.push_back(Identifier(column.name));
 		bind_data.schema.push_back(column.ToMultiFileColumn());
 	}
 	// Iceberg identifies columns by field id: renamed columns keep theirs, re-added ones get new.
@@ -80,7 +80,7 @@ bool IcebergMultiFileReader::Bind(MultiFileOptions &options, MultiFileList &file
 }
 
 void IcebergMultiFileReader::BindOptions(MultiFileOptions &options, MultiFileList &files,
-                                         vector<LogicalType> &return_types, vector<string> &names,
+                                         vector<LogicalType> &return_types, compat::Names &names,
                                          MultiFileReaderBindData &bind_data) {
 	// The table's layout comes from its metadata, never from file paths or file schemas.
 	options.auto_detect_hive_partitioning = false;

@@ -9,6 +9,7 @@
 #include "duckdb/planner/expression/bound_constant_expression.hpp"
 #include "duckdb/planner/expression/bound_function_expression.hpp"
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
+#include "floe/duckdb_compat.hpp"
 
 namespace floe {
 
@@ -46,19 +47,19 @@ static JsonBuilder::Value KeyToJson(JsonBuilder &json, const ParsedExpression &k
 		arguments.push_back(key);
 	} else if (key.GetExpressionClass() == ExpressionClass::FUNCTION) {
 		auto &function = key.Cast<FunctionExpression>();
-		for (auto &child : function.children) {
-			if (!IsColumnOrConstant(*child)) {
+		for (auto &child : compat::Arguments(function)) {
+			if (!IsColumnOrConstant(child)) {
 				return result;
 			}
-			arguments.push_back(*child);
+			arguments.push_back(child);
 		}
-		json.Add(result, "function", json.String(function.function_name));
+		json.Add(result, "function", json.String(compat::FunctionName(function)));
 	}
 	for (auto &argument : arguments) {
 		if (argument.get().GetExpressionClass() == ExpressionClass::COLUMN_REF) {
-			json.Append(columns, json.String(argument.get().Cast<ColumnRefExpression>().GetColumnName()));
+			json.Append(columns, json.String(compat::Str(argument.get().Cast<ColumnRefExpression>().GetColumnName())));
 		} else {
-			json.Append(constants, json.String(argument.get().Cast<ConstantExpression>().value.ToString()));
+			json.Append(constants, json.String(compat::ConstantValue(argument.get().Cast<ConstantExpression>()).ToString()));
 		}
 	}
 	return result;
@@ -208,7 +209,7 @@ static unique_ptr<Expression> Bind(ClientContext &context, const string &name, v
                                    bool is_operator = false) {
 	FunctionBinder binder(context);
 	ErrorData error;
-	auto result = binder.BindScalarFunction(DEFAULT_SCHEMA, name, std::move(children), error, is_operator);
+	auto result = binder.BindScalarFunction(DEFAULT_SCHEMA, Identifier(name), std::move(children), error, is_operator);
 	if (!result) {
 		error.Throw();
 	}
@@ -218,12 +219,11 @@ static unique_ptr<Expression> Bind(ClientContext &context, const string &name, v
 //! year/month/day/hour: whole units since 1970-01-01 00:00 UTC.
 static unique_ptr<Expression> TimeUnits(ClientContext &context, const string &part, unique_ptr<Expression> column) {
 	Value epoch = Value::TIMESTAMP(timestamp_t(0));
-	if (column->return_type.id() == LogicalTypeId::DATE) {
+	if (compat::ReturnType(*column).id() == LogicalTypeId::DATE) {
 		epoch = Value::DATE(date_t(0));
-	} else if (column->return_type.id() == LogicalTypeId::TIMESTAMP_TZ) {
+	} else if (compat::ReturnType(*column).id() == LogicalTypeId::TIMESTAMP_TZ) {
 		// Same microseconds, read as UTC: a cast would convert to the session's time zone.
-		column = make_uniq<BoundCastExpression>(std::move(column), LogicalType::TIMESTAMP,
-		                                        BoundCastInfo(DefaultCasts::ReinterpretCast));
+		column = compat::ReinterpretCast(std::move(column), LogicalType::TIMESTAMP);
 	}
 	vector<unique_ptr<Expression>> children;
 	children.push_back(make_uniq<BoundConstantExpression>(Value(part)));
@@ -235,7 +235,7 @@ static unique_ptr<Expression> TimeUnits(ClientContext &context, const string &pa
 
 //! truncate[W]: numbers down to a multiple of W (in unscaled units), strings to W characters.
 static unique_ptr<Expression> Truncate(ClientContext &context, int32_t width, unique_ptr<Expression> column) {
-	auto type = column->return_type;
+	auto type = compat::ReturnType(*column);
 	if (type.id() == LogicalTypeId::VARCHAR) {
 		vector<unique_ptr<Expression>> children;
 		children.push_back(std::move(column));
@@ -300,8 +300,7 @@ unique_ptr<Expression> PartitionValue(ClientContext &context, const PartitionFie
 		vector<unique_ptr<Expression>> children;
 		children.push_back(std::move(value));
 		children.push_back(make_uniq<BoundConstantExpression>(Value::INTEGER(field.parameter)));
-		return make_uniq<BoundFunctionExpression>(LogicalType::INTEGER, std::move(bucket), std::move(children),
-		                                          nullptr);
+		return FunctionBinder(context).BindScalarFunction(bucket, std::move(children));
 	}
 	throw NotImplementedException("floe cannot write partition transform '%s' (field '%s')", transform, field.name);
 }

@@ -3,7 +3,7 @@
 #include "duckdb/main/attached_database.hpp"
 #include "duckdb/main/database_manager.hpp"
 #include "duckdb/parser/parsed_data/attach_info.hpp"
-#include "duckdb/planner/operator/logical_simple.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/catalog.hpp"
 
 namespace floe {
@@ -16,7 +16,7 @@ void PendingAttaches::ConnectWhilePlanning(OptimizerExtensionInput &input, uniqu
 	if (plan->type != LogicalOperatorType::LOGICAL_ATTACH) {
 		return;
 	}
-	auto &info = plan->Cast<LogicalSimple>().info->Cast<AttachInfo>();
+	auto &info = compat::AttachInfoOf(*plan);
 	AttachOptions options(info.options, AccessMode::AUTOMATIC);
 	if (options.db_type != "iceberg") {
 		return;

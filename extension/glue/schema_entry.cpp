@@ -7,6 +7,8 @@
 #include "duckdb/parser/parsed_data/drop_info.hpp"
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
+#include "duckdb/catalog/catalog.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/table_entry.hpp"
 #include "floe/transaction.hpp"
 
@@ -96,10 +98,10 @@ void IcebergSchemaEntry::DropEntry(ClientContext &context, DropInfo &info) {
 	// CASCADE changes nothing: no DuckDB object depends on an Iceberg table or view.
 	switch (info.type) {
 	case CatalogType::TABLE_ENTRY:
-		IcebergTransaction::Get(context, catalog).DropTable(*this, info.name, if_exists);
+		IcebergTransaction::Get(context, catalog).DropTable(*this, compat::Str(info.GetQualifiedName().Name()), if_exists);
 		return;
 	case CatalogType::VIEW_ENTRY:
-		IcebergTransaction::Get(context, catalog).DropView(*this, info.name, if_exists);
+		IcebergTransaction::Get(context, catalog).DropView(*this, compat::Str(info.GetQualifiedName().Name()), if_exists);
 		return;
 	default:
 		Unsupported("DROP " + CatalogTypeToString(info.type));
@@ -113,11 +115,11 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		if (alter.alter_view_type != AlterViewType::RENAME_VIEW) {
 			Unsupported("ALTER VIEW ... " + EnumUtil::ToString(alter.alter_view_type));
 		}
-		if (!iceberg_transaction.Entries().GetView(*this, alter.name) &&
+		if (!iceberg_transaction.Entries().GetView(*this, compat::Str(alter.GetQualifiedName().Name())) &&
 		    alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 			return;
 		}
-		iceberg_transaction.RenameView(*this, alter.name, alter.Cast<RenameViewInfo>().new_view_name);
+		iceberg_transaction.RenameView(*this, compat::Str(alter.GetQualifiedName().Name()), compat::Str(alter.Cast<RenameViewInfo>().new_view_name));
 		return;
 	}
 	if (info.type != AlterType::ALTER_TABLE) {
@@ -127,19 +129,19 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 	switch (alter.alter_table_type) {
 	case AlterTableType::RENAME_TABLE: {
 		auto &rename = alter.Cast<RenameTableInfo>();
-		if (!iceberg_transaction.Entries().GetTable(*this, alter.name, SnapshotSelector::Current())) {
+		if (!iceberg_transaction.Entries().GetTable(*this, compat::Str(alter.GetQualifiedName().Name()), SnapshotSelector::Current())) {
 			if (alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 				return;
 			}
-			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name, alter.name,
+			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name, compat::Str(alter.GetQualifiedName().Name()),
 			                       catalog.GetName());
 		}
-		iceberg_transaction.RenameTable(*this, alter.name, rename.new_table_name);
+		iceberg_transaction.RenameTable(*this, compat::Str(alter.GetQualifiedName().Name()), compat::Str(rename.new_table_name));
 		return;
 	}
 	case AlterTableType::SET_PARTITIONED_BY: {
 		auto &keys = alter.Cast<SetPartitionedByInfo>().partition_keys;
-		iceberg_transaction.Repartition(*this, alter.name, keys);
+		iceberg_transaction.Repartition(*this, compat::Str(alter.GetQualifiedName().Name()), keys);
 		return;
 	}
 	default:

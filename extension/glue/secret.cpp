@@ -4,6 +4,7 @@
 #include "duckdb/main/secret/secret_manager.hpp"
 #include "duckdb/main/database.hpp"
 #include "duckdb/catalog/catalog_transaction.hpp"
+#include "floe/duckdb_compat.hpp"
 
 namespace floe {
 
@@ -19,7 +20,7 @@ static JsonBuilder::Value Fields(JsonBuilder &json, const KeyValueSecret &secret
 	auto fields = json.Object();
 	for (auto &entry : secret.secret_map) {
 		if (!entry.second.IsNull()) {
-			json.Add(fields, StringUtil::Lower(entry.first), json.String(entry.second.ToString()));
+			json.Add(fields, StringUtil::Lower(compat::Str(entry.first)), json.String(entry.second.ToString()));
 		}
 	}
 	return fields;
@@ -28,14 +29,14 @@ static JsonBuilder::Value Fields(JsonBuilder &json, const KeyValueSecret &secret
 static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, CreateSecretInput &input) {
 	auto secret = make_uniq<KeyValueSecret>(input.scope, input.type, input.provider, input.name);
 	for (auto &option : input.options) {
-		secret->secret_map[StringUtil::Lower(option.first)] = option.second.DefaultCastAs(LogicalType::VARCHAR);
+		secret->secret_map[Identifier(StringUtil::Lower(compat::Str(option.first)))] = option.second.DefaultCastAs(LogicalType::VARCHAR);
 	}
 	for (auto field : REDACTED_FIELDS) {
 		secret->redact_keys.insert(field);
 	}
 	JsonBuilder json;
 	auto request = json.Object();
-	json.Add(request, "name", json.String(input.name));
+	json.Add(request, "name", json.String(compat::Str(input.name)));
 	json.Add(request, "fields", Fields(json, *secret));
 	Check(floe_secret_validate(json.Write(request).c_str()));
 	return std::move(secret);
@@ -44,7 +45,7 @@ static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, Create
 //! A secret type of floe's whose secrets are key-value maps made by the "config" provider.
 static void RegisterKeyValueSecretType(ExtensionLoader &loader, const string &name) {
 	SecretType type;
-	type.name = name;
+	type.name = Identifier(name);
 	type.deserializer = KeyValueSecret::Deserialize<KeyValueSecret>;
 	type.default_provider = "config";
 	type.extension = "floe";
@@ -96,7 +97,7 @@ JsonBuilder::Value S3Secret(JsonBuilder &json, ClientContext &context, const str
 	auto &secret = dynamic_cast<const KeyValueSecret &>(match.GetSecret());
 	auto fields = json.Object();
 	// The name lets storage errors say which secret was used.
-	json.Add(fields, "name", json.String(secret.GetName()));
+	json.Add(fields, "name", json.String(compat::Str(secret.GetName())));
 	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
 		Value value;
 		if (secret.TryGetValue(key, value) && !value.IsNull()) {
@@ -119,8 +120,8 @@ static unique_ptr<BaseSecret> CreateS3Secret(ClientContext &context, CreateSecre
 	auto scope = input.scope.empty() ? vector<string> {"s3://"} : input.scope;
 	auto secret = make_uniq<KeyValueSecret>(scope, input.type, input.provider, input.name);
 	for (auto &option : input.options) {
-		auto key = StringUtil::Lower(option.first);
-		secret->secret_map[key] = key == "use_ssl" ? option.second.DefaultCastAs(LogicalType::BOOLEAN)
+		auto key = StringUtil::Lower(compat::Str(option.first));
+		secret->secret_map[Identifier(key)] = key == "use_ssl" ? option.second.DefaultCastAs(LogicalType::BOOLEAN)
 		                                           : option.second.DefaultCastAs(LogicalType::VARCHAR);
 	}
 	secret->redact_keys = {"secret", "session_token"};

@@ -1,5 +1,7 @@
 #include "floe/snapshot_selector.hpp"
 
+#include "floe/duckdb_compat.hpp"
+
 namespace floe {
 
 using namespace duckdb;
@@ -12,13 +14,13 @@ SnapshotSelector SnapshotSelector::FromAtClause(optional_ptr<BoundAtClause> at) 
 	if (!at) {
 		return Current();
 	}
-	auto unit = StringUtil::Upper(at->Unit());
+	auto unit = StringUtil::Upper(compat::Str(at->Unit()));
 	if (unit == "VERSION") {
 		return SnapshotSelector(Kind::ID, at->GetValue().DefaultCastAs(LogicalType::BIGINT).GetValue<int64_t>());
 	}
 	if (unit == "TIMESTAMP") {
 		auto ts = at->GetValue().DefaultCastAs(LogicalType::TIMESTAMP_TZ).GetValue<timestamp_tz_t>();
-		return SnapshotSelector(Kind::AS_OF_MS, Timestamp::GetEpochMs(ts));
+		return SnapshotSelector(Kind::AS_OF_MS, Timestamp::GetEpochMs(timestamp_t(ts.value)));
 	}
 	throw InvalidInputException("AT (%s => ...) is not a time travel unit of Iceberg tables. Fix: use AT (VERSION => "
 	                            "<snapshot id>) or AT (TIMESTAMP => <timestamp>)",

@@ -18,12 +18,12 @@ using namespace duckdb;
 
 IcebergTableEntry::IcebergTableEntry(Catalog &catalog, SchemaCatalogEntry &schema, CreateTableInfo &info,
                                      shared_ptr<SharedTable> table, TableDescription description)
-    : TableCatalogEntry(catalog, schema, info), table(std::move(table)), description(std::move(description)) {
+    : compat::TableEntryBase(catalog, schema, info), table(std::move(table)), description(std::move(description)) {
 }
 
 unique_ptr<CreateTableInfo> IcebergTableEntry::CreateInfo(SchemaCatalogEntry &schema, const string &name,
                                                           const TableDescription &description) {
-	auto info = make_uniq<CreateTableInfo>(schema, name);
+	auto info = make_uniq<CreateTableInfo>(schema, Identifier(name));
 	for (idx_t i = 0; i < description.columns.size(); i++) {
 		auto &column = description.columns[i];
 		info->columns.AddColumn(column.ToColumnDefinition());
@@ -49,15 +49,16 @@ TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_
 	// The bind of DuckDB's Parquet scan, with the table location as its one path; floe's
 	// multi-file reader (function.get_multi_file_reader) supplies schema and files.
 	vector<Value> inputs = {Value(description.location)};
-	named_parameter_map_t named_parameters;
+	compat::NamedArguments named_parameters;
 	vector<LogicalType> input_types;
-	vector<string> input_names;
+	compat::Names input_names;
 	TableFunctionRef empty_ref;
-	TableFunctionBindInput bind_input(inputs, named_parameters, input_types, input_names, nullptr, nullptr, function,
+	compat::BoundTableFunction bound(function);
+	TableFunctionBindInput bind_input(inputs, named_parameters, input_types, input_names, nullptr, nullptr, bound,
 	                                  empty_ref);
 	vector<LogicalType> return_types;
-	vector<string> names;
-	bind_data = function.bind(context, bind_input, return_types, names);
+	compat::Names names;
+	bind_data = bound.bind(context, bind_input, return_types, names);
 	bind_data->Cast<MultiFileBindData>().virtual_columns = GetVirtualColumns();
 	return function;
 }

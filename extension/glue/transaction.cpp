@@ -4,6 +4,7 @@
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "floe/catalog.hpp"
 #include "floe/duck_types.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/schema_entry.hpp"
 #include "floe/secret.hpp"
@@ -81,26 +82,26 @@ void IcebergTransaction::DropSchema(const string &name, bool if_exists, bool cas
 	if (!tables_in_schema.empty() && !cascade) {
 		throw CatalogException("Namespace '%s' of Iceberg catalog '%s' is not empty (it holds %s). Fix: drop its "
 		                       "tables first, or use DROP SCHEMA ... CASCADE",
-		                       name, catalog.GetName(), entries.TableNamesOf(schema->name));
+		                       name, catalog.GetName(), entries.TableNamesOf(compat::Str(schema->name)));
 	}
 	for (auto &table : tables_in_schema) {
-		DropTable(*schema, table.get().name, false);
+		DropTable(*schema, compat::Str(table.get().name), false);
 	}
 	Check(floe_txn_drop_namespace(Writes(), schema->name.c_str()));
-	catalog.RememberNamespace(schema->name, false);
-	entries.SchemaDropped(schema->name);
+	catalog.RememberNamespace(compat::Str(schema->name), false);
+	entries.SchemaDropped(compat::Str(schema->name));
 }
 
 //! A WITH (...) option as text: constants as their value, anything else as written.
 static string OptionText(const ParsedExpression &expression) {
-	if (expression.type == ExpressionType::VALUE_CONSTANT) {
-		return expression.Cast<ConstantExpression>().value.ToString();
+	if (expression.GetExpressionType() == ExpressionType::VALUE_CONSTANT) {
+		return compat::ConstantValue(expression.Cast<ConstantExpression>()).ToString();
 	}
 	return expression.ToString();
 }
 
 optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEntry &schema, CreateTableInfo &info) {
-	auto existing = entries.GetTable(schema, info.table, SnapshotSelector::Current());
+	auto existing = entries.GetTable(schema, compat::Str(info.GetTableName()), SnapshotSelector::Current());
 	if (existing) {
 		switch (info.on_conflict) {
 		case OnCreateConflict::IGNORE_ON_CONFLICT:
@@ -108,7 +109,7 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 		case OnCreateConflict::ERROR_ON_CONFLICT:
 			throw CatalogException("Table '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
 			                       "TABLE, CREATE TABLE IF NOT EXISTS, or another name",
-			                       schema.name, info.table, catalog.GetName());
+			                       compat::Str(schema.name), compat::Str(info.GetTableName()), catalog.GetName());
 		default:
 			break;
 		}
@@ -120,18 +121,18 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 	if (existing) {
 		Check(floe_txn_replace_table(WritesFor(*existing), existing->Table()->Get(), json.Write(request).c_str(),
 		                             Out(table)));
-		return &entries.TableChanged(schema, existing->name, std::move(table));
+		return &entries.TableChanged(schema, compat::Str(existing->name), std::move(table));
 	}
 	auto properties = json.Object();
 	for (auto &option : info.options) {
 		json.Add(properties, option.first, json.String(OptionText(*option.second)));
 	}
-	json.Add(request, "schema", json.String(schema.name));
-	json.Add(request, "table", json.String(info.table));
+	json.Add(request, "schema", json.String(compat::Str(schema.name)));
+	json.Add(request, "table", json.String(compat::Str(info.GetTableName())));
 	json.Add(request, "properties", properties);
 	json.Add(request, "partition", PartitionKeysToJson(json, info.partition_keys));
 	Check(floe_txn_create_table(Writes(), json.Write(request).c_str(), Out(table)));
-	return &entries.TableCreated(schema, info.table, std::move(table));
+	return &entries.TableCreated(schema, compat::Str(info.GetTableName()), std::move(table));
 }
 
 void IcebergTransaction::DropTable(IcebergSchemaEntry &schema, const string &name, bool if_exists) {
@@ -140,9 +141,9 @@ void IcebergTransaction::DropTable(IcebergSchemaEntry &schema, const string &nam
 		if (if_exists) {
 			return;
 		}
-		throw CatalogException(NotFound("Table", schema.name, name, catalog));
+		throw CatalogException(NotFound("Table", compat::Str(schema.name), name, catalog));
 	}
-	auto real_name = table->name;
+	auto real_name = compat::Str(table->name);
 	auto purge = catalog.PurgeOnDrop() ? 1 : 0;
 	Check(floe_txn_drop_table(Writes(), schema.name.c_str(), real_name.c_str(), purge));
 	entries.TableDropped(schema, real_name);
@@ -151,13 +152,13 @@ void IcebergTransaction::DropTable(IcebergSchemaEntry &schema, const string &nam
 void IcebergTransaction::RenameTable(IcebergSchemaEntry &schema, const string &from, const string &to) {
 	auto table = entries.GetTable(schema, from, SnapshotSelector::Current());
 	if (!table) {
-		throw CatalogException(NotFound("Table", schema.name, from, catalog));
+		throw CatalogException(NotFound("Table", compat::Str(schema.name), from, catalog));
 	}
 	if (entries.GetTable(schema, to, SnapshotSelector::Current())) {
 		throw CatalogException("Cannot rename '%s.%s' to '%s': a table of that name exists in Iceberg catalog '%s'",
-		                       schema.name, from, to, catalog.GetName());
+		                       compat::Str(schema.name), from, to, catalog.GetName());
 	}
-	auto real_name = table->name;
+	auto real_name = compat::Str(table->name);
 	Check(floe_txn_rename_table(WritesFor(*table), schema.name.c_str(), real_name.c_str(), to.c_str()));
 	entries.TableRenamed(schema, real_name, to);
 }
@@ -166,13 +167,13 @@ void IcebergTransaction::Repartition(IcebergSchemaEntry &schema, const string &n
                                      const vector<unique_ptr<ParsedExpression>> &keys) {
 	auto table = entries.GetTable(schema, name, SnapshotSelector::Current());
 	if (!table) {
-		throw CatalogException(NotFound("Table", schema.name, name, catalog));
+		throw CatalogException(NotFound("Table", compat::Str(schema.name), name, catalog));
 	}
 	JsonBuilder json;
 	TableHandle repartitioned;
 	Check(floe_txn_repartition(WritesFor(*table), table->Table()->Get(),
 	                           json.Write(PartitionKeysToJson(json, keys)).c_str(), Out(repartitioned)));
-	entries.TableChanged(schema, table->name, std::move(repartitioned));
+	entries.TableChanged(schema, compat::Str(table->name), std::move(repartitioned));
 }
 
 idx_t IcebergTransaction::Truncate(IcebergTableEntry &table) {
@@ -181,17 +182,17 @@ idx_t IcebergTransaction::Truncate(IcebergTableEntry &table) {
 	auto removed = total.IsValid() ? total.GetIndex() : 0;
 	TableHandle emptied;
 	Check(floe_txn_truncate_table(WritesFor(table), table.Table()->Get(), Out(emptied)));
-	entries.TableChanged(schema, table.name, std::move(emptied));
+	entries.TableChanged(schema, compat::Str(table.name), std::move(emptied));
 	return removed;
 }
 
 optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry &schema, CreateViewInfo &info) {
-	if (entries.GetTable(schema, info.view_name, SnapshotSelector::Current())) {
+	if (entries.GetTable(schema, compat::Str(info.GetViewName()), SnapshotSelector::Current())) {
 		throw CatalogException("Cannot create view '%s.%s': Iceberg catalog '%s' has a table of that name. Fix: "
 		                       "choose another name or drop the table",
-		                       schema.name, info.view_name, catalog.GetName());
+		                       compat::Str(schema.name), compat::Str(info.GetViewName()), catalog.GetName());
 	}
-	auto existing = entries.GetView(schema, info.view_name);
+	auto existing = entries.GetView(schema, compat::Str(info.GetViewName()));
 	if (existing) {
 		switch (info.on_conflict) {
 		case OnCreateConflict::IGNORE_ON_CONFLICT:
@@ -199,7 +200,7 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry
 		case OnCreateConflict::ERROR_ON_CONFLICT:
 			throw CatalogException("View '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
 			                       "VIEW, CREATE VIEW IF NOT EXISTS, or another name",
-			                       schema.name, info.view_name, catalog.GetName());
+			                       compat::Str(schema.name), compat::Str(info.GetViewName()), catalog.GetName());
 		default:
 			break;
 		}
@@ -209,18 +210,18 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry
 		auto name = i < info.aliases.size() ? info.aliases[i] : info.names[i];
 		columns.AddColumn(ColumnDefinition(name, info.types[i]));
 	}
-	auto view_name = existing ? existing->name : info.view_name;
+	auto view_name = existing ? compat::Str(existing->name) : compat::Str(info.GetViewName());
 	JsonBuilder json;
 	auto request = json.Object();
-	json.Add(request, "schema", json.String(schema.name));
+	json.Add(request, "schema", json.String(compat::Str(schema.name)));
 	json.Add(request, "view", json.String(view_name));
 	json.Add(request, "columns", ColumnsToJson(json, columns, vector<unique_ptr<Constraint>>()));
 	json.Add(request, "sql", json.String(info.query->ToString()));
 	json.Add(request, "replace", json.Bool(existing != nullptr));
 	Check(floe_txn_create_view(Writes(), json.Write(request).c_str()));
 	auto copy = unique_ptr_cast<CreateInfo, CreateViewInfo>(info.Copy());
-	copy->view_name = view_name;
-	copy->schema = schema.name;
+	copy->SetViewName(Identifier(view_name));
+	copy->SetSchema(schema.name);
 	return &entries.ViewCreated(schema, *copy);
 }
 
@@ -230,9 +231,9 @@ void IcebergTransaction::DropView(IcebergSchemaEntry &schema, const string &name
 		if (if_exists) {
 			return;
 		}
-		throw CatalogException(NotFound("View", schema.name, name, catalog));
+		throw CatalogException(NotFound("View", compat::Str(schema.name), name, catalog));
 	}
-	auto real_name = view->name;
+	auto real_name = compat::Str(view->name);
 	Check(floe_txn_drop_view(Writes(), schema.name.c_str(), real_name.c_str()));
 	entries.ViewDropped(schema, real_name);
 }
@@ -240,13 +241,13 @@ void IcebergTransaction::DropView(IcebergSchemaEntry &schema, const string &name
 void IcebergTransaction::RenameView(IcebergSchemaEntry &schema, const string &from, const string &to) {
 	auto view = entries.GetView(schema, from);
 	if (!view) {
-		throw CatalogException(NotFound("View", schema.name, from, catalog));
+		throw CatalogException(NotFound("View", compat::Str(schema.name), from, catalog));
 	}
 	if (entries.GetView(schema, to) || entries.GetTable(schema, to, SnapshotSelector::Current())) {
 		throw CatalogException("Cannot rename '%s.%s' to '%s': Iceberg catalog '%s' has an object of that name",
-		                       schema.name, from, to, catalog.GetName());
+		                       compat::Str(schema.name), from, to, catalog.GetName());
 	}
-	auto real_name = view->name;
+	auto real_name = compat::Str(view->name);
 	Check(floe_txn_rename_view(Writes(), schema.name.c_str(), real_name.c_str(), to.c_str()));
 	entries.ViewRenamed(schema, real_name, to);
 }

@@ -1,6 +1,7 @@
 #include "floe/truncate.hpp"
 
 #include "duckdb/planner/operator/logical_get.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/transaction.hpp"
 
 namespace floe {
@@ -18,7 +19,7 @@ static bool ReadsEveryRow(LogicalOperator &op) {
 		return op.children.size() == 1 && ReadsEveryRow(*op.children[0]);
 	case LogicalOperatorType::LOGICAL_GET: {
 		auto &get = op.Cast<LogicalGet>();
-		return get.table_filters.filters.empty() && !get.dynamic_filters && op.children.empty();
+		return !compat::HasFilters(get.table_filters) && !get.dynamic_filters && op.children.empty();
 	}
 	default:
 		return false;

@@ -4,6 +4,7 @@
 #include "duckdb/common/types/date.hpp"
 #include "duckdb/common/types/time.hpp"
 #include "duckdb/common/types/timestamp.hpp"
+#include "floe/duckdb_compat.hpp"
 
 namespace floe {
 
@@ -57,17 +58,17 @@ JsonBuilder::Value ValueToJson(JsonBuilder &json, const Value &value) {
 	// built-in casts, which lack the time zone ones (those come with ICU in the host).
 	case LogicalTypeId::DATE: {
 		auto date = value.GetValueUnsafe<date_t>();
-		if (!Date::IsFinite(date)) {
+		if (!compat::IsFinite(date)) {
 			return nullptr;
 		}
 		return Tagged(json, "date", json.Int(date.days));
 	}
 	case LogicalTypeId::TIME:
-		return Tagged(json, "time", json.Int(value.GetValueUnsafe<dtime_t>().micros));
+		return Tagged(json, "time", json.Int(static_cast<int64_t>(value.GetValueUnsafe<dtime_t>())));
 	case LogicalTypeId::TIMESTAMP:
 	case LogicalTypeId::TIMESTAMP_TZ: {
 		auto ts = value.GetValueUnsafe<timestamp_t>();
-		if (!Timestamp::IsFinite(ts)) {
+		if (!compat::IsFinite(ts)) {
 			return nullptr;
 		}
 		return Tagged(json, "ts", json.Int(ts.value));

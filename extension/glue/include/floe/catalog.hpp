@@ -7,6 +7,7 @@
 #include "duckdb/catalog/catalog.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/storage/storage_extension.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/json.hpp"
 
 namespace floe {
@@ -61,9 +62,9 @@ public:
 	bool SupportsTimeTravel() const override {
 		return true;
 	}
-	string GetDefaultSchema() const override;
+	compat::DefaultSchema GetDefaultSchema() const override;
 	duckdb::CatalogLookupBehavior CatalogTypeLookupRule(duckdb::CatalogType type) const override;
-	bool CheckAmbiguousCatalogOrSchema(duckdb::ClientContext &context, const string &schema) override {
+	bool CheckAmbiguousCatalogOrSchema(duckdb::ClientContext &context, const compat::SchemaArgument &schema) override {
 		return false;
 	}
 

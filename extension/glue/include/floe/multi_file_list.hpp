@@ -5,11 +5,12 @@
 #pragma once
 
 #include "duckdb/common/multi_file/multi_file_list.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/scan_info.hpp"
 
 namespace floe {
 
-class IcebergMultiFileList : public duckdb::MultiFileList {
+class IcebergMultiFileList : public compat::MultiFileListBase {
 public:
 	IcebergMultiFileList(shared_ptr<IcebergScanInfo> info, string filter_json);
 
@@ -17,12 +18,9 @@ public:
 		return *info;
 	}
 
-	unique_ptr<duckdb::MultiFileList> DynamicFilterPushdown(duckdb::ClientContext &context,
-	                                                        const duckdb::MultiFileOptions &options,
-	                                                        const vector<string> &names,
-	                                                        const vector<duckdb::LogicalType> &types,
-	                                                        const vector<duckdb::column_t> &column_ids,
-	                                                        duckdb::TableFilterSet &filters) const override;
+	unique_ptr<duckdb::MultiFileList> PushdownDynamicFilters(duckdb::ClientContext &context,
+	                                                         const vector<duckdb::column_t> &column_ids,
+	                                                         duckdb::TableFilterSet &filters) const override;
 	vector<duckdb::OpenFileInfo> GetAllFiles() const override;
 	duckdb::FileExpandResult GetExpandResult() const override;
 	idx_t GetTotalFileCount() const override;

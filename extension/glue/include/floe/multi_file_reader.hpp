@@ -6,6 +6,7 @@
 #pragma once
 
 #include "duckdb/common/multi_file/multi_file_reader.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/scan_info.hpp"
 
 namespace floe {
@@ -14,17 +15,18 @@ struct IcebergMultiFileReader : public duckdb::MultiFileReader {
 public:
 	explicit IcebergMultiFileReader(shared_ptr<duckdb::TableFunctionInfo> function_info);
 
-	static unique_ptr<duckdb::MultiFileReader> CreateInstance(const duckdb::TableFunction &function);
+	static unique_ptr<duckdb::MultiFileReader> CreateInstance(const compat::BoundTableFunction &function);
 	//! Names the scanned table entry, so DuckDB binds its virtual columns (filename, ...).
-	static duckdb::BindInfo GetBindInfo(const duckdb::optional_ptr<duckdb::FunctionData> bind_data);
+	//! The table entry a scan reads (LogicalGet::GetTable).
+	static duckdb::optional_ptr<duckdb::TableCatalogEntry> GetTableEntry(duckdb::optional_ptr<const duckdb::FunctionData> bind_data);
 
 	shared_ptr<duckdb::MultiFileList> CreateFileList(duckdb::ClientContext &context, const vector<string> &paths,
 	                                                 const duckdb::FileGlobInput &glob_input) override;
 	bool Bind(duckdb::MultiFileOptions &options, duckdb::MultiFileList &files,
-	          vector<duckdb::LogicalType> &return_types, vector<string> &names,
+	          vector<duckdb::LogicalType> &return_types, compat::Names &names,
 	          duckdb::MultiFileReaderBindData &bind_data) override;
 	void BindOptions(duckdb::MultiFileOptions &options, duckdb::MultiFileList &files,
-	                 vector<duckdb::LogicalType> &return_types, vector<string> &names,
+	                 vector<duckdb::LogicalType> &return_types, compat::Names &names,
 	                 duckdb::MultiFileReaderBindData &bind_data) override;
 	duckdb::ReaderInitializeType InitializeReader(duckdb::MultiFileReaderData &reader_data,
 	                                              const duckdb::MultiFileBindData &bind_data,

@@ -6,6 +6,7 @@
 
 #include "duckdb/catalog/catalog_entry/table_catalog_entry.hpp"
 #include "floe/columns.hpp"
+#include "floe/duckdb_compat.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/snapshot_selector.hpp"
 
@@ -23,7 +24,7 @@ struct TableDescription {
 	vector<PartitionField> partition_spec;
 };
 
-class IcebergTableEntry : public duckdb::TableCatalogEntry {
+class IcebergTableEntry : public compat::TableEntryBase {
 public:
 	IcebergTableEntry(duckdb::Catalog &catalog, duckdb::SchemaCatalogEntry &schema, duckdb::CreateTableInfo &info,
 	                  shared_ptr<SharedTable> table, TableDescription description);
