@@ -71,10 +71,15 @@ $(EXTENSION): $(call extension_for,$(DUCKDB_VERSION))
 WHEELS := $(BUILD)/wheels
 PYTHON_SOURCES := $(shell find python -type f -not -name '*.duckdb_extension' -not -path '*/__pycache__/*' 2>/dev/null)
 wheel: $(WHEELS)/.installed
-$(WHEELS)/.installed: $(EXTENSION) $(PYTHON_SOURCES) $(VENV)/.installed
-	cp $(EXTENSION) python/floe_dbt/floe.duckdb_extension
+# One extension per DuckDB version, at floe_dbt/duckdb/v<version>/; the package is emptied first
+# so that a version dropped from DUCKDB_VERSIONS leaves no build behind in the wheel.
+WHEEL_EXTENSIONS := $(foreach v,$(DUCKDB_VERSIONS),$(BUILD)/v$(v)/floe.duckdb_extension)
+$(WHEELS)/.installed: $(WHEEL_EXTENSIONS) $(PYTHON_SOURCES) $(VENV)/.installed
+	rm -rf python/floe_dbt/duckdb
+	$(foreach v,$(DUCKDB_VERSIONS),mkdir -p python/floe_dbt/duckdb/v$(v) && \
+		cp $(BUILD)/v$(v)/floe.duckdb_extension python/floe_dbt/duckdb/v$(v)/ && ) true
 	rm -rf $(WHEELS)
-	cd python && FLOE_DUCKDB_VERSION=$(DUCKDB_VERSION) $(VENV)/bin/maturin build --release --quiet -o $(CURDIR)/$(WHEELS)
+	cd python && FLOE_DUCKDB_VERSIONS="$(DUCKDB_VERSIONS)" $(VENV)/bin/maturin build --release --quiet -o $(CURDIR)/$(WHEELS)
 	$(VENV)/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
 	touch $@
 

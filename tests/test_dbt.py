@@ -192,7 +192,7 @@ def test_package_imports_without_dbt(tmp_path):
         "import sys; sys.modules['dbt'] = None\n"
         "import floe_dbt\n"
         "assert floe_dbt.extension_path().stat().st_size > 1_000_000\n"
-        "assert floe_dbt.duckdb_version() == '" + duckdb.__version__ + "'\n"
+        "assert '" + duckdb.__version__ + "' in floe_dbt.duckdb_versions()\n"
         "try:\n    floe_dbt.Plugin\nexcept ImportError:\n    print('plugin needs dbt')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)

@@ -21,5 +21,5 @@ class Platform:
         """Resolves every setting and secret reference of ``catalog``; raises ValueError for the
         first that fails. No value is returned or kept."""
 
-def duckdb_version() -> str:
-    """The DuckDB version the bundled extension was built for."""
+def duckdb_versions() -> list[str]:
+    """The DuckDB versions this package carries a floe extension for, the default first."""

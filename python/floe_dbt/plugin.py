@@ -1,4 +1,5 @@
-"""The dbt-duckdb plugin: LOAD floe from this package and ATTACH a platform catalog.
+"""The dbt-duckdb plugin: LOAD floe from this package (the build for the installed DuckDB) and
+ATTACH a platform catalog.
 
 ```yaml
 plugins:
@@ -45,6 +46,8 @@ class Plugin(BasePlugin):
                 f"floe_dbt: unknown plugin setting(s) {', '.join(unknown)}. Fix: use only "
                 f"{', '.join(sorted(SETTINGS))}; credentials belong in the platform file's secret references"
             )
+        # Fails here, before dbt runs anything, if the installed DuckDB is not one floe is built for.
+        self.extension = extension_path()
         path = config.get("platform") or os.environ.get("FLOE_PLATFORM") or "platform.yaml"
         self.platform_path = Path(path).expanduser().resolve()
         self.catalog = config.get("catalog", "default")
@@ -63,7 +66,7 @@ class Plugin(BasePlugin):
         config["allow_unsigned_extensions"] = "true"
 
     def configure_connection(self, conn: Any) -> None:
-        conn.execute(f"LOAD {_quote(str(extension_path()))}")
+        conn.execute(f"LOAD {_quote(str(self.extension))}")
         conn.execute(
             f"ATTACH IF NOT EXISTS {_quote(self.warehouse)} AS {self.alias} "
             f"(TYPE ICEBERG, PLATFORM {_quote(str(self.platform_path))}, CATALOG {_quote(self.catalog)})"

@@ -58,16 +58,16 @@ impl Platform {
     }
 }
 
-/// The DuckDB version the bundled extension was built for.
+/// The DuckDB versions the wheel carries an extension for, the default first.
 #[pyfunction]
-fn duckdb_version() -> &'static str {
-    env!("FLOE_DUCKDB_VERSION")
+fn duckdb_versions() -> Vec<&'static str> {
+    env!("FLOE_DUCKDB_VERSIONS").split_whitespace().collect()
 }
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Platform>()?;
-    module.add_function(wrap_pyfunction!(duckdb_version, module)?)?;
+    module.add_function(wrap_pyfunction!(duckdb_versions, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
