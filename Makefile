@@ -33,19 +33,20 @@ EXTENSION := $(BUILD)/floe.duckdb_extension
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
-.PHONY: all build wheel test test-rust test-sql test-python test-bench lint demo install venv bench clean help
+.PHONY: all build wheel test test-rust test-sql test-python test-bench test-compat lint demo install venv bench clean help
 all: build
 
 help:
-	@echo "make          build $(EXTENSION) for DuckDB v$(DUCKDB_VERSION)"
-	@echo "make test     cargo tests, SQL logic tests and pytest against a real catalog and S3"
+	@echo "make          build floe for DuckDB $(DUCKDB_VERSIONS) into $(BUILD)/v<version>/ ($(EXTENSION): v$(DUCKDB_VERSION))"
+	@echo "make test     cargo tests, SQL logic tests and pytest against a real catalog and S3 on v$(DUCKDB_VERSION);"
+	@echo "              the SQL logic, shell and dbt tests on $(OTHER_DUCKDB_VERSIONS)"
 	@echo "make lint     rustfmt, clippy (warnings are errors) and clang-format checks"
 	@echo "make demo     start the test bed, create a sample table, open DuckDB with floe attached"
-	@echo "make install  make 'LOAD floe' work by name in DuckDB v$(DUCKDB_VERSION)"
+	@echo "make install  make 'LOAD floe' work by name in DuckDB $(DUCKDB_VERSIONS)"
 	@echo "make wheel    the floe_dbt wheel (dbt-duckdb plugin + extension) into $(WHEELS), installed in .venv"
 	@echo "make bench    benchmarks against the official extension and plain Parquet"
 
-build: $(EXTENSION)
+build: $(EXTENSION) $(EXTENSIONS)
 
 # Only the directory name (version and flags) keys the cache: editing build.py does not rebuild
 # a DuckDB that took half an hour. cmake and ninja come from the venv.
@@ -83,23 +84,29 @@ $(WHEELS)/.installed: $(WHEEL_EXTENSIONS) $(PYTHON_SOURCES) $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
 	touch $@
 
+# The default version's environment: its duckdb, and the cmake and ninja that build DuckDB.
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt duckdb==$(DUCKDB_VERSION) duckdb-cli==$(DUCKDB_VERSION) \
-		duckdb-extension-iceberg==$(DUCKDB_VERSION) duckdb-extension-httpfs==$(DUCKDB_VERSION) \
-		duckdb-extension-avro==$(DUCKDB_VERSION)
+	$(VENV)/bin/pip install --quiet -r requirements.txt duckdb==$(DUCKDB_VERSION)
 	touch $@
 
-install: $(EXTENSION) venv
-	mkdir -p $(EXTENSION_DIR)
-	cp $(EXTENSION) $(EXTENSION_DIR)/floe.duckdb_extension
-	$(PYTHON) -m tools.install_extensions $(EXTENSION_DIR)
-	@echo "installed floe into $(EXTENSION_DIR); in the duckdb shell: SET allow_unsigned_extensions = true" \
-		"(or start it with -unsigned), then LOAD floe;"
+# Every other version's: its duckdb and DuckDB's shell (PyPI's duckdb-cli), for test-compat.
+$(CURDIR)/.venv-v%/.installed: requirements.txt
+	python3 -m venv $(@D)
+	$(@D)/bin/pip install --quiet --upgrade pip
+	$(@D)/bin/pip install --quiet -r requirements.txt duckdb==$* duckdb-cli==$*
+	touch $@
 
-test: test-rust test-sql test-python test-bench
+install: $(EXTENSIONS) venv
+	$(foreach v,$(DUCKDB_VERSIONS),mkdir -p $(HOME)/.duckdb/extensions/v$(v)/$(PLATFORM) && \
+		cp $(call extension_for,$(v)) $(HOME)/.duckdb/extensions/v$(v)/$(PLATFORM)/floe.duckdb_extension && ) true
+	$(PYTHON) -m tools.install_extensions $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
+	@echo "installed floe for DuckDB $(DUCKDB_VERSIONS) into $(HOME)/.duckdb/extensions/; in the duckdb shell:" \
+		"SET allow_unsigned_extensions = true (or start it with -unsigned), then LOAD floe;"
+
+test: test-rust test-sql test-python test-bench test-compat
 
 test-rust: venv
 	FLOE_WEED=$(VENV)/bin/weed cargo test --release -p floe-core
@@ -126,6 +133,16 @@ $(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json
 test-python: $(EXTENSION) venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
 	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) $(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
+# The other supported versions, each in a venv with that duckdb: the SQL logic tests, the shell
+# (load by path and by name) and the dbt end-to-end tests through the wheel that carries every
+# build. The whole suite runs on the default version above.
+test-compat: $(foreach v,$(OTHER_DUCKDB_VERSIONS),test-v$(v))
+test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed wheel $(RUSTBERG)
+	$(CURDIR)/.venv-v$*/bin/python -m sql_tests.run --extension $(call extension_for,$*)
+	$(CURDIR)/.venv-v$*/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
+	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) $(CURDIR)/.venv-v$*/bin/pytest -q \
+		-o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_wheel.py
+
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
 test-bench: $(EXTENSION) venv
 	$(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
@@ -143,7 +160,7 @@ GLUE_SOURCES := $(shell find extension/glue \( -name '*.cpp' -o -name '*.hpp' -o
 lint: $(DUCKDB_PATHS) clang-format
 	@failed=""; \
 	cargo fmt --all --check || failed="$$failed rustfmt"; \
-	$(DUCKDB_ENV) cargo clippy --release --workspace --all-targets -- -D warnings || failed="$$failed clippy"; \
+	$(call duckdb_env,$(DUCKDB_VERSION)) cargo clippy --release --workspace --all-targets -- -D warnings || failed="$$failed clippy"; \
 	clang-format --dry-run --Werror $(GLUE_SOURCES) || failed="$$failed clang-format"; \
 	if [ -n "$$failed" ]; then echo "lint failed:$$failed"; exit 1; fi
 
@@ -154,4 +171,4 @@ clang-format:
 	@command -v clang-format >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y clang-format; }
 
 clean:
-	rm -rf $(BUILD) python/floe_dbt/floe.duckdb_extension
+	rm -rf $(BUILD) python/floe_dbt/duckdb

@@ -237,6 +237,7 @@ def test_table_properties_steer_the_writer(floe, catalog, ns):
     files = [row[0] for row in floe.execute(f"SELECT DISTINCT filename FROM lake.{ns}.p").fetchall()]
     # DuckDB's writer rotates files between row groups, so small row groups make small files.
     assert len(files) > 3, "files rotate at the target size"
+    assert len(row_group_sizes(table, files)) > len(files), "row groups are cut at the byte size"
     # Read by PyIceberg's own FileIO: the files are the table's, not the user's (no httpfs here).
     codecs = set()
     for path in files:
@@ -246,6 +247,38 @@ def test_table_properties_steer_the_writer(floe, catalog, ns):
             codecs |= {metadata.row_group(group).column(c).compression for c in range(metadata.num_columns)}
     assert codecs == {"SNAPPY"}
     assert len(table.scan().to_arrow()) == 200000
+
+
+def row_group_sizes(table, files: list[str]) -> list[int]:
+    """Rows per row group of each file, read by PyIceberg's own FileIO."""
+    sizes = []
+    for path in files:
+        with table.io.new_input(path).open() as stream:
+            metadata = pq.ParquetFile(stream).metadata
+        sizes += [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
+    return sizes
+
+
+def test_default_writes_make_full_row_groups(floe, catalog, ns):
+    # DuckDB's Parquet writer fills 122,880-row groups; a write that hands it every 2,048-row
+    # chunk as a batch of its own gets 2,048-row groups, which readers pay for on every scan.
+    floe.execute(f"CREATE TABLE lake.{ns}.g AS SELECT range AS id, range % 7 AS k FROM range(300000)")
+    table = catalog.load_table(f"{ns}.g")
+    files = [row[0] for row in floe.execute(f"SELECT DISTINCT filename FROM lake.{ns}.g").fetchall()]
+    sizes = row_group_sizes(table, files)
+    assert sum(sizes) == 300000
+    assert max(sizes) == 122880, sizes
+
+
+def test_column_bounds_prune_files(floe, ns):
+    # Four commits of disjoint id ranges: an equality filter on id may open only the one file
+    # whose bounds contain the value.
+    floe.execute(f"CREATE TABLE lake.{ns}.b AS SELECT range AS id FROM range(0, 1000)")
+    for start in (1000, 2000, 3000):
+        floe.execute(f"INSERT INTO lake.{ns}.b SELECT range FROM range({start}, {start + 1000})")
+    plan = floe.execute(f"EXPLAIN ANALYZE SELECT count(*) FROM lake.{ns}.b WHERE id = 2500").fetchall()[0][1]
+    assert int(plan.split("Total Files Read:")[1].split()[0]) == 1, plan
+    assert floe.execute(f"SELECT count(*) FROM lake.{ns}.b WHERE id = 2500").fetchone() == (1,)
 
 
 def test_create_table_partitioned_by(floe, catalog, ns):

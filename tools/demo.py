@@ -1,7 +1,9 @@
 """`make demo`: a local catalog and S3 (the test bed), the sample table gold.metrics written by
-PyIceberg, and the DuckDB shell with floe loaded and the catalog attached as `lake`.
+PyIceberg, and DuckDB with floe loaded and the catalog attached as `lake`: DuckDB's own shell
+where the environment has one for its DuckDB (PyPI's duckdb-cli, up to 1.5.6), else a SQL prompt
+on the duckdb Python package (tools/sql_prompt.py).
 
-With a terminal the shell stays open for you; without one (CI) it runs the sample query and exits.
+With a terminal the prompt stays open for you; without one (CI) it runs the sample query and exits.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from tests import datasets
 from tests.testbed import Testbed
+from tools import sql_prompt
 
 QUERY = "SELECT region, sum(amount) AS total FROM lake.gold.metrics WHERE day >= DATE '2026-01-01' GROUP BY 1 ORDER BY 1;"
 
@@ -22,6 +27,8 @@ def main() -> int:
     parser.add_argument("--extension", required=True)
     args = parser.parse_args()
     duckdb_shell = Path(sys.executable).with_name("duckdb")
+    if not shell_matches(duckdb_shell):
+        duckdb_shell = None
     with Testbed() as bed:
         datasets.demo_metrics(bed.pyiceberg_catalog(), "gold")
         init = bed.dir / "demo.sql"
@@ -37,12 +44,22 @@ def main() -> int:
             + "\n"
         )
         print(f"catalog {bed.catalog_uri} (warehouse '{bed.warehouse}'), S3 {bed.s3_endpoint}")
-        command = [str(duckdb_shell), "-unsigned", "-init", str(init)]
-        if not sys.stdin.isatty():
-            command += ["-c", "SELECT count(*) AS rows FROM lake.gold.metrics;"]
-        else:
+        interactive = sys.stdin.isatty()
+        if interactive:
             print("floe is loaded and the catalog attached as `lake`; try: SELECT * FROM lake.gold.metrics LIMIT 5;")
-        return subprocess.call(command)
+        then = None if interactive else "SELECT count(*) AS rows FROM lake.gold.metrics;"
+        if duckdb_shell is None:
+            return sql_prompt.run(init.read_text(), then)
+        command = [str(duckdb_shell), "-unsigned", "-init", str(init)]
+        return subprocess.call(command + (["-c", then] if then else []))
+
+
+def shell_matches(shell: Path) -> bool:
+    """Whether `shell` exists and is the DuckDB version of the duckdb package (the extension's)."""
+    if not shell.exists():
+        return False
+    out = subprocess.run([str(shell), "-csv", "-noheader", "-c", "SELECT version();"], capture_output=True, text=True)
+    return out.stdout.strip() == f"v{duckdb.__version__}"
 
 
 if __name__ == "__main__":
