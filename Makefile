@@ -29,7 +29,7 @@ EXTENSION_DIR := $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
-.PHONY: all build wheel test test-rust test-sql test-python test-bench lint demo install venv bench clean help
+.PHONY: all build wheel test test-rust test-sql test-python test-bench lint demo install venv reference-venv bench clean help
 all: build
 
 help:
@@ -77,15 +77,25 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt duckdb==$(DUCKDB_VERSION) duckdb-cli==$(DUCKDB_VERSION) \
-		duckdb-extension-iceberg==$(DUCKDB_VERSION) duckdb-extension-httpfs==$(DUCKDB_VERSION) \
-		duckdb-extension-avro==$(DUCKDB_VERSION)
+	$(VENV)/bin/pip install --quiet -r requirements.txt duckdb==$(DUCKDB_VERSION) duckdb-cli==$(DUCKDB_VERSION)
 	touch $@
 
-install: $(EXTENSION) venv
+# The reference engine (tests/reference_engine.py): DuckDB's official iceberg extension and httpfs,
+# whose PyPI builds exist only for the DuckDB that tools/reference/requirements.txt pins, run in a
+# Python of their own; the tests and the benchmark start it as a child process.
+REFERENCE_VENV := $(CURDIR)/.venv-reference
+REFERENCE_PYTHON := $(REFERENCE_VENV)/bin/python
+reference-venv: $(REFERENCE_VENV)/.installed
+$(REFERENCE_VENV)/.installed: tools/reference/requirements.txt
+	python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install --quiet --upgrade pip
+	$(REFERENCE_VENV)/bin/pip install --quiet -r tools/reference/requirements.txt
+	touch $@
+
+install: $(EXTENSION) venv reference-venv
 	mkdir -p $(EXTENSION_DIR)
 	cp $(EXTENSION) $(EXTENSION_DIR)/floe.duckdb_extension
-	$(PYTHON) -m tools.install_extensions $(EXTENSION_DIR)
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m tools.install_extensions $(EXTENSION_DIR)
 	@echo "installed floe into $(EXTENSION_DIR); in the duckdb shell: SET allow_unsigned_extensions = true" \
 		"(or start it with -unsigned), then LOAD floe;"
 
@@ -94,8 +104,8 @@ test: test-rust test-sql test-python test-bench
 test-rust: venv
 	FLOE_WEED=$(VENV)/bin/weed cargo test --release -p floe-core
 
-test-sql: $(EXTENSION) venv
-	$(PYTHON) -m sql_tests.run --extension $(EXTENSION)
+test-sql: $(EXTENSION) venv reference-venv
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m sql_tests.run --extension $(EXTENSION)
 
 # The GCS and Azure test beds (tests/cloud_beds.py): Rustberg, a real Iceberg REST catalog that
 # keeps a warehouse on either, built once per machine into FLOE_CACHE like DuckDB; Azurite from
@@ -113,18 +123,20 @@ $(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json
 # Temporary directories of passing tests are removed; a failing test's stay for a look.
 # No httpfs is installed for the tests: floe reaches storage itself, and provides CREATE SECRET
 # (TYPE s3) where httpfs is absent; the tests that prove coexistence with httpfs load it by path.
-test-python: $(EXTENSION) venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
-	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) $(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
+# The official extension runs in the reference engine's Python.
+test-python: $(EXTENSION) venv reference-venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
+	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
+		$(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
-test-bench: $(EXTENSION) venv
-	$(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
+test-bench: $(EXTENSION) venv reference-venv
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
 
 demo: $(EXTENSION) venv
 	$(PYTHON) -m tools.demo --extension $(EXTENSION)
 
-bench: $(EXTENSION) venv
-	$(PYTHON) -m bench.run --extension $(EXTENSION)
+bench: $(EXTENSION) venv reference-venv
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m bench.run --extension $(EXTENSION)
 
 # Formatting and lints, all three reported in one run; nothing is rewritten (`cargo fmt --all`
 # and `clang-format -i` do that).
