@@ -101,8 +101,9 @@ class ReferenceEngine:
 
     # -- what the tests use ------------------------------------------------------------------
     def execute(self, sql: str, params: Any = None) -> ReferenceResult:
-        self.call("execute", sql, params)
+        # Counted first: a failing statement also ends the result the child held.
         self.executed += 1
+        self.call("execute", sql, params)
         return ReferenceResult(self, self.executed)
 
     def timed_fetch(self, sql: str, fetch: str = "all") -> tuple[Any, float]:
