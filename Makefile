@@ -33,7 +33,7 @@ EXTENSION := $(BUILD)/floe.duckdb_extension
 
 SOURCES := Cargo.toml Cargo.lock $(shell find core extension/src extension/glue extension/build.rs -type f 2>/dev/null)
 
-.PHONY: all build wheel test test-rust test-sql test-python test-bench test-compat lint demo install venv bench clean help
+.PHONY: all build wheel test test-rust test-sql test-python test-bench test-compat lint demo install venv reference-venv bench clean help
 all: build
 
 help:
@@ -99,10 +99,22 @@ $(CURDIR)/.venv-v%/.installed: requirements.txt
 	$(@D)/bin/pip install --quiet -r requirements.txt duckdb==$* duckdb-cli==$*
 	touch $@
 
-install: $(EXTENSIONS) venv
+# The reference engine (tests/reference_engine.py): DuckDB's official iceberg extension and httpfs,
+# whose PyPI builds exist only for the DuckDB that tools/reference/requirements.txt pins, run in a
+# Python of their own; the tests and the benchmark start it as a child process.
+REFERENCE_VENV := $(CURDIR)/.venv-reference
+REFERENCE_PYTHON := $(REFERENCE_VENV)/bin/python
+reference-venv: $(REFERENCE_VENV)/.installed
+$(REFERENCE_VENV)/.installed: tools/reference/requirements.txt
+	python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install --quiet --upgrade pip
+	$(REFERENCE_VENV)/bin/pip install --quiet -r tools/reference/requirements.txt
+	touch $@
+
+install: $(EXTENSIONS) venv reference-venv
 	$(foreach v,$(DUCKDB_VERSIONS),mkdir -p $(HOME)/.duckdb/extensions/v$(v)/$(PLATFORM) && \
 		cp $(call extension_for,$(v)) $(HOME)/.duckdb/extensions/v$(v)/$(PLATFORM)/floe.duckdb_extension && ) true
-	$(PYTHON) -m tools.install_extensions $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m tools.install_extensions $(HOME)/.duckdb/extensions/v$(DUCKDB_VERSION)/$(PLATFORM)
 	@echo "installed floe for DuckDB $(DUCKDB_VERSIONS) into $(HOME)/.duckdb/extensions/; in the duckdb shell:" \
 		"SET allow_unsigned_extensions = true (or start it with -unsigned), then LOAD floe;"
 
@@ -111,8 +123,8 @@ test: test-rust test-sql test-python test-bench test-compat
 test-rust: venv
 	FLOE_WEED=$(VENV)/bin/weed cargo test --release -p floe-core
 
-test-sql: $(EXTENSION) venv
-	$(PYTHON) -m sql_tests.run --extension $(EXTENSION)
+test-sql: $(EXTENSION) venv reference-venv
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m sql_tests.run --extension $(EXTENSION)
 
 # The GCS and Azure test beds (tests/cloud_beds.py): Rustberg, a real Iceberg REST catalog that
 # keeps a warehouse on either, built once per machine into FLOE_CACHE like DuckDB; Azurite from
@@ -129,29 +141,31 @@ $(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json
 
 # Temporary directories of passing tests are removed; a failing test's stay for a look.
 # No httpfs is installed for the tests: floe reaches storage itself, and provides CREATE SECRET
-# (TYPE s3) where httpfs is absent; the tests that prove coexistence with httpfs load it by path.
-test-python: $(EXTENSION) venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
-	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) $(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
+# (TYPE s3) where httpfs is absent; the test of coexistence with httpfs loads it by path where a
+# build for the host DuckDB exists. The official extension runs in the reference engine's Python.
+test-python: $(EXTENSION) venv reference-venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
+	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
+		$(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
 # The other supported versions, each in a venv with that duckdb: the SQL logic tests, the shell
 # (load by path and by name) and the dbt end-to-end tests through the wheel that carries every
 # build. The whole suite runs on the default version above.
 test-compat: $(foreach v,$(OTHER_DUCKDB_VERSIONS),test-v$(v))
-test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed wheel $(RUSTBERG)
-	$(CURDIR)/.venv-v$*/bin/python -m sql_tests.run --extension $(call extension_for,$*)
+test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed reference-venv wheel $(RUSTBERG)
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(CURDIR)/.venv-v$*/bin/python -m sql_tests.run --extension $(call extension_for,$*)
 	$(CURDIR)/.venv-v$*/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
-	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) $(CURDIR)/.venv-v$*/bin/pytest -q \
-		-o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_wheel.py
+	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
+		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_wheel.py
 
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
-test-bench: $(EXTENSION) venv
-	$(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
+test-bench: $(EXTENSION) venv reference-venv
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
 
 demo: $(EXTENSION) venv
 	$(PYTHON) -m tools.demo --extension $(EXTENSION)
 
-bench: $(EXTENSION) venv
-	$(PYTHON) -m bench.run --extension $(EXTENSION)
+bench: $(EXTENSION) venv reference-venv
+	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m bench.run --extension $(EXTENSION)
 
 # Formatting and lints, all three reported in one run; nothing is rewritten (`cargo fmt --all`
 # and `clang-format -i` do that).

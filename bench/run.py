@@ -30,6 +30,7 @@ import duckdb
 from bench import request_counts, workloads
 from bench.workloads import BASELINE, ENGINES, Setup, table_tag
 from tests.engines import floe_connection
+from tests.reference_engine import ReferenceEngine
 from tests.request_counter import RequestCounter
 from tests.testbed import Testbed
 
@@ -60,6 +61,9 @@ class Bench:
         #: floe, and the older build it is compared with when there is one.
         self.floe_engines = ("floe", BASELINE) if args.baseline else ("floe",)
         self.engines = self.floe_engines + ENGINES[1:]
+        with ReferenceEngine() as reference:
+            #: The DuckDB `official` and `parquet` run on (bench/workloads.py).
+            self.reference_duckdb = reference.version
 
     def setup(self, **params: Any) -> Setup:
         return Setup(self.args.extension, self.sql[0], self.sql, params, baseline=self.args.baseline)
@@ -224,8 +228,13 @@ class Bench:
             "W4": f"W4 {self.args.writers} writers × {self.args.inserts} inserts",
             "W5": "W5 tests/dbt_project built twice",
         }
+        engines = (
+            f"floe{' and floe@base' if self.args.baseline else ''} (and W5's native dbt) on DuckDB {duckdb.__version__}; "
+            f"the official iceberg extension and the limit's httpfs on DuckDB {self.reference_duckdb}, in a process of "
+            "their own, statements timed inside it"
+        )
         header = (
-            f"Run {datetime.date.today().isoformat()} on {machine}; DuckDB {duckdb.__version__}; "
+            f"Run {datetime.date.today().isoformat()} on {machine}; {engines}; "
             + "".join(f"{size}; " for names, size in sizes.items() if set(names.split("/")) & set(ran))
             + f"medians of {self.args.runs} runs, "
             "each in a fresh process, engines alternating; SeaweedFS catalog + S3 on loopback. "

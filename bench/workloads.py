@@ -2,9 +2,15 @@
 one engine's caches and memory never help or hurt another's.
 
 Engines: `floe` (DuckDB + floe), `official` (DuckDB + the official iceberg extension), and the
-limit `parquet` (plain DuckDB writing or reading the same Parquet files on the same S3). With a
-baseline build, `floe@base` runs floe's workloads with that older floe extension, so a change is
-measured before and after in one run.
+limit `parquet` (plain DuckDB with httpfs writing or reading the same Parquet files on the same
+S3). With a baseline build, `floe@base` runs floe's workloads with that older floe extension, so a
+change is measured before and after in one run.
+
+floe runs in the measuring process, on the host DuckDB. `official` and `parquet` run in a reference
+engine (tests/reference_engine.py: DuckDB 1.5.5, the only version the official extension's and
+httpfs' PyPI builds exist for), a child of the measuring process: a statement is timed inside
+that child (tests/reference_server.py `timed_fetch`, `timed_batch`, the same code that times floe
+here), so the pipe to it is not counted, and the peak memory reported is the child's.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from typing import Any
 
 import duckdb
 
-from tests.engines import floe_connection, official_connection, wheel_extension
+from tests.engines import floe_connection, host_extension, official_connection
+from tests.reference_engine import ReferenceEngine
+from tests.reference_server import peak_mb, timed_batch, timed_fetch
 
 ENGINES = ("floe", "official", "parquet")
 BASELINE = "floe@base"
@@ -51,10 +59,12 @@ class Setup:
     baseline: str = ""
 
 
-def connect(engine: str, setup: Setup) -> duckdb.DuckDBPyConnection:
+Connection = duckdb.DuckDBPyConnection | ReferenceEngine
+
+
+def connect(engine: str, setup: Setup) -> Connection:
     if engine == "parquet":
-        con = duckdb.connect()
-        con.execute(f"LOAD '{wheel_extension('httpfs')}'")
+        con = ReferenceEngine(("httpfs",))
         con.execute(setup.s3_secret)
     else:
         if engine == "official":
@@ -62,13 +72,31 @@ def connect(engine: str, setup: Setup) -> duckdb.DuckDBPyConnection:
         elif engine == BASELINE:
             con = floe_connection(setup.baseline)
             # Builds from before floe's own storage layer read and wrote through httpfs.
-            con.execute(f"LOAD '{wheel_extension('httpfs')}'")
+            httpfs = host_extension("httpfs")
+            if httpfs is None:
+                raise RuntimeError(f"{BASELINE} needs httpfs, and no build for DuckDB {duckdb.__version__} is at hand")
+            con.execute(f"LOAD '{httpfs}'")
         else:
             con = floe_connection(setup.extension)
         for statement in setup.attach:
             con.execute(statement)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def timed(con: Connection, sql: str, fetch: str) -> tuple[Any, float]:
+    """`sql` run and its result fetched ("all" or "one"), timed where the engine runs."""
+    return con.timed_fetch(sql, fetch) if isinstance(con, ReferenceEngine) else timed_fetch(con, sql, fetch)
+
+
+def batch(con: Connection, statements: list[str]) -> dict[str, Any]:
+    """The statements run one after another, timed where the engine runs (`timed_batch`)."""
+    return con.timed_batch(statements) if isinstance(con, ReferenceEngine) else timed_batch(con, statements)
+
+
+def engine_peak_mb(con: Connection) -> float:
+    """The peak memory of the process the engine runs in."""
+    return con.peak_mb() if isinstance(con, ReferenceEngine) else peak_mb()
 
 
 def w5_dbt(engine: str, setup: Setup) -> dict[str, Any]:
@@ -93,78 +121,59 @@ def w5_dbt(engine: str, setup: Setup) -> dict[str, Any]:
     return {"first": first.seconds, "second": second.seconds, "peak_mb": children}
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def w1_write(engine: str, setup: Setup) -> dict[str, Any]:
     """CTAS of N rows into an Iceberg table; the limit is COPY ... TO Parquet on the same S3."""
-    con = connect(engine, setup)
-    rows, run = setup.params["rows"], setup.params["run"]
-    if engine == "parquet":
-        sql = f"COPY ({source(rows)}) TO 's3://raw/bench/w1_{run}.parquet' (FORMAT parquet, COMPRESSION zstd)"
-    else:
-        sql = f"CREATE TABLE lake.bench.w1_{table_tag(engine)}_{run} AS {source(rows)}"
-    started = time.perf_counter()
-    written = con.execute(sql).fetchone()[0]
-    seconds = time.perf_counter() - started
-    if written != rows:
-        raise RuntimeError(f"{engine} wrote {written} of {rows} rows")
-    return {"seconds": seconds, "peak_mb": peak_mb()}
+    with connect(engine, setup) as con:
+        rows, run = setup.params["rows"], setup.params["run"]
+        if engine == "parquet":
+            sql = f"COPY ({source(rows)}) TO 's3://raw/bench/w1_{run}.parquet' (FORMAT parquet, COMPRESSION zstd)"
+        else:
+            sql = f"CREATE TABLE lake.bench.w1_{table_tag(engine)}_{run} AS {source(rows)}"
+        (written,), seconds = timed(con, sql, "one")
+        if written != rows:
+            raise RuntimeError(f"{engine} wrote {written} of {rows} rows")
+        return {"seconds": seconds, "peak_mb": engine_peak_mb(con)}
 
 
 def w2_read(engine: str, setup: Setup) -> dict[str, Any]:
     """A full-scan aggregate or a selective filter over one table; the limit is read_parquet over
     the same data files."""
-    con = connect(engine, setup)
-    relation = "lake.bench.w2" if engine != "parquet" else f"read_parquet({setup.params['files']!r})"
-    if setup.params["query"] == "full":
-        sql = f"SELECT count(*), sum(value), sum(amount), count(DISTINCT name) FROM {relation}"
-    else:
-        low = setup.params["rows"] // 2
-        sql = f"SELECT * FROM {relation} WHERE id BETWEEN {low} AND {low + 99}"
-    started = time.perf_counter()
-    result = con.execute(sql).fetchall()
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": peak_mb(), "rows": len(result)}
+    with connect(engine, setup) as con:
+        relation = "lake.bench.w2" if engine != "parquet" else f"read_parquet({setup.params['files']!r})"
+        if setup.params["query"] == "full":
+            sql = f"SELECT count(*), sum(value), sum(amount), count(DISTINCT name) FROM {relation}"
+        else:
+            low = setup.params["rows"] // 2
+            sql = f"SELECT * FROM {relation} WHERE id BETWEEN {low} AND {low + 99}"
+        result, seconds = timed(con, sql, "all")
+        return {"seconds": seconds, "peak_mb": engine_peak_mb(con), "rows": len(result)}
 
 
 def w3_commits(engine: str, setup: Setup) -> dict[str, Any]:
     """Many single-row commits into one table: their total time."""
-    con = connect(engine, setup)
-    table = f"lake.bench.w3_{table_tag(engine)}"
-    # The official extension has no CREATE OR REPLACE.
-    con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(f"CREATE TABLE {table} (id BIGINT, name VARCHAR)")
-    failed = 0
-    started = time.perf_counter()
-    for i in range(setup.params["commits"]):
-        try:
-            con.execute(f"INSERT INTO {table} VALUES ({i}, 'row-{i}')")
-        except duckdb.Error:
-            failed += 1
-    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "failed": failed}
+    with connect(engine, setup) as con:
+        table = f"lake.bench.w3_{table_tag(engine)}"
+        # The official extension has no CREATE OR REPLACE.
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TABLE {table} (id BIGINT, name VARCHAR)")
+        commits = batch(con, [f"INSERT INTO {table} VALUES ({i}, 'row-{i}')" for i in range(setup.params["commits"])])
+        return {"seconds": commits["seconds"], "peak_mb": engine_peak_mb(con), "failed": len(commits["errors"])}
 
 
 def w3_plan(engine: str, setup: Setup) -> dict[str, Any]:
     """After the commits: a selective query from a fresh connection (planning over the history)."""
-    con = connect(engine, setup)
-    target = setup.params["commits"] // 2
-    started = time.perf_counter()
-    rows = con.execute(f"SELECT * FROM lake.bench.w3_{table_tag(engine)} WHERE id = {target}").fetchall()
-    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "rows": len(rows)}
+    with connect(engine, setup) as con:
+        target = setup.params["commits"] // 2
+        rows, seconds = timed(con, f"SELECT * FROM lake.bench.w3_{table_tag(engine)} WHERE id = {target}", "all")
+        return {"seconds": seconds, "peak_mb": engine_peak_mb(con), "rows": len(rows)}
 
 
 def w4_writer(engine: str, setup: Setup) -> dict[str, Any]:
     """One of the concurrent writers: connects, waits for the common start, then inserts."""
-    con = connect(engine, setup)
-    table, writer = setup.params["table"], setup.params["writer"]
-    time.sleep(max(0.0, setup.params["start"] - time.time()))
-    landed = 0
-    for i in range(setup.params["inserts"]):
-        try:
-            con.execute(f"INSERT INTO {table} VALUES ({writer}, {i})")
-            landed += 1
-        except duckdb.Error:
-            pass
-    return {"finished": time.time(), "landed": landed, "peak_mb": peak_mb()}
+    with connect(engine, setup) as con:
+        table, writer = setup.params["table"], setup.params["writer"]
+        statements = [f"INSERT INTO {table} VALUES ({writer}, {i})" for i in range(setup.params["inserts"])]
+        time.sleep(max(0.0, setup.params["start"] - time.time()))
+        inserts = batch(con, statements)
+        landed = len(statements) - len(inserts["errors"])
+        return {"finished": inserts["finished"], "landed": landed, "peak_mb": engine_peak_mb(con)}

@@ -12,9 +12,20 @@ import pytest
 from tests import datasets
 from tests.cloud_beds import AzureBed, CloudBed, GcsBed
 from tests.engines import floe_connection, official_connection
+from tests.reference_engine import ReferenceEngine
 from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_report_header() -> list[str]:
+    """The DuckDB of each engine: floe's in this process, the official extension's in its own."""
+    try:
+        with ReferenceEngine() as reference:
+            official = f"official iceberg extension on DuckDB {reference.version}"
+    except RuntimeError as err:
+        official = f"official iceberg extension unavailable: {err}"
+    return [f"engines: floe on DuckDB {duckdb.__version__} (this process); {official} (reference engine process)"]
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +68,9 @@ def catalog(testbed: Testbed):
 
 
 @pytest.fixture(scope="session")
-def official(testbed: Testbed) -> Iterator[duckdb.DuckDBPyConnection]:
-    """DuckDB with the official iceberg extension, the second independent engine."""
+def official(testbed: Testbed) -> Iterator[ReferenceEngine]:
+    """DuckDB with the official iceberg extension, the second independent engine, in a process of
+    its own (tests/reference_engine.py): the official iceberg extension on DuckDB 1.5.5."""
     con = official_connection()
     con.execute("SET TimeZone = 'UTC'")
     for statement in testbed.duckdb_setup_sql():

@@ -1,24 +1,19 @@
-"""DuckDB connections for the tests: one with floe, one with the official iceberg extension.
+"""DuckDB connections for the tests: one with floe, in the test process (the host DuckDB), and one
+with DuckDB's official iceberg extension, in the reference engine's process (DuckDB 1.5.5, the
+only version its PyPI builds exist for: tests/reference_engine.py).
 
-Both load their extensions by path from the pinned PyPI wheels, so nothing is fetched from the
-network and the versions are exactly the ones the Makefile installs.
+Extensions load by path from pinned builds, so nothing is fetched from the network: floe from the
+build, the official ones from the PyPI wheels of tools/reference/requirements.txt.
 """
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-
 import duckdb
 
+from tests.reference_engine import ReferenceEngine
 
-def wheel_extension(name: str) -> str:
-    """Path of DuckDB extension `name` shipped by the PyPI package duckdb-extension-<name>."""
-    package = importlib.import_module(f"duckdb_extension_{name}")
-    found = list(Path(package.__file__).parent.glob(f"extensions/v{duckdb.__version__}/{name}.duckdb_extension"))
-    if not found:
-        raise RuntimeError(f"duckdb-extension-{name} has no build for DuckDB {duckdb.__version__}")
-    return str(found[0])
+#: The official iceberg extension and what it needs (avro must load before it; httpfs reaches S3).
+OFFICIAL_EXTENSIONS = ("httpfs", "avro", "iceberg")
 
 
 def floe_connection(extension: str, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
@@ -29,9 +24,14 @@ def floe_connection(extension: str, database: str = ":memory:") -> duckdb.DuckDB
     return con
 
 
-def official_connection(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A connection with DuckDB's official iceberg extension (avro must load before it)."""
-    con = duckdb.connect(database)
-    for name in ("httpfs", "avro", "iceberg"):
-        con.execute(f"LOAD '{wheel_extension(name)}'")
-    return con
+def official_connection(database: str = ":memory:") -> ReferenceEngine:
+    """A connection with DuckDB's official iceberg extension, in the reference engine's process."""
+    return ReferenceEngine(OFFICIAL_EXTENSIONS, database)
+
+
+def host_extension(name: str) -> str | None:
+    """A build of DuckDB extension `name` (a duckdb-extension-* wheel) that loads into the host
+    DuckDB, or None: the reference engine's, where that engine runs the host's DuckDB version (no
+    other build is at hand offline; a C++ extension loads only into its exact DuckDB version)."""
+    with ReferenceEngine() as reference:
+        return reference.extension_path(name) if reference.version == duckdb.__version__ else None

@@ -10,6 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tests.reference_engine import ReferenceEngine
+
 
 def normalize(value: Any) -> Any:
     """Engines agree on values but not on Python representations (UUID vs str, aware
@@ -36,8 +38,9 @@ def arrow_rows(table: pa.Table) -> list[tuple]:
     return sorted(rows, key=sort_key)
 
 
-def duckdb_rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    """Rows of a query through Arrow, as PyIceberg's are, so maps and structs compare."""
+def duckdb_rows(con: duckdb.DuckDBPyConnection | ReferenceEngine, sql: str) -> list[tuple]:
+    """Rows of a query through Arrow, as PyIceberg's are, so maps and structs compare; `con` is
+    floe's connection or the reference engine."""
     return arrow_rows(con.execute(sql).to_arrow_table())
 
 

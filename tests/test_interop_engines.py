@@ -1,7 +1,7 @@
 """floe's tables as other engines read them: Polars and Daft, each with its own Parquet reader
-and Iceberg field-id projection, next to PyIceberg and DuckDB's official iceberg extension —
-every type floe creates columns with, nested ones included, a partitioned table and a table
-rewritten after TRUNCATE, compared row for row with the rows floe was given."""
+and Iceberg field-id projection, next to PyIceberg and the official iceberg extension on DuckDB
+1.5.5 — every type floe creates columns with, nested ones included, a partitioned table and a
+table rewritten after TRUNCATE, compared row for row with the rows floe was given."""
 
 from __future__ import annotations
 

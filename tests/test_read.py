@@ -1,5 +1,5 @@
-"""floe reads what other engines wrote exactly as they read it: PyIceberg and DuckDB's official
-iceberg extension, on a real catalog and real S3."""
+"""floe reads what other engines wrote exactly as they read it: PyIceberg and the official iceberg
+extension on DuckDB 1.5.5 (the reference engine's process), on a real catalog and real S3."""
 
 from __future__ import annotations
 

@@ -1,23 +1,20 @@
 """The counting proxy of tests/request_counter.py in front of the test bed's S3: clients work
 through it unchanged (signatures verify, bodies arrive intact) and it records each request they
-make, exactly as the client itself logs them."""
+make, exactly as the client itself logs them. DuckDB's httpfs is the client that logs them; it
+runs in the reference engine's process (tests/reference_engine.py), whose DuckDB its build is for."""
 
 from __future__ import annotations
 
 import os
 import secrets
 
-import duckdb
-
-from tests.engines import wheel_extension
+from tests.reference_engine import ReferenceEngine
 from tests.request_counter import RequestCounter
 
 
 def test_counts_exactly_the_requests_duckdb_logs(testbed):
     path = f"raw/counter/{secrets.token_hex(4)}.parquet"
-    with RequestCounter(testbed.s3_endpoint) as s3:
-        con = duckdb.connect()
-        con.execute(f"LOAD '{wheel_extension('httpfs')}'")
+    with RequestCounter(testbed.s3_endpoint) as s3, ReferenceEngine(("httpfs",)) as con:
         con.execute(testbed.duckdb_setup_sql(s3_endpoint=s3.endpoint)[0])
         con.execute("CALL enable_logging('HTTP')")
         con.execute(f"COPY (SELECT i, i::VARCHAR AS s FROM range(300000) t(i)) TO 's3://{path}' (ROW_GROUP_SIZE 50000)")

@@ -1,5 +1,5 @@
-"""Writes go through catalog commits and are read back identically by PyIceberg and DuckDB's
-official iceberg extension."""
+"""Writes go through catalog commits and are read back identically by PyIceberg and the official
+iceberg extension on DuckDB 1.5.5 (the reference engine's process)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,11 @@
-"""Puts httpfs (from the pinned wheel) next to floe for `make install`, so a user's own s3://
-files autoload it offline. floe itself does not need it: it reaches table files on its own."""
+"""Puts httpfs next to floe for `make install`, where a build for the host DuckDB exists, so a
+user's own s3:// files autoload it offline. floe itself does not need it: it reaches table files
+on its own, and provides CREATE SECRET (TYPE s3) where httpfs is not installed.
+
+The only httpfs build at hand offline is the reference engine's PyPI wheel (tests/engines.py
+`host_extension`), which loads only where the host DuckDB is that engine's version; for any other
+version nothing is installed, and DuckDB installs httpfs from its repository when a query needs it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,19 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.engines import wheel_extension
+import duckdb
+
+from tests.engines import host_extension
 
 
 def main(directory: str) -> None:
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("httpfs",):
-        shutil.copyfile(wheel_extension(name), target / f"{name}.duckdb_extension")
+    httpfs = host_extension("httpfs")
+    if httpfs is None:
+        print(f"no httpfs build for DuckDB {duckdb.__version__} at hand: not installed into {target}")
+        return
+    shutil.copyfile(httpfs, target / "httpfs.duckdb_extension")
     print(f"installed httpfs into {target}")
 
 
