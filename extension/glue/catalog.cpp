@@ -119,7 +119,7 @@ optional_ptr<SchemaCatalogEntry> IcebergCatalog::LookupSchema(CatalogTransaction
 	if (!schema && if_not_found == OnEntryNotFound::THROW_EXCEPTION) {
 		throw CatalogException(schema_lookup.GetErrorContext(),
 		                       "Namespace '%s' does not exist in Iceberg catalog '%s' (warehouse '%s')",
-		                       schema_lookup.GetEntryName(), GetName(), warehouse);
+		                       schema_lookup.GetEntryName(), compat::Str(GetName()), warehouse);
 	}
 	return schema.get();
 }
@@ -141,18 +141,18 @@ PhysicalOperator &IcebergCatalog::PlanInsert(ClientContext &context, PhysicalPla
                                              optional_ptr<PhysicalOperator> plan) {
 	auto &table = op.table.Cast<IcebergTableEntry>();
 	if (op.return_chunk) {
-		throw BinderException("INSERT ... RETURNING is not supported for Iceberg table '%s'", table.name);
+		throw BinderException("INSERT ... RETURNING is not supported for Iceberg table '%s'", compat::Str(table.name));
 	}
 	if (op.on_conflict_info.action_type != OnConflictAction::THROW) {
 		throw BinderException("INSERT ... ON CONFLICT is not supported for Iceberg table '%s' (Iceberg tables have "
 		                      "no keys). Fix: use MERGE INTO or DELETE + INSERT",
-		                      table.name);
+		                      compat::Str(table.name));
 	}
 	if (!table.Description().selector.IsCurrent()) {
-		throw BinderException("Cannot INSERT into Iceberg table '%s' AT a past version", table.name);
+		throw BinderException("Cannot INSERT into Iceberg table '%s' AT a past version", compat::Str(table.name));
 	}
 	if (!plan) {
-		throw BinderException("INSERT into Iceberg table '%s' needs rows to insert", table.name);
+		throw BinderException("INSERT into Iceberg table '%s' needs rows to insert", compat::Str(table.name));
 	}
 	// Column lists and omitted columns: DuckDB fills in defaults (NULL for Iceberg columns).
 	auto &rows = op.column_index_map.empty() ? *plan : planner.ResolveDefaultsProjection(op, *plan);
@@ -172,7 +172,7 @@ PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPla
 
 PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
                                              PhysicalOperator &plan) {
-	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version", GetName());
+	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version", compat::Str(GetName()));
 }
 
 ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {
@@ -180,7 +180,7 @@ ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {
 	if (!base.sort_keys.empty()) {
 		return ErrorData(ExceptionType::CATALOG,
 		                 StringUtil::Format("SORTED BY is not supported for Iceberg table '%s' of catalog '%s'",
-		                                    base.GetTableName(), GetName()));
+		                                    compat::Str(base.GetTableName()), compat::Str(GetName())));
 	}
 	return ErrorData();
 }

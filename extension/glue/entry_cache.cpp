@@ -350,12 +350,12 @@ optional_ptr<ViewCatalogEntry> IcebergEntryCache::LoadView(IcebergSchemaEntry &s
 	} catch (std::exception &e) {
 		throw InvalidInputException("View '%s.%s' of Iceberg catalog '%s' has SQL DuckDB cannot parse (%s). Fix: "
 		                            "replace the view with CREATE OR REPLACE VIEW",
-		                            compat::Str(schema.name), view_name, catalog.GetName(), e.what());
+		                            compat::Str(schema.name), view_name, compat::Str(catalog.GetName()), e.what());
 	}
 	if (parser.statements.size() != 1 || parser.statements[0]->type != StatementType::SELECT_STATEMENT) {
 		throw InvalidInputException("View '%s.%s' of Iceberg catalog '%s' is not a single SELECT. Fix: replace the "
 		                            "view with CREATE OR REPLACE VIEW",
-		                            compat::Str(schema.name), view_name, catalog.GetName());
+		                            compat::Str(schema.name), view_name, compat::Str(catalog.GetName()));
 	}
 	CreateViewInfo info;
 	info.SetQualifiedName(QualifiedName(Identifier(catalog.GetName()), schema.name, Identifier(view_name)));

@@ -57,8 +57,9 @@ string FloeFileSystem::RealPath(const string &path) {
 	if (!StringUtil::StartsWith(path, PREFIX)) {
 		return path;
 	}
-	auto end_of_id = path.find('/', strlen(PREFIX));
-	return end_of_id == string::npos ? path : path.substr(end_of_id + 1);
+	CoreString url;
+	Check(floe_path_real(path.c_str(), url.Out()));
+	return string(url.Data(), url.Size());
 }
 
 bool FloeFileSystem::CanHandleFile(const string &path) {

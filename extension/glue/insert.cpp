@@ -201,6 +201,9 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	if (!partition_names.empty()) {
 		copy.partition_output = true;
 		copy.write_partition_columns = false;
+		// As DuckDB's COPY binder requires: a partitioned write opens files per partition, never an
+		// empty one, and 2.0 would open the unpartitioned output on the first row without it.
+		copy.write_empty_file = true;
 		// DuckDB's partitioned writer does not split files by size.
 		file_bytes = optional_idx();
 		for (idx_t i = 0; i < partition_names.size(); i++) {

@@ -59,7 +59,7 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction tr
 
 void IcebergSchemaEntry::Unsupported(const string &what) const {
 	throw NotImplementedException("%s in Iceberg namespace '%s.%s' is not supported by this floe version", what,
-	                              catalog.GetName(), name);
+	                              compat::Str(catalog.GetName()), name);
 }
 
 optional_ptr<CatalogEntry> IcebergSchemaEntry::CreateIndex(CatalogTransaction, CreateIndexInfo &, TableCatalogEntry &) {
@@ -134,7 +134,7 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 				return;
 			}
 			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name, compat::Str(alter.GetQualifiedName().Name()),
-			                       catalog.GetName());
+			                       compat::Str(catalog.GetName()));
 		}
 		iceberg_transaction.RenameTable(*this, compat::Str(alter.GetQualifiedName().Name()), compat::Str(rename.new_table_name));
 		return;

@@ -74,7 +74,7 @@ JsonBuilder::Value IcebergSecretFields(JsonBuilder &json, ClientContext &context
 	if (secret.GetType() != "iceberg") {
 		throw InvalidInputException("Secret '%s' is of type '%s'; ATTACH ... (TYPE ICEBERG, SECRET ...) needs a "
 		                            "secret of TYPE iceberg",
-		                            name, secret.GetType());
+		                            name, compat::Str(secret.GetType()));
 	}
 	return Fields(json, dynamic_cast<const KeyValueSecret &>(secret));
 }

@@ -28,7 +28,7 @@ IcebergTransaction &IcebergTransaction::Get(CatalogTransaction transaction, Cata
 	}
 	if (!transaction.context) {
 		throw InvalidInputException("Iceberg catalog '%s' can only be used from a client connection",
-		                            catalog.GetName());
+		                            compat::Str(catalog.GetName()));
 	}
 	return Get(*transaction.context, catalog);
 }
@@ -53,7 +53,7 @@ FloeTxn *IcebergTransaction::WritesFor(IcebergTableEntry &table) {
 
 static string NotFound(const char *what, const string &schema, const string &name, IcebergCatalog &catalog) {
 	return StringUtil::Format("%s '%s.%s' does not exist in Iceberg catalog '%s'", what, schema, name,
-	                          catalog.GetName());
+	                          compat::Str(catalog.GetName()));
 }
 
 optional_ptr<IcebergSchemaEntry> IcebergTransaction::CreateSchema(const string &name, OnCreateConflict on_conflict) {
@@ -62,7 +62,7 @@ optional_ptr<IcebergSchemaEntry> IcebergTransaction::CreateSchema(const string &
 		if (on_conflict == OnCreateConflict::IGNORE_ON_CONFLICT) {
 			return existing;
 		}
-		throw CatalogException("Namespace '%s' already exists in Iceberg catalog '%s'", name, catalog.GetName());
+		throw CatalogException("Namespace '%s' already exists in Iceberg catalog '%s'", name, compat::Str(catalog.GetName()));
 	}
 	Check(floe_txn_create_namespace(Writes(), name.c_str()));
 	return &entries.SchemaCreated(name);
@@ -76,13 +76,13 @@ void IcebergTransaction::DropSchema(const string &name, bool if_exists, bool cas
 		}
 		throw CatalogException("Namespace '%s' does not exist in Iceberg catalog '%s'. Fix: check the name with "
 		                       "SELECT schema_name FROM duckdb_schemas() WHERE database_name = '%s'",
-		                       name, catalog.GetName(), catalog.GetName());
+		                       name, compat::Str(catalog.GetName()), compat::Str(catalog.GetName()));
 	}
 	auto tables_in_schema = entries.AllTables(*schema);
 	if (!tables_in_schema.empty() && !cascade) {
 		throw CatalogException("Namespace '%s' of Iceberg catalog '%s' is not empty (it holds %s). Fix: drop its "
 		                       "tables first, or use DROP SCHEMA ... CASCADE",
-		                       name, catalog.GetName(), entries.TableNamesOf(compat::Str(schema->name)));
+		                       name, compat::Str(catalog.GetName()), entries.TableNamesOf(compat::Str(schema->name)));
 	}
 	for (auto &table : tables_in_schema) {
 		DropTable(*schema, compat::Str(table.get().name), false);
@@ -109,7 +109,7 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 		case OnCreateConflict::ERROR_ON_CONFLICT:
 			throw CatalogException("Table '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
 			                       "TABLE, CREATE TABLE IF NOT EXISTS, or another name",
-			                       compat::Str(schema.name), compat::Str(info.GetTableName()), catalog.GetName());
+			                       compat::Str(schema.name), compat::Str(info.GetTableName()), compat::Str(catalog.GetName()));
 		default:
 			break;
 		}
@@ -156,7 +156,7 @@ void IcebergTransaction::RenameTable(IcebergSchemaEntry &schema, const string &f
 	}
 	if (entries.GetTable(schema, to, SnapshotSelector::Current())) {
 		throw CatalogException("Cannot rename '%s.%s' to '%s': a table of that name exists in Iceberg catalog '%s'",
-		                       compat::Str(schema.name), from, to, catalog.GetName());
+		                       compat::Str(schema.name), from, to, compat::Str(catalog.GetName()));
 	}
 	auto real_name = compat::Str(table->name);
 	Check(floe_txn_rename_table(WritesFor(*table), schema.name.c_str(), real_name.c_str(), to.c_str()));
@@ -190,7 +190,7 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry
 	if (entries.GetTable(schema, compat::Str(info.GetViewName()), SnapshotSelector::Current())) {
 		throw CatalogException("Cannot create view '%s.%s': Iceberg catalog '%s' has a table of that name. Fix: "
 		                       "choose another name or drop the table",
-		                       compat::Str(schema.name), compat::Str(info.GetViewName()), catalog.GetName());
+		                       compat::Str(schema.name), compat::Str(info.GetViewName()), compat::Str(catalog.GetName()));
 	}
 	auto existing = entries.GetView(schema, compat::Str(info.GetViewName()));
 	if (existing) {
@@ -200,7 +200,7 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry
 		case OnCreateConflict::ERROR_ON_CONFLICT:
 			throw CatalogException("View '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
 			                       "VIEW, CREATE VIEW IF NOT EXISTS, or another name",
-			                       compat::Str(schema.name), compat::Str(info.GetViewName()), catalog.GetName());
+			                       compat::Str(schema.name), compat::Str(info.GetViewName()), compat::Str(catalog.GetName()));
 		default:
 			break;
 		}
@@ -245,7 +245,7 @@ void IcebergTransaction::RenameView(IcebergSchemaEntry &schema, const string &fr
 	}
 	if (entries.GetView(schema, to) || entries.GetTable(schema, to, SnapshotSelector::Current())) {
 		throw CatalogException("Cannot rename '%s.%s' to '%s': Iceberg catalog '%s' has an object of that name",
-		                       compat::Str(schema.name), from, to, catalog.GetName());
+		                       compat::Str(schema.name), from, to, compat::Str(catalog.GetName()));
 	}
 	auto real_name = compat::Str(view->name);
 	Check(floe_txn_rename_view(Writes(), schema.name.c_str(), real_name.c_str(), to.c_str()));

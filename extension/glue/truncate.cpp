@@ -29,16 +29,16 @@ static bool ReadsEveryRow(LogicalOperator &op) {
 PhysicalOperator &IcebergTruncate::Plan(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op) {
 	auto &table = op.table.Cast<IcebergTableEntry>();
 	if (op.return_chunk) {
-		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'", table.name);
+		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'", compat::Str(table.name));
 	}
 	if (!table.Description().selector.IsCurrent()) {
-		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", table.name);
+		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", compat::Str(table.name));
 	}
 	if (op.children.size() != 1 || !ReadsEveryRow(*op.children[0])) {
 		throw NotImplementedException(
 		    "DELETE with a condition on Iceberg table '%s' is not supported by this floe version (only TRUNCATE and "
 		    "DELETE without WHERE). Fix: CREATE OR REPLACE TABLE %s AS SELECT * FROM %s WHERE NOT (<condition>)",
-		    table.name, table.name, table.name);
+		    compat::Str(table.name), compat::Str(table.name), compat::Str(table.name));
 	}
 	return planner.Make<IcebergTruncate>(table);
 }

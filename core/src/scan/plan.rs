@@ -147,7 +147,7 @@ impl ScanPlan {
     /// equality deletes alike.
     pub async fn deleted_positions(&self, index: usize) -> Result<Vec<i64>> {
         let file = self.file(index)?;
-        let data_file = real_path(&file.path);
+        let data_file = &*real_path(&file.path);
         let mut positional = Vec::new();
         let mut equality = Vec::new();
         for delete in file.deletes.iter().map(|&d| &self.delete_files[d]) {

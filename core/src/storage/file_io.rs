@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use super::error::StorageError;
 use super::object::{ObjectWriter, Store};
 use super::props::StorageProps;
-use super::registry::{unwrap, wrap, Entry};
-use crate::error::{Error, Result};
+use super::registry::{by_id, Entry};
+use crate::error::{Error, ErrorKind, Result};
 
 /// A `FileIO` over a registered table's storage: credentials renewed as they near expiry.
 pub(crate) fn registered(entry: Arc<Entry>) -> FileIO {
@@ -72,7 +72,10 @@ impl TryFrom<SourceRepr> for Source {
 
     fn try_from(repr: SourceRepr) -> Result<Self> {
         match repr {
-            SourceRepr::Registered(id) => Ok(Source::Registered(unwrap(&wrap(id, ""))?.0)),
+            SourceRepr::Registered(id) => by_id(id).map(Source::Registered).ok_or_else(|| {
+                Error::new(ErrorKind::NotFound, format!("storage {id} is not known to this process"))
+                    .with_fix("a FileIO holds only in the process that made it")
+            }),
             SourceRepr::Fixed(props) => Ok(Source::Fixed(Store::new(props))),
         }
     }

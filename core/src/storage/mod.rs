@@ -10,6 +10,7 @@
 //! let entry = storage::register(&catalog, "gold.m", table.metadata.location(), props, None);
 //! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");    // what DuckDB is handed
 //! let (entry, url) = storage::unwrap(&path)?;                   // what it hands back
+//! let url = url.as_str();
 //! let size = entry.with_store(|store| async move { store.size(url).await }).await?;
 //! # Ok(()) }
 //! ```
@@ -33,4 +34,4 @@ pub use file_io::fixed as fixed_file_io;
 pub use object::{ObjectWriter, Store, CHUNK_BYTES};
 pub use props::{CredentialSource, DuckdbS3Secret, StorageProps};
 pub use refresh::CatalogRenewal;
-pub use registry::{real_path, register, unwrap, wrap, Entry, Renew};
+pub use registry::{by_id, real_path, register, unwrap, wrap, Entry, Renew};

@@ -1,10 +1,15 @@
 //! Storage ids and the `floe://` paths DuckDB sees for floe's files.
 //!
-//! DuckDB reads and writes a table's data files as `floe://<id>/<real url>`, e.g.
-//! `floe://3/s3://lake/gold/m/data/0190-....parquet`; the id names the table's entry in a
-//! process-wide registry: its credentials (renewed before they expire) and the operators that use
-//! them. `s3://` stays DuckDB's own (httpfs), so a user's `read_parquet('s3://...')` keeps working
-//! next to floe's tables.
+//! DuckDB reads and writes a table's data files as `floe://<id>/<scheme>/<rest of the url>`, e.g.
+//! `floe://3/s3/lake/gold/m/data/0190-....parquet` for `s3://lake/gold/m/data/0190-....parquet`;
+//! the id names the table's entry in a process-wide registry: its credentials (renewed before they
+//! expire) and the operators that use them. `s3://` stays DuckDB's own (httpfs), so a user's
+//! `read_parquet('s3://...')` keeps working next to floe's tables.
+//!
+//! The url's own `://` is not kept: DuckDB 2.0 joins a COPY's directory and file names as
+//! normalized paths, which collapse every `//` after the first, so `floe://3/s3://lake/...` came
+//! back as `floe://3/s3:/lake/...`. `file:///tmp/t` is `floe://3/file//tmp/t`, which reads the same
+//! when normalized to `floe://3/file/tmp/t`: a file url has no authority.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -12,13 +17,15 @@
 //! let catalog = Arc::new("a catalog instance");
 //! let entry = storage::register(&catalog, "gold.m", "s3://lake/gold/m", StorageProps::default(), None);
 //! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");
+//! assert_eq!(path, format!("floe://{}/s3/lake/gold/m/data/a.parquet", entry.id()));
 //! let (found, url) = storage::unwrap(&path).unwrap();
-//! assert_eq!((found.id(), url), (entry.id(), "s3://lake/gold/m/data/a.parquet"));
+//! assert_eq!((found.id(), url.as_str()), (entry.id(), "s3://lake/gold/m/data/a.parquet"));
 //! assert_eq!(storage::real_path(&path), url);
 //! assert_eq!(storage::real_path("s3://lake/x"), "s3://lake/x");
 //! ```
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
@@ -123,7 +130,7 @@ impl Entry {
         &self.location
     }
 
-    /// `url` as DuckDB sees it: `floe://<id>/<url>`.
+    /// `url` as DuckDB sees it: `floe://<id>/<scheme>/<rest>`.
     pub fn wrap(&self, url: &str) -> String {
         wrap(self.id, url)
     }
@@ -282,31 +289,45 @@ fn registry() -> &'static Mutex<Registry> {
     REGISTRY.get_or_init(Default::default)
 }
 
-/// `floe://<id>/<url>`.
+/// `floe://<id>/<scheme>/<rest>` for `<scheme>://<rest>`.
 pub fn wrap(id: u64, url: &str) -> String {
-    format!("{SCHEME}{id}/{url}")
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!("{SCHEME}{id}/{scheme}/{rest}"),
+        None => format!("{SCHEME}{id}/{url}"),
+    }
 }
 
 /// The entry and real URL a `floe://` path names.
-pub fn unwrap(path: &str) -> Result<(Arc<Entry>, &str)> {
+pub fn unwrap(path: &str) -> Result<(Arc<Entry>, String)> {
     let (id, url) = split(path).ok_or_else(|| {
         Error::invalid_input(format!("'{path}' is not a floe path"))
-            .with_fix("floe paths have the form floe://<storage id>/<url>")
+            .with_fix("floe paths have the form floe://<storage id>/<scheme>/<rest of the url>")
     })?;
-    let entry = crate::sync::lock(registry()).by_id.get(&id).cloned().ok_or_else(|| {
-        Error::new(ErrorKind::NotFound, format!("'{path}' names storage {id}, which this process does not know"))
-            .with_fix("floe:// paths hold only in the process that planned them: read the table through its catalog")
-    })?;
-    Ok((entry, url))
+    Ok((by_id(id).ok_or_else(|| unknown(path, id))?, url))
+}
+
+/// The entry registered under `id`.
+pub fn by_id(id: u64) -> Option<Arc<Entry>> {
+    crate::sync::lock(registry()).by_id.get(&id).cloned()
+}
+
+fn unknown(path: &str, id: u64) -> Error {
+    Error::new(ErrorKind::NotFound, format!("'{path}' names storage {id}, which this process does not know"))
+        .with_fix("floe:// paths hold only in the process that planned them: read the table through its catalog")
 }
 
 /// The real URL of a `floe://` path; any other path as it is.
-pub fn real_path(path: &str) -> &str {
-    split(path).map_or(path, |(_, url)| url)
+pub fn real_path(path: &str) -> Cow<'_, str> {
+    split(path).map_or(Cow::Borrowed(path), |(_, url)| Cow::Owned(url))
 }
 
-fn split(path: &str) -> Option<(u64, &str)> {
-    let (id, url) = path.strip_prefix(SCHEME)?.split_once('/')?;
+fn split(path: &str) -> Option<(u64, String)> {
+    let (id, wrapped) = path.strip_prefix(SCHEME)?.split_once('/')?;
+    let (scheme, rest) = wrapped.split_once('/')?;
+    let url = match scheme {
+        "file" => format!("file:///{}", rest.trim_start_matches('/')),
+        _ => format!("{scheme}://{rest}"),
+    };
     Some((id.parse().ok()?, url))
 }
 
@@ -328,8 +349,20 @@ mod tests {
     #[test]
     fn unknown_or_foreign_paths() {
         assert_eq!(unwrap("s3://b/k").unwrap_err().kind(), ErrorKind::InvalidInput);
-        assert_eq!(unwrap("floe://999999999/s3://b/k").unwrap_err().kind(), ErrorKind::NotFound);
-        assert_eq!(real_path("floe://x/s3://b/k"), "floe://x/s3://b/k");
+        assert_eq!(unwrap("floe://999999999/s3/b/k").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(real_path("floe://x/s3/b/k"), "floe://x/s3/b/k");
+    }
+
+    #[test]
+    fn paths_survive_normalization() {
+        for url in ["s3://b/a/t/data/x.parquet", "gs://b/k", "abfss://c@a.dfs.core.windows.net/t/k", "file:///tmp/t/k"] {
+            let path = wrap(7, url);
+            assert!(!path["floe://".len()..].contains("://"), "{path}");
+            assert_eq!(real_path(&path), url);
+            // What DuckDB 2.0's path joins make of it: every `//` after the scheme's collapsed.
+            let normalized = format!("floe://{}", path["floe://".len()..].replace("//", "/"));
+            assert_eq!(real_path(&normalized), url);
+        }
     }
 
     #[test]

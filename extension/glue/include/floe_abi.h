@@ -228,13 +228,15 @@ void floe_positions_free(int64_t *positions, size_t len);
 // `request_json` must be a NUL-terminated string.
 struct FloeError *floe_secret_validate(const char *request_json);
 
-// Opens path ("floe://<id>/<url>") for reading or, with write, for writing. Opening for read
+// Opens path ("floe://<id>/<scheme>/<rest>") for reading or, with write, for writing. Opening for read
 // makes no request; for write the upload starts once a part's worth of bytes is written (a
 // small file is one request at close).
 //
 // # Safety
 // `path` must be a NUL-terminated string; `out` must be writable.
-struct FloeError *floe_file_open(const char *path, bool write, struct FloeFile **out);
+struct FloeError *floe_file_open(const char *path,
+                                 bool write,
+                                 struct FloeFile **out);
 
 // Read: the object's size (one request, remembered); write: the bytes written so far.
 //
@@ -270,7 +272,7 @@ struct FloeError *floe_file_close(struct FloeFile *file);
 // `file` must be NULL or a handle from `floe_file_open`, freed once.
 void floe_file_free(struct FloeFile *file);
 
-// Whether the object at path ("floe://<id>/<url>") exists.
+// Whether the object at path ("floe://<id>/<scheme>/<rest>") exists.
 //
 // # Safety
 // `path` must be a NUL-terminated string; `out` must be writable.
@@ -287,6 +289,12 @@ struct FloeError *floe_path_remove(const char *path);
 // # Safety
 // `path` must be a NUL-terminated string; `out` must be writable.
 struct FloeError *floe_path_list(const char *path, struct FloeString *out);
+
+// The object's own URL behind a floe:// path, for the `filename` column; any other path as it is.
+//
+// # Safety
+// `path` must be a NUL-terminated string; `out` must be writable.
+struct FloeError *floe_path_real(const char *path, struct FloeString *out);
 
 // # Safety
 // `table` must be NULL or a handle from this library, freed once.

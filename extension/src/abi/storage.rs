@@ -36,7 +36,7 @@ impl FloeFile {
     }
 }
 
-/// Opens path ("floe://<id>/<url>") for reading or, with write, for writing. Opening for read
+/// Opens path ("floe://<id>/<scheme>/<rest>") for reading or, with write, for writing. Opening for read
 /// makes no request; for write the upload starts once a part's worth of bytes is written (a
 /// small file is one request at close).
 ///
@@ -47,10 +47,10 @@ pub unsafe extern "C" fn floe_file_open(path: *const c_char, write: bool, out: *
     guard(|| {
         let (entry, url) = storage::unwrap(str_arg(path, "path")?)?;
         let mode = match write {
-            true => Mode::Write { writer: entry.writer(url), closed: false },
+            true => Mode::Write { writer: entry.writer(&url), closed: false },
             false => Mode::Read { size: OnceLock::new() },
         };
-        *out = Box::into_raw(Box::new(FloeFile { url: url.to_string(), entry, mode }));
+        *out = Box::into_raw(Box::new(FloeFile { url, entry, mode }));
         Ok(())
     })
 }
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn floe_file_free(file: *mut FloeFile) {
     }
 }
 
-/// Whether the object at path ("floe://<id>/<url>") exists.
+/// Whether the object at path ("floe://<id>/<scheme>/<rest>") exists.
 ///
 /// # Safety
 /// `path` must be a NUL-terminated string; `out` must be writable.
@@ -168,6 +168,7 @@ pub unsafe extern "C" fn floe_file_free(file: *mut FloeFile) {
 pub unsafe extern "C" fn floe_path_exists(path: *const c_char, out: *mut bool) -> *mut FloeError {
     guard(|| {
         let (entry, url) = storage::unwrap(str_arg(path, "path")?)?;
+        let url = url.as_str();
         *out = block_on(entry.with_store(|store| async move { store.exists(url).await }))?;
         Ok(())
     })
@@ -181,6 +182,7 @@ pub unsafe extern "C" fn floe_path_exists(path: *const c_char, out: *mut bool) -
 pub unsafe extern "C" fn floe_path_remove(path: *const c_char) -> *mut FloeError {
     guard(|| {
         let (entry, url) = storage::unwrap(str_arg(path, "path")?)?;
+        let url = url.as_str();
         block_on(entry.with_store(|store| async move { store.delete(url).await }))
     })
 }
@@ -193,8 +195,21 @@ pub unsafe extern "C" fn floe_path_remove(path: *const c_char) -> *mut FloeError
 pub unsafe extern "C" fn floe_path_list(path: *const c_char, out: *mut FloeString) -> *mut FloeError {
     guard(|| {
         let (entry, url) = storage::unwrap(str_arg(path, "path")?)?;
+        let url = url.as_str();
         let urls = block_on(entry.with_store(|store| async move { store.list(url).await }))?;
         let paths: Vec<String> = urls.iter().map(|url| entry.wrap(url)).collect();
         write_json(out, &paths)
+    })
+}
+
+/// The object's own URL behind a floe:// path, for the `filename` column; any other path as it is.
+///
+/// # Safety
+/// `path` must be a NUL-terminated string; `out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn floe_path_real(path: *const c_char, out: *mut FloeString) -> *mut FloeError {
+    guard(|| {
+        *out = FloeString::from_string(storage::real_path(str_arg(path, "path")?).into_owned());
+        Ok(())
     })
 }

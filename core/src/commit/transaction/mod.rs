@@ -218,7 +218,7 @@ impl Transaction {
         user_secret: Option<&DuckdbS3Secret>,
     ) -> Result<()> {
         for file in &mut files {
-            file.path = real_path(&file.path).to_string();
+            file.path = real_path(&file.path).into_owned();
         }
         let metadata = &table.metadata;
         check_not_null(&table.qualified_name(), metadata.current_schema(), &files)?;

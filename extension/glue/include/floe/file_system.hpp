@@ -42,7 +42,7 @@ private:
 class FloeFileSystem : public duckdb::FileSystem {
 public:
 	static constexpr const char *PREFIX = "floe://";
-	//! The object's own URL: `floe://<storage id>/<url>` without what precedes `<url>`.
+	//! The object's own URL behind a `floe://` path (the core decodes it); any other path as it is.
 	static string RealPath(const string &path);
 
 	std::string GetName() const override {
