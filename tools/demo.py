@@ -13,11 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-
 from tests import datasets
 from tests.testbed import Testbed
 from tools import sql_prompt
+from tools.shell import duckdb_shell
 
 QUERY = "SELECT region, sum(amount) AS total FROM lake.gold.metrics WHERE day >= DATE '2026-01-01' GROUP BY 1 ORDER BY 1;"
 
@@ -26,9 +25,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extension", required=True)
     args = parser.parse_args()
-    duckdb_shell = Path(sys.executable).with_name("duckdb")
-    if not shell_matches(duckdb_shell):
-        duckdb_shell = None
+    shell = duckdb_shell()
     with Testbed() as bed:
         datasets.demo_metrics(bed.pyiceberg_catalog(), "gold")
         init = bed.dir / "demo.sql"
@@ -48,18 +45,10 @@ def main() -> int:
         if interactive:
             print("floe is loaded and the catalog attached as `lake`; try: SELECT * FROM lake.gold.metrics LIMIT 5;")
         then = None if interactive else "SELECT count(*) AS rows FROM lake.gold.metrics;"
-        if duckdb_shell is None:
+        if shell is None:
             return sql_prompt.run(init.read_text(), then)
-        command = [str(duckdb_shell), "-unsigned", "-init", str(init)]
+        command = [str(shell), "-unsigned", "-init", str(init)]
         return subprocess.call(command + (["-c", then] if then else []))
-
-
-def shell_matches(shell: Path) -> bool:
-    """Whether `shell` exists and is the DuckDB version of the duckdb package (the extension's)."""
-    if not shell.exists():
-        return False
-    out = subprocess.run([str(shell), "-csv", "-noheader", "-c", "SELECT version();"], capture_output=True, text=True)
-    return out.stdout.strip() == f"v{duckdb.__version__}"
 
 
 if __name__ == "__main__":
