@@ -18,8 +18,10 @@ OFFICIAL_EXTENSIONS = ("httpfs", "avro", "iceberg")
 
 def floe_connection(extension: str, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A connection with floe loaded (floe registers TYPE ICEBERG). floe reaches object storage
-    itself: httpfs is not loaded."""
+    itself: httpfs is not loaded. No progress bar: DuckDB 2.0's Python prints one to stdout
+    for statements over two seconds, which tests that read a child's stdout would take for output."""
     con = duckdb.connect(database, config={"allow_unsigned_extensions": "true"})
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"LOAD '{extension}'")
     return con
 

@@ -40,7 +40,7 @@ def test_shell_attaches_and_queries(extension, testbed, reference):
 
 def install(extension: str, root: Path) -> None:
     """What `make install` does, into `root` instead of ~/.duckdb/extensions."""
-    platform = duckdb.sql("PRAGMA platform").fetchone()[0]
+    platform = duckdb.sql("PRAGMA platform").fetchall()[0][0]
     directory = root / f"v{duckdb.__version__}" / platform
     directory.mkdir(parents=True)
     shutil.copyfile(extension, directory / "floe.duckdb_extension")

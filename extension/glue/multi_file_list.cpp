@@ -8,8 +8,18 @@ namespace floe {
 using namespace duckdb;
 using namespace duckdb_yyjson;
 
-IcebergMultiFileList::IcebergMultiFileList(shared_ptr<IcebergScanInfo> info_p, string filter_json_p)
-    : info(std::move(info_p)), filter_json(std::move(filter_json_p)) {
+IcebergMultiFileList::IcebergMultiFileList(shared_ptr<IcebergScanInfo> info_p, string filter_json_p,
+                                           shared_ptr<const FileNameFilters> file_name_filters_p)
+    : info(std::move(info_p)), filter_json(std::move(filter_json_p)),
+      file_name_filters(std::move(file_name_filters_p)) {
+}
+
+unique_ptr<MultiFileList> IcebergMultiFileList::WithFileNameFilters(shared_ptr<const FileNameFilters> filters) const {
+	return make_uniq<IcebergMultiFileList>(info, filter_json, std::move(filters));
+}
+
+bool IcebergMultiFileList::FileNameMatches(ClientContext &context, const string &url) const {
+	return !file_name_filters || file_name_filters->Match(context, url);
 }
 
 void IcebergMultiFileList::Plan() const {
@@ -59,7 +69,7 @@ unique_ptr<MultiFileList> IcebergMultiFileList::PushdownDynamicFilters(ClientCon
 	if (json.empty() || json == filter_json) {
 		return nullptr;
 	}
-	return make_uniq<IcebergMultiFileList>(info, json);
+	return make_uniq<IcebergMultiFileList>(info, json, file_name_filters);
 }
 
 vector<OpenFileInfo> IcebergMultiFileList::GetAllFiles() const {
@@ -100,7 +110,7 @@ unique_ptr<NodeStatistics> IcebergMultiFileList::GetCardinality(ClientContext &c
 }
 
 unique_ptr<MultiFileList> IcebergMultiFileList::Copy() const {
-	return make_uniq<IcebergMultiFileList>(info, filter_json);
+	return make_uniq<IcebergMultiFileList>(info, filter_json, file_name_filters);
 }
 
 bool IcebergMultiFileList::HasDeletes(idx_t index) const {

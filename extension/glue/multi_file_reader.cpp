@@ -133,6 +133,17 @@ static void ShowRealFileName(MultiFileReaderData &reader_data, const vector<Colu
 	}
 }
 
+unique_ptr<MultiFileList> IcebergMultiFileReader::ComplexFilterPushdown(ClientContext &context, MultiFileList &files,
+                                                                        const MultiFileOptions &options,
+                                                                        MultiFilePushdownInfo &info,
+                                                                        vector<unique_ptr<Expression>> &filters) {
+	auto file_name_filters = FileNameFilters::Extract(info, filters);
+	if (!file_name_filters) {
+		return nullptr;
+	}
+	return files.Cast<IcebergMultiFileList>().WithFileNameFilters(std::move(file_name_filters));
+}
+
 ReaderInitializeType IcebergMultiFileReader::InitializeReader(MultiFileReaderData &reader_data,
                                                               const MultiFileBindData &bind_data,
                                                               const vector<MultiFileColumnDefinition> &global_columns,
@@ -144,6 +155,9 @@ ReaderInitializeType IcebergMultiFileReader::InitializeReader(MultiFileReaderDat
 	ShowRealFileName(reader_data, global_column_ids);
 	auto &list = gstate.file_list.Cast<IcebergMultiFileList>();
 	auto &reader = *reader_data.reader;
+	if (!list.FileNameMatches(context, FloeFileSystem::RealPath(reader.GetFileName()))) {
+		return ReaderInitializeType::SKIP_READING_FILE;
+	}
 	auto file_index = reader.file_list_idx.GetIndex();
 	if (list.HasDeletes(file_index)) {
 		auto positions = list.DeletedPositions(file_index);

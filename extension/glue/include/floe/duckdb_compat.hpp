@@ -1,5 +1,5 @@
 //===----------------------------------------------------------------------===//
-// floe: the few DuckDB APIs whose 1.5 and 2.0 spellings cannot be one (DRAFT, scratch port).
+// floe: the few DuckDB APIs whose 1.5 and 2.0 spellings cannot be one.
 // The glue is written in DuckDB 2.0's spellings; 1.5.6 backports most of them (Identifier,
 // QualifiedName accessors, CreateInfo setters). FLOE_DUCKDB_VERSION_{MAJOR,MINOR,PATCH} are
 // set by extension/build.rs from the version the extension is built for.
@@ -27,6 +27,7 @@
 #include "duckdb/parser/expression/function_expression.hpp"
 #include "duckdb/parser/parser.hpp"
 #include "duckdb/planner/expression/bound_cast_expression.hpp"
+#include "duckdb/planner/expression/bound_columnref_expression.hpp"
 #include "duckdb/planner/expression/bound_comparison_expression.hpp"
 #include "duckdb/planner/expression/bound_constant_expression.hpp"
 #include "duckdb/planner/expression/bound_operator_expression.hpp"
@@ -178,6 +179,15 @@ inline duckdb::unique_ptr<duckdb::Expression> ReinterpretCast(duckdb::unique_ptr
 	return duckdb::BoundCastExpression::Create(std::move(expression), type, std::move(cast));
 #else
 	return duckdb::make_uniq<duckdb::BoundCastExpression>(std::move(expression), type, std::move(cast));
+#endif
+}
+
+//! Which table and column a bound column reference reads (an accessor in 2.0, a member in 1.5).
+inline const duckdb::ColumnBinding &Binding(const duckdb::BoundColumnRefExpression &column) {
+#if FLOE_DUCKDB_2
+	return column.Binding();
+#else
+	return column.binding;
 #endif
 }
 

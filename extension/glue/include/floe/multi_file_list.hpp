@@ -6,17 +6,23 @@
 
 #include "duckdb/common/multi_file/multi_file_list.hpp"
 #include "floe/duckdb_compat.hpp"
+#include "floe/file_name_filters.hpp"
 #include "floe/scan_info.hpp"
 
 namespace floe {
 
 class IcebergMultiFileList : public compat::MultiFileListBase {
 public:
-	IcebergMultiFileList(shared_ptr<IcebergScanInfo> info, string filter_json);
+	IcebergMultiFileList(shared_ptr<IcebergScanInfo> info, string filter_json,
+	                     shared_ptr<const FileNameFilters> file_name_filters = nullptr);
 
 	const IcebergScanInfo &Info() const {
 		return *info;
 	}
+	//! This list with filters on the filename column that floe applies (nullptr: none).
+	unique_ptr<duckdb::MultiFileList> WithFileNameFilters(shared_ptr<const FileNameFilters> filters) const;
+	//! Whether the file with this URL passes the filters on the filename column.
+	bool FileNameMatches(duckdb::ClientContext &context, const string &url) const;
 
 	unique_ptr<duckdb::MultiFileList> PushdownDynamicFilters(duckdb::ClientContext &context,
 	                                                         const vector<duckdb::column_t> &column_ids,
@@ -48,6 +54,7 @@ private:
 
 	shared_ptr<IcebergScanInfo> info;
 	string filter_json;
+	shared_ptr<const FileNameFilters> file_name_filters;
 	mutable duckdb::mutex lock;
 	mutable bool planned = false;
 	mutable ScanHandle scan;

@@ -28,6 +28,12 @@ public:
 	void BindOptions(duckdb::MultiFileOptions &options, duckdb::MultiFileList &files,
 	                 vector<duckdb::LogicalType> &return_types, compat::Names &names,
 	                 duckdb::MultiFileReaderBindData &bind_data) override;
+	//! Takes the filters on the filename column into the file list (file_name_filters.hpp).
+	unique_ptr<duckdb::MultiFileList> ComplexFilterPushdown(duckdb::ClientContext &context,
+	                                                        duckdb::MultiFileList &files,
+	                                                        const duckdb::MultiFileOptions &options,
+	                                                        duckdb::MultiFilePushdownInfo &info,
+	                                                        vector<unique_ptr<duckdb::Expression>> &filters) override;
 	duckdb::ReaderInitializeType InitializeReader(duckdb::MultiFileReaderData &reader_data,
 	                                              const duckdb::MultiFileBindData &bind_data,
 	                                              const vector<duckdb::MultiFileColumnDefinition> &global_columns,
