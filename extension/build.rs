@@ -62,8 +62,8 @@ fn generate_abi_header() {
 /// the only place the glue learns which DuckDB it is compiled against.
 fn define_duckdb_version(glue: &mut cc::Build) {
     println!("cargo:rerun-if-env-changed=FLOE_DUCKDB_VERSION");
-    let version = env::var("FLOE_DUCKDB_VERSION")
-        .expect("FLOE_DUCKDB_VERSION is not set: build the extension with `make`");
+    let version =
+        env::var("FLOE_DUCKDB_VERSION").expect("FLOE_DUCKDB_VERSION is not set: build the extension with `make`");
     let parts: Vec<&str> = version.split('.').collect();
     let [major, minor, patch] = parts[..] else {
         panic!("FLOE_DUCKDB_VERSION={version} is not x.y.z");

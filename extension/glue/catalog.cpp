@@ -96,12 +96,15 @@ CatalogLookupBehavior IcebergCatalog::CatalogTypeLookupRule(CatalogType type) co
 }
 
 optional_ptr<CatalogEntry> IcebergCatalog::CreateSchema(CatalogTransaction transaction, CreateSchemaInfo &info) {
-	return IcebergTransaction::Get(transaction, *this).CreateSchema(compat::Str(info.GetQualifiedName().Schema()), info.on_conflict).get();
+	return IcebergTransaction::Get(transaction, *this)
+	    .CreateSchema(compat::Str(info.GetQualifiedName().Schema()), info.on_conflict)
+	    .get();
 }
 
 void IcebergCatalog::DropSchema(ClientContext &context, DropInfo &info) {
 	IcebergTransaction::Get(context, *this)
-	    .DropSchema(compat::Str(info.GetQualifiedName().Name()), info.if_not_found == OnEntryNotFound::RETURN_NULL, info.cascade);
+	    .DropSchema(compat::Str(info.GetQualifiedName().Name()), info.if_not_found == OnEntryNotFound::RETURN_NULL,
+	                info.cascade);
 }
 
 void IcebergCatalog::ScanSchemas(ClientContext &context, std::function<void(SchemaCatalogEntry &)> callback) {
@@ -172,7 +175,8 @@ PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPla
 
 PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
                                              PhysicalOperator &plan) {
-	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version", compat::Str(GetName()));
+	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version",
+	                              compat::Str(GetName()));
 }
 
 ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {

@@ -63,8 +63,8 @@ void IcebergMultiFileList::Plan() const {
 }
 
 unique_ptr<MultiFileList> IcebergMultiFileList::PushdownDynamicFilters(ClientContext &context,
-                                                                      const vector<column_t> &column_ids,
-                                                                      TableFilterSet &filters) const {
+                                                                       const vector<column_t> &column_ids,
+                                                                       TableFilterSet &filters) const {
 	auto json = FiltersToJson(filters, column_ids, info->columns);
 	if (json.empty() || json == filter_json) {
 		return nullptr;

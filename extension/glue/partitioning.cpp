@@ -59,7 +59,8 @@ static JsonBuilder::Value KeyToJson(JsonBuilder &json, const ParsedExpression &k
 		if (argument.get().GetExpressionClass() == ExpressionClass::COLUMN_REF) {
 			json.Append(columns, json.String(compat::Str(argument.get().Cast<ColumnRefExpression>().GetColumnName())));
 		} else {
-			json.Append(constants, json.String(compat::ConstantValue(argument.get().Cast<ConstantExpression>()).ToString()));
+			json.Append(constants,
+			            json.String(compat::ConstantValue(argument.get().Cast<ConstantExpression>()).ToString()));
 		}
 	}
 	return result;

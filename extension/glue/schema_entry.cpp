@@ -98,10 +98,12 @@ void IcebergSchemaEntry::DropEntry(ClientContext &context, DropInfo &info) {
 	// CASCADE changes nothing: no DuckDB object depends on an Iceberg table or view.
 	switch (info.type) {
 	case CatalogType::TABLE_ENTRY:
-		IcebergTransaction::Get(context, catalog).DropTable(*this, compat::Str(info.GetQualifiedName().Name()), if_exists);
+		IcebergTransaction::Get(context, catalog)
+		    .DropTable(*this, compat::Str(info.GetQualifiedName().Name()), if_exists);
 		return;
 	case CatalogType::VIEW_ENTRY:
-		IcebergTransaction::Get(context, catalog).DropView(*this, compat::Str(info.GetQualifiedName().Name()), if_exists);
+		IcebergTransaction::Get(context, catalog)
+		    .DropView(*this, compat::Str(info.GetQualifiedName().Name()), if_exists);
 		return;
 	default:
 		Unsupported("DROP " + CatalogTypeToString(info.type));
@@ -119,7 +121,8 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		    alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 			return;
 		}
-		iceberg_transaction.RenameView(*this, compat::Str(alter.GetQualifiedName().Name()), compat::Str(alter.Cast<RenameViewInfo>().new_view_name));
+		iceberg_transaction.RenameView(*this, compat::Str(alter.GetQualifiedName().Name()),
+		                               compat::Str(alter.Cast<RenameViewInfo>().new_view_name));
 		return;
 	}
 	if (info.type != AlterType::ALTER_TABLE) {
@@ -129,14 +132,16 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 	switch (alter.alter_table_type) {
 	case AlterTableType::RENAME_TABLE: {
 		auto &rename = alter.Cast<RenameTableInfo>();
-		if (!iceberg_transaction.Entries().GetTable(*this, compat::Str(alter.GetQualifiedName().Name()), SnapshotSelector::Current())) {
+		if (!iceberg_transaction.Entries().GetTable(*this, compat::Str(alter.GetQualifiedName().Name()),
+		                                            SnapshotSelector::Current())) {
 			if (alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 				return;
 			}
-			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name, compat::Str(alter.GetQualifiedName().Name()),
-			                       compat::Str(catalog.GetName()));
+			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name,
+			                       compat::Str(alter.GetQualifiedName().Name()), compat::Str(catalog.GetName()));
 		}
-		iceberg_transaction.RenameTable(*this, compat::Str(alter.GetQualifiedName().Name()), compat::Str(rename.new_table_name));
+		iceberg_transaction.RenameTable(*this, compat::Str(alter.GetQualifiedName().Name()),
+		                                compat::Str(rename.new_table_name));
 		return;
 	}
 	case AlterTableType::SET_PARTITIONED_BY: {

@@ -29,7 +29,8 @@ static JsonBuilder::Value Fields(JsonBuilder &json, const KeyValueSecret &secret
 static unique_ptr<BaseSecret> CreateIcebergSecret(ClientContext &context, CreateSecretInput &input) {
 	auto secret = make_uniq<KeyValueSecret>(input.scope, input.type, input.provider, input.name);
 	for (auto &option : input.options) {
-		secret->secret_map[Identifier(StringUtil::Lower(compat::Str(option.first)))] = option.second.DefaultCastAs(LogicalType::VARCHAR);
+		secret->secret_map[Identifier(StringUtil::Lower(compat::Str(option.first)))] =
+		    option.second.DefaultCastAs(LogicalType::VARCHAR);
 	}
 	for (auto field : REDACTED_FIELDS) {
 		secret->redact_keys.insert(field);
@@ -122,7 +123,7 @@ static unique_ptr<BaseSecret> CreateS3Secret(ClientContext &context, CreateSecre
 	for (auto &option : input.options) {
 		auto key = StringUtil::Lower(compat::Str(option.first));
 		secret->secret_map[Identifier(key)] = key == "use_ssl" ? option.second.DefaultCastAs(LogicalType::BOOLEAN)
-		                                           : option.second.DefaultCastAs(LogicalType::VARCHAR);
+		                                                       : option.second.DefaultCastAs(LogicalType::VARCHAR);
 	}
 	secret->redact_keys = {"secret", "session_token"};
 	return std::move(secret);

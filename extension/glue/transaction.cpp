@@ -62,7 +62,8 @@ optional_ptr<IcebergSchemaEntry> IcebergTransaction::CreateSchema(const string &
 		if (on_conflict == OnCreateConflict::IGNORE_ON_CONFLICT) {
 			return existing;
 		}
-		throw CatalogException("Namespace '%s' already exists in Iceberg catalog '%s'", name, compat::Str(catalog.GetName()));
+		throw CatalogException("Namespace '%s' already exists in Iceberg catalog '%s'", name,
+		                       compat::Str(catalog.GetName()));
 	}
 	Check(floe_txn_create_namespace(Writes(), name.c_str()));
 	return &entries.SchemaCreated(name);
@@ -109,7 +110,8 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 		case OnCreateConflict::ERROR_ON_CONFLICT:
 			throw CatalogException("Table '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
 			                       "TABLE, CREATE TABLE IF NOT EXISTS, or another name",
-			                       compat::Str(schema.name), compat::Str(info.GetTableName()), compat::Str(catalog.GetName()));
+			                       compat::Str(schema.name), compat::Str(info.GetTableName()),
+			                       compat::Str(catalog.GetName()));
 		default:
 			break;
 		}
@@ -190,7 +192,8 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry
 	if (entries.GetTable(schema, compat::Str(info.GetViewName()), SnapshotSelector::Current())) {
 		throw CatalogException("Cannot create view '%s.%s': Iceberg catalog '%s' has a table of that name. Fix: "
 		                       "choose another name or drop the table",
-		                       compat::Str(schema.name), compat::Str(info.GetViewName()), compat::Str(catalog.GetName()));
+		                       compat::Str(schema.name), compat::Str(info.GetViewName()),
+		                       compat::Str(catalog.GetName()));
 	}
 	auto existing = entries.GetView(schema, compat::Str(info.GetViewName()));
 	if (existing) {
@@ -200,7 +203,8 @@ optional_ptr<ViewCatalogEntry> IcebergTransaction::CreateView(IcebergSchemaEntry
 		case OnCreateConflict::ERROR_ON_CONFLICT:
 			throw CatalogException("View '%s.%s' already exists in Iceberg catalog '%s'. Fix: use CREATE OR REPLACE "
 			                       "VIEW, CREATE VIEW IF NOT EXISTS, or another name",
-			                       compat::Str(schema.name), compat::Str(info.GetViewName()), compat::Str(catalog.GetName()));
+			                       compat::Str(schema.name), compat::Str(info.GetViewName()),
+			                       compat::Str(catalog.GetName()));
 		default:
 			break;
 		}

@@ -355,7 +355,8 @@ mod tests {
 
     #[test]
     fn paths_survive_normalization() {
-        for url in ["s3://b/a/t/data/x.parquet", "gs://b/k", "abfss://c@a.dfs.core.windows.net/t/k", "file:///tmp/t/k"] {
+        for url in ["s3://b/a/t/data/x.parquet", "gs://b/k", "abfss://c@a.dfs.core.windows.net/t/k", "file:///tmp/t/k"]
+        {
             let path = wrap(7, url);
             assert!(!path["floe://".len()..].contains("://"), "{path}");
             assert_eq!(real_path(&path), url);

@@ -173,7 +173,7 @@ inline duckdb::vector<duckdb::unique_ptr<duckdb::Expression>> &Children(duckdb::
 }
 //! `expression` read as `type` without conversion (2.0's casts are function expressions).
 inline duckdb::unique_ptr<duckdb::Expression> ReinterpretCast(duckdb::unique_ptr<duckdb::Expression> expression,
-                                                            const duckdb::LogicalType &type) {
+                                                              const duckdb::LogicalType &type) {
 	duckdb::BoundCastInfo cast(duckdb::DefaultCasts::ReinterpretCast);
 #if FLOE_DUCKDB_2
 	return duckdb::BoundCastExpression::Create(std::move(expression), type, std::move(cast));
@@ -199,8 +199,8 @@ inline const std::string &FunctionName(const duckdb::FunctionExpression &functio
 	return function.function_name;
 #endif
 }
-inline duckdb::vector<duckdb::reference<const duckdb::ParsedExpression>>
-Arguments(const duckdb::FunctionExpression &function) {
+inline duckdb::vector<duckdb::reference<const duckdb::ParsedExpression>> Arguments(
+    const duckdb::FunctionExpression &function) {
 	duckdb::vector<duckdb::reference<const duckdb::ParsedExpression>> result;
 #if FLOE_DUCKDB_2
 	for (auto &argument : function.GetArguments()) {
@@ -247,7 +247,7 @@ void ForEachFilter(const duckdb::TableFilterSet &filters, const CALLBACK &callba
 //! A pushed-down filter as an expression over its column, a BoundReferenceExpression at index 0:
 //! 2.0 holds every filter so, 1.5's typed filters become one through ToExpression.
 inline duckdb::unique_ptr<duckdb::Expression> FilterExpression(const duckdb::TableFilter &filter,
-                                                             const duckdb::LogicalType &column_type) {
+                                                               const duckdb::LogicalType &column_type) {
 #if FLOE_DUCKDB_2
 	if (filter.filter_type == duckdb::TableFilterType::EXPRESSION_FILTER) {
 		return filter.Cast<duckdb::ExpressionFilter>().expr->Copy();
@@ -363,22 +363,23 @@ void ExposeTableEntry(duckdb::TableFunction &function) {
 //! A MultiFileList whose dynamic (join) filter pushdown is one version-independent call.
 class MultiFileListBase : public duckdb::MultiFileList {
 protected:
-	virtual duckdb::unique_ptr<duckdb::MultiFileList>
-	PushdownDynamicFilters(duckdb::ClientContext &context, const duckdb::vector<duckdb::column_t> &column_ids,
-	                       duckdb::TableFilterSet &filters) const = 0;
+	virtual duckdb::unique_ptr<duckdb::MultiFileList> PushdownDynamicFilters(
+	    duckdb::ClientContext &context, const duckdb::vector<duckdb::column_t> &column_ids,
+	    duckdb::TableFilterSet &filters) const = 0;
 
 public:
 #if FLOE_DUCKDB_2
-	duckdb::unique_ptr<duckdb::MultiFileList>
-	DynamicFilterPushdown(duckdb::MultiFileDynamicPushdownInfo &info) const final {
+	duckdb::unique_ptr<duckdb::MultiFileList> DynamicFilterPushdown(
+	    duckdb::MultiFileDynamicPushdownInfo &info) const final {
 		return PushdownDynamicFilters(info.context, info.column_ids, info.filters);
 	}
 #else
-	duckdb::unique_ptr<duckdb::MultiFileList>
-	DynamicFilterPushdown(duckdb::ClientContext &context, const duckdb::MultiFileOptions &options,
-	                      const duckdb::vector<std::string> &names, const duckdb::vector<duckdb::LogicalType> &types,
-	                      const duckdb::vector<duckdb::column_t> &column_ids,
-	                      duckdb::TableFilterSet &filters) const final {
+	duckdb::unique_ptr<duckdb::MultiFileList> DynamicFilterPushdown(duckdb::ClientContext &context,
+	                                                                const duckdb::MultiFileOptions &options,
+	                                                                const duckdb::vector<std::string> &names,
+	                                                                const duckdb::vector<duckdb::LogicalType> &types,
+	                                                                const duckdb::vector<duckdb::column_t> &column_ids,
+	                                                                duckdb::TableFilterSet &filters) const final {
 		return PushdownDynamicFilters(context, column_ids, filters);
 	}
 #endif

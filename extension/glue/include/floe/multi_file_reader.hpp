@@ -18,7 +18,8 @@ public:
 	static unique_ptr<duckdb::MultiFileReader> CreateInstance(const compat::BoundTableFunction &function);
 	//! Names the scanned table entry, so DuckDB binds its virtual columns (filename, ...).
 	//! The table entry a scan reads (LogicalGet::GetTable).
-	static duckdb::optional_ptr<duckdb::TableCatalogEntry> GetTableEntry(duckdb::optional_ptr<const duckdb::FunctionData> bind_data);
+	static duckdb::optional_ptr<duckdb::TableCatalogEntry> GetTableEntry(
+	    duckdb::optional_ptr<const duckdb::FunctionData> bind_data);
 
 	shared_ptr<duckdb::MultiFileList> CreateFileList(duckdb::ClientContext &context, const vector<string> &paths,
 	                                                 const duckdb::FileGlobInput &glob_input) override;
