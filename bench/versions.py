@@ -70,5 +70,5 @@ def unavailable(child: ChildFloe) -> str | None:
             if engine.version != child.version:
                 return f"{child.python} has DuckDB {engine.version}, not {child.version}"
     except Exception as err:  # noqa: BLE001 - the report says why the engine did not run
-        return f"floe did not load in {child.python}: {str(err).splitlines()[0][:200]}"
+        return f"floe did not load in {child.python}: {str(err).splitlines()[0][:300]}"
     return None

@@ -8,11 +8,11 @@ S3). With a baseline build, `floe@base` runs floe's workloads with that older fl
 change is measured before and after in one run.
 
 floe runs in the measuring process, on the host DuckDB; floe@<version> in a child of that version's
-Python. `official` and `parquet` run in a reference engine (tests/reference_engine.py: DuckDB 1.5.5, the only version the official extension's and
-httpfs' PyPI builds exist for), a child of the measuring process: a statement is timed inside
-that child (tests/reference_server.py `timed_fetch`, `timed_batch`, the same code that times floe
-here), so the pipe to it is not counted, and the peak memory reported is the child's; the same
-holds for floe@<version>.
+Python. `official` and `parquet` run in a reference engine (tests/reference_engine.py: DuckDB
+1.5.5, the only version the official extension's and httpfs' PyPI builds exist for), a child of
+the measuring process: a statement is timed inside that child (tests/reference_server.py
+`timed_fetch`, `timed_batch`, the same code that times floe here), so the pipe to it is not
+counted, and the peak memory reported is the child's; the same holds for floe@<version>.
 """
 
 from __future__ import annotations
