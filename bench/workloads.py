@@ -17,6 +17,7 @@ counted, and the peak memory reported is the child's; the same holds for floe@<v
 
 from __future__ import annotations
 
+import re
 import resource
 import time
 from dataclasses import dataclass, field
@@ -121,12 +122,19 @@ def w5_dbt(engine: str, setup: Setup) -> dict[str, Any]:
         project = prepare(bed, Path(workdir), f"w5_{engine}_{setup.params['run']}", native=engine == "native")
         first = project.run("build")
         if first.returncode:
-            raise RuntimeError(first.output.strip().splitlines()[-1])
+            raise RuntimeError(dbt_failure(first.output))
         second = project.run("build")
         if second.returncode:
-            raise RuntimeError(second.output.strip().splitlines()[-1])
+            raise RuntimeError(dbt_failure(second.output))
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"first": first.seconds, "second": second.seconds, "peak_mb": children}
+
+
+def dbt_failure(output: str) -> str:
+    """What a failed `dbt build` says: its first error (DuckDB's message) and its closing count."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in output.strip().splitlines()]
+    errors = [line for line in lines if re.match(r"\w+ Error: ", line)]
+    return "; ".join(errors[:1] + lines[-1:])
 
 
 def w1_write(engine: str, setup: Setup) -> dict[str, Any]:
