@@ -157,14 +157,18 @@ test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed referen
 	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
 		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_wheel.py
 
-# The benchmarks at tiny sizes: keeps the harness working; `make bench` measures.
-test-bench: $(EXTENSION) venv reference-venv
+# The benchmarks at tiny sizes: keeps the harness working; `make bench` measures. floe runs on
+# every version (bench/versions.py): the default's build in this Python, each other's in a child
+# of its venv; W5 loads floe through the wheel.
+BENCH_PREREQUISITES := $(EXTENSIONS) $(foreach v,$(OTHER_DUCKDB_VERSIONS),$(CURDIR)/.venv-v$(v)/.installed) \
+	venv reference-venv wheel
+test-bench: $(BENCH_PREREQUISITES)
 	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m bench.run --extension $(EXTENSION) --smoke
 
 demo: $(EXTENSION) venv
 	$(PYTHON) -m tools.demo --extension $(EXTENSION)
 
-bench: $(EXTENSION) venv reference-venv
+bench: $(BENCH_PREREQUISITES)
 	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(PYTHON) -m bench.run --extension $(EXTENSION)
 
 # Formatting and lints, all three reported in one run; nothing is rewritten (`cargo fmt --all`

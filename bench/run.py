@@ -1,13 +1,17 @@
 """`make bench`: the workloads of docs/benchmarks.md, floe side by side with DuckDB's official
-iceberg extension and plain Parquet (the limit), on the test bed's catalog and S3, in one run.
+iceberg extension and plain Parquet (the limit), on the test bed's catalog and S3, in one run; floe
+on every DuckDB version it is built for (bench/versions.py): `floe` on the default one, in this
+process, and `floe@<version>` on each other, in a process of its own.
 
 Every measurement runs in a fresh process; engines alternate within each run. Writes
 bench/results/report.md, results.json and chart.png, and the summary table of the README.
 `--baseline` adds the engine floe@base: floe's workloads (W1-W4) with an older floe build,
 alternating with the others, so a change is measured before and after in the same run.
+`--child-default` adds `floe@<default version>`: the default build in a child process too, as the
+other versions run, next to `floe` in this process.
 
     python -m bench.run --extension build/floe.duckdb_extension [--baseline OLD.duckdb_extension]
-        [--rows N] [--runs R] [--only W1,W2] [--out DIR] [--smoke]
+        [--child-default] [--rows N] [--runs R] [--only W1,W2] [--out DIR] [--smoke]
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from bench import request_counts, workloads
+from bench import request_counts, versions, workloads
 from bench.workloads import BASELINE, ENGINES, Setup, table_tag
 from tests.engines import floe_connection
 from tests.reference_engine import ReferenceEngine
@@ -58,20 +62,29 @@ class Bench:
         #: Per W2 query ("W2 full", "W2 selective"), per engine: the S3 requests it made.
         self.requests: dict[str, dict[str, dict[str, Any]]] = {}
         self.notes: list[str] = []
-        #: floe, and the older build it is compared with when there is one.
-        self.floe_engines = ("floe", BASELINE) if args.baseline else ("floe",)
+        #: floe@<version> per other DuckDB version that can run, and why each other one cannot.
+        self.children, self.not_measured = versions.child_floes(Path(args.extension), args.child_default)
+        #: floe, the older build it is compared with when there is one, floe on the other versions.
+        self.floe_engines = ("floe",) + (BASELINE,) * bool(args.baseline) + tuple(c.engine for c in self.children)
         self.engines = self.floe_engines + ENGINES[1:]
         with ReferenceEngine() as reference:
             #: The DuckDB `official` and `parquet` run on (bench/workloads.py).
             self.reference_duckdb = reference.version
+        #: Each engine's DuckDB; W5's native dbt runs on the host's, as floe and floe@base do.
+        self.duckdb = {engine: duckdb.__version__ for engine in ("floe", BASELINE, "native")}
+        self.duckdb |= {c.engine: c.version for c in self.children}
+        self.duckdb |= {engine: self.reference_duckdb for engine in ENGINES[1:]}
 
-    def setup(self, **params: Any) -> Setup:
-        return Setup(self.args.extension, self.sql[0], self.sql, params, baseline=self.args.baseline)
+    def setup(self, sql: list[str] | None = None, **params: Any) -> Setup:
+        """What a measurement needs; `sql`: setup SQL other than the test bed's own."""
+        sql = sql or self.sql
+        children = {c.engine: c for c in self.children}
+        return Setup(self.args.extension, sql[0], sql, params, baseline=self.args.baseline, children=children)
 
     def record(self, workload: str, engine: str, outcome: dict[str, Any]) -> None:
         self.results.setdefault(workload, {}).setdefault(engine, []).append(outcome)
         status = f"{outcome['seconds']:.3f} s" if "seconds" in outcome else outcome.get("error", "")
-        print(f"  {workload:<14} {engine:<9} {status}", flush=True)
+        print(f"  {workload:<14} {engine:<11} {status}", flush=True)
 
     def engines_for(self, run: int, engines: tuple[str, ...] | None = None) -> list[str]:
         """Alternate the order between runs so no engine always goes first."""
@@ -108,11 +121,10 @@ class Bench:
                 counts = self.requests.setdefault(f"W2 {query}", {})
                 for engine in self.engines:
                     since = time.monotonic()
-                    params = {"rows": self.args.rows, "query": query, "files": files}
-                    setup = Setup(self.args.extension, sql[0], sql, params, baseline=self.args.baseline)
+                    setup = self.setup(sql, rows=self.args.rows, query=query, files=files)
                     outcome = measure(workloads.w2_read, engine, setup)
                     counts[engine] = outcome if "error" in outcome else request_counts.summarize(s3.requests(since))
-                    print(f"  W2 {query} requests {engine:<9} {counts[engine]}", flush=True)
+                    print(f"  W2 {query} requests {engine:<11} {counts[engine]}", flush=True)
 
     def w3(self) -> None:
         engines = self.floe_engines + ("official",)
@@ -172,8 +184,18 @@ class Bench:
             "(`Not implemented Error: Create View`), which the staging views need; the limit is the same "
             "project built into a native DuckDB file."
         )
-        if self.args.baseline:
-            self.notes.append("W5 has no floe@base line: dbt loads floe from the floe_dbt wheel, not from --baseline.")
+        others = [BASELINE] * bool(self.args.baseline) + [c.engine for c in self.children]
+        if others:
+            self.notes.append(
+                f"W5 has no {' or '.join(others)} line: dbt loads floe from the floe_dbt wheel installed in the "
+                f"measuring Python (DuckDB {duckdb.__version__}), not from --baseline or another version's build."
+            )
+
+    def failures(self) -> list[str]:
+        """Every measurement that failed, timed or counting requests: "workload engine: error"."""
+        timed = [(w, e, o) for w, engines in self.results.items() for e, outcomes in engines.items() for o in outcomes]
+        counted = [(w, e, o) for w, engines in self.requests.items() for e, o in engines.items()]
+        return [f"{w} {e}: {o['error']}" for w, e, o in timed + counted if "error" in o]
 
     # -- report ------------------------------------------------------------------------------
     def summary(self) -> list[dict[str, Any]]:
@@ -183,7 +205,12 @@ class Bench:
             for engine, outcomes in engines.items():
                 times = [o["seconds"] for o in outcomes if "seconds" in o]
                 errors = [o["error"] for o in outcomes if "error" in o]
-                line: dict[str, Any] = {"workload": workload, "engine": engine, "runs": len(outcomes)}
+                line: dict[str, Any] = {
+                    "workload": workload,
+                    "engine": engine,
+                    "duckdb": self.duckdb[engine],
+                    "runs": len(outcomes),
+                }
                 if times:
                     line.update(
                         median=statistics.median(times),
@@ -228,10 +255,11 @@ class Bench:
             "W4": f"W4 {self.args.writers} writers × {self.args.inserts} inserts",
             "W5": "W5 tests/dbt_project built twice",
         }
+        children = "".join(f"{c.engine} on DuckDB {c.version} ({Path(c.python).parent.parent.name}), " for c in self.children)
         engines = (
-            f"floe{' and floe@base' if self.args.baseline else ''} (and W5's native dbt) on DuckDB {duckdb.__version__}; "
-            f"the official iceberg extension and the limit's httpfs on DuckDB {self.reference_duckdb}, in a process of "
-            "their own, statements timed inside it"
+            f"floe{' and floe@base' if self.args.baseline else ''} (and W5's native dbt) on DuckDB {duckdb.__version__} "
+            f"in the measuring process; {children}the official iceberg extension and the limit's httpfs on DuckDB "
+            f"{self.reference_duckdb}, each in a process of its own, statements timed inside it"
         )
         header = (
             f"Run {datetime.date.today().isoformat()} on {machine}; {engines}; "
@@ -245,8 +273,16 @@ class Bench:
                 f" floe@base: the same floe workloads with the older build {Path(self.args.baseline).resolve().name}, "
                 "alternating with the other engines in this run; 'vs before' is floe's median over floe@base's."
             )
+        if self.not_measured:
+            header += " Not measured: " + "; ".join(f"{engine}, {why}" for engine, why in self.not_measured.items()) + "."
         table = _markdown(lines)
-        results = {"header": header, "lines": lines, "raw": self.results, "s3_requests": self.requests}
+        results = {
+            "header": header,
+            "lines": lines,
+            "raw": self.results,
+            "s3_requests": self.requests,
+            "not_measured": self.not_measured,
+        }
         (out / "results.json").write_text(json.dumps(results, indent=2))
         requests = "".join(
             f"\n## S3 requests of {workload}\n\nOne untimed run per engine in a fresh process, counted by a proxy in "
@@ -273,7 +309,7 @@ def _markdown(lines: list[dict[str, Any]]) -> str:
 
     # The "vs before" column only where an older build ran alongside.
     before = any("vs_base" in line for line in lines)
-    columns = ["workload", "engine", "median s", "min s", "max s", "vs official", "vs limit"]
+    columns = ["workload", "engine", "DuckDB", "median s", "min s", "max s", "vs official", "vs limit"]
     columns += ["vs before"] * before + ["peak MiB", "notes"]
     rows = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for line in lines:
@@ -287,7 +323,7 @@ def _markdown(lines: list[dict[str, Any]]) -> str:
         if "errors" in line:
             notes.append(line["errors"])
         rows.append(
-            f"| {line['workload']} | {line['engine']} | {fmt(line.get('median'), '{:.3f}')} | "
+            f"| {line['workload']} | {line['engine']} | {line['duckdb']} | {fmt(line.get('median'), '{:.3f}')} | "
             f"{fmt(line.get('min'), '{:.3f}')} | {fmt(line.get('max'), '{:.3f}')} | "
             f"{fmt(line.get('vs_official'), '{:.2f}×')} | {fmt(line.get('vs_parquet', line.get('vs_native')), '{:.2f}×')} | "
             + (f"{fmt(line.get('vs_base'), '{:.2f}×')} | " if before else "")
@@ -357,6 +393,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extension", required=True)
     parser.add_argument("--baseline", default="", help="an older floe build, measured alongside as floe@base")
+    parser.add_argument(
+        "--child-default",
+        action="store_true",
+        help="also run the default version's build in a child process, as floe@<version>, as the other versions run",
+    )
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--commits", type=int, default=500)
@@ -366,7 +407,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, so CI keeps the harness working")
     args = parser.parse_args()
-    args.extension = str(Path(args.extension).resolve())
+    args.extension = str(Path(args.extension).absolute())
     if args.smoke:
         args.rows, args.runs, args.commits, args.writers, args.inserts = 20_000, 1, 10, 2, 3
         args.out = str(Path(args.out) / "smoke")
@@ -379,6 +420,9 @@ def main() -> None:
             print(f"{name}:", flush=True)
             getattr(bench, name.lower())()
         bench.write()
+        # The smoke run keeps the harness working: every engine that ran must have measured.
+        if args.smoke and bench.failures():
+            raise SystemExit("measurements failed:\n" + "\n".join(bench.failures()))
 
 
 if __name__ == "__main__":

@@ -1,20 +1,23 @@
 """The benchmark workloads (docs/benchmarks.md), each measured in a fresh process per engine and run, so
 one engine's caches and memory never help or hurt another's.
 
-Engines: `floe` (DuckDB + floe), `official` (DuckDB + the official iceberg extension), and the
+Engines: `floe` (DuckDB + floe), `floe@<version>` (floe on each other DuckDB version it is built
+for: bench/versions.py), `official` (DuckDB + the official iceberg extension), and the
 limit `parquet` (plain DuckDB with httpfs writing or reading the same Parquet files on the same
 S3). With a baseline build, `floe@base` runs floe's workloads with that older floe extension, so a
 change is measured before and after in one run.
 
-floe runs in the measuring process, on the host DuckDB. `official` and `parquet` run in a reference
-engine (tests/reference_engine.py: DuckDB 1.5.5, the only version the official extension's and
-httpfs' PyPI builds exist for), a child of the measuring process: a statement is timed inside
-that child (tests/reference_server.py `timed_fetch`, `timed_batch`, the same code that times floe
-here), so the pipe to it is not counted, and the peak memory reported is the child's.
+floe runs in the measuring process, on the host DuckDB; floe@<version> in a child of that version's
+Python. `official` and `parquet` run in a reference engine (tests/reference_engine.py: DuckDB
+1.5.5, the only version the official extension's and httpfs' PyPI builds exist for), a child of
+the measuring process: a statement is timed inside that child (tests/reference_server.py
+`timed_fetch`, `timed_batch`, the same code that times floe here), so the pipe to it is not
+counted, and the peak memory reported is the child's; the same holds for floe@<version>.
 """
 
 from __future__ import annotations
 
+import re
 import resource
 import time
 from dataclasses import dataclass, field
@@ -22,7 +25,8 @@ from typing import Any
 
 import duckdb
 
-from tests.engines import floe_connection, host_extension, official_connection
+from bench.versions import ChildFloe
+from tests.engines import floe_child_connection, floe_connection, host_extension, official_connection
 from tests.reference_engine import ReferenceEngine
 from tests.reference_server import peak_mb, timed_batch, timed_fetch
 
@@ -31,8 +35,8 @@ BASELINE = "floe@base"
 
 
 def table_tag(engine: str) -> str:
-    """The engine's name as it may appear in a table name ("floe@base" -> "floe_base")."""
-    return engine.replace("@", "_")
+    """The engine's name as it may appear in a table name ("floe@1.5.6" -> "floe_1_5_6")."""
+    return engine.replace("@", "_").replace(".", "_")
 
 
 def source(rows: int) -> str:
@@ -57,6 +61,8 @@ class Setup:
     params: dict[str, Any] = field(default_factory=dict)
     #: The older floe extension `floe@base` loads; empty without a baseline.
     baseline: str = ""
+    #: The engines floe@<version> that run floe in a child of another DuckDB's Python, by name.
+    children: dict[str, ChildFloe] = field(default_factory=dict)
 
 
 Connection = duckdb.DuckDBPyConnection | ReferenceEngine
@@ -69,6 +75,9 @@ def connect(engine: str, setup: Setup) -> Connection:
     else:
         if engine == "official":
             con = official_connection()
+        elif engine in setup.children:
+            child = setup.children[engine]
+            con = floe_child_connection(child.extension, child.python)
         elif engine == BASELINE:
             con = floe_connection(setup.baseline)
             # Builds from before floe's own storage layer read and wrote through httpfs.
@@ -113,12 +122,19 @@ def w5_dbt(engine: str, setup: Setup) -> dict[str, Any]:
         project = prepare(bed, Path(workdir), f"w5_{engine}_{setup.params['run']}", native=engine == "native")
         first = project.run("build")
         if first.returncode:
-            raise RuntimeError(first.output.strip().splitlines()[-1])
+            raise RuntimeError(dbt_failure(first.output))
         second = project.run("build")
         if second.returncode:
-            raise RuntimeError(second.output.strip().splitlines()[-1])
+            raise RuntimeError(dbt_failure(second.output))
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"first": first.seconds, "second": second.seconds, "peak_mb": children}
+
+
+def dbt_failure(output: str) -> str:
+    """What a failed `dbt build` says: its first error (DuckDB's message) and its closing count."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in output.strip().splitlines()]
+    errors = [line for line in lines if re.match(r"\w+ Error: ", line)]
+    return "; ".join(errors[:1] + lines[-1:])
 
 
 def w1_write(engine: str, setup: Setup) -> dict[str, Any]:

@@ -26,6 +26,12 @@ def floe_connection(extension: str, database: str = ":memory:") -> duckdb.DuckDB
     return con
 
 
+def floe_child_connection(extension: str, python: str, database: str = ":memory:") -> ReferenceEngine:
+    """A connection with floe loaded in a process of its own, whose `python` (a venv with the
+    duckdb that `extension` was built for) hosts it: floe on a DuckDB other than the host's."""
+    return ReferenceEngine(database=database, python=python, extension_files=(extension,))
+
+
 def official_connection(database: str = ":memory:") -> ReferenceEngine:
     """A connection with DuckDB's official iceberg extension, in the reference engine's process."""
     return ReferenceEngine(OFFICIAL_EXTENSIONS, database)

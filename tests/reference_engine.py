@@ -9,6 +9,9 @@ for what the tests use: `execute(sql[, params])` returns a result with `fetchall
 and `to_arrow_table()`; values arrive with their Python types. DuckDB's errors in the child are
 raised here as the host DuckDB's exception of the same class, with DuckDB's message.
 
+The same mechanism runs floe on a DuckDB other than the host's (the benchmark's floe@<version>):
+a child of that version's Python (`python`) with floe's build loaded by path (`extension_files`).
+
 The child dies with the thread that started it (setpriv's PR_SET_PDEATHSIG, as the test bed's
 servers do), so a crashed test run leaves none behind; start an engine on a thread that outlives
 its use.
@@ -76,12 +79,23 @@ class ReferenceResult:
 
 class ReferenceEngine:
     """One DuckDB connection in a child process, with `extensions` (names of PyPI
-    duckdb-extension-* packages installed there) loaded in order. `version` is the child's DuckDB."""
+    duckdb-extension-* packages installed there) loaded in order, then `extension_files` (builds
+    loaded by path, such as floe's: the connection then allows unsigned extensions). The child runs
+    `python` (by default the reference engine's); `version` is the child's DuckDB."""
 
     def __init__(
-        self, extensions: tuple[str, ...] = (), database: str = ":memory:", config: dict[str, str] | None = None
+        self,
+        extensions: tuple[str, ...] = (),
+        database: str = ":memory:",
+        config: dict[str, str] | None = None,
+        *,
+        python: str | None = None,
+        extension_files: tuple[str, ...] = (),
     ) -> None:
-        command = [reference_python(), "-m", "tests.reference_server"]
+        if python is not None and not Path(python).exists():
+            raise RuntimeError(f"the engine's Python {python} does not exist")
+        self.python = python or reference_python()
+        command = [self.python, "-m", "tests.reference_server"]
         if SETPRIV:
             command = [SETPRIV, "--pdeathsig", "KILL", "--", *command]
         # Only this repository on the child's path: the host's packages must not shadow its own.
@@ -94,7 +108,7 @@ class ReferenceEngine:
         self.version: str = hello["duckdb"]
         self.pid: int = hello["pid"]
         try:
-            self.call("connect", database, config or {}, list(extensions))
+            self.call("connect", database, config or {}, list(extensions), list(extension_files))
         except BaseException:
             self.close()
             raise
@@ -159,7 +173,7 @@ class ReferenceEngine:
         except EOFError:
             code = self._process.wait()
             raise ReferenceEngineExited(
-                f"the reference engine (DuckDB in {reference_python()}, pid {self._process.pid}) exited with code {code} "
+                f"the reference engine (DuckDB in {self.python}, pid {self._process.pid}) exited with code {code} "
                 f"during {method}; its own messages are on stderr"
             ) from None
         if answer[0] == "ok":

@@ -1,6 +1,7 @@
 """The reference engine's own process (started by tests/reference_engine.py as
 `python -m tests.reference_server` in the Python of tools/reference/requirements.txt): one DuckDB
-connection of that Python's DuckDB, with extensions loaded by path from their PyPI wheels, driven
+connection of that Python's DuckDB, with extensions loaded by path from their PyPI wheels or from a
+build (floe's, for a DuckDB other than the host's), driven
 by pickled requests on stdin, one pickled reply each on stdout.
 
 It imports only DuckDB and the standard library (its Python has nothing else), and nothing but
@@ -72,10 +73,13 @@ class Engine:
     def __init__(self) -> None:
         self.con: duckdb.DuckDBPyConnection | None = None
 
-    def connect(self, database: str, config: dict[str, str], extensions: list[str]) -> None:
+    def connect(self, database: str, config: dict[str, str], extensions: list[str], files: list[str]) -> None:
+        """Loads the wheels' `extensions` by name, then the builds at `files` (unsigned)."""
+        if files:
+            config = {**config, "allow_unsigned_extensions": "true"}
         self.con = duckdb.connect(database, config=config)
-        for name in extensions:
-            self.con.execute(f"LOAD '{wheel_extension(name)}'")
+        for path in [wheel_extension(name) for name in extensions] + files:
+            self.con.execute(f"LOAD '{path}'")
 
     def execute(self, sql: str, params: Any) -> None:
         self.con.execute(sql, params)

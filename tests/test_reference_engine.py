@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from tests.engines import floe_child_connection
 from tests.reference_engine import ReferenceEngine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +113,7 @@ def test_the_engine_dies_with_the_process_that_started_it():
 
 #: Starts an engine, says its pid, then keeps it busy for minutes.
 STARTER = """
+from tests.engines import floe_child_connection
 from tests.reference_engine import ReferenceEngine
 engine = ReferenceEngine()
 print(engine.pid, flush=True)
@@ -125,3 +127,22 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_floe_runs_in_a_child_of_a_given_python(extension, testbed, catalog):
+    """floe loaded by path into a child of the host's own Python (the way the benchmark runs floe
+    on each other DuckDB version): it attaches the test bed's catalog, writes and reads a table."""
+    with floe_child_connection(extension, sys.executable) as child:
+        assert child.version == duckdb.__version__ and child.pid != os.getpid()
+        assert child.execute("SELECT count(*) FROM duckdb_extensions() WHERE extension_name = 'floe' AND loaded").fetchone() == (1,)
+        for statement in testbed.duckdb_setup_sql():
+            child.execute(statement)
+        catalog.create_namespace_if_not_exists("child_engine")
+        child.execute("CREATE OR REPLACE TABLE lake.child_engine.t AS SELECT i AS id, i * 2 AS twice FROM range(100) t(i)")
+        assert child.execute("SELECT count(*), sum(twice) FROM lake.child_engine.t WHERE id >= 50").fetchone() == (50, 7450)
+    assert sorted(catalog.load_table("child_engine.t").scan().to_arrow()["id"].to_pylist()) == list(range(100))
+
+
+def test_a_missing_python_is_named():
+    with pytest.raises(RuntimeError, match="/nowhere/bin/python does not exist"):
+        ReferenceEngine(python="/nowhere/bin/python")
