@@ -174,6 +174,21 @@ def test_multi_table_transaction_commits_atomically(floe, catalog, ns):
     assert floe.execute(f"SELECT max(x) FROM lake.{ns}.a").fetchone() == (2,)
 
 
+def test_table_created_and_renamed_in_one_transaction(floe, catalog, ns):
+    # dbt's first build of a table: created under a temporary name, renamed before COMMIT.
+    floe.execute("BEGIN")
+    floe.execute(f"CREATE TABLE lake.{ns}.r__dbt_tmp AS SELECT range AS id FROM range(5)")
+    floe.execute(f"ALTER TABLE lake.{ns}.r__dbt_tmp RENAME TO r")
+    floe.execute("COMMIT")
+    metadata = catalog.load_table(f"{ns}.r").metadata
+    # Its snapshot names the schema its rows were written with.
+    assert [s.schema_id for s in metadata.snapshots] == [metadata.current_schema_id]
+    assert not catalog.table_exists(f"{ns}.r__dbt_tmp")
+    # Filters are bound to the snapshot's schema: a wrong schema id fails them.
+    assert floe.execute(f"SELECT id FROM lake.{ns}.r WHERE id = 3").fetchall() == [(3,)]
+    assert pyiceberg_rows(catalog, f"{ns}.r") == [(i,) for i in range(5)]
+
+
 def test_dbt_swap_is_one_commit(floe, catalog, ns):
     floe.execute(f"CREATE TABLE lake.{ns}.m AS SELECT 1 AS id, 'v1' AS v")
     uuid = catalog.load_table(f"{ns}.m").metadata.table_uuid

@@ -96,7 +96,7 @@ impl Transaction {
                     self.catalog.rename_view(&from, &to).await?;
                 }
                 Op::Rename { from, to } => match batch.iter_mut().find(|w| w.id == from && w.is_create()) {
-                    Some(work) => work.id = to,
+                    Some(work) => self.restage(work, to).await?,
                     None => {
                         self.flush(batch).await?;
                         self.catalog.rename_table(&from, &to).await?;
@@ -128,6 +128,26 @@ impl Transaction {
         work.change = Change::Replace { base, keep_layout: false };
         batch.push(backup_work);
         Ok(true)
+    }
+
+    /// A table created in this transaction and renamed before COMMIT is created under its new
+    /// name, staged there first with the same schema, partitioning, properties and location. A
+    /// catalog creates at COMMIT what it staged; a create committed under a name it never staged
+    /// starts from the catalog's own empty metadata, whose ids the staged snapshot need not match
+    /// (SeaweedFS gave the schema id 1, and the snapshot named its empty schema 0).
+    async fn restage(&self, work: &mut Work, to: TableIdentifier) -> Result<()> {
+        let metadata = &work.target.metadata;
+        let request = CreateTableRequest {
+            name: to.name.clone(),
+            location: Some(metadata.location().to_string()),
+            schema: metadata.current_schema().as_ref().clone(),
+            partition_spec: Some(metadata.default_partition_spec().as_ref().clone().into_unbound()),
+            stage_create: true,
+            properties: metadata.properties().clone(),
+        };
+        self.catalog.create_table(&to.namespace, &request).await?;
+        work.id = to;
+        Ok(())
     }
 
     /// A new table `backup` holding `table`'s current rows: the same data files, listed in a
