@@ -184,6 +184,7 @@ fn floe_paths_reach_the_tables_storage_and_its_file_io() {
         // iceberg's FileIO and the entry's own operations see the same objects.
         let file_io = entry.file_io();
         file_io.new_output(&url).unwrap().write(Bytes::from_static(b"PAR1 data PAR1")).await.unwrap();
+        let real = real.as_str();
         let size = entry.with_store(|store| async move { store.size(real).await }).await.unwrap();
         assert_eq!(size, 14);
         assert_eq!(file_io.new_input(&url).unwrap().read().await.unwrap(), &b"PAR1 data PAR1"[..]);
