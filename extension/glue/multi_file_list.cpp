@@ -1,6 +1,7 @@
 #include "floe/multi_file_list.hpp"
 
 #include "duckdb/storage/statistics/node_statistics.hpp"
+#include "floe/file_system.hpp"
 #include "floe/filters.hpp"
 
 namespace floe {
@@ -18,8 +19,8 @@ unique_ptr<MultiFileList> IcebergMultiFileList::WithFileNameFilters(shared_ptr<c
 	return make_uniq<IcebergMultiFileList>(info, filter_json, std::move(filters));
 }
 
-bool IcebergMultiFileList::FileNameMatches(ClientContext &context, const string &url) const {
-	return !file_name_filters || file_name_filters->Match(context, url);
+bool IcebergMultiFileList::FileNameMatches(ClientContext &context, const string &path) const {
+	return !file_name_filters || file_name_filters->Match(context, FloeFileSystem::RealPath(path));
 }
 
 void IcebergMultiFileList::Plan() const {

@@ -155,7 +155,7 @@ ReaderInitializeType IcebergMultiFileReader::InitializeReader(MultiFileReaderDat
 	ShowRealFileName(reader_data, global_column_ids);
 	auto &list = gstate.file_list.Cast<IcebergMultiFileList>();
 	auto &reader = *reader_data.reader;
-	if (!list.FileNameMatches(context, FloeFileSystem::RealPath(reader.GetFileName()))) {
+	if (!list.FileNameMatches(context, reader.GetFileName())) {
 		return ReaderInitializeType::SKIP_READING_FILE;
 	}
 	auto file_index = reader.file_list_idx.GetIndex();

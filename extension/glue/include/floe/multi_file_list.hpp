@@ -21,8 +21,9 @@ public:
 	}
 	//! This list with filters on the filename column that floe applies (nullptr: none).
 	unique_ptr<duckdb::MultiFileList> WithFileNameFilters(shared_ptr<const FileNameFilters> filters) const;
-	//! Whether the file with this URL passes the filters on the filename column.
-	bool FileNameMatches(duckdb::ClientContext &context, const string &url) const;
+	//! Whether the file DuckDB reads at `path` passes the filters on the filename column (by its URL;
+	//! decoded only when there are such filters).
+	bool FileNameMatches(duckdb::ClientContext &context, const string &path) const;
 
 	unique_ptr<duckdb::MultiFileList> PushdownDynamicFilters(duckdb::ClientContext &context,
 	                                                         const vector<duckdb::column_t> &column_ids,
