@@ -163,9 +163,14 @@ impl LoadedTable {
 
     /// An `iceberg::table::Table` over this metadata, for scan planning.
     pub fn iceberg_table(&self, file_io: FileIO) -> Result<Table> {
+        self.iceberg_table_at(self.metadata.clone(), file_io)
+    }
+
+    /// An `iceberg::table::Table` of this table with other `metadata` (a later version of it).
+    pub fn iceberg_table_at(&self, metadata: TableMetadataRef, file_io: FileIO) -> Result<Table> {
         let ident = TableIdent::from_strs(self.namespace.iter().map(String::as_str).chain([self.name.as_str()]))?;
         let mut builder = Table::builder()
-            .metadata(self.metadata.clone())
+            .metadata(metadata)
             .identifier(ident)
             .file_io(file_io)
             .runtime(iceberg::Runtime::new(crate::runtime::tokio()))

@@ -5,6 +5,7 @@
 #include "duckdb/planner/operator/logical_create_table.hpp"
 #include "duckdb/planner/operator/logical_insert.hpp"
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
+#include "floe/delete.hpp"
 #include "floe/insert.hpp"
 #include "floe/pending_attach.hpp"
 #include "floe/table_entry.hpp"
@@ -165,12 +166,27 @@ PhysicalOperator &IcebergCatalog::PlanInsert(ClientContext &context, PhysicalPla
 PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner,
                                              LogicalDelete &op) {
 	// Planned without the scan below it: a truncate reads no file.
-	return IcebergTruncate::Plan(context, planner, op);
+	if (IcebergTruncate::Applies(op)) {
+		return IcebergTruncate::Plan(context, planner, op);
+	}
+	return Catalog::PlanDelete(context, planner, op);
 }
 
 PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op,
                                              PhysicalOperator &plan) {
-	return IcebergTruncate::Plan(context, planner, op);
+	auto &table = op.table.Cast<IcebergTableEntry>();
+	if (op.return_chunk) {
+		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'. Fix: SELECT the rows "
+		                      "first, then DELETE them",
+		                      compat::Str(table.name));
+	}
+	if (!table.Description().selector.IsCurrent()) {
+		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", compat::Str(table.name));
+	}
+	if (IcebergTruncate::Applies(op)) {
+		return IcebergTruncate::Plan(context, planner, op);
+	}
+	return IcebergDelete::Plan(context, planner, op, plan);
 }
 
 PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,

@@ -34,13 +34,11 @@ PhysicalOperator &IcebergTruncate::Plan(ClientContext &context, PhysicalPlanGene
 	if (!table.Description().selector.IsCurrent()) {
 		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", compat::Str(table.name));
 	}
-	if (op.children.size() != 1 || !ReadsEveryRow(*op.children[0])) {
-		throw NotImplementedException(
-		    "DELETE with a condition on Iceberg table '%s' is not supported by this floe version (only TRUNCATE and "
-		    "DELETE without WHERE). Fix: CREATE OR REPLACE TABLE %s AS SELECT * FROM %s WHERE NOT (<condition>)",
-		    compat::Str(table.name), compat::Str(table.name), compat::Str(table.name));
-	}
 	return planner.Make<IcebergTruncate>(table);
+}
+
+bool IcebergTruncate::Applies(LogicalDelete &op) {
+	return op.children.size() == 1 && ReadsEveryRow(*op.children[0]);
 }
 
 SourceResultType IcebergTruncate::GetDataInternal(ExecutionContext &context, DataChunk &chunk,

@@ -8,6 +8,7 @@ pub mod not_null;
 pub mod parquet_footer;
 pub mod partitioning;
 pub mod retry;
+pub mod row_level;
 pub mod schema;
 pub mod snapshot;
 pub mod transaction;

@@ -5,7 +5,7 @@
 //! snapshot and only the manifest list is written again. Sequence numbers of added entries are
 //! inherited from the manifest list, as the spec allows, so the manifest never changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use iceberg::io::FileIO;
 use iceberg::spec::{
@@ -37,8 +37,16 @@ pub struct NewSnapshot {
     pub snapshot_id: i64,
     action: Action,
     files: Vec<DataFile>,
+    /// Position delete files added (row-level changes, merge-on-read), with their spec ids.
+    delete_files: Vec<(i32, DataFile)>,
+    /// Live data files removed (every row deleted), with the delete files that refer to them.
+    removed: HashSet<String>,
     /// The manifest of the added files, written on first use.
     manifest: Option<ManifestFile>,
+    /// The manifests of the added delete files, one per partition spec, written on first use.
+    delete_manifests: Option<Vec<ManifestFile>>,
+    /// Manifests rewritten for the removals, per attempt: only the last attempt's are committed.
+    rewritten: Vec<Vec<String>>,
     /// Every metadata file written (manifests, manifest lists), for clean-up after a failure.
     pub written: Vec<String>,
     /// The manifest lists written, one per attempt; only the last can be committed.
@@ -53,16 +61,29 @@ impl NewSnapshot {
             snapshot_id: (Uuid::new_v4().as_u128() as i64).abs(),
             action,
             files,
+            delete_files: Vec::new(),
+            removed: HashSet::new(),
             manifest: None,
+            delete_manifests: None,
+            rewritten: Vec::new(),
             written: Vec::new(),
             lists: Vec::new(),
             attempt: 0,
         }
     }
 
-    /// Manifest lists of earlier attempts, which no snapshot refers to.
-    pub fn stale_lists(&self) -> &[String] {
-        &self.lists[..self.lists.len().saturating_sub(1)]
+    /// A row-level change on top of the added files: delete files to add, data files to remove.
+    pub fn with_row_delta(mut self, delete_files: Vec<(i32, DataFile)>, removed: HashSet<String>) -> Self {
+        self.delete_files = delete_files;
+        self.removed = removed;
+        self
+    }
+
+    /// Manifest lists and rewritten manifests of earlier attempts, which no snapshot refers to.
+    pub fn stale_files(&self) -> impl Iterator<Item = &String> {
+        let lists = &self.lists[..self.lists.len().saturating_sub(1)];
+        let rewritten = &self.rewritten[..self.rewritten.len().saturating_sub(1)];
+        lists.iter().chain(rewritten.iter().flatten())
     }
 
     /// The updates and requirements that put this snapshot on top of `base`'s `main` branch;
@@ -87,13 +108,23 @@ impl NewSnapshot {
         if self.manifest.is_none() && !self.files.is_empty() {
             self.manifest = Some(self.write_manifest(file_io, base, &metadata_dir).await?);
         }
+        if self.delete_manifests.is_none() {
+            let written = self.write_delete_manifests(file_io, base, &metadata_dir).await?;
+            self.delete_manifests = Some(written);
+        }
         let parent = base.current_snapshot();
         let mut manifests: Vec<ManifestFile> = self.manifest.iter().cloned().collect();
+        manifests.extend(self.delete_manifests.iter().flatten().cloned());
         let mut removed = Totals::default();
         if let Some(parent) = parent {
             let existing = load_manifest_list(file_io, base, parent).await?;
             match self.action {
-                Action::Append => manifests.extend(existing.entries().iter().cloned()),
+                Action::Append if self.removed.is_empty() => manifests.extend(existing.entries().iter().cloned()),
+                Action::Append => {
+                    removed = self
+                        .rewrite_for_removals(file_io, base, existing.entries(), &metadata_dir, &mut manifests)
+                        .await?
+                }
                 Action::ReplaceAll => {
                     removed =
                         self.write_removals(file_io, base, existing.entries(), &metadata_dir, &mut manifests).await?
@@ -157,6 +188,96 @@ impl NewSnapshot {
         Ok(writer.write_manifest_file().await?)
     }
 
+    /// The manifests of the added delete files: one per partition spec, as each delete file
+    /// carries the partition (and spec) of the data file it refers to.
+    async fn write_delete_manifests(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        metadata_dir: &str,
+    ) -> Result<Vec<ManifestFile>> {
+        let mut by_spec: HashMap<i32, Vec<DataFile>> = HashMap::new();
+        for (spec_id, file) in &self.delete_files {
+            by_spec.entry(*spec_id).or_default().push(file.clone());
+        }
+        let mut manifests = Vec::new();
+        for (spec_id, files) in by_spec {
+            let spec = base
+                .partition_spec_by_id(spec_id)
+                .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
+            let path = format!("{metadata_dir}/{}-m{spec_id}-deletes.avro", Uuid::new_v4());
+            self.written.push(path.clone());
+            let mut writer = ManifestWriterBuilder::new(
+                file_io.new_output(&path)?,
+                Some(self.snapshot_id),
+                base.current_schema().clone(),
+                spec.as_ref().clone(),
+            )
+            .build_v2_deletes();
+            for file in files {
+                writer.add_file(file, -1)?;
+            }
+            manifests.push(writer.write_manifest_file().await?);
+        }
+        Ok(manifests)
+    }
+
+    /// `existing` with the removed data files, and the delete files that refer only to them,
+    /// marked deleted: each manifest holding one is rewritten (the others kept as they are),
+    /// its other entries kept as EXISTING with their snapshot ids and sequence numbers.
+    async fn rewrite_for_removals(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        existing: &[ManifestFile],
+        metadata_dir: &str,
+        out: &mut Vec<ManifestFile>,
+    ) -> Result<Totals> {
+        let mut removed = Totals::default();
+        let mut rewritten = Vec::new();
+        for manifest in existing {
+            let loaded = manifest.load_manifest(file_io).await?;
+            let goes = |file: &DataFile| match file.content_type() {
+                DataContentType::Data => self.removed.contains(file.file_path()),
+                _ => file.referenced_data_file().is_some_and(|d| self.removed.contains(&d)),
+            };
+            if !loaded.entries().iter().any(|e| e.is_alive() && goes(e.data_file())) {
+                out.push(manifest.clone());
+                continue;
+            }
+            let spec = base.partition_spec_by_id(manifest.partition_spec_id).ok_or_else(|| {
+                Error::internal(format!("table has no partition spec {}", manifest.partition_spec_id))
+            })?;
+            let path = format!("{metadata_dir}/{}-r{}.avro", Uuid::new_v4(), manifest.partition_spec_id);
+            self.written.push(path.clone());
+            rewritten.push(path.clone());
+            let builder = ManifestWriterBuilder::new(
+                file_io.new_output(&path)?,
+                Some(self.snapshot_id),
+                base.current_schema().clone(),
+                spec.as_ref().clone(),
+            );
+            let mut writer = match manifest.content {
+                ManifestContentType::Data => builder.build_v2_data(),
+                ManifestContentType::Deletes => builder.build_v2_deletes(),
+            };
+            for entry in loaded.entries().iter().filter(|e| e.is_alive()) {
+                let file = entry.data_file().clone();
+                let sequence_number = entry.sequence_number().unwrap_or(0);
+                if goes(&file) {
+                    removed.add(&file);
+                    writer.add_delete_file(file, sequence_number, entry.file_sequence_number)?;
+                } else {
+                    let snapshot_id = entry.snapshot_id().unwrap_or(manifest.added_snapshot_id);
+                    writer.add_existing_file(file, snapshot_id, sequence_number, entry.file_sequence_number)?;
+                }
+            }
+            out.push(writer.write_manifest_file().await?);
+        }
+        self.rewritten.push(rewritten);
+        Ok(removed)
+    }
+
     /// Manifests marking every live file of `existing` deleted, so readers and snapshot expiry
     /// see what a replace removed.
     async fn write_removals(
@@ -215,7 +336,7 @@ impl NewSnapshot {
 
     fn summary(&self, parent: Option<&iceberg::spec::SnapshotRef>, removed: Totals, engine: &Engine) -> Summary {
         let mut added = Totals::default();
-        for file in &self.files {
+        for file in self.files.iter().chain(self.delete_files.iter().map(|(_, f)| f)) {
             added.add(file);
         }
         let previous = match (self.action, parent) {
@@ -229,18 +350,29 @@ impl NewSnapshot {
         put("added-data-files", added.data_files);
         put("added-records", added.records);
         put("added-files-size", added.files_size);
-        if self.action == Action::ReplaceAll {
+        if added.delete_files > 0 {
+            put("added-delete-files", added.delete_files);
+            put("added-position-delete-files", added.delete_files);
+            put("added-position-deletes", added.position_deletes);
+        }
+        let removes = self.action == Action::ReplaceAll || !self.removed.is_empty();
+        if removes {
             put("deleted-data-files", removed.data_files);
             put("deleted-records", removed.records);
             put("removed-files-size", removed.files_size);
             put("removed-delete-files", removed.delete_files);
+            put("removed-position-deletes", removed.position_deletes);
         }
-        put("total-data-files", previous.data_files + added.data_files);
-        put("total-records", previous.records + added.records);
-        put("total-files-size", previous.files_size + added.files_size);
-        put("total-delete-files", previous.delete_files);
-        put("total-position-deletes", previous.position_deletes);
-        put("total-equality-deletes", previous.equality_deletes);
+        // Totals after the change; a replace starts from nothing (previous is zero then).
+        let total = |previous: u64, added: u64, removed: u64| (previous + added).saturating_sub(removed);
+        let (gone, gone_files) =
+            if self.action == Action::ReplaceAll { (Totals::default(), 0) } else { (removed, removed.files_size) };
+        put("total-data-files", total(previous.data_files, added.data_files, gone.data_files));
+        put("total-records", total(previous.records, added.records, gone.records));
+        put("total-files-size", total(previous.files_size, added.files_size, gone_files));
+        put("total-delete-files", total(previous.delete_files, added.delete_files, gone.delete_files));
+        put("total-position-deletes", total(previous.position_deletes, added.position_deletes, gone.position_deletes));
+        put("total-equality-deletes", total(previous.equality_deletes, added.equality_deletes, gone.equality_deletes));
         // Which attempt committed: the number of lost races plus one.
         put("commit-attempt", u64::from(self.attempt));
         properties.insert("engine-name".into(), "floe".into());
@@ -248,7 +380,10 @@ impl NewSnapshot {
         properties.insert("duckdb-version".into(), engine.duckdb_version.clone());
         Summary {
             operation: match self.action {
-                Action::Append => Operation::Append,
+                Action::Append if self.delete_files.is_empty() && self.removed.is_empty() => Operation::Append,
+                // Rows deleted and none added: DELETE; rows deleted and added: UPDATE, MERGE.
+                Action::Append if self.files.is_empty() => Operation::Delete,
+                Action::Append => Operation::Overwrite,
                 // Every row removed and none added: TRUNCATE, or DELETE without a condition.
                 Action::ReplaceAll if self.files.is_empty() => Operation::Delete,
                 Action::ReplaceAll => Operation::Overwrite,

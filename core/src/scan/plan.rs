@@ -143,6 +143,27 @@ impl ScanPlan {
         }));
     }
 
+    /// Applies rows deleted but not yet committed by the reading transaction: `removed` data
+    /// files are dropped, and delete files are added to the data files they refer to.
+    pub fn apply_pending_deletes(
+        &mut self,
+        delete_files: HashMap<String, Vec<String>>,
+        removed: &std::collections::HashSet<String>,
+    ) {
+        if delete_files.is_empty() && removed.is_empty() {
+            return;
+        }
+        self.files.retain(|file| !removed.contains(&*real_path(&file.path)));
+        for file in &mut self.files {
+            let Some(paths) = delete_files.get(&*real_path(&file.path)) else { continue };
+            for path in paths {
+                let index = self.delete_files.len();
+                self.delete_files.push(DeleteFile { path: path.clone(), equality_ids: None });
+                file.deletes.push(index);
+            }
+        }
+    }
+
     /// Sorted positions of the rows deleted from file `index` of the plan, by positional and
     /// equality deletes alike.
     pub async fn deleted_positions(&self, index: usize) -> Result<Vec<i64>> {

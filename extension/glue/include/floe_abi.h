@@ -58,6 +58,9 @@ typedef int32_t FloeErrorCode;
 // An attached REST catalog; shared by every transaction on it, safe to use from any thread.
 typedef struct FloeCatalog FloeCatalog;
 
+// The rows one statement deletes from one table, gathered before they reach the transaction.
+typedef struct FloeDeletes FloeDeletes;
+
 // An error returned by a fallible call; free it with `floe_error_free`.
 typedef struct FloeError FloeError;
 
@@ -180,6 +183,38 @@ struct FloeError *floe_catalog_load_view(const struct FloeCatalog *catalog,
                                          const char *schema,
                                          const char *view,
                                          struct FloeString *out);
+
+// Starts gathering a statement's deletes. request: {"operation":"delete"|"update"|"merge",
+// "filter":{..}|null (the filters pushed into its scan of the table), "refuse_repeats":bool
+// (a row named twice is an error: MERGE's one-source-row-per-target-row rule)}.
+//
+// # Safety
+// Strings and out pointers must be valid.
+struct FloeError *floe_deletes_new(const char *request_json, struct FloeDeletes **out);
+
+// Adds `len` deleted row positions of the data file `path` (as DuckDB read it).
+//
+// # Safety
+// `deletes` must be a live handle, `path` a valid string and `positions` valid for `len` values.
+struct FloeError *floe_deletes_add(struct FloeDeletes *deletes,
+                                   const char *path,
+                                   const int64_t *positions,
+                                   size_t len);
+
+// # Safety
+// `deletes` must be NULL or a handle from `floe_deletes_new` not given to `floe_txn_delete`.
+void floe_deletes_free(struct FloeDeletes *deletes);
+
+// Records the gathered deletes in the transaction (writing their delete files); takes
+// ownership of `deletes` whatever the outcome. *out_count is the number of rows deleted.
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_txn_delete(struct FloeTxn *txn,
+                                  const struct FloeTable *table,
+                                  struct FloeDeletes *deletes,
+                                  const char *s3_secret_json,
+                                  uint64_t *out_count);
 
 // Plans a scan. request: {"selector":{..},"filter":{..}|null,"s3_secret":{..}|null}. With a
 // transaction (may be NULL), files it wrote into the table and has not committed are included.

@@ -4,6 +4,7 @@
 //! DuckDB.
 
 mod catalog;
+mod row_delete;
 mod scan;
 mod secret;
 mod storage;

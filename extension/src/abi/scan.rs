@@ -11,7 +11,7 @@ use floe_core::Error;
 use serde::Deserialize;
 
 use super::table::{FloeTable, Selector};
-use super::transaction::{pending_files, replaces_rows, FloeTxn};
+use super::transaction::{pending_deletes, pending_files, replaces_rows, FloeTxn};
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
 /// A planned scan: the data files to read and their deletes.
@@ -57,6 +57,8 @@ pub unsafe extern "C" fn floe_scan_plan(
         // Read your writes: rows this transaction wrote but has not committed yet.
         if selector == SnapshotSelector::Current {
             plan.add_pending(pending_files(txn, table));
+            let (delete_files, removed) = pending_deletes(txn, table);
+            plan.apply_pending_deletes(delete_files, &removed);
         }
         *out = Box::into_raw(Box::new(FloeScan { plan }));
         Ok(())

@@ -269,6 +269,17 @@ pub(crate) fn pending_files(txn: *const FloeTxn, table: &Arc<floe_core::table::L
     unsafe { (*txn).transaction.pending_files(table) }
 }
 
+/// The transaction's pending row deletes of `table`: delete files by data file, removed files.
+pub(crate) fn pending_deletes(
+    txn: *const FloeTxn,
+    table: &Arc<floe_core::table::LoadedTable>,
+) -> (std::collections::HashMap<String, Vec<String>>, std::collections::HashSet<String>) {
+    if txn.is_null() {
+        return Default::default();
+    }
+    unsafe { (*txn).transaction.pending_deletes(table) }
+}
+
 /// Whether the transaction replaced all committed rows of `table` (CREATE OR REPLACE, TRUNCATE).
 pub(crate) fn replaces_rows(txn: *const FloeTxn, table: &Arc<floe_core::table::LoadedTable>) -> bool {
     !txn.is_null() && unsafe { (*txn).transaction.replaces_rows(table) }

@@ -37,16 +37,13 @@ impl Transaction {
                     batch.push(self.work(id, Change::Repartition { base, spec }, target))
                 }
                 Op::Write { table, files, file_io } => {
-                    let index = match batch.iter().position(|w| Arc::ptr_eq(&w.target, &table)) {
-                        Some(index) => index,
-                        None => {
-                            let id = TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() };
-                            batch.push(self.work(id, Change::Append, table));
-                            batch.len() - 1
-                        }
-                    };
-                    let work = &mut batch[index];
+                    let work = self.work_of(batch, table);
                     work.files.extend(files);
+                    work.file_io = file_io;
+                }
+                Op::Delete { table, delta, file_io } => {
+                    let work = self.work_of(batch, table);
+                    work.delta.merge(delta);
                     work.file_io = file_io;
                 }
                 Op::Drop { id, purge } => match batch.iter().position(|w| w.id == id && w.is_create()) {
@@ -105,6 +102,19 @@ impl Transaction {
             }
         }
         self.flush(batch).await
+    }
+
+    /// The batch's work for `table`, an append to it if it has none yet.
+    fn work_of<'a>(&self, batch: &'a mut Vec<Work>, table: Arc<LoadedTable>) -> &'a mut Work {
+        let index = match batch.iter().position(|w| Arc::ptr_eq(&w.target, &table)) {
+            Some(index) => index,
+            None => {
+                let id = TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() };
+                batch.push(self.work(id, Change::Append, table));
+                batch.len() - 1
+            }
+        };
+        &mut batch[index]
     }
 
     /// dbt's rebuild as one replace: the staged `replacement` becomes the new content of

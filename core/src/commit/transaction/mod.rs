@@ -25,7 +25,7 @@ mod operation;
 mod reconcile;
 mod work;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use iceberg::io::FileIO;
@@ -39,6 +39,7 @@ use super::fixed_columns::check_no_fixed_columns;
 use super::nested_annotations::annotate_written_files;
 use super::not_null::check_not_null;
 use super::partitioning::{unbound_spec, PartitionField};
+use super::row_level::{resolve, RowDelta, StatementDeletes};
 use super::schema::{iceberg_schema_from, DuckColumn};
 use super::snapshot::Engine;
 use crate::error::{ErrorKind, Result};
@@ -185,14 +186,7 @@ impl Transaction {
     pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> Result<String> {
         check_no_fixed_columns(&table.qualified_name(), table.metadata.current_schema())?;
         self.remember(user_secret);
-        let metadata = &table.metadata;
-        let data = metadata
-            .properties()
-            .get("write.data.path")
-            .cloned()
-            .unwrap_or_else(|| format!("{}/data", metadata.location().trim_end_matches('/')));
-        let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
-        crate::sync::lock(&self.write_dirs).push((table.file_io(user_secret), format!("{dir}/")));
+        let dir = self.statement_dir(table, &table.file_io(user_secret));
         Ok(table.storage.wrap(&dir))
     }
 
@@ -230,6 +224,81 @@ impl Transaction {
         let files = annotate_written_files(&file_io, metadata.current_schema(), files).await?;
         self.ops().push(Op::Write { table: table.clone(), files, file_io });
         Ok(())
+    }
+
+    /// Records the rows a DELETE, UPDATE or MERGE removed from `table`: their delete files are
+    /// written now (into a directory of the statement, removed if the transaction fails), and
+    /// data files left without rows are marked for removal. Returns the number of rows deleted.
+    pub async fn delete(
+        &self,
+        table: &Arc<LoadedTable>,
+        mut statement: StatementDeletes,
+        user_secret: Option<&DuckdbS3Secret>,
+    ) -> Result<u64> {
+        statement.positions = std::mem::take(&mut statement.positions)
+            .into_iter()
+            .map(|(path, positions)| (real_path(&path).into_owned(), positions))
+            .collect();
+        if statement.positions.is_empty() {
+            return Ok(0);
+        }
+        self.remember(user_secret);
+        let file_io = table.file_io(user_secret);
+        let pending = self.pending_files(table);
+        let mut earlier = RowDelta::default();
+        for op in self.ops().iter() {
+            if let Op::Delete { table: t, delta, .. } = op {
+                if Arc::ptr_eq(t, table) {
+                    earlier.deleted.extend(delta.deleted.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+        }
+        let dir = self.statement_dir(table, &file_io);
+        let resolved = resolve::resolve(table, &file_io, statement, &pending, &earlier, &dir).await?;
+        let mut ops = self.ops();
+        if !resolved.removed_pending.is_empty() {
+            for op in ops.iter_mut() {
+                if let Op::Write { table: t, files, .. } = op {
+                    if Arc::ptr_eq(t, table) {
+                        files.retain(|f| !resolved.removed_pending.contains(&f.path));
+                    }
+                }
+            }
+        }
+        ops.push(Op::Delete { table: table.clone(), delta: resolved.delta, file_io });
+        Ok(resolved.count)
+    }
+
+    /// A fresh directory under `table`'s data location for files the core writes for one
+    /// statement; removed with the others if the transaction fails.
+    fn statement_dir(&self, table: &LoadedTable, file_io: &FileIO) -> String {
+        let data = table
+            .metadata
+            .properties()
+            .get("write.data.path")
+            .cloned()
+            .unwrap_or_else(|| format!("{}/data", table.metadata.location().trim_end_matches('/')));
+        let dir = format!("{}/{}", data.trim_end_matches('/'), uuid::Uuid::now_v7());
+        crate::sync::lock(&self.write_dirs).push((file_io.clone(), format!("{dir}/")));
+        dir
+    }
+
+    /// What this transaction's row-level statements deleted from `table` so far, for its own
+    /// reads: delete files by data file, and data files removed whole.
+    pub fn pending_deletes(&self, table: &Arc<LoadedTable>) -> (HashMap<String, Vec<String>>, HashSet<String>) {
+        let mut delete_files: HashMap<String, Vec<String>> = HashMap::new();
+        let mut removed = HashSet::new();
+        for op in self.ops().iter() {
+            if let Op::Delete { table: t, delta, .. } = op {
+                if Arc::ptr_eq(t, table) {
+                    for (data_file, files) in delta.delete_files_by_data_file() {
+                        delete_files.entry(data_file).or_default().extend(files);
+                    }
+                    removed.extend(delta.removed.iter().cloned());
+                }
+            }
+        }
+        (delete_files, removed)
     }
 
     /// The user's S3 secret for the tables this transaction touches, where the catalog vends

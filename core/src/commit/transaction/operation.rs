@@ -7,6 +7,7 @@ use iceberg::io::FileIO;
 use iceberg::spec::{Schema, UnboundPartitionSpec};
 
 use crate::commit::data_file::WrittenFile;
+use crate::commit::row_level::RowDelta;
 use crate::rest::model::TableIdentifier;
 use crate::rest::Namespace;
 use crate::table::LoadedTable;
@@ -38,6 +39,12 @@ pub(super) enum Op {
     Write {
         table: Arc<LoadedTable>,
         files: Vec<WrittenFile>,
+        file_io: FileIO,
+    },
+    /// Rows a DELETE, UPDATE or MERGE removed from `table` (as loaded, staged or replaced).
+    Delete {
+        table: Arc<LoadedTable>,
+        delta: RowDelta,
         file_io: FileIO,
     },
     Drop {

@@ -12,6 +12,7 @@ use iceberg::{TableRequirement, TableUpdate};
 
 use super::display;
 use crate::commit::data_file::{data_file, WrittenFile};
+use crate::commit::row_level::RowDelta;
 use crate::commit::snapshot::{snapshot_updates, Action, Engine, NewSnapshot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rest::model::{TableChange, TableIdentifier};
@@ -37,6 +38,8 @@ pub(super) struct Work {
     /// The metadata the files were written against (staged, replaced or loaded).
     pub target: Arc<LoadedTable>,
     pub files: Vec<WrittenFile>,
+    /// Rows deleted by DELETE, UPDATE and MERGE statements.
+    pub delta: RowDelta,
     /// Storage access for the manifests and for removing the files after a failure.
     pub file_io: FileIO,
     /// Created by the first attempt; a retry writes only a new manifest list.
@@ -45,15 +48,16 @@ pub(super) struct Work {
 
 impl Work {
     pub fn new(id: TableIdentifier, change: Change, target: Arc<LoadedTable>, file_io: FileIO) -> Self {
-        Work { id, change, target, files: Vec::new(), file_io, snapshot: None }
+        Work { id, change, target, files: Vec::new(), delta: RowDelta::default(), file_io, snapshot: None }
     }
 
     pub fn is_create(&self) -> bool {
         matches!(self.change, Change::Create { .. })
     }
 
+    /// Only adds rows: commutes with any concurrent commit, so a lost race is simply retried.
     pub fn is_append(&self) -> bool {
-        matches!(self.change, Change::Append)
+        matches!(self.change, Change::Append) && self.delta.is_empty()
     }
 
     /// The table as loaded when the transaction first used it; none for a new table.
@@ -86,6 +90,9 @@ impl Work {
             }
             (Change::Append, Some(base)) => {
                 check_unchanged_layout(&self.id, &target, base)?;
+                if base.current_snapshot_id() != target.current_snapshot_id() {
+                    self.delta.check_on(&self.target, &file_io, base).await?;
+                }
                 self.snapshot_for(&target, Action::Append)?.change_on(&file_io, base, engine).await?
             }
             (Change::Replace { base: first, keep_layout }, Some(base)) => {
@@ -143,6 +150,7 @@ impl Work {
                     .map(|f| data_file(f, metadata.current_schema(), metadata.default_partition_spec()))
                     .collect::<Result<Vec<_>>>()?;
                 NewSnapshot::new(action, files)
+                    .with_row_delta(self.delta.delete_files.clone(), self.delta.removed.clone())
             }
         };
         Ok(self.snapshot.insert(snapshot))
@@ -151,7 +159,7 @@ impl Work {
     /// Manifest lists of attempts that lost a race; the committed one is the last.
     pub async fn remove_stale_attempts(&self) {
         let Some(snapshot) = &self.snapshot else { return };
-        for path in snapshot.stale_lists() {
+        for path in snapshot.stale_files() {
             let _ = self.file_io.delete(path).await;
         }
     }

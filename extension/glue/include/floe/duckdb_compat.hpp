@@ -164,6 +164,13 @@ inline const duckdb::LogicalType &ReturnType(const duckdb::Expression &expressio
 	return expression.return_type;
 #endif
 }
+inline duckdb::idx_t ReferenceIndex(const duckdb::BoundReferenceExpression &expression) {
+#if FLOE_DUCKDB_2
+	return expression.Index();
+#else
+	return expression.index;
+#endif
+}
 inline duckdb::vector<duckdb::unique_ptr<duckdb::Expression>> &Children(duckdb::BoundOperatorExpression &expression) {
 #if FLOE_DUCKDB_2
 	return expression.GetChildrenMutable();

@@ -32,6 +32,7 @@ using CatalogHandle = CoreHandle<FloeCatalog, floe_catalog_free>;
 using TableHandle = CoreHandle<FloeTable, floe_table_free>;
 using ScanHandle = CoreHandle<FloeScan, floe_scan_free>;
 using TxnHandle = CoreHandle<FloeTxn, floe_txn_free>;
+using DeletesHandle = CoreHandle<FloeDeletes, floe_deletes_free>;
 using ErrorHandle = CoreHandle<FloeError, floe_error_free>;
 
 //! An out parameter (`T **out`) that hands what the core wrote to `owner` when the full

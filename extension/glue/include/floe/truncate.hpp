@@ -15,7 +15,9 @@ class IcebergTruncate : public duckdb::PhysicalOperator {
 public:
 	IcebergTruncate(duckdb::PhysicalPlan &physical_plan, IcebergTableEntry &table);
 
-	//! Plans a DELETE; refuses one with a condition (row-level deletes are not written yet).
+	//! Whether `op` deletes every row (no condition): then no file needs reading.
+	static bool Applies(duckdb::LogicalDelete &op);
+	//! Plans such a DELETE.
 	static duckdb::PhysicalOperator &Plan(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
 	                                      duckdb::LogicalDelete &op);
 
