@@ -7,6 +7,7 @@
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "floe/delete.hpp"
 #include "floe/insert.hpp"
+#include "floe/merge.hpp"
 #include "floe/pending_attach.hpp"
 #include "floe/table_entry.hpp"
 
@@ -19,6 +20,7 @@
 #include "floe/storage_extension.hpp"
 #include "floe/transaction.hpp"
 #include "floe/truncate.hpp"
+#include "floe/update.hpp"
 
 #include <map>
 
@@ -191,8 +193,12 @@ PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPla
 
 PhysicalOperator &IcebergCatalog::PlanUpdate(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
                                              PhysicalOperator &plan) {
-	throw NotImplementedException("UPDATE in Iceberg catalog '%s' is not supported by this floe version",
-	                              compat::Str(GetName()));
+	return IcebergUpdate::Plan(context, planner, op, plan);
+}
+
+PhysicalOperator &IcebergCatalog::PlanMergeInto(ClientContext &context, PhysicalPlanGenerator &planner,
+                                                LogicalMergeInto &op, PhysicalOperator &plan) {
+	return IcebergMerge::Plan(context, planner, op, plan);
 }
 
 ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {

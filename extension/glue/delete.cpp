@@ -1,16 +1,13 @@
 #include "floe/delete.hpp"
 
-#include <unordered_map>
-
 #include "duckdb/common/multi_file/multi_file_reader.hpp"
 #include "duckdb/execution/operator/scan/physical_table_scan.hpp"
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
+#include "floe/deleted_rows.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/filters.hpp"
 #include "floe/json.hpp"
 #include "floe/scan_info.hpp"
-#include "floe/secret.hpp"
-#include "floe/transaction.hpp"
 
 namespace floe {
 
@@ -82,9 +79,6 @@ PhysicalOperator &IcebergDelete::Plan(ClientContext &context, PhysicalPlanGenera
 	return result;
 }
 
-//! Deleted positions by data file (DuckDB's path of it).
-using PositionsByFile = std::unordered_map<string, vector<int64_t>>;
-
 class IcebergDeleteLocalState : public LocalSinkState {
 public:
 	PositionsByFile positions;
@@ -92,13 +86,15 @@ public:
 
 class IcebergDeleteGlobalState : public GlobalSinkState {
 public:
-	mutex lock;
-	PositionsByFile positions;
+	explicit IcebergDeleteGlobalState(DeletedRows::Repeats repeats, IcebergTableEntry &table, const string &request)
+	    : rows(table, request, repeats) {
+	}
+	DeletedRows rows;
 	uint64_t deleted = 0;
 };
 
 unique_ptr<GlobalSinkState> IcebergDelete::GetGlobalSinkState(ClientContext &context) const {
-	return make_uniq<IcebergDeleteGlobalState>();
+	return make_uniq<IcebergDeleteGlobalState>(DeletedRows::Repeats::KEEP, table, request_json);
 }
 
 unique_ptr<LocalSinkState> IcebergDelete::GetLocalSinkState(ExecutionContext &context) const {
@@ -107,60 +103,20 @@ unique_ptr<LocalSinkState> IcebergDelete::GetLocalSinkState(ExecutionContext &co
 
 SinkResultType IcebergDelete::Sink(ExecutionContext &context, DataChunk &chunk, OperatorSinkInput &input) const {
 	auto &local = input.local_state.Cast<IcebergDeleteLocalState>();
-	UnifiedVectorFormat files;
-	UnifiedVectorFormat rows;
-	chunk.data[file_column].ToUnifiedFormat(chunk.size(), files);
-	chunk.data[row_column].ToUnifiedFormat(chunk.size(), rows);
-	auto file_data = UnifiedVectorFormat::GetData<string_t>(files);
-	auto row_data = UnifiedVectorFormat::GetData<int64_t>(rows);
-	// Rows of one data file come together: look the file up once per run.
-	vector<int64_t> *current = nullptr;
-	string_t current_file;
-	for (idx_t i = 0; i < chunk.size(); i++) {
-		auto file_index = files.sel->get_index(i);
-		auto row_index = rows.sel->get_index(i);
-		if (!files.validity.RowIsValid(file_index) || !rows.validity.RowIsValid(row_index)) {
-			throw InternalException("DELETE on Iceberg table '%s' got a row without its data file or position",
-			                        compat::Str(table.name));
-		}
-		auto &file = file_data[file_index];
-		if (!current || !(file == current_file)) {
-			current = &local.positions[file.GetString()];
-			current_file = file;
-		}
-		current->push_back(row_data[row_index]);
-	}
+	CollectPositions(chunk, file_column, row_column, compat::Str(table.name), local.positions);
 	return SinkResultType::NEED_MORE_INPUT;
 }
 
 SinkCombineResultType IcebergDelete::Combine(ExecutionContext &context, OperatorSinkCombineInput &input) const {
 	auto &local = input.local_state.Cast<IcebergDeleteLocalState>();
-	auto &global = input.global_state.Cast<IcebergDeleteGlobalState>();
-	lock_guard<mutex> guard(global.lock);
-	for (auto &entry : local.positions) {
-		auto &all = global.positions[entry.first];
-		all.insert(all.end(), entry.second.begin(), entry.second.end());
-	}
+	input.global_state.Cast<IcebergDeleteGlobalState>().rows.Add(std::move(local.positions));
 	return SinkCombineResultType::FINISHED;
 }
 
 SinkFinalizeType IcebergDelete::Finalize(Pipeline &pipeline, Event &event, ClientContext &context,
                                          OperatorSinkFinalizeInput &input) const {
 	auto &global = input.global_state.Cast<IcebergDeleteGlobalState>();
-	if (global.positions.empty()) {
-		return SinkFinalizeType::READY;
-	}
-	DeletesHandle deletes;
-	Check(floe_deletes_new(request_json.c_str(), Out(deletes)));
-	for (auto &entry : global.positions) {
-		Check(floe_deletes_add(deletes.get(), entry.first.c_str(), entry.second.data(), entry.second.size()));
-	}
-	auto &transaction = IcebergTransaction::Get(context, table.catalog);
-	auto secret = S3SecretJson(context, table.Description().location);
-	uint64_t deleted = 0;
-	// The core owns the handle from here, whatever the outcome.
-	Check(floe_txn_delete(transaction.Writes(), table.Table()->Get(), deletes.release(), secret.c_str(), &deleted));
-	global.deleted = deleted;
+	global.deleted = global.rows.Commit(context);
 	return SinkFinalizeType::READY;
 }
 

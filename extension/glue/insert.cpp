@@ -233,6 +233,8 @@ public:
 	JsonBuilder::Value files;
 	idx_t file_count = 0;
 	idx_t rows = 0;
+	//! Rows deleted alongside (UPDATE, MERGE).
+	uint64_t deleted = 0;
 };
 
 unique_ptr<GlobalSinkState> IcebergInsert::GetGlobalSinkState(ClientContext &context) const {
@@ -362,13 +364,15 @@ SinkResultType IcebergInsert::Sink(ExecutionContext &context, DataChunk &chunk, 
 SinkFinalizeType IcebergInsert::Finalize(Pipeline &pipeline, Event &event, ClientContext &context,
                                          OperatorSinkFinalizeInput &input) const {
 	auto &state = input.global_state.Cast<IcebergInsertState>();
-	if (state.file_count == 0) {
-		return SinkFinalizeType::READY;
+	if (state.file_count > 0) {
+		auto &transaction = IcebergTransaction::Get(context, table.catalog);
+		auto secret = S3SecretJson(context, table.Description().location);
+		Check(floe_txn_write(transaction.Writes(), table.Table()->Get(), state.json.Write(state.files).c_str(),
+		                     secret.c_str()));
 	}
-	auto &transaction = IcebergTransaction::Get(context, table.catalog);
-	auto secret = S3SecretJson(context, table.Description().location);
-	Check(floe_txn_write(transaction.Writes(), table.Table()->Get(), state.json.Write(state.files).c_str(),
-	                     secret.c_str()));
+	if (deleted_rows) {
+		state.deleted = deleted_rows->Commit(context);
+	}
 	return SinkFinalizeType::READY;
 }
 
@@ -376,7 +380,8 @@ SourceResultType IcebergInsert::GetDataInternal(ExecutionContext &context, DataC
                                                 OperatorSourceInput &input) const {
 	auto &state = sink_state->Cast<IcebergInsertState>();
 	chunk.SetCardinality(1);
-	chunk.SetValue(0, 0, Value::BIGINT(NumericCast<int64_t>(state.rows)));
+	auto rows = statement_rows ? statement_rows->load() : state.rows;
+	chunk.SetValue(0, 0, Value::BIGINT(NumericCast<int64_t>(rows)));
 	return SourceResultType::FINISHED;
 }
 

@@ -5,6 +5,9 @@
 #include "duckdb/parser/constraints/not_null_constraint.hpp"
 #include "duckdb/parser/parsed_data/create_table_info.hpp"
 #include "duckdb/parser/tableref/table_function_ref.hpp"
+#include "duckdb/planner/operator/logical_get.hpp"
+#include "duckdb/planner/operator/logical_projection.hpp"
+#include "duckdb/planner/operator/logical_update.hpp"
 #include "duckdb/storage/statistics/base_statistics.hpp"
 #include "duckdb/storage/table_storage_info.hpp"
 #include "floe/catalog.hpp"
@@ -86,6 +89,12 @@ virtual_column_map_t IcebergTableEntry::GetVirtualColumns() const {
 
 vector<column_t> IcebergTableEntry::GetRowIdColumns() const {
 	return {MultiFileReader::COLUMN_IDENTIFIER_FILENAME, MultiFileReader::COLUMN_IDENTIFIER_FILE_ROW_NUMBER};
+}
+
+void IcebergTableEntry::BindUpdateConstraints(Binder &binder, LogicalGet &get, LogicalProjection &proj,
+                                              LogicalUpdate &update, ClientContext &context) {
+	update.update_is_del_and_insert = true;
+	compat::ProjectAllColumns(*this, get, proj, update);
 }
 
 } // namespace floe

@@ -88,6 +88,8 @@ public:
 	                                     duckdb::LogicalDelete &op, duckdb::PhysicalOperator &plan) override;
 	duckdb::PhysicalOperator &PlanUpdate(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
 	                                     duckdb::LogicalUpdate &op, duckdb::PhysicalOperator &plan) override;
+	duckdb::PhysicalOperator &PlanMergeInto(duckdb::ClientContext &context, duckdb::PhysicalPlanGenerator &planner,
+	                                        duckdb::LogicalMergeInto &op, duckdb::PhysicalOperator &plan) override;
 
 	//! WITH (...) sets table properties and PARTITIONED BY the partition spec; SORTED BY is refused.
 	duckdb::ErrorData SupportsCreateTable(duckdb::BoundCreateTableInfo &info) override;

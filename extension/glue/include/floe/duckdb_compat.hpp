@@ -34,6 +34,9 @@
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
 #include "duckdb/parser/parsed_data/attach_info.hpp"
 #include "duckdb/parser/parsed_data/transaction_info.hpp"
+#include "duckdb/planner/operator/logical_get.hpp"
+#include "duckdb/planner/operator/logical_projection.hpp"
+#include "duckdb/planner/operator/logical_update.hpp"
 #include "duckdb/planner/table_filter.hpp"
 #if FLOE_DUCKDB_2
 #include "duckdb/planner/filter/expression_filter.hpp"
@@ -391,6 +394,41 @@ public:
 	}
 #endif
 };
+
+//! Makes an UPDATE project every column of `table`, scanning each column once: a column the
+//! scan reads already is reused (DuckDB 1.5's own helper adds it a second time, and its Parquet
+//! reader then counts the column twice and refuses the row group's page offsets).
+inline void ProjectAllColumns(duckdb::TableCatalogEntry &table, duckdb::LogicalGet &get,
+                              duckdb::LogicalProjection &proj, duckdb::LogicalUpdate &update) {
+#if FLOE_DUCKDB_2
+	duckdb::LogicalUpdate::BindAllColumns(table, get, proj, update, true);
+#else
+	duckdb::physical_index_set_t present(update.columns.begin(), update.columns.end());
+	for (auto &column : table.GetColumns().Physical()) {
+		if (present.count(column.Physical())) {
+			continue;
+		}
+		auto logical = column.Logical().index;
+		auto &ids = get.GetColumnIds();
+		auto get_index = ids.size();
+		for (duckdb::idx_t i = 0; i < ids.size(); i++) {
+			if (ids[i].GetPrimaryIndex() == logical) {
+				get_index = i;
+				break;
+			}
+		}
+		if (get_index == ids.size()) {
+			get.AddColumnId(logical);
+		}
+		update.expressions.push_back(duckdb::make_uniq<duckdb::BoundColumnRefExpression>(
+		    column.Type(), duckdb::ColumnBinding(proj.table_index, proj.expressions.size())));
+		proj.expressions.push_back(
+		    duckdb::make_uniq<duckdb::BoundColumnRefExpression>(column.Type(),
+		                                                        duckdb::ColumnBinding(get.table_index, get_index)));
+		update.columns.push_back(column.Physical());
+	}
+#endif
+}
 
 } // namespace compat
 } // namespace floe

@@ -8,6 +8,7 @@
 
 #include "duckdb/execution/physical_operator.hpp"
 #include "duckdb/execution/physical_plan_generator.hpp"
+#include "floe/deleted_rows.hpp"
 #include "floe/table_entry.hpp"
 
 namespace floe {
@@ -25,6 +26,10 @@ public:
 	//! Names and types of the partition value columns, in spec order (none if unpartitioned).
 	vector<string> partition_names;
 	vector<duckdb::LogicalType> partition_types;
+	//! The rows an UPDATE or MERGE deletes while it writes these: committed with them.
+	shared_ptr<DeletedRows> deleted_rows;
+	//! The statement's count when it is not the rows written (MERGE: inserted, updated and deleted).
+	shared_ptr<std::atomic<idx_t>> statement_rows;
 
 	unique_ptr<duckdb::GlobalSinkState> GetGlobalSinkState(duckdb::ClientContext &context) const override;
 	duckdb::SinkResultType Sink(duckdb::ExecutionContext &context, duckdb::DataChunk &chunk,

@@ -48,6 +48,10 @@ public:
 	duckdb::TableStorageInfo GetStorageInfo(duckdb::ClientContext &context) override;
 	duckdb::virtual_column_map_t GetVirtualColumns() const override;
 	vector<duckdb::column_t> GetRowIdColumns() const override;
+	//! Iceberg rows are never changed in place: an UPDATE deletes the old row and writes the whole new one,
+	//! so every column is projected.
+	void BindUpdateConstraints(duckdb::Binder &binder, duckdb::LogicalGet &get, duckdb::LogicalProjection &proj,
+	                           duckdb::LogicalUpdate &update, duckdb::ClientContext &context) override;
 
 private:
 	shared_ptr<SharedTable> table;
