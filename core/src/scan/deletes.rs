@@ -1,6 +1,7 @@
-//! Deleted rows as positions: positional delete files name them directly; equality delete files
-//! name key tuples, which are matched against the data file's key columns here, so DuckDB's
-//! reader only ever applies one kind of delete (a position filter), whatever it projects.
+//! Deleted rows as positions: positional delete files name them directly, deletion vectors hold
+//! them as a bitmap (`super::deletion_vector`); equality delete files name key tuples, which are
+//! matched against the data file's key columns here, so DuckDB's reader only ever applies one
+//! kind of delete (a position filter), whatever it projects.
 //! Which delete file applies to which data file (sequence numbers, partitions) is decided by
 //! `iceberg`'s planner.
 //!
@@ -21,6 +22,7 @@ use iceberg::spec::{PrimitiveType, Schema, Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask, PARQUET_FIELD_ID_META_KEY};
 
+use super::deletion_vector::PuffinDeletionVectors;
 use super::value::Value;
 use crate::error::{Error, Result};
 
@@ -48,6 +50,7 @@ type PositionsByDataFile = HashMap<String, Vec<i64>>;
 pub struct DeleteCache {
     positional: Mutex<HashMap<String, Arc<PositionsByDataFile>>>,
     equality: Mutex<HashMap<String, Arc<EqualityDeletes>>>,
+    puffin: Mutex<HashMap<String, Arc<PuffinDeletionVectors>>>,
 }
 
 impl DeleteCache {
@@ -56,18 +59,29 @@ impl DeleteCache {
     pub async fn positions(&self, file_io: &FileIO, data_file: &str, delete_files: &[String]) -> Result<Vec<i64>> {
         let mut positions = Vec::new();
         for path in delete_files {
-            let cached = crate::sync::lock(&self.positional).get(path).cloned();
-            let by_file = match cached {
-                Some(by_file) => by_file,
-                None => {
-                    let loaded = Arc::new(read_positional(file_io, path).await?);
-                    crate::sync::lock(&self.positional).insert(path.clone(), loaded.clone());
-                    loaded
-                }
-            };
+            let by_file = cached(&self.positional, path, || read_positional(file_io, path)).await?;
             if let Some(found) = by_file.get(data_file) {
                 positions.extend_from_slice(found);
             }
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        Ok(positions)
+    }
+
+    /// Positions deleted from `data_file` by its deletion vectors in the Puffin files
+    /// `puffin_files`, sorted and without duplicates. Each file's footer is read once per scan;
+    /// a data file's vector is read by that data file alone.
+    pub async fn deletion_vectors(
+        &self,
+        file_io: &FileIO,
+        data_file: &str,
+        puffin_files: &[String],
+    ) -> Result<Vec<i64>> {
+        let mut positions = Vec::new();
+        for path in puffin_files {
+            let vectors = cached(&self.puffin, path, || PuffinDeletionVectors::read(file_io, path)).await?;
+            positions.extend(vectors.positions(file_io, data_file).await?);
         }
         positions.sort_unstable();
         positions.dedup();
@@ -81,13 +95,23 @@ impl DeleteCache {
         path: &str,
         field_ids: &[i32],
     ) -> Result<Arc<EqualityDeletes>> {
-        if let Some(found) = crate::sync::lock(&self.equality).get(path) {
-            return Ok(found.clone());
-        }
-        let loaded = Arc::new(read_equality(file_io, schema, path, field_ids).await?);
-        crate::sync::lock(&self.equality).insert(path.to_string(), loaded.clone());
-        Ok(loaded)
+        cached(&self.equality, path, || read_equality(file_io, schema, path, field_ids)).await
     }
+}
+
+/// The entry for `path` in `cache`, loaded by `load` when missing. Two threads missing the same
+/// file both load it (the lock is not held across the read); the second insert is the same.
+async fn cached<T, F, Fut>(cache: &Mutex<HashMap<String, Arc<T>>>, path: &str, load: F) -> Result<Arc<T>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    if let Some(found) = crate::sync::lock(cache).get(path) {
+        return Ok(found.clone());
+    }
+    let loaded = Arc::new(load().await?);
+    crate::sync::lock(cache).insert(path.to_string(), loaded.clone());
+    Ok(loaded)
 }
 
 async fn read_batches(file_io: &FileIO, path: &str) -> Result<Vec<RecordBatch>> {

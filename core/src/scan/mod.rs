@@ -2,6 +2,7 @@
 //! DuckDB.
 
 pub mod deletes;
+pub mod deletion_vector;
 pub mod filter;
 pub mod plan;
 pub mod value;

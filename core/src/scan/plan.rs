@@ -11,7 +11,7 @@ use std::sync::Arc;
 use iceberg::io::FileIO;
 
 use futures::TryStreamExt;
-use iceberg::scan::FileScanTask;
+use iceberg::scan::{FileScanTask, FileScanTaskDeleteFile};
 use iceberg::spec::{DataContentType, DataFileFormat, SchemaRef, SnapshotRef, Transform, Type};
 use serde::Serialize;
 
@@ -38,7 +38,32 @@ pub struct PlannedFile {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
 pub struct DeleteFile {
     pub path: String,
-    pub equality_ids: Option<Vec<i32>>,
+    pub content: DeleteContent,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
+pub enum DeleteContent {
+    /// A Parquet position delete file (format version 2).
+    Positions,
+    /// A Puffin file of deletion vectors (format version 3).
+    DeletionVectors,
+    /// An equality delete file over these field ids.
+    Equality(Vec<i32>),
+}
+
+impl DeleteContent {
+    /// `iceberg`'s delete tasks carry the content type but not the file format, which tells
+    /// Parquet position deletes from deletion vectors; writers name Puffin files by the format's
+    /// extension (Java's `OutputFileFactory` and DuckDB's iceberg extension alike).
+    fn of(delete: &FileScanTaskDeleteFile) -> DeleteContent {
+        match delete.file_type {
+            DataContentType::EqualityDeletes => {
+                DeleteContent::Equality(delete.equality_ids.clone().unwrap_or_default())
+            }
+            _ if delete.file_path.ends_with(".puffin") => DeleteContent::DeletionVectors,
+            _ => DeleteContent::Positions,
+        }
+    }
 }
 
 pub struct ScanPlan {
@@ -100,20 +125,7 @@ impl ScanPlan {
             }
             let mut deletes = Vec::with_capacity(task.deletes.len());
             for delete in &task.deletes {
-                let file = DeleteFile {
-                    path: delete.file_path.clone(),
-                    equality_ids: match delete.file_type {
-                        DataContentType::EqualityDeletes => Some(delete.equality_ids.clone().unwrap_or_default()),
-                        _ => None,
-                    },
-                };
-                if file.path.ends_with(".puffin") {
-                    return Err(Error::unsupported(format!(
-                        "Table '{}' uses deletion vectors (format v3, {}), which floe does not read yet",
-                        table.qualified_name(),
-                        file.path
-                    )));
-                }
+                let file = DeleteFile { path: delete.file_path.clone(), content: DeleteContent::of(delete) };
                 let next = delete_index.len();
                 let index = *delete_index.entry(file.clone()).or_insert_with(|| {
                     plan.delete_files.push(file);
@@ -158,35 +170,39 @@ impl ScanPlan {
             let Some(paths) = delete_files.get(&*real_path(&file.path)) else { continue };
             for path in paths {
                 let index = self.delete_files.len();
-                self.delete_files.push(DeleteFile { path: path.clone(), equality_ids: None });
+                self.delete_files.push(DeleteFile { path: path.clone(), content: DeleteContent::Positions });
                 file.deletes.push(index);
             }
         }
     }
 
-    /// Sorted positions of the rows deleted from file `index` of the plan, by positional and
-    /// equality deletes alike.
+    /// Sorted positions of the rows deleted from file `index` of the plan, by positional
+    /// deletes, deletion vectors and equality deletes alike.
     pub async fn deleted_positions(&self, index: usize) -> Result<Vec<i64>> {
         let file = self.file(index)?;
         let data_file = &*real_path(&file.path);
         let mut positional = Vec::new();
+        let mut vectors = Vec::new();
         let mut equality = Vec::new();
         for delete in file.deletes.iter().map(|&d| &self.delete_files[d]) {
-            match &delete.equality_ids {
-                None => positional.push(delete.path.clone()),
-                Some(ids) => equality.push(self.cache.equality(&self.file_io, &self.schema, &delete.path, ids).await?),
+            match &delete.content {
+                DeleteContent::Positions => positional.push(delete.path.clone()),
+                DeleteContent::DeletionVectors => vectors.push(delete.path.clone()),
+                DeleteContent::Equality(ids) => {
+                    equality.push(self.cache.equality(&self.file_io, &self.schema, &delete.path, ids).await?)
+                }
             }
         }
-        let mut positions = if positional.is_empty() {
-            Vec::new()
-        } else {
-            self.cache.positions(&self.file_io, data_file, &positional).await?
-        };
+        // A data file has at most one deletion vector, but position delete files written
+        // before the table moved to format version 3 still apply to it.
+        let mut positions = self.cache.positions(&self.file_io, data_file, &positional).await?;
+        positions.extend(self.cache.deletion_vectors(&self.file_io, data_file, &vectors).await?);
         if !equality.is_empty() {
             positions.extend(matching_positions(&self.file_io, &self.schema, data_file, &equality).await?);
-            positions.sort_unstable();
-            positions.dedup();
         }
+        // Each source is sorted already: the stable sort finds those runs and merges them.
+        positions.sort();
+        positions.dedup();
         Ok(positions)
     }
 
