@@ -206,11 +206,58 @@ def test_a_failing_delete_changes_nothing(floe, catalog, ns):
         floe.execute(f"DELETE FROM lake.{ns}.t WHERE id = 1 RETURNING id")
 
 
-def test_unsupported_modes_are_refused_with_the_fix(floe, catalog, ns):
+def test_copy_on_write_rewrites_the_touched_files(floe, official, catalog, ns):
+    three_files(floe, f"lake.{ns}.t")
+    floe.execute(f"DELETE FROM lake.{ns}.t WHERE id = 20")  # merge-on-read first: a delete file
+    with catalog.load_table(f"{ns}.t").transaction() as tx:
+        tx.set_properties(
+            {"write.delete.mode": "copy-on-write", "write.update.mode": "copy-on-write", "write.merge.mode": "copy-on-write"}
+        )
+    assert floe.execute(f"DELETE FROM lake.{ns}.t WHERE id % 10 = 1").fetchall() == [(30,)]
+    expected = ordered([(i, f"v{i}", i % 3) for i in range(300) if i % 10 != 1 and i != 20])
+    assert duckdb_rows(floe, f"SELECT * FROM lake.{ns}.t") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM lake.{ns}.t") == expected
+    summary = catalog.load_table(f"{ns}.t").current_snapshot().summary
+    assert summary.operation.value == "overwrite"
+    assert summary["deleted-data-files"] == "3" and summary["added-data-files"] == "3"
+    # The rewrite applied the earlier delete file, which went with its data file.
+    live = entries(catalog, f"{ns}.t")
+    assert [e.data_file.content for e in live] == [DataFileContent.DATA] * 3
+    assert sorted(e.data_file.record_count for e in live) == [89, 90, 90]
+    # Column metrics of the rewritten files, for other engines' pruning.
+    assert all(e.data_file.lower_bounds and e.data_file.null_value_counts for e in live)
+
+    floe.execute(f"UPDATE lake.{ns}.t SET v = 'u' WHERE id < 5")
+    floe.execute("CREATE TEMP TABLE s AS SELECT 7 AS id, 'm' AS v, 1 AS part UNION ALL SELECT 400, 'n', 1")
+    floe.execute(
+        f"MERGE INTO lake.{ns}.t t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v "
+        "WHEN NOT MATCHED THEN INSERT BY NAME"
+    )
+    expected = ordered(
+        [(i, "u" if i < 5 else "m" if i == 7 else f"v{i}", i % 3) for i in range(300) if i % 10 != 1 and i != 20]
+        + [(400, "n", 1)]
+    )
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM lake.{ns}.t") == expected
+    assert not [e for e in entries(catalog, f"{ns}.t") if e.data_file.content != DataFileContent.DATA]
+
+    # In a transaction: read back, then more deletes of the rewritten files.
+    floe.execute("BEGIN")
+    floe.execute(f"DELETE FROM lake.{ns}.t WHERE id < 100")
+    assert floe.execute(f"SELECT count(*) FROM lake.{ns}.t WHERE id < 100").fetchall() == [(0,)]
+    floe.execute(f"DELETE FROM lake.{ns}.t WHERE id >= 100 AND id < 150")
+    floe.execute("COMMIT")
+    expected = [row for row in expected if row[0] >= 150]
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(floe, f"SELECT * FROM lake.{ns}.t") == expected
+
+
+def test_bad_mode_properties_are_refused_with_the_fix(floe, catalog, ns):
     three_files(floe, f"lake.{ns}.t")
     with catalog.load_table(f"{ns}.t").transaction() as tx:
-        tx.set_properties({"write.delete.mode": "copy-on-write"})
-    with pytest.raises(duckdb.Error, match="copy-on-write.*Fix: set the table property write.delete.mode"):
+        tx.set_properties({"write.delete.mode": "rewrite-everything"})
+    with pytest.raises(duckdb.Error, match="neither copy-on-write nor merge-on-read.*Fix: set the table property"):
         floe.execute(f"DELETE FROM lake.{ns}.t WHERE id = 1")
     with catalog.load_table(f"{ns}.t").transaction() as tx:
         tx.set_properties({"write.delete.mode": "merge-on-read", "write.delete.isolation-level": "linear"})

@@ -39,6 +39,8 @@ pub struct NewSnapshot {
     files: Vec<DataFile>,
     /// Position delete files added (row-level changes, merge-on-read), with their spec ids.
     delete_files: Vec<(i32, DataFile)>,
+    /// Data files written again without deleted rows (copy-on-write), with their spec ids.
+    rewritten: Vec<(i32, DataFile)>,
     /// Live data files removed (every row deleted), with the delete files that refer to them.
     removed: HashSet<String>,
     /// The manifest of the added files, written on first use.
@@ -46,7 +48,7 @@ pub struct NewSnapshot {
     /// The manifests of the added delete files, one per partition spec, written on first use.
     delete_manifests: Option<Vec<ManifestFile>>,
     /// Manifests rewritten for the removals, per attempt: only the last attempt's are committed.
-    rewritten: Vec<Vec<String>>,
+    rewritten_manifests: Vec<Vec<String>>,
     /// Every metadata file written (manifests, manifest lists), for clean-up after a failure.
     pub written: Vec<String>,
     /// The manifest lists written, one per attempt; only the last can be committed.
@@ -62,19 +64,27 @@ impl NewSnapshot {
             action,
             files,
             delete_files: Vec::new(),
+            rewritten: Vec::new(),
             removed: HashSet::new(),
             manifest: None,
             delete_manifests: None,
-            rewritten: Vec::new(),
+            rewritten_manifests: Vec::new(),
             written: Vec::new(),
             lists: Vec::new(),
             attempt: 0,
         }
     }
 
-    /// A row-level change on top of the added files: delete files to add, data files to remove.
-    pub fn with_row_delta(mut self, delete_files: Vec<(i32, DataFile)>, removed: HashSet<String>) -> Self {
+    /// A row-level change on top of the added files: delete files and rewritten data files to
+    /// add, data files to remove.
+    pub fn with_row_delta(
+        mut self,
+        delete_files: Vec<(i32, DataFile)>,
+        rewritten: Vec<(i32, DataFile)>,
+        removed: HashSet<String>,
+    ) -> Self {
         self.delete_files = delete_files;
+        self.rewritten = rewritten;
         self.removed = removed;
         self
     }
@@ -82,7 +92,7 @@ impl NewSnapshot {
     /// Manifest lists and rewritten manifests of earlier attempts, which no snapshot refers to.
     pub fn stale_files(&self) -> impl Iterator<Item = &String> {
         let lists = &self.lists[..self.lists.len().saturating_sub(1)];
-        let rewritten = &self.rewritten[..self.rewritten.len().saturating_sub(1)];
+        let rewritten = &self.rewritten_manifests[..self.rewritten_manifests.len().saturating_sub(1)];
         lists.iter().chain(rewritten.iter().flatten())
     }
 
@@ -188,32 +198,37 @@ impl NewSnapshot {
         Ok(writer.write_manifest_file().await?)
     }
 
-    /// The manifests of the added delete files: one per partition spec, as each delete file
-    /// carries the partition (and spec) of the data file it refers to.
+    /// The manifests of the files a row-level change adds: one per partition spec and content,
+    /// as each delete file carries the partition (and spec) of the data file it refers to, and a
+    /// rewritten data file that of the file it replaces.
     async fn write_delete_manifests(
         &mut self,
         file_io: &FileIO,
         base: &TableMetadata,
         metadata_dir: &str,
     ) -> Result<Vec<ManifestFile>> {
-        let mut by_spec: HashMap<i32, Vec<DataFile>> = HashMap::new();
+        let mut groups: HashMap<(i32, bool), Vec<DataFile>> = HashMap::new();
         for (spec_id, file) in &self.delete_files {
-            by_spec.entry(*spec_id).or_default().push(file.clone());
+            groups.entry((*spec_id, true)).or_default().push(file.clone());
+        }
+        for (spec_id, file) in &self.rewritten {
+            groups.entry((*spec_id, false)).or_default().push(file.clone());
         }
         let mut manifests = Vec::new();
-        for (spec_id, files) in by_spec {
+        for ((spec_id, deletes), files) in groups {
             let spec = base
                 .partition_spec_by_id(spec_id)
                 .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
-            let path = format!("{metadata_dir}/{}-m{spec_id}-deletes.avro", Uuid::new_v4());
+            let kind = if deletes { "deletes" } else { "rewritten" };
+            let path = format!("{metadata_dir}/{}-m{spec_id}-{kind}.avro", Uuid::new_v4());
             self.written.push(path.clone());
-            let mut writer = ManifestWriterBuilder::new(
+            let builder = ManifestWriterBuilder::new(
                 file_io.new_output(&path)?,
                 Some(self.snapshot_id),
                 base.current_schema().clone(),
                 spec.as_ref().clone(),
-            )
-            .build_v2_deletes();
+            );
+            let mut writer = if deletes { builder.build_v2_deletes() } else { builder.build_v2_data() };
             for file in files {
                 writer.add_file(file, -1)?;
             }
@@ -274,7 +289,7 @@ impl NewSnapshot {
             }
             out.push(writer.write_manifest_file().await?);
         }
-        self.rewritten.push(rewritten);
+        self.rewritten_manifests.push(rewritten);
         Ok(removed)
     }
 
@@ -336,7 +351,7 @@ impl NewSnapshot {
 
     fn summary(&self, parent: Option<&iceberg::spec::SnapshotRef>, removed: Totals, engine: &Engine) -> Summary {
         let mut added = Totals::default();
-        for file in self.files.iter().chain(self.delete_files.iter().map(|(_, f)| f)) {
+        for file in self.files.iter().chain(self.delete_files.iter().chain(&self.rewritten).map(|(_, f)| f)) {
             added.add(file);
         }
         let previous = match (self.action, parent) {
@@ -382,7 +397,7 @@ impl NewSnapshot {
             operation: match self.action {
                 Action::Append if self.delete_files.is_empty() && self.removed.is_empty() => Operation::Append,
                 // Rows deleted and none added: DELETE; rows deleted and added: UPDATE, MERGE.
-                Action::Append if self.files.is_empty() => Operation::Delete,
+                Action::Append if self.files.is_empty() && self.rewritten.is_empty() => Operation::Delete,
                 Action::Append => Operation::Overwrite,
                 // Every row removed and none added: TRUNCATE, or DELETE without a condition.
                 Action::ReplaceAll if self.files.is_empty() => Operation::Delete,

@@ -155,19 +155,23 @@ impl ScanPlan {
         }));
     }
 
-    /// Applies rows deleted but not yet committed by the reading transaction: `removed` data
-    /// files are dropped, and delete files are added to the data files they refer to.
-    pub fn apply_pending_deletes(
-        &mut self,
-        delete_files: HashMap<String, Vec<String>>,
-        removed: &std::collections::HashSet<String>,
-    ) {
-        if delete_files.is_empty() && removed.is_empty() {
-            return;
-        }
+    /// Applies the row-level changes the reading transaction has not committed yet: removed
+    /// data files are dropped, rewritten ones added, and delete files attached to the data files
+    /// they refer to.
+    pub fn apply_pending_deletes(&mut self, pending: crate::commit::transaction::PendingDeletes) {
+        let removed = &pending.removed;
         self.files.retain(|file| !removed.contains(&*real_path(&file.path)));
+        for file in pending.rewritten {
+            self.files.push(PlannedFile {
+                path: self.storage.wrap(file.file_path()),
+                file_size: file.file_size_in_bytes(),
+                record_count: Some(file.record_count()),
+                identity_partition: Vec::new(),
+                deletes: Vec::new(),
+            });
+        }
         for file in &mut self.files {
-            let Some(paths) = delete_files.get(&*real_path(&file.path)) else { continue };
+            let Some(paths) = pending.delete_files.get(&*real_path(&file.path)) else { continue };
             for path in paths {
                 let index = self.delete_files.len();
                 self.delete_files.push(DeleteFile { path: path.clone(), content: DeleteContent::Positions });

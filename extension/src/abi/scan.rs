@@ -57,8 +57,7 @@ pub unsafe extern "C" fn floe_scan_plan(
         // Read your writes: rows this transaction wrote but has not committed yet.
         if selector == SnapshotSelector::Current {
             plan.add_pending(pending_files(txn, table));
-            let (delete_files, removed) = pending_deletes(txn, table);
-            plan.apply_pending_deletes(delete_files, &removed);
+            plan.apply_pending_deletes(pending_deletes(txn, table));
         }
         *out = Box::into_raw(Box::new(FloeScan { plan }));
         Ok(())

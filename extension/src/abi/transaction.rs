@@ -269,11 +269,11 @@ pub(crate) fn pending_files(txn: *const FloeTxn, table: &Arc<floe_core::table::L
     unsafe { (*txn).transaction.pending_files(table) }
 }
 
-/// The transaction's pending row deletes of `table`: delete files by data file, removed files.
+/// The transaction's uncommitted row-level changes of `table`, for its reads.
 pub(crate) fn pending_deletes(
     txn: *const FloeTxn,
     table: &Arc<floe_core::table::LoadedTable>,
-) -> (std::collections::HashMap<String, Vec<String>>, std::collections::HashSet<String>) {
+) -> floe_core::commit::transaction::PendingDeletes {
     if txn.is_null() {
         return Default::default();
     }

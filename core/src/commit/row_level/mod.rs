@@ -8,6 +8,7 @@
 mod conflicts;
 mod position_delete_file;
 pub mod resolve;
+mod rewrite;
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,6 +36,15 @@ impl RowOperation {
             RowOperation::Merge => "merge",
         }
     }
+}
+
+/// `write.<operation>.mode`: how deleted rows leave a data file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A position delete file names them; readers skip them.
+    MergeOnRead,
+    /// The data file is written again without them.
+    CopyOnWrite,
 }
 
 /// `write.<operation>.isolation-level`: what a concurrent commit may do before this one lands.
@@ -72,6 +82,11 @@ pub struct Touched {
 pub struct RowDelta {
     /// Position delete files written, as manifest entries with their partition spec ids.
     pub delete_files: Vec<(i32, DataFile)>,
+    /// Data files written again without deleted rows (copy-on-write), with their spec ids; the
+    /// files they replace are in `removed`.
+    pub rewritten: Vec<(i32, DataFile)>,
+    /// Files of `rewritten` of an earlier statement whose every row this one deleted.
+    pub removed_rewritten: HashSet<String>,
     /// Committed data files whose every row is deleted: removed from the table.
     pub removed: HashSet<String>,
     /// Committed data files deleted from (partly or whole), checked again after a lost race.
@@ -89,7 +104,7 @@ pub struct RowDelta {
 
 impl RowDelta {
     pub fn is_empty(&self) -> bool {
-        self.delete_files.is_empty() && self.removed.is_empty()
+        self.delete_files.is_empty() && self.removed.is_empty() && self.rewritten.is_empty()
     }
 
     /// Adds a later statement's delta of the same table.
@@ -97,6 +112,8 @@ impl RowDelta {
         // A delete file of an earlier statement for a data file now removed whole is moot.
         self.delete_files.retain(|(_, f)| !f.referenced_data_file().is_some_and(|d| other.removed.contains(&d)));
         self.delete_files.extend(other.delete_files);
+        self.rewritten.retain(|(_, f)| !other.removed_rewritten.contains(f.file_path()));
+        self.rewritten.extend(other.rewritten);
         self.removed.extend(other.removed);
         self.touched.extend(other.touched);
         self.filters.extend(other.filters);
@@ -122,35 +139,35 @@ impl RowDelta {
     }
 }
 
-/// How a table takes row-level changes, from its properties: merge-on-read (the only mode floe
-/// writes) and the isolation level.
-pub fn isolation(properties: &HashMap<String, String>, operation: RowOperation, table: &str) -> Result<Isolation> {
+/// How a table takes row-level changes of `operation`, from its properties: the mode and the
+/// isolation level.
+pub fn row_level_properties(
+    properties: &HashMap<String, String>,
+    operation: RowOperation,
+    table: &str,
+) -> Result<(Mode, Isolation)> {
     let word = operation.word();
     let mode_key = format!("write.{word}.mode");
-    match properties.get(&mode_key).map(|v| v.to_ascii_lowercase()) {
-        None => {}
-        Some(mode) if mode == "merge-on-read" => {}
-        Some(mode) if mode == "copy-on-write" => {
-            return Err(Error::unsupported(format!(
-                "Table '{table}' asks for copy-on-write {}s ({mode_key}=copy-on-write); floe writes row-level changes merge-on-read only",
-                word.to_ascii_uppercase()
-            ))
-            .with_fix(format!("set the table property {mode_key} to merge-on-read (or remove it)")))
-        }
+    let mode = match properties.get(&mode_key).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("merge-on-read") => Mode::MergeOnRead,
+        Some("copy-on-write") => Mode::CopyOnWrite,
         Some(other) => {
             return Err(Error::invalid_input(format!(
                 "Table '{table}' has {mode_key}='{other}', which is neither copy-on-write nor merge-on-read"
             ))
-            .with_fix(format!("set the table property {mode_key} to merge-on-read")))
+            .with_fix(format!("set the table property {mode_key} to merge-on-read or copy-on-write")))
         }
-    }
+    };
     let key = format!("write.{word}.isolation-level");
-    match properties.get(&key).map(|v| v.to_ascii_lowercase()).as_deref() {
-        None | Some("serializable") => Ok(Isolation::Serializable),
-        Some("snapshot") => Ok(Isolation::Snapshot),
-        Some(other) => Err(Error::invalid_input(format!(
-            "Table '{table}' has {key}='{other}', which is neither serializable nor snapshot"
-        ))
-        .with_fix(format!("set the table property {key} to serializable or snapshot"))),
-    }
+    let isolation = match properties.get(&key).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("serializable") => Isolation::Serializable,
+        Some("snapshot") => Isolation::Snapshot,
+        Some(other) => {
+            return Err(Error::invalid_input(format!(
+                "Table '{table}' has {key}='{other}', which is neither serializable nor snapshot"
+            ))
+            .with_fix(format!("set the table property {key} to serializable or snapshot")))
+        }
+    };
+    Ok((mode, isolation))
 }

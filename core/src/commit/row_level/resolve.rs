@@ -8,7 +8,8 @@ use iceberg::io::FileIO;
 use iceberg::spec::{DataContentType, DataFile, FormatVersion, ManifestContentType, Struct};
 
 use super::position_delete_file::write_position_deletes;
-use super::{isolation, RowDelta, StatementDeletes, Touched};
+use super::rewrite::rewrite_without;
+use super::{row_level_properties, Mode, RowDelta, StatementDeletes, Touched};
 use crate::commit::data_file::{data_file, WrittenFile};
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, Result};
@@ -33,6 +34,8 @@ struct Target {
     file: DataFile,
     spec_id: i32,
     committed: bool,
+    /// Written again by an earlier copy-on-write statement of the transaction.
+    rewritten: bool,
     /// Positions deleted before this statement: by committed delete files and by earlier
     /// statements of the transaction.
     deleted_before: Vec<i64>,
@@ -41,8 +44,8 @@ struct Target {
 }
 
 /// Resolves `statement`'s deletes in `table` (as the transaction loaded it): `pending` are the
-/// files the transaction wrote into it so far, `earlier` its earlier row-level changes, and
-/// delete files go into the directory `dir`.
+/// files the transaction wrote into it so far, `earlier` its earlier row-level changes (the
+/// positions they deleted, the files they rewrote), and new files go into the directory `dir`.
 pub async fn resolve(
     table: &LoadedTable,
     file_io: &FileIO,
@@ -70,7 +73,7 @@ pub async fn resolve(
         }
         FormatVersion::V2 => {}
     }
-    let isolation = isolation(metadata.properties(), statement.operation, &name)?;
+    let (mode, isolation) = row_level_properties(metadata.properties(), statement.operation, &name)?;
 
     let mut positions = statement.positions;
     let mut count = 0u64;
@@ -96,6 +99,7 @@ pub async fn resolve(
     };
     let mut removed_pending = HashSet::new();
     let mut writes = Vec::new();
+    let mut rewrites = Vec::new();
     for (path, new) in positions {
         let Some(target) = targets.remove(&path) else {
             return Err(Error::internal(format!("table '{name}' has no live data file {path} to delete from")));
@@ -113,14 +117,25 @@ pub async fn resolve(
             !target.equality_deletes && (target.deleted_before.len() + new.len()) as u64 >= target.file.record_count();
         delta.deleted.insert(path.clone(), new.clone());
         if every_row {
-            if target.committed {
-                delta.removed.insert(path);
-            } else {
-                removed_pending.insert(path);
-            }
+            match (target.committed, target.rewritten) {
+                (true, _) => delta.removed.insert(path),
+                (false, true) => delta.removed_rewritten.insert(path),
+                (false, false) => removed_pending.insert(path),
+            };
             continue;
         }
-        let delete_path = format!("{}/{}-deletes.parquet", dir.trim_end_matches('/'), uuid::Uuid::now_v7());
+        let dir = dir.trim_end_matches('/');
+        // Copy-on-write rewrites committed files; rows of files this transaction wrote, and of
+        // files equality deletes apply to (whose rows a rewrite could not tell), are masked.
+        if mode == Mode::CopyOnWrite && target.committed && !target.equality_deletes {
+            let mut all = target.deleted_before;
+            all.extend(new);
+            all.sort_unstable();
+            let rewrite_path = format!("{dir}/{}.parquet", uuid::Uuid::now_v7());
+            rewrites.push((rewrite_path, target.file, target.spec_id, all));
+            continue;
+        }
+        let delete_path = format!("{dir}/{}-deletes.parquet", uuid::Uuid::now_v7());
         writes.push((delete_path, path, new, target.file.partition().clone(), target.spec_id));
     }
     let written: Vec<(i32, DataFile)> = futures::stream::iter(writes.into_iter().map(
@@ -133,6 +148,20 @@ pub async fn resolve(
     .try_collect()
     .await?;
     delta.delete_files = written;
+    let schema = metadata.current_schema();
+    let rewritten: Vec<(String, i32, Option<DataFile>)> = futures::stream::iter(rewrites.into_iter().map(
+        |(path, file, spec_id, all): (String, DataFile, i32, Vec<i64>)| async move {
+            let new = rewrite_without(file_io, schema, &file, spec_id, &all, &path).await?;
+            Ok::<_, Error>((file.file_path().to_string(), spec_id, new))
+        },
+    ))
+    .buffer_unordered(PARALLEL_WRITES)
+    .try_collect()
+    .await?;
+    for (old, spec_id, new) in rewritten {
+        delta.removed.insert(old);
+        delta.rewritten.extend(new.map(|file| (spec_id, file)));
+    }
     Ok(Resolved { delta, removed_pending, count })
 }
 
@@ -156,7 +185,21 @@ async fn targets(
                 file: data_file(file, metadata.current_schema(), spec)?,
                 spec_id: spec.spec_id(),
                 committed: false,
+                rewritten: false,
                 deleted_before: before(&file.path),
+                equality_deletes: false,
+            },
+        );
+    }
+    for (spec_id, file) in earlier.rewritten.iter().filter(|(_, f)| positions.contains_key(f.file_path())) {
+        targets.insert(
+            file.file_path().to_string(),
+            Target {
+                file: file.clone(),
+                spec_id: *spec_id,
+                committed: false,
+                rewritten: true,
+                deleted_before: before(file.file_path()),
                 equality_deletes: false,
             },
         );
@@ -182,6 +225,7 @@ async fn targets(
                             file: file.clone(),
                             spec_id: manifest.partition_spec_id,
                             committed: true,
+                            rewritten: false,
                             deleted_before: Vec::new(),
                             equality_deletes: false,
                         },

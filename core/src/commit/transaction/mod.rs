@@ -49,6 +49,17 @@ use crate::rest::{Namespace, RestCatalog};
 use crate::storage::{real_path, DuckdbS3Secret};
 use crate::table::LoadedTable;
 
+/// A transaction's uncommitted row-level changes of one table, as its reads apply them.
+#[derive(Default)]
+pub struct PendingDeletes {
+    /// Delete files by the data file they apply to.
+    pub delete_files: HashMap<String, Vec<String>>,
+    /// Data files no longer in the table.
+    pub removed: HashSet<String>,
+    /// Data files written again without deleted rows.
+    pub rewritten: Vec<iceberg::spec::DataFile>,
+}
+
 pub struct Transaction {
     catalog: Arc<RestCatalog>,
     engine: Engine,
@@ -249,7 +260,11 @@ impl Transaction {
         for op in self.ops().iter() {
             if let Op::Delete { table: t, delta, .. } = op {
                 if Arc::ptr_eq(t, table) {
-                    earlier.deleted.extend(delta.deleted.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    for (path, positions) in &delta.deleted {
+                        earlier.deleted.entry(path.clone()).or_default().extend(positions);
+                    }
+                    earlier.rewritten.retain(|(_, f)| !delta.removed_rewritten.contains(f.file_path()));
+                    earlier.rewritten.extend(delta.rewritten.iter().cloned());
                 }
             }
         }
@@ -283,22 +298,24 @@ impl Transaction {
         dir
     }
 
-    /// What this transaction's row-level statements deleted from `table` so far, for its own
-    /// reads: delete files by data file, and data files removed whole.
-    pub fn pending_deletes(&self, table: &Arc<LoadedTable>) -> (HashMap<String, Vec<String>>, HashSet<String>) {
-        let mut delete_files: HashMap<String, Vec<String>> = HashMap::new();
-        let mut removed = HashSet::new();
+    /// What this transaction's row-level statements changed in `table` so far, for its own
+    /// reads: delete files by data file, data files removed whole, and data files rewritten.
+    pub fn pending_deletes(&self, table: &Arc<LoadedTable>) -> PendingDeletes {
+        let mut pending = PendingDeletes::default();
         for op in self.ops().iter() {
             if let Op::Delete { table: t, delta, .. } = op {
                 if Arc::ptr_eq(t, table) {
                     for (data_file, files) in delta.delete_files_by_data_file() {
-                        delete_files.entry(data_file).or_default().extend(files);
+                        pending.delete_files.entry(data_file).or_default().extend(files);
                     }
-                    removed.extend(delta.removed.iter().cloned());
+                    pending.removed.extend(delta.removed.iter().cloned());
+                    pending.removed.extend(delta.removed_rewritten.iter().cloned());
+                    pending.rewritten.extend(delta.rewritten.iter().map(|(_, f)| f.clone()));
                 }
             }
         }
-        (delete_files, removed)
+        pending.rewritten.retain(|f| !pending.removed.contains(f.file_path()));
+        pending
     }
 
     /// The user's S3 secret for the tables this transaction touches, where the catalog vends

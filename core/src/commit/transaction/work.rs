@@ -149,8 +149,11 @@ impl Work {
                     .iter()
                     .map(|f| data_file(f, metadata.current_schema(), metadata.default_partition_spec()))
                     .collect::<Result<Vec<_>>>()?;
-                NewSnapshot::new(action, files)
-                    .with_row_delta(self.delta.delete_files.clone(), self.delta.removed.clone())
+                NewSnapshot::new(action, files).with_row_delta(
+                    self.delta.delete_files.clone(),
+                    self.delta.rewritten.clone(),
+                    self.delta.removed.clone(),
+                )
             }
         };
         Ok(self.snapshot.insert(snapshot))
