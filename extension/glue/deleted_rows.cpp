@@ -44,7 +44,7 @@ void CollectPositions(DataChunk &chunk, idx_t file_column, idx_t row_column, con
                       PositionsByFile &positions) {
 	RowIds ids(chunk, file_column, row_column, table);
 	vector<int64_t> *current = nullptr;
-	string_t current_file;
+	string_t current_file("", 0);
 	for (idx_t i = 0; i < chunk.size(); i++) {
 		auto &file = ids.File(i);
 		if (!current || !(file == current_file)) {
