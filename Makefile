@@ -155,7 +155,7 @@ test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed referen
 	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(CURDIR)/.venv-v$*/bin/python -m sql_tests.run --extension $(call extension_for,$*)
 	$(CURDIR)/.venv-v$*/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
 	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
-		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_wheel.py
+		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_incremental.py tests/test_dbt_wheel.py
 
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures. floe runs on
 # every version (bench/versions.py): the default's build in this Python, each other's in a child

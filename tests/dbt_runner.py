@@ -1,6 +1,6 @@
-"""Runs the dbt project in tests/dbt_project against the test bed the way a platform deploys it:
-platform.yaml with secret references, the secrets in environment variables and in a mounted
-secrets directory, and a profiles.yml without a single credential."""
+"""Runs a dbt project of the tests (tests/dbt_project unless told otherwise) against the test bed the
+way a platform deploys it: platform.yaml with secret references, the secrets in environment
+variables and in a mounted secrets directory, and a profiles.yml without a single credential."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from tests.testbed import Testbed
 
@@ -73,7 +75,7 @@ class DbtProject:
 
 
 NATIVE_PROFILE = """\
-floe_e2e:
+{profile}:
   target: dev
   outputs:
     dev:
@@ -84,14 +86,15 @@ floe_e2e:
 """
 
 
-def prepare(bed: Testbed, workdir: Path, schema: str, native: bool = False) -> DbtProject:
-    """A copy of the project in `workdir`, its platform file and secrets, and dbt's environment.
-    `native`: the same project built into a DuckDB file named `lake` instead (the benchmark's
-    limit), with no catalog involved."""
+def prepare(bed: Testbed, workdir: Path, schema: str, native: bool = False, source: Path = PROJECT) -> DbtProject:
+    """A copy of the project `source` in `workdir`, its platform file and secrets, and dbt's
+    environment. `native`: the same project built into a DuckDB file named `lake` instead (the
+    benchmark's limit, the incremental test's expected tables), with no catalog involved."""
     project = workdir / "project"
-    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     if native:
-        (project / "profiles.yml").write_text(NATIVE_PROFILE.format(path=workdir / "lake.duckdb"))
+        profile = yaml.safe_load((project / "dbt_project.yml").read_text())["profile"]
+        (project / "profiles.yml").write_text(NATIVE_PROFILE.format(profile=profile, path=workdir / "lake.duckdb"))
     secrets_dir = workdir / "secrets"
     secrets_dir.mkdir()
     # The Kubernetes mounted-secret layout: one file per secret, named by its reference.
