@@ -5,7 +5,7 @@ process, and `floe@<version>` on each other, in a process of its own.
 
 Every measurement runs in a fresh process; engines alternate within each run. Writes
 bench/results/report.md, results.json and chart.png, and the summary table of the README.
-`--baseline` adds the engine floe@base: floe's workloads (W1-W4) with an older floe build,
+`--baseline` adds the engine floe@base: floe's workloads (W1-W4, W6) with an older floe build,
 alternating with the others, so a change is measured before and after in the same run.
 `--child-default` adds `floe@<default version>`: the default build in a child process too, as the
 other versions run, next to `floe` in this process.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import datetime
 import json
 import multiprocessing
@@ -40,7 +41,7 @@ from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 SPAWN = multiprocessing.get_context("spawn")
-DEFAULT_WORKLOADS = "W1,W2,W3,W4,W5"
+DEFAULT_WORKLOADS = "W1,W2,W3,W4,W5,W6"
 DEFAULT_OUT = ROOT / "bench" / "results"
 
 
@@ -191,6 +192,48 @@ class Bench:
                 f"measuring Python (DuckDB {duckdb.__version__}), not from --baseline or another version's build."
             )
 
+    def w6(self) -> None:
+        """W6's statements run in order on a table of each engine's own per run, created untimed
+        (for `native`, in a DuckDB file of its own); each statement in a fresh process, the engines
+        alternating at each statement."""
+        engines = self.floe_engines + ("official", "native")
+        steps = list(workloads.row_changes("", self.args.rows))
+        with tempfile.TemporaryDirectory(prefix="floe-w6-") as natives:
+            for run in range(self.args.runs):
+                setups, uncreated = {}, {}
+                for engine in engines:
+                    table = f"lake.bench.w6_{table_tag(engine)}_{run}"
+                    setup = self.setup(rows=self.args.rows, table=table)
+                    if engine == "native":
+                        setup = dataclasses.replace(setup, attach=[f"ATTACH '{natives}/w6_{run}.duckdb' AS lake"])
+                    setups[engine] = setup
+                    created = measure(workloads.w6_create, engine, setup)
+                    if "error" in created:
+                        uncreated[engine] = {"error": f"the table was not created: {created['error']}"}
+                for step in steps:
+                    for engine in self.engines_for(run, engines):
+                        if engine in uncreated:
+                            self.record(step, engine, uncreated[engine])
+                            continue
+                        setup = dataclasses.replace(setups[engine], params={**setups[engine].params, "step": step})
+                        self.record(step, engine, measure(workloads.w6_change, engine, setup))
+        self.notes.append(self.scan_after_delete(engines))
+
+    def scan_after_delete(self, engines: tuple[str, ...]) -> str:
+        """W6's read cost of the delete files: per engine, the median scan after the DELETE over
+        the median scan before it."""
+        ratios = []
+        for engine in engines:
+            medians = [self.median(workload, engine) for workload in (workloads.SCAN_BEFORE, workloads.SCAN_AFTER)]
+            ratio = f"{medians[1] / medians[0]:.2f}×" if all(medians) else "not measured"
+            ratios.append(f"{engine} {ratio}")
+        return f"W6: the scan after the DELETE over the scan before it (target for floe ≤ 1.15×): {', '.join(ratios)}."
+
+    def median(self, workload: str, engine: str) -> float | None:
+        """The engine's median time of `workload`, or None when no run of it measured one."""
+        times = [o["seconds"] for o in self.results.get(workload, {}).get(engine, []) if "seconds" in o]
+        return statistics.median(times) if times else None
+
     def failures(self) -> list[str]:
         """Every measurement that failed, timed or counting requests: "workload engine: error"."""
         timed = [(w, e, o) for w, engines in self.results.items() for e, outcomes in engines.items() for o in outcomes]
@@ -254,10 +297,12 @@ class Bench:
             "W3": f"W3 {self.args.commits} commits",
             "W4": f"W4 {self.args.writers} writers × {self.args.inserts} inserts",
             "W5": "W5 tests/dbt_project built twice",
+            "W6": f"W6 on W1's table of {self.args.rows:,} rows: DELETE and UPDATE of {self.args.rows // 100:,} rows "
+            "each, MERGE of as many source rows (half matching)",
         }
         children = "".join(f"{c.engine} on DuckDB {c.version} ({Path(c.python).parent.parent.name}), " for c in self.children)
         engines = (
-            f"floe{' and floe@base' if self.args.baseline else ''} (and W5's native dbt) on DuckDB {duckdb.__version__} "
+            f"floe{' and floe@base' if self.args.baseline else ''} (and the native DuckDB of W5 and W6) on DuckDB {duckdb.__version__} "
             f"in the measuring process; {children}the official iceberg extension and the limit's httpfs on DuckDB "
             f"{self.reference_duckdb}, each in a process of its own, statements timed inside it"
         )
@@ -266,7 +311,7 @@ class Bench:
             + "".join(f"{size}; " for names, size in sizes.items() if set(names.split("/")) & set(ran))
             + f"medians of {self.args.runs} runs, "
             "each in a fresh process, engines alternating; SeaweedFS catalog + S3 on loopback. "
-            "The limit: COPY ... TO / read_parquet on the same S3 (W1, W2), a native DuckDB file (W5)."
+            "The limit: COPY ... TO / read_parquet on the same S3 (W1, W2), a native DuckDB file (W5, W6)."
         )
         if self.args.baseline:
             header += (
@@ -342,7 +387,7 @@ def _chart(lines: list[dict[str, Any]], path: Path, title: str, engines: tuple[s
 
     timed = [w for w in dict.fromkeys(line["workload"] for line in lines) if w not in ("W3 commits", "W4 concurrent")]
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [4, 1]})
-    # The limit is plain Parquet for W1/W2 and a native DuckDB file for W5.
+    # The limit is plain Parquet for W1/W2 and a native DuckDB file for W5 and W6.
     bars = [(engine, (engine,)) for engine in engines if engine != "parquet"] + [("limit", ("parquet", "native"))]
     width = 0.8 / len(bars)
     for index, (label, names) in enumerate(bars):

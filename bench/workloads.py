@@ -4,8 +4,9 @@ one engine's caches and memory never help or hurt another's.
 Engines: `floe` (DuckDB + floe), `floe@<version>` (floe on each other DuckDB version it is built
 for: bench/versions.py), `official` (DuckDB + the official iceberg extension), and the
 limit `parquet` (plain DuckDB with httpfs writing or reading the same Parquet files on the same
-S3). With a baseline build, `floe@base` runs floe's workloads with that older floe extension, so a
-change is measured before and after in one run.
+S3) or, for W5 and W6, `native` (a native DuckDB file, on the host's DuckDB). With a baseline
+build, `floe@base` runs floe's workloads with that older floe extension, so a change is measured
+before and after in one run.
 
 floe runs in the measuring process, on the host DuckDB; floe@<version> in a child of that version's
 Python. `official` and `parquet` run in a reference engine (tests/reference_engine.py: DuckDB
@@ -39,15 +40,15 @@ def table_tag(engine: str) -> str:
     return engine.replace("@", "_").replace(".", "_")
 
 
-def source(rows: int) -> str:
-    """N rows of 5 mixed columns, sorted by id (so min/max statistics can prune)."""
+def source(rows: int, first: int = 0) -> str:
+    """N rows of 5 mixed columns, ids from `first` on, sorted by id (so min/max statistics can prune)."""
     return f"""
         SELECT i AS id,
                'name-' || (i % 1000) AS name,
                ((i % 100000) * 0.01)::DECIMAL(12, 2) AS amount,
                DATE '2020-01-01' + (i % 3650)::INTEGER AS day,
                i * 1.5 AS value
-        FROM range({rows}) t(i)
+        FROM range({first}, {first + rows}) t(i)
     """
 
 
@@ -75,6 +76,10 @@ def connect(engine: str, setup: Setup) -> Connection:
     else:
         if engine == "official":
             con = official_connection()
+        elif engine == "native":
+            # Its `attach` attaches a native DuckDB file. No progress bar, as in floe_connection.
+            con = duckdb.connect()
+            con.execute("SET enable_progress_bar = false")
         elif engine in setup.children:
             child = setup.children[engine]
             con = floe_child_connection(child.extension, child.python)
@@ -157,12 +162,17 @@ def w2_read(engine: str, setup: Setup) -> dict[str, Any]:
     with connect(engine, setup) as con:
         relation = "lake.bench.w2" if engine != "parquet" else f"read_parquet({setup.params['files']!r})"
         if setup.params["query"] == "full":
-            sql = f"SELECT count(*), sum(value), sum(amount), count(DISTINCT name) FROM {relation}"
+            sql = full_scan(relation)
         else:
             low = setup.params["rows"] // 2
             sql = f"SELECT * FROM {relation} WHERE id BETWEEN {low} AND {low + 99}"
         result, seconds = timed(con, sql, "all")
         return {"seconds": seconds, "peak_mb": engine_peak_mb(con), "rows": len(result)}
+
+
+def full_scan(relation: str) -> str:
+    """W2's full-scan aggregate, which W6 runs before and after its DELETE; the count comes first."""
+    return f"SELECT count(*), sum(value), sum(amount), count(DISTINCT name) FROM {relation}"
 
 
 def w3_commits(engine: str, setup: Setup) -> dict[str, Any]:
@@ -193,3 +203,73 @@ def w4_writer(engine: str, setup: Setup) -> dict[str, Any]:
         inserts = batch(con, statements)
         landed = len(statements) - len(inserts["errors"])
         return {"finished": inserts["finished"], "landed": landed, "peak_mb": engine_peak_mb(con)}
+
+
+#: W6's scans, before and after its DELETE: their ratio is the read cost of the delete files.
+SCAN_BEFORE, SCAN_AFTER = "W6 scan before", "W6 scan after DELETE"
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One of W6's timed statements: the statements run before it in its process, untimed; the
+    statement; the first value it must return (the scan's count, or the number of rows changed)."""
+
+    prepare: tuple[str, ...]
+    sql: str
+    returns: int
+
+
+def row_changes(table: str, rows: int) -> dict[str, RowChange]:
+    """W6's statements on `table`, W1's table of `rows` rows, by report line, in the order they run
+    on it. DELETE and UPDATE each change 1% of the rows, a range of ids of their own; MERGE's
+    source has as many rows (100,000 of 10M): its first half the ids of the table's last rows
+    (updated), its second half new ids (inserted)."""
+    changed = rows // 100
+    deleted, updated, merge_first = rows // 10, rows // 2, rows - changed // 2
+    merge_source = f"SELECT id, name, amount, day, -value AS value FROM ({source(changed, merge_first)})"
+    return {
+        SCAN_BEFORE: RowChange((), full_scan(table), rows),
+        "W6 DELETE 1%": RowChange((), f"DELETE FROM {table} WHERE id BETWEEN {deleted} AND {deleted + changed - 1}", changed),
+        SCAN_AFTER: RowChange((), full_scan(table), rows - changed),
+        "W6 UPDATE 1%": RowChange(
+            (), f"UPDATE {table} SET value = value + 1 WHERE id BETWEEN {updated} AND {updated + changed - 1}", changed
+        ),
+        f"W6 MERGE {_count(changed)}": RowChange(
+            (f"CREATE TEMP TABLE w6_source AS {merge_source}",),
+            f"MERGE INTO {table} AS t USING w6_source AS s ON t.id = s.id "
+            "WHEN MATCHED THEN UPDATE SET value = s.value "
+            "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.name, s.amount, s.day, s.value)",
+            changed,
+        ),
+    }
+
+
+def _count(rows: int) -> str:
+    """100000 -> "100k", as the workload is named at its full size; 200 -> "200"."""
+    return f"{rows // 1000}k" if rows % 1000 == 0 else str(rows)
+
+
+def w6_create(engine: str, setup: Setup) -> dict[str, Any]:
+    """W6's table for one engine and run, untimed: W1's rows by CTAS through the engine (for
+    `native`, into the DuckDB file its setup attaches as `lake`)."""
+    rows, table = setup.params["rows"], setup.params["table"]
+    with connect(engine, setup) as con:
+        if engine == "native":
+            con.execute("CREATE SCHEMA lake.bench")
+        (written,) = con.execute(f"CREATE TABLE {table} AS {source(rows)}").fetchone()
+        if written != rows:
+            raise RuntimeError(f"{engine} wrote {written} of {rows} rows into {table}")
+        return {}
+
+
+def w6_change(engine: str, setup: Setup) -> dict[str, Any]:
+    """One of W6's statements (`step`, a report line of `row_changes`) on the engine's table."""
+    rows, table, step = setup.params["rows"], setup.params["table"], setup.params["step"]
+    change = row_changes(table, rows)[step]
+    with connect(engine, setup) as con:
+        for statement in change.prepare:
+            con.execute(statement)
+        (returned, *_), seconds = timed(con, change.sql, "one")
+        if returned != change.returns:
+            raise RuntimeError(f"{engine}: {step} on {table} returned {returned}, not {change.returns}")
+        return {"seconds": seconds, "peak_mb": engine_peak_mb(con)}
