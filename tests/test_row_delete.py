@@ -195,6 +195,17 @@ def test_deletes_in_a_transaction_are_read_back_and_commit_atomically(floe, cata
     assert table.current_snapshot().summary["added-records"] == "0"
 
 
+def test_delete_after_a_new_partitioning_in_the_same_transaction(floe, catalog, ns):
+    three_files(floe, f"lake.{ns}.t")
+    floe.execute("BEGIN")
+    floe.execute(f"ALTER TABLE lake.{ns}.t SET PARTITIONED BY (part)")
+    floe.execute(f"DELETE FROM lake.{ns}.t WHERE id % 10 = 3")
+    floe.execute("COMMIT")
+    table = catalog.load_table(f"{ns}.t")
+    assert [f.name for f in table.spec().fields] == ["part"]
+    assert pyiceberg_rows(catalog, f"{ns}.t") == ordered([(i, f"v{i}", i % 3) for i in range(300) if i % 10 != 3])
+
+
 def test_a_failing_delete_changes_nothing(floe, catalog, ns):
     three_files(floe, f"lake.{ns}.t")
     before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id

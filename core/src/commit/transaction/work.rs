@@ -117,10 +117,13 @@ impl Work {
                     TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() };
                 (based_on(base, requirement), updates)
             }
-            (Change::Repartition { spec, .. }, Some(base)) => {
+            (Change::Repartition { spec, base: first }, Some(base)) => {
+                if base.current_snapshot_id() != first.metadata.current_snapshot_id() {
+                    self.delta.check_on(first, &file_io, base).await?;
+                }
                 let rebuilt = repartitioned_metadata(base, spec.clone())?;
                 let mut updates = rebuilt.changes;
-                if !self.files.is_empty() {
+                if !self.files.is_empty() || !self.delta.is_empty() {
                     let snapshot = self.snapshot_for(&rebuilt.metadata, Action::Append)?;
                     updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
                 }
