@@ -6,6 +6,7 @@
 #include "duckdb/planner/operator/logical_insert.hpp"
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "floe/delete.hpp"
+#include "floe/deleted_rows.hpp"
 #include "floe/insert.hpp"
 #include "floe/merge.hpp"
 #include "floe/pending_attach.hpp"
@@ -176,15 +177,7 @@ PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPla
 
 PhysicalOperator &IcebergCatalog::PlanDelete(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op,
                                              PhysicalOperator &plan) {
-	auto &table = op.table.Cast<IcebergTableEntry>();
-	if (op.return_chunk) {
-		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'. Fix: SELECT the rows "
-		                      "first, then DELETE them",
-		                      compat::Str(table.name));
-	}
-	if (!table.Description().selector.IsCurrent()) {
-		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", compat::Str(table.name));
-	}
+	CheckRowLevelTarget(op.table.Cast<IcebergTableEntry>(), "DELETE", op.return_chunk);
 	if (IcebergTruncate::Applies(op)) {
 		return IcebergTruncate::Plan(context, planner, op);
 	}

@@ -40,6 +40,19 @@ struct RowIds {
 	const string &table;
 };
 
+void CheckRowLevelTarget(const IcebergTableEntry &table, const char *statement, bool returning) {
+	auto name = compat::Str(table.name);
+	if (returning) {
+		throw BinderException("%s ... RETURNING is not supported for Iceberg table '%s'. Fix: SELECT the rows before "
+		                      "or after the %s",
+		                      statement, name, statement);
+	}
+	if (!table.Description().selector.IsCurrent()) {
+		throw BinderException("Cannot %s Iceberg table '%s' at a past version (AT ...). Fix: drop the AT clause",
+		                      statement, name);
+	}
+}
+
 void CollectPositions(DataChunk &chunk, idx_t file_column, idx_t row_column, const string &table,
                       PositionsByFile &positions) {
 	RowIds ids(chunk, file_column, row_column, table);

@@ -59,15 +59,8 @@ static vector<unique_ptr<Expression>> NewRow(ClientContext &context, LogicalMerg
 PhysicalOperator &IcebergMerge::Plan(ClientContext &context, PhysicalPlanGenerator &planner, LogicalMergeInto &op,
                                      PhysicalOperator &child) {
 	auto &table = op.table.Cast<IcebergTableEntry>();
+	CheckRowLevelTarget(table, "MERGE", op.return_chunk);
 	auto name = compat::Str(table.name);
-	if (op.return_chunk) {
-		throw BinderException("MERGE ... RETURNING is not supported for Iceberg table '%s'. Fix: MERGE, then SELECT "
-		                      "the rows",
-		                      name);
-	}
-	if (!table.Description().selector.IsCurrent()) {
-		throw BinderException("Cannot MERGE INTO Iceberg table '%s' AT a past version", name);
-	}
 	vector<LogicalType> types;
 	for (auto &column : table.Description().columns) {
 		types.push_back(column.type);

@@ -1,6 +1,7 @@
 #include "floe/truncate.hpp"
 
 #include "duckdb/planner/operator/logical_get.hpp"
+#include "floe/deleted_rows.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/transaction.hpp"
 
@@ -28,12 +29,7 @@ static bool ReadsEveryRow(LogicalOperator &op) {
 
 PhysicalOperator &IcebergTruncate::Plan(ClientContext &context, PhysicalPlanGenerator &planner, LogicalDelete &op) {
 	auto &table = op.table.Cast<IcebergTableEntry>();
-	if (op.return_chunk) {
-		throw BinderException("DELETE ... RETURNING is not supported for Iceberg table '%s'", compat::Str(table.name));
-	}
-	if (!table.Description().selector.IsCurrent()) {
-		throw BinderException("Cannot DELETE from Iceberg table '%s' AT a past version", compat::Str(table.name));
-	}
+	CheckRowLevelTarget(table, "DELETE", op.return_chunk);
 	return planner.Make<IcebergTruncate>(table);
 }
 

@@ -13,15 +13,8 @@ using namespace duckdb;
 PhysicalOperator &IcebergUpdate::Plan(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
                                       PhysicalOperator &child) {
 	auto &table = op.table.Cast<IcebergTableEntry>();
+	CheckRowLevelTarget(table, "UPDATE", op.return_chunk);
 	auto name = compat::Str(table.name);
-	if (op.return_chunk) {
-		throw BinderException("UPDATE ... RETURNING is not supported for Iceberg table '%s'. Fix: UPDATE, then SELECT "
-		                      "the rows",
-		                      name);
-	}
-	if (!table.Description().selector.IsCurrent()) {
-		throw BinderException("Cannot UPDATE Iceberg table '%s' AT a past version", name);
-	}
 	auto width = table.Description().columns.size();
 	if (op.columns.size() != width || child.types.size() < 2) {
 		throw InternalException("UPDATE of Iceberg table '%s' did not project every column", name);

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use iceberg::io::FileIO;
 use iceberg::spec::{
     DataContentType, DataFile, FormatVersion, ManifestContentType, ManifestFile, ManifestList, ManifestListWriter,
-    ManifestStatus, ManifestWriterBuilder, Operation, Snapshot, SnapshotReference, SnapshotRetention, Summary,
-    TableMetadata,
+    ManifestStatus, ManifestWriter, ManifestWriterBuilder, Operation, Snapshot, SnapshotReference, SnapshotRetention,
+    Summary, TableMetadata,
 };
 use iceberg::{TableRequirement, TableUpdate};
 use uuid::Uuid;
@@ -179,23 +179,44 @@ impl NewSnapshot {
         base: &TableMetadata,
         metadata_dir: &str,
     ) -> Result<ManifestFile> {
-        let path = format!("{metadata_dir}/{}-m0.avro", Uuid::new_v4());
-        self.written.push(path.clone());
-        let builder = ManifestWriterBuilder::new(
-            file_io.new_output(&path)?,
-            Some(self.snapshot_id),
-            base.current_schema().clone(),
-            base.default_partition_spec().as_ref().clone(),
-        );
-        let mut writer = match base.format_version() {
-            FormatVersion::V1 => builder.build_v1(),
-            _ => builder.build_v2_data(),
-        };
+        let spec_id = base.default_partition_spec_id();
+        let (_, mut writer) =
+            self.new_manifest(file_io, base, metadata_dir, spec_id, ManifestContentType::Data, "m")?;
         for file in &self.files {
             // A negative sequence number leaves it to be inherited from the manifest list.
             writer.add_file(file.clone(), -1)?;
         }
         Ok(writer.write_manifest_file().await?)
+    }
+
+    /// A writer of a new manifest of `content` for partition spec `spec_id`, and its fresh path
+    /// (`<uuid>-<tag><spec id>.avro`), recorded for clean-up after a failure.
+    fn new_manifest(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        metadata_dir: &str,
+        spec_id: i32,
+        content: ManifestContentType,
+        tag: &str,
+    ) -> Result<(String, ManifestWriter)> {
+        let spec = base
+            .partition_spec_by_id(spec_id)
+            .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
+        let path = format!("{metadata_dir}/{}-{tag}{spec_id}.avro", Uuid::new_v4());
+        self.written.push(path.clone());
+        let builder = ManifestWriterBuilder::new(
+            file_io.new_output(&path)?,
+            Some(self.snapshot_id),
+            base.current_schema().clone(),
+            spec.as_ref().clone(),
+        );
+        let writer = match (base.format_version(), content) {
+            (FormatVersion::V1, _) => builder.build_v1(),
+            (_, ManifestContentType::Data) => builder.build_v2_data(),
+            (_, ManifestContentType::Deletes) => builder.build_v2_deletes(),
+        };
+        Ok((path, writer))
     }
 
     /// The manifests of the files a row-level change adds: one per partition spec and content,
@@ -216,19 +237,9 @@ impl NewSnapshot {
         }
         let mut manifests = Vec::new();
         for ((spec_id, deletes), files) in groups {
-            let spec = base
-                .partition_spec_by_id(spec_id)
-                .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
-            let kind = if deletes { "deletes" } else { "rewritten" };
-            let path = format!("{metadata_dir}/{}-m{spec_id}-{kind}.avro", Uuid::new_v4());
-            self.written.push(path.clone());
-            let builder = ManifestWriterBuilder::new(
-                file_io.new_output(&path)?,
-                Some(self.snapshot_id),
-                base.current_schema().clone(),
-                spec.as_ref().clone(),
-            );
-            let mut writer = if deletes { builder.build_v2_deletes() } else { builder.build_v2_data() };
+            let (content, tag) =
+                if deletes { (ManifestContentType::Deletes, "pd") } else { (ManifestContentType::Data, "cw") };
+            let (_, mut writer) = self.new_manifest(file_io, base, metadata_dir, spec_id, content, tag)?;
             for file in files {
                 writer.add_file(file, -1)?;
             }
@@ -250,32 +261,21 @@ impl NewSnapshot {
     ) -> Result<Totals> {
         let mut removed = Totals::default();
         let mut rewritten = Vec::new();
+        // Owned: new_manifest below borrows the snapshot mutably.
+        let gone = self.removed.clone();
         for manifest in existing {
             let loaded = manifest.load_manifest(file_io).await?;
             let goes = |file: &DataFile| match file.content_type() {
-                DataContentType::Data => self.removed.contains(file.file_path()),
-                _ => file.referenced_data_file().is_some_and(|d| self.removed.contains(&d)),
+                DataContentType::Data => gone.contains(file.file_path()),
+                _ => file.referenced_data_file().is_some_and(|d| gone.contains(&d)),
             };
             if !loaded.entries().iter().any(|e| e.is_alive() && goes(e.data_file())) {
                 out.push(manifest.clone());
                 continue;
             }
-            let spec = base.partition_spec_by_id(manifest.partition_spec_id).ok_or_else(|| {
-                Error::internal(format!("table has no partition spec {}", manifest.partition_spec_id))
-            })?;
-            let path = format!("{metadata_dir}/{}-r{}.avro", Uuid::new_v4(), manifest.partition_spec_id);
-            self.written.push(path.clone());
-            rewritten.push(path.clone());
-            let builder = ManifestWriterBuilder::new(
-                file_io.new_output(&path)?,
-                Some(self.snapshot_id),
-                base.current_schema().clone(),
-                spec.as_ref().clone(),
-            );
-            let mut writer = match manifest.content {
-                ManifestContentType::Data => builder.build_v2_data(),
-                ManifestContentType::Deletes => builder.build_v2_deletes(),
-            };
+            let (path, mut writer) =
+                self.new_manifest(file_io, base, metadata_dir, manifest.partition_spec_id, manifest.content, "r")?;
+            rewritten.push(path);
             for entry in loaded.entries().iter().filter(|e| e.is_alive()) {
                 let file = entry.data_file().clone();
                 let sequence_number = entry.sequence_number().unwrap_or(0);
@@ -318,22 +318,7 @@ impl NewSnapshot {
                 by_spec.entry(spec_id).or_default().push(entry);
             }
             for (spec_id, entries) in by_spec {
-                let spec = base
-                    .partition_spec_by_id(spec_id)
-                    .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
-                let path = format!("{metadata_dir}/{}-d{spec_id}.avro", Uuid::new_v4());
-                self.written.push(path.clone());
-                let builder = ManifestWriterBuilder::new(
-                    file_io.new_output(&path)?,
-                    Some(self.snapshot_id),
-                    base.current_schema().clone(),
-                    spec.as_ref().clone(),
-                );
-                let mut writer = match (base.format_version(), content) {
-                    (FormatVersion::V1, _) => builder.build_v1(),
-                    (_, ManifestContentType::Data) => builder.build_v2_data(),
-                    (_, ManifestContentType::Deletes) => builder.build_v2_deletes(),
-                };
+                let (_, mut writer) = self.new_manifest(file_io, base, metadata_dir, spec_id, content, "d")?;
                 for entry in entries {
                     let file = entry.data_file();
                     removed.add(file);

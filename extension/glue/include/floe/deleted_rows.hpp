@@ -50,6 +50,10 @@ private:
 	std::unordered_map<string, std::unordered_set<int64_t>> seen;
 };
 
+//! Refuses a row-level `statement` (DELETE, UPDATE, MERGE) floe cannot run on `table`: one with
+//! RETURNING, or on a past version of the table.
+void CheckRowLevelTarget(const IcebergTableEntry &table, const char *statement, bool returning);
+
 //! Appends the positions of `chunk` (all its rows) to `positions`, looking each data file up once per run of rows.
 void CollectPositions(duckdb::DataChunk &chunk, idx_t file_column, idx_t row_column, const string &table,
                       PositionsByFile &positions);
