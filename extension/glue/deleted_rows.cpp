@@ -78,26 +78,36 @@ void DeletedRows::Add(PositionsByFile &&added) {
 
 idx_t DeletedRows::AddFirst(DataChunk &chunk, idx_t file_column, idx_t row_column, const SelectionVector &sel,
                             idx_t count, SelectionVector &first) {
-	auto table_name = compat::Str(table.name);
+	auto &table_name = compat::Str(table.name);
 	RowIds ids(chunk, file_column, row_column, table_name);
 	idx_t kept = 0;
 	lock_guard<mutex> guard(lock);
+	// Rows of one data file come together: look the file up once per run.
+	std::unordered_set<int64_t> *file_seen = nullptr;
+	vector<int64_t> *file_positions = nullptr;
+	string_t current_file("", 0);
 	for (idx_t i = 0; i < count; i++) {
 		auto row = sel.get_index(i);
-		auto file = ids.File(row).GetString();
+		auto &file = ids.File(row);
+		if (!file_seen || !(file == current_file)) {
+			auto name = file.GetString();
+			file_seen = &seen[name];
+			file_positions = &positions[name];
+			current_file = file;
+		}
 		auto position = ids.Row(row);
-		if (!seen[file].insert(position).second) {
+		if (!file_seen->insert(position).second) {
 			if (repeats == Repeats::REFUSE) {
 				throw InvalidInputException(
 				    "MERGE into Iceberg table '%s' matched one target row (row %lld of data file %s) with more than "
 				    "one "
 				    "source row; nothing was changed. Fix: make the ON condition match each target row at most once "
 				    "(deduplicate the source)",
-				    table_name, static_cast<long long>(position), file);
+				    table_name, static_cast<long long>(position), file.GetString());
 			}
 			continue;
 		}
-		positions[file].push_back(position);
+		file_positions->push_back(position);
 		first.set_index(kept++, row);
 	}
 	return kept;

@@ -115,13 +115,8 @@ impl RowDelta {
     }
 
     fn statement_words(&self) -> String {
-        let mut words: Vec<&str> = Vec::new();
-        for op in &self.operations {
-            let word = match op {
-                super::RowOperation::Delete => "DELETE",
-                super::RowOperation::Update => "UPDATE",
-                super::RowOperation::Merge => "MERGE",
-            };
+        let mut words: Vec<String> = Vec::new();
+        for word in self.operations.iter().map(|op| op.word().to_ascii_uppercase()) {
             if !words.contains(&word) {
                 words.push(word);
             }
