@@ -8,7 +8,7 @@ namespace floe {
 
 using namespace duckdb;
 
-static JsonBuilder::Value TypeToJson(JsonBuilder &json, const LogicalType &type) {
+JsonBuilder::Value TypeToJson(JsonBuilder &json, const LogicalType &type) {
 	auto result = json.Add(json.Object(), "id", json.String(EnumUtil::ToString(type.id())));
 	switch (type.id()) {
 	case LogicalTypeId::DECIMAL:

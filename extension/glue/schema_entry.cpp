@@ -125,6 +125,13 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		                               compat::Str(alter.Cast<RenameViewInfo>().new_view_name));
 		return;
 	}
+	if (info.type == AlterType::SET_COLUMN_COMMENT || info.type == AlterType::SET_COMMENT) {
+		if (info.GetCatalogType() != CatalogType::TABLE_ENTRY) {
+			Unsupported("COMMENT ON " + CatalogTypeToString(info.GetCatalogType()));
+		}
+		iceberg_transaction.Alter(*this, compat::Str(info.GetQualifiedName().Name()), info);
+		return;
+	}
 	if (info.type != AlterType::ALTER_TABLE) {
 		Unsupported("ALTER " + CatalogTypeToString(info.GetCatalogType()));
 	}
@@ -150,7 +157,8 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		return;
 	}
 	default:
-		Unsupported("ALTER TABLE ... " + EnumUtil::ToString(alter.alter_table_type));
+		iceberg_transaction.Alter(*this, compat::Str(alter.GetQualifiedName().Name()), alter);
+		return;
 	}
 }
 

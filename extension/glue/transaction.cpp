@@ -8,6 +8,7 @@
 #include "floe/partitioning.hpp"
 #include "floe/schema_entry.hpp"
 #include "floe/secret.hpp"
+#include "floe/table_edits.hpp"
 #include "floe/table_entry.hpp"
 
 namespace floe {
@@ -94,13 +95,6 @@ void IcebergTransaction::DropSchema(const string &name, bool if_exists, bool cas
 }
 
 //! A WITH (...) option as text: constants as their value, anything else as written.
-static string OptionText(const ParsedExpression &expression) {
-	if (expression.GetExpressionType() == ExpressionType::VALUE_CONSTANT) {
-		return compat::ConstantValue(expression.Cast<ConstantExpression>()).ToString();
-	}
-	return expression.ToString();
-}
-
 optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEntry &schema, CreateTableInfo &info) {
 	auto existing = entries.GetTable(schema, compat::Str(info.GetTableName()), SnapshotSelector::Current());
 	if (existing) {
@@ -127,7 +121,7 @@ optional_ptr<IcebergTableEntry> IcebergTransaction::CreateTable(IcebergSchemaEnt
 	}
 	auto properties = json.Object();
 	for (auto &option : info.options) {
-		json.Add(properties, option.first, json.String(OptionText(*option.second)));
+		json.Add(properties, option.first, json.String(TableOptionText(*option.second)));
 	}
 	json.Add(request, "schema", json.String(compat::Str(schema.name)));
 	json.Add(request, "table", json.String(compat::Str(info.GetTableName())));
@@ -176,6 +170,17 @@ void IcebergTransaction::Repartition(IcebergSchemaEntry &schema, const string &n
 	Check(floe_txn_repartition(WritesFor(*table), table->Table()->Get(),
 	                           json.Write(PartitionKeysToJson(json, keys)).c_str(), Out(repartitioned)));
 	entries.TableChanged(schema, compat::Str(table->name), std::move(repartitioned));
+}
+
+void IcebergTransaction::Alter(IcebergSchemaEntry &schema, const string &name, const AlterInfo &info) {
+	auto table = entries.GetTable(schema, name, SnapshotSelector::Current());
+	if (!table) {
+		throw CatalogException(NotFound("Table", compat::Str(schema.name), name, catalog));
+	}
+	auto edit = TableEditJson(info, compat::Str(schema.name) + "." + compat::Str(table->name));
+	TableHandle altered;
+	Check(floe_txn_alter(WritesFor(*table), table->Table()->Get(), edit.c_str(), Out(altered)));
+	entries.TableChanged(schema, compat::Str(table->name), std::move(altered));
 }
 
 idx_t IcebergTransaction::Truncate(IcebergTableEntry &table) {

@@ -2,6 +2,7 @@
 //! files, new snapshots, and the transaction that commits them at DuckDB COMMIT.
 
 pub mod data_file;
+pub mod evolution;
 pub mod fixed_columns;
 pub mod nested_annotations;
 pub mod not_null;

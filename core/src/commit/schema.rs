@@ -73,6 +73,25 @@ pub fn iceberg_schema_from(columns: &[DuckColumn], table: &str, last_id: i32) ->
         .map_err(|e| Error::invalid_input(format!("Table '{table}' cannot be created: {e}")))
 }
 
+/// A new field for `column` (ALTER TABLE ... ADD COLUMN), its ids after `last_id`; returns it
+/// with the last id it used.
+pub(crate) fn new_field(
+    column: &DuckColumn,
+    last_id: i32,
+    table: &str,
+    path: &str,
+) -> Result<(iceberg::spec::NestedFieldRef, i32)> {
+    let mut ids = Ids(last_id);
+    let field = field(column, &mut ids, table, path)?;
+    Ok((field, ids.0))
+}
+
+/// The Iceberg type DuckDB type `ty` is stored as (ALTER COLUMN ... TYPE); nested types get
+/// throwaway field ids.
+pub(crate) fn stored_type(ty: &DuckType, table: &str, path: &str) -> Result<Type> {
+    iceberg_type(ty, &mut Ids(0), table, path)
+}
+
 fn field(column: &DuckColumn, ids: &mut Ids, table: &str, path: &str) -> Result<iceberg::spec::NestedFieldRef> {
     let id = ids.next();
     let ty = iceberg_type(&column.ty, ids, table, path)?;

@@ -427,6 +427,17 @@ struct FloeError *floe_txn_repartition(struct FloeTxn *txn,
                                        const char *keys_json,
                                        struct FloeTable **out);
 
+// ALTER TABLE (and COMMENT ON) edits: edit_json is one floe_core::commit::evolution::TableEdit;
+// it is checked against Iceberg's schema evolution rules now, and *out is the table as edited,
+// for the transaction's later statements.
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_txn_alter(struct FloeTxn *txn,
+                                 const struct FloeTable *table,
+                                 const char *edit_json,
+                                 struct FloeTable **out);
+
 // Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
 // "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; paths floe:// or real
 // URLs (manifests record the real ones); s3_secret_json or "null".

@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use floe_core::commit::data_file::WrittenFile;
+use floe_core::commit::evolution::TableEdit;
 use floe_core::commit::partitioning::{partition_fields, PartitionKey};
 use floe_core::commit::schema::DuckColumn;
 use floe_core::commit::snapshot::Engine;
@@ -164,6 +165,27 @@ pub unsafe extern "C" fn floe_txn_repartition(
     guard(|| {
         let keys: Vec<PartitionKey> = json_arg(keys_json, "partition keys")?;
         let table = (*txn).transaction.repartition((*table).table.clone(), &partition_fields(&keys)?)?;
+        *out = FloeTable::into_raw(table);
+        Ok(())
+    })
+}
+
+/// ALTER TABLE (and COMMENT ON) edits: edit_json is one floe_core::commit::evolution::TableEdit;
+/// it is checked against Iceberg's schema evolution rules now, and *out is the table as edited,
+/// for the transaction's later statements.
+///
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_alter(
+    txn: *mut FloeTxn,
+    table: *const FloeTable,
+    edit_json: *const c_char,
+    out: *mut *mut FloeTable,
+) -> *mut FloeError {
+    guard(|| {
+        let edit: TableEdit = json_arg(edit_json, "table edit")?;
+        let table = (*txn).transaction.alter((*table).table.clone(), edit)?;
         *out = FloeTable::into_raw(table);
         Ok(())
     })

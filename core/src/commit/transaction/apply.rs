@@ -33,8 +33,11 @@ impl Transaction {
                 Op::Replace { id, base, target, keep_layout } => {
                     batch.push(self.work(id, Change::Replace { base, keep_layout }, target))
                 }
-                Op::Repartition { id, base, target, spec } => {
-                    batch.push(self.work(id, Change::Repartition { base, spec }, target))
+                Op::Alter { id, base, target, edit } => {
+                    match batch.iter_mut().find(|w| Arc::ptr_eq(&w.target, &base)) {
+                        Some(work) => work.alter(edit, target)?,
+                        None => batch.push(self.work(id, Change::Evolve { base, edits: vec![edit] }, target)),
+                    }
                 }
                 Op::Write { table, files, file_io } => {
                     let work = self.work_of(batch, table);

@@ -33,8 +33,9 @@ use iceberg::spec::TableMetadataBuilder;
 use iceberg::TableUpdate;
 
 use self::operation::{NewView, Op};
-use self::work::{repartitioned_metadata, replaced_metadata, Change, Work};
+use self::work::{replaced_metadata, Change, Work};
 use super::data_file::{data_file, WrittenFile};
+use super::evolution::{evolve, TableEdit};
 use super::fixed_columns::check_no_fixed_columns;
 use super::nested_annotations::annotate_written_files;
 use super::not_null::check_not_null;
@@ -42,7 +43,7 @@ use super::partitioning::{unbound_spec, PartitionField};
 use super::row_level::{resolve, RowDelta, StatementDeletes};
 use super::schema::{iceberg_schema_from, DuckColumn};
 use super::snapshot::Engine;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::rest::catalog::display_namespace;
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
 use crate::rest::{Namespace, RestCatalog};
@@ -205,9 +206,31 @@ impl Transaction {
     /// writes of this transaction follow; committed with them.
     pub fn repartition(&self, base: Arc<LoadedTable>, fields: &[PartitionField]) -> Result<Arc<LoadedTable>> {
         let spec = unbound_spec(base.metadata.current_schema(), fields, &base.qualified_name())?;
-        let target = repartitioned_metadata(&base.metadata, spec.clone())?;
+        self.alter(base, TableEdit::Partition(spec))
+    }
+
+    /// An ALTER TABLE edit of `base`, checked against Iceberg's evolution rules now: the table
+    /// as edited is returned for the transaction's later statements, and the edit is applied
+    /// again at COMMIT on the table as the catalog then shows it.
+    pub fn alter(&self, base: Arc<LoadedTable>, edit: TableEdit) -> Result<Arc<LoadedTable>> {
+        let qualified = base.qualified_name();
+        let target = evolve(&base.metadata, std::slice::from_ref(&edit), &qualified)?;
+        let mut ops = self.ops();
+        let written_before = ops.iter().any(|op| match op {
+            Op::Write { table, .. } | Op::Delete { table, .. } => Arc::ptr_eq(table, &base),
+            Op::Replace { target, .. } => Arc::ptr_eq(target, &base),
+            _ => false,
+        });
+        let created_here = ops.iter().any(|op| matches!(op, Op::Create { table, .. } if Arc::ptr_eq(table, &base)));
+        if written_before && !created_here {
+            return Err(Error::unsupported(format!(
+                "Cannot ALTER table '{qualified}' after writing to it in the same transaction: Iceberg commits a \
+                 table's schema change before or after its new rows, not between them"
+            ))
+            .with_fix("COMMIT the writes first, or run the ALTER TABLE before them"));
+        }
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
-        self.ops().push(Op::Repartition { id: identifier(&base), base, target: target.clone(), spec });
+        ops.push(Op::Alter { id: identifier(&base), base, target: target.clone(), edit });
         Ok(target)
     }
 

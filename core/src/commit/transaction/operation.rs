@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use iceberg::io::FileIO;
-use iceberg::spec::{Schema, UnboundPartitionSpec};
+use iceberg::spec::Schema;
 
 use crate::commit::data_file::WrittenFile;
+use crate::commit::evolution::TableEdit;
 use crate::commit::row_level::RowDelta;
 use crate::rest::model::TableIdentifier;
 use crate::rest::Namespace;
@@ -28,12 +29,13 @@ pub(super) enum Op {
         target: Arc<LoadedTable>,
         keep_layout: bool,
     },
-    /// A new default partition spec for an existing table; later writes follow it.
-    Repartition {
+    /// An ALTER TABLE of `base`: `target` is the table with the edit applied, which later
+    /// statements of the transaction use.
+    Alter {
         id: TableIdentifier,
         base: Arc<LoadedTable>,
         target: Arc<LoadedTable>,
-        spec: UnboundPartitionSpec,
+        edit: TableEdit,
     },
     /// Files a statement wrote into `table` (as it was loaded, staged or replaced).
     Write {

@@ -1,17 +1,16 @@
-//! One table's part of a commit: what changes (a creation, an append, a replace, a new
-//! partitioning), the files that go with it, and the catalog change for each attempt, built on
+//! One table's part of a commit: what changes (a creation, an append, a replace, ALTER TABLE
+//! edits), the files that go with it, and the catalog change for each attempt, built on
 //! the table as the catalog last showed it.
 
 use std::sync::Arc;
 
 use iceberg::io::FileIO;
-use iceberg::spec::{
-    PartitionSpec, Schema, TableMetadata, TableMetadataBuildResult, TableMetadataBuilder, UnboundPartitionSpec,
-};
+use iceberg::spec::{PartitionSpec, Schema, TableMetadata, TableMetadataBuildResult, TableMetadataBuilder};
 use iceberg::{TableRequirement, TableUpdate};
 
 use super::display;
 use crate::commit::data_file::{data_file, WrittenFile};
+use crate::commit::evolution::{evolve, TableEdit};
 use crate::commit::row_level::RowDelta;
 use crate::commit::snapshot::{snapshot_updates, Action, Engine, NewSnapshot};
 use crate::error::{Error, ErrorKind, Result};
@@ -28,8 +27,9 @@ pub(super) enum Change {
     /// Every row replaced (CREATE OR REPLACE, TRUNCATE) in `base`, the table as first loaded.
     /// `keep_layout`: keep the schema and partition spec (TRUNCATE).
     Replace { base: Arc<LoadedTable>, keep_layout: bool },
-    /// A new default partition spec for `base`, with the files written after it.
-    Repartition { base: Arc<LoadedTable>, spec: UnboundPartitionSpec },
+    /// ALTER TABLE edits of `base` (schema, partitioning, properties), with the files written
+    /// after them.
+    Evolve { base: Arc<LoadedTable>, edits: Vec<TableEdit> },
 }
 
 pub(super) struct Work {
@@ -65,7 +65,7 @@ impl Work {
         match &self.change {
             Change::Create { .. } => None,
             Change::Append => Some(&self.target),
-            Change::Replace { base, .. } | Change::Repartition { base, .. } => Some(base),
+            Change::Replace { base, .. } | Change::Evolve { base, .. } => Some(base),
         }
     }
 
@@ -117,19 +117,41 @@ impl Work {
                     TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() };
                 (based_on(base, requirement), updates)
             }
-            (Change::Repartition { spec, base: first }, Some(base)) => {
+            (Change::Evolve { edits, base: first }, Some(base)) => {
                 if base.current_snapshot_id() != first.metadata.current_snapshot_id() {
                     self.delta.check_on(first, &file_io, base).await?;
                 }
-                let rebuilt = repartitioned_metadata(base, spec.clone())?;
-                let mut updates = rebuilt.changes;
-                if !self.files.is_empty() || !self.delta.is_empty() {
-                    let snapshot = self.snapshot_for(&rebuilt.metadata, Action::Append)?;
-                    updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &rebuilt.metadata, engine).await?));
+                // Checked again on the table as it is now: another engine's change in between is
+                // either compatible with the edits or refuses them.
+                let evolved = evolve(base, edits, &display(&self.id))?;
+                let writes = !self.files.is_empty() || !self.delta.is_empty();
+                if writes && !same_layout(&evolved.metadata, &target) {
+                    return Err(Error::new(
+                        ErrorKind::CommitConflict,
+                        format!(
+                            "The schema or partitioning of table '{}' was changed by another writer while rows were written after an ALTER TABLE",
+                            display(&self.id)
+                        ),
+                    )
+                    .with_fix("run the transaction again: it will see the other change"));
                 }
-                let requirement =
-                    TableRequirement::DefaultSpecIdMatch { default_spec_id: base.default_partition_spec_id() };
-                (based_on(base, requirement), updates)
+                let mut updates = evolved.changes;
+                let mut requirements = vec![
+                    TableRequirement::UuidMatch { uuid: base.uuid() },
+                    TableRequirement::CurrentSchemaIdMatch { current_schema_id: base.current_schema_id() },
+                    TableRequirement::LastAssignedFieldIdMatch { last_assigned_field_id: base.last_column_id() },
+                    TableRequirement::DefaultSpecIdMatch { default_spec_id: base.default_partition_spec_id() },
+                    TableRequirement::DefaultSortOrderIdMatch { default_sort_order_id: base.default_sort_order_id() },
+                ];
+                if writes {
+                    let snapshot = self.snapshot_for(&evolved.metadata, Action::Append)?;
+                    updates.extend(snapshot_updates(snapshot.snapshot_on(&file_io, &evolved.metadata, engine).await?));
+                    requirements.push(TableRequirement::RefSnapshotIdMatch {
+                        r#ref: "main".into(),
+                        snapshot_id: base.current_snapshot_id(),
+                    });
+                }
+                (requirements, updates)
             }
             (_, None) => {
                 return Err(Error::internal(format!(
@@ -139,6 +161,23 @@ impl Work {
             }
         };
         Ok(TableChange { identifier: self.id.clone(), requirements, updates })
+    }
+
+    /// Another ALTER TABLE of this work's table, whose edited state is now `target`. Refused
+    /// where the transaction wrote rows before the edit (`Transaction::alter` checks first).
+    pub fn alter(&mut self, edit: TableEdit, target: Arc<LoadedTable>) -> Result<()> {
+        match &mut self.change {
+            Change::Evolve { edits, .. } => edits.push(edit),
+            Change::Create { .. } => {}
+            _ => {
+                return Err(Error::internal(format!(
+                    "an ALTER TABLE of '{}' followed a write it cannot follow",
+                    display(&self.id)
+                )))
+            }
+        }
+        self.target = target;
+        Ok(())
     }
 
     /// The new snapshot, its data files described against `metadata` (the table as it will be
@@ -218,12 +257,11 @@ pub(super) fn replaced_metadata(base: &TableMetadata, schema: Schema) -> Result<
         .build()?)
 }
 
-/// The metadata of `base` with `spec` as default partition spec, plus the updates that make it so.
-pub(super) fn repartitioned_metadata(
-    base: &TableMetadata,
-    spec: UnboundPartitionSpec,
-) -> Result<TableMetadataBuildResult> {
-    Ok(TableMetadataBuilder::new_from_metadata(base.clone(), None).add_default_partition_spec(spec)?.build()?)
+/// Whether files written for `written_for` fit `metadata`: the same columns (ids, names,
+/// types) and the same partition fields.
+fn same_layout(metadata: &TableMetadata, written_for: &TableMetadata) -> bool {
+    metadata.current_schema().as_struct() == written_for.current_schema().as_struct()
+        && metadata.default_partition_spec().fields() == written_for.default_partition_spec().fields()
 }
 
 /// The updates that create a staged table from its staged metadata (REST spec: create-table

@@ -10,6 +10,8 @@
 
 namespace floe {
 
+JsonBuilder::Value TypeToJson(JsonBuilder &json, const duckdb::LogicalType &type);
+
 JsonBuilder::Value ColumnsToJson(JsonBuilder &json, const duckdb::ColumnList &columns,
                                  const vector<unique_ptr<duckdb::Constraint>> &constraints);
 

@@ -22,6 +22,7 @@
 #include "duckdb/common/multi_file/multi_file_reader.hpp"
 #include "duckdb/execution/operator/persistent/physical_copy_to_file.hpp"
 #include "duckdb/function/table_function.hpp"
+#include "duckdb/parser/expression/cast_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/function/cast/default_casts.hpp"
 #include "duckdb/parser/expression/function_expression.hpp"
@@ -32,6 +33,7 @@
 #include "duckdb/planner/expression/bound_constant_expression.hpp"
 #include "duckdb/planner/expression/bound_operator_expression.hpp"
 #include "duckdb/planner/expression/bound_reference_expression.hpp"
+#include "duckdb/parser/parsed_data/alter_table_info.hpp"
 #include "duckdb/parser/parsed_data/attach_info.hpp"
 #include "duckdb/parser/parsed_data/transaction_info.hpp"
 #include "duckdb/planner/operator/logical_get.hpp"
@@ -427,6 +429,30 @@ inline void ProjectAllColumns(duckdb::TableCatalogEntry &table, duckdb::LogicalG
 		                                                        duckdb::ColumnBinding(get.table_index, get_index)));
 		update.columns.push_back(column.Physical());
 	}
+#endif
+}
+
+//! The column an ALTER COLUMN (TYPE, SET/DROP NOT NULL, SET DEFAULT) names, as a path: 2.0 can
+//! address a struct field, 1.5 names a top-level column.
+template <class INFO>
+inline duckdb::vector<std::string> AlteredColumnPath(const INFO &info) {
+#if FLOE_DUCKDB_2
+	duckdb::vector<std::string> path;
+	for (auto &name : info.column_path) {
+		path.push_back(Str(name));
+	}
+	return path;
+#else
+	return {info.column_name};
+#endif
+}
+
+//! What a parsed CAST casts.
+inline const duckdb::ParsedExpression &CastChild(const duckdb::CastExpression &cast) {
+#if FLOE_DUCKDB_2
+	return cast.Child();
+#else
+	return *cast.child;
 #endif
 }
 

@@ -36,6 +36,8 @@ public:
 	void DropTable(IcebergSchemaEntry &schema, const string &name, bool if_exists);
 	void RenameTable(IcebergSchemaEntry &schema, const string &from, const string &to);
 	//! ALTER TABLE ... SET PARTITIONED BY: later writes of this transaction follow the new spec.
+	//! ALTER TABLE edits of the schema, properties and comments (floe/table_edits.hpp).
+	void Alter(IcebergSchemaEntry &schema, const string &name, const duckdb::AlterInfo &info);
 	void Repartition(IcebergSchemaEntry &schema, const string &name,
 	                 const vector<unique_ptr<duckdb::ParsedExpression>> &keys);
 	//! TRUNCATE / DELETE without a condition: every row removed at COMMIT; later writes of this
