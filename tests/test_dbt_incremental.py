@@ -43,7 +43,13 @@ INCREMENTAL = [
     "daily_spend_merge_composite",
     "events_microbatch",
     "events_append",
+    "customers_schema_append",
+    "customers_schema_sync",
+    "customers_schema_fail",
 ]
+#: The on_schema_change='fail' model: its second run changes its columns and must fail; it runs
+#: alone then, so that the other models' build succeeds.
+FAILS = "customers_schema_fail"
 SNAPSHOTS = ["customers_snapshot_timestamp", "customers_snapshot_check"]
 TABLES = [("incr", name) for name in INCREMENTAL] + [("snapshots", name) for name in SNAPSHOTS]
 
@@ -65,6 +71,8 @@ class Run:
     official: dict[str, list[tuple]] = field(default_factory=dict)
     #: PyIceberg's view of each table: its uuid and snapshots.
     tables: dict[str, Any] = field(default_factory=dict)
+    #: The on_schema_change='fail' model run alone (second run only): floe's and the native run.
+    failed: tuple[Any, Any] | None = None
 
 
 @dataclass
@@ -91,6 +99,8 @@ def built(testbed: Testbed, tmp_path_factory, extension: str, official) -> Build
                 for seed in (PROJECT / "second_run").iterdir():
                     shutil.copy(seed, project.dir / "seeds" / seed.name)
         args = ("build", "--vars", f"{{run: {run}}}", "--event-time-start", start, "--event-time-end", end)
+        if run > 1:
+            args += ("--exclude", FAILS)
         # The two builds are independent: run side by side, they take the time of the slower.
         with ThreadPoolExecutor(2) as pool:
             floe_run, native_run = pool.map(lambda project: project.run(*args), (lake, native))
@@ -98,6 +108,10 @@ def built(testbed: Testbed, tmp_path_factory, extension: str, official) -> Build
         assert native_run.returncode == 0, native_run.output
         print(f"run {run}: dbt build {floe_run.seconds:.2f} s with floe, {native_run.seconds:.2f} s native")
         left = runs[run] = Run(floe_run.output)
+        if run > 1:
+            alone = ("run", "--vars", f"{{run: {run}}}", "--select", FAILS)
+            with ThreadPoolExecutor(2) as pool:
+                left.failed = tuple(pool.map(lambda project: project.run(*alone), (lake, native)))
         with duckdb.connect(str(native.dir.parent / "lake.duckdb"), read_only=True) as file:
             for kind, name in TABLES:
                 identifier = f"{schema}_{kind}.{name}"
@@ -218,6 +232,24 @@ def test_second_run_changed_what_each_strategy_changes(built):
     assert current["dbt_is_deleted"] == "True"
 
 
+def test_on_schema_change(built):
+    """append_new_columns added the new columns (older rows NULL in them); sync_all_columns
+    dropped one, added one and widened another through dbt's ADD, UPDATE, DROP, RENAME; fail
+    stopped the model with dbt's message and left its table as the first run wrote it."""
+    columns = {name: [c for c, _ in built.runs[2].floe[name]["columns"]] for name in INCREMENTAL}
+    assert columns["customers_schema_append"] == ["customer_id", "name", "region", "tier"]
+    assert columns["customers_schema_sync"] == ["customer_id", "name", "updated_at", "tier", "visits"]
+    types = dict(built.runs[2].floe["customers_schema_sync"]["columns"])
+    assert types["visits"] == "BIGINT"
+    by_id = {row[0]: row for row in built.runs[2].floe["customers_schema_append"]["rows"]}
+    assert by_id[4][2:] == (None, None) and by_id[3][2:] == ("apac", "bronze")
+    floe_run, native_run = built.runs[2].failed
+    for result in (floe_run, native_run):
+        assert result.returncode != 0
+        assert "The source and target schemas on this incremental model are out of sync" in result.output
+    assert built.runs[2].tables[FAILS].metadata_location == built.runs[1].tables[FAILS].metadata_location
+
+
 def test_microbatch_batches_ran_side_by_side(built):
     """The second run's middle days, 03-03 and 03-04, replaced their rows in two transactions at
     once on floe's table (dbt's output: each started before the other finished)."""
@@ -237,6 +269,8 @@ def test_incremental_runs_change_the_tables_in_place(built):
     (same uuid, history kept): position delete files where rows were replaced, appends only where
     nothing was; and dbt left no intermediate table behind in the catalog."""
     for _, name in TABLES:
+        if name == FAILS:
+            continue
         first, second = built.runs[1].tables[name], built.runs[2].tables[name]
         assert second.metadata.table_uuid == first.metadata.table_uuid, name
         since = [s for s in second.metadata.snapshots if s.sequence_number > first.metadata.last_sequence_number]

@@ -32,7 +32,7 @@ use iceberg::io::FileIO;
 use iceberg::spec::TableMetadataBuilder;
 use iceberg::TableUpdate;
 
-use self::operation::{NewView, Op};
+use self::operation::{NewView, Op, Versions};
 use self::work::{replaced_metadata, Change, Work};
 use super::data_file::{data_file, WrittenFile};
 use super::evolution::{evolve, TableEdit};
@@ -212,22 +212,29 @@ impl Transaction {
     /// An ALTER TABLE edit of `base`, checked against Iceberg's evolution rules now: the table
     /// as edited is returned for the transaction's later statements, and the edit is applied
     /// again at COMMIT on the table as the catalog then shows it.
+    ///
+    /// Schema edits may follow rows written in the same transaction (dbt changes a column's type
+    /// with ADD, UPDATE, DROP and RENAME in one): files carry field ids, which the edits keep. A
+    /// new partitioning may not, since those files hold the old partition values, nor may any
+    /// edit follow a CREATE OR REPLACE or TRUNCATE, which commit a whole new table state.
     pub fn alter(&self, base: Arc<LoadedTable>, edit: TableEdit) -> Result<Arc<LoadedTable>> {
         let qualified = base.qualified_name();
         let target = evolve(&base.metadata, std::slice::from_ref(&edit), &qualified)?;
         let mut ops = self.ops();
-        let written_before = ops.iter().any(|op| match op {
-            Op::Write { table, .. } | Op::Delete { table, .. } => Arc::ptr_eq(table, &base),
-            Op::Replace { target, .. } => Arc::ptr_eq(target, &base),
+        let replaced = ops.iter().any(|op| matches!(op, Op::Replace { target, .. } if Arc::ptr_eq(target, &base)));
+        let versions = Versions::of(&ops, &base);
+        let written = ops.iter().any(|op| match op {
+            Op::Write { table, .. } | Op::Delete { table, .. } => versions.contains(table),
             _ => false,
         });
-        let created_here = ops.iter().any(|op| matches!(op, Op::Create { table, .. } if Arc::ptr_eq(table, &base)));
-        if written_before && !created_here {
+        if replaced || (written && matches!(edit, TableEdit::Partition(_))) {
             return Err(Error::unsupported(format!(
-                "Cannot ALTER table '{qualified}' after writing to it in the same transaction: Iceberg commits a \
-                 table's schema change before or after its new rows, not between them"
+                "Cannot {} table '{qualified}' after {} in the same transaction: Iceberg would have to commit its \
+                 rows under two layouts at once",
+                if replaced { "ALTER" } else { "change the partitioning of" },
+                if replaced { "replacing it" } else { "writing to it" },
             ))
-            .with_fix("COMMIT the writes first, or run the ALTER TABLE before them"));
+            .with_fix("COMMIT first, or run the ALTER TABLE before the writes"));
         }
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
         ops.push(Op::Alter { id: identifier(&base), base, target: target.clone(), edit });
@@ -280,9 +287,11 @@ impl Transaction {
         let file_io = table.file_io(user_secret);
         let pending = self.pending_files(table);
         let mut earlier = RowDelta::default();
-        for op in self.ops().iter() {
+        let ops = self.ops();
+        let versions = Versions::of(&ops, table);
+        for op in ops.iter() {
             if let Op::Delete { table: t, delta, .. } = op {
-                if Arc::ptr_eq(t, table) {
+                if versions.contains(t) {
                     for (path, positions) in &delta.deleted {
                         earlier.deleted.entry(path.clone()).or_default().extend(positions);
                     }
@@ -291,13 +300,15 @@ impl Transaction {
                 }
             }
         }
+        drop(ops);
         let dir = self.statement_dir(table, &file_io);
         let resolved = resolve::resolve(table, &file_io, statement, &pending, &earlier, &dir).await?;
         let mut ops = self.ops();
         if !resolved.removed_pending.is_empty() {
+            let versions = Versions::of(&ops, table);
             for op in ops.iter_mut() {
                 if let Op::Write { table: t, files, .. } = op {
-                    if Arc::ptr_eq(t, table) {
+                    if versions.contains(t) {
                         files.retain(|f| !resolved.removed_pending.contains(&f.path));
                     }
                 }
@@ -325,9 +336,11 @@ impl Transaction {
     /// reads: delete files by data file, data files removed whole, and data files rewritten.
     pub fn pending_deletes(&self, table: &Arc<LoadedTable>) -> PendingDeletes {
         let mut pending = PendingDeletes::default();
-        for op in self.ops().iter() {
+        let ops = self.ops();
+        let versions = Versions::of(&ops, table);
+        for op in ops.iter() {
             if let Op::Delete { table: t, delta, .. } = op {
-                if Arc::ptr_eq(t, table) {
+                if versions.contains(t) {
                     for (data_file, files) in delta.delete_files_by_data_file() {
                         pending.delete_files.entry(data_file).or_default().extend(files);
                     }
@@ -375,10 +388,11 @@ impl Transaction {
 
     /// Data files written in this transaction for `table` (read-your-writes before COMMIT).
     pub fn pending_files(&self, table: &Arc<LoadedTable>) -> Vec<WrittenFile> {
-        self.ops()
-            .iter()
+        let ops = self.ops();
+        let versions = Versions::of(&ops, table);
+        ops.iter()
             .filter_map(|op| match op {
-                Op::Write { table: t, files, .. } if Arc::ptr_eq(t, table) => Some(files.clone()),
+                Op::Write { table: t, files, .. } if versions.contains(t) => Some(files.clone()),
                 _ => None,
             })
             .flatten()

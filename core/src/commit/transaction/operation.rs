@@ -91,3 +91,26 @@ pub(super) struct NewView {
     /// CREATE OR REPLACE VIEW, or the new version of a view swapped in by renames.
     pub replace: bool,
 }
+
+/// A table as this transaction's statements saw it: its current state and the states before
+/// each of the transaction's ALTERs of it, which earlier statements recorded their writes
+/// against.
+pub(super) struct Versions(Vec<Arc<LoadedTable>>);
+
+impl Versions {
+    pub fn of(ops: &[Op], table: &Arc<LoadedTable>) -> Self {
+        let mut versions = vec![table.clone()];
+        for op in ops.iter().rev() {
+            if let Op::Alter { base, target, .. } = op {
+                if versions.iter().any(|v| Arc::ptr_eq(v, target)) {
+                    versions.push(base.clone());
+                }
+            }
+        }
+        Versions(versions)
+    }
+
+    pub fn contains(&self, table: &Arc<LoadedTable>) -> bool {
+        self.0.iter().any(|v| Arc::ptr_eq(v, table))
+    }
+}

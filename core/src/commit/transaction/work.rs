@@ -163,13 +163,14 @@ impl Work {
         Ok(TableChange { identifier: self.id.clone(), requirements, updates })
     }
 
-    /// Another ALTER TABLE of this work's table, whose edited state is now `target`. Refused
-    /// where the transaction wrote rows before the edit (`Transaction::alter` checks first).
+    /// An ALTER TABLE of this work's table, whose edited state is now `target`: appended rows
+    /// are then committed with the edits (`Transaction::alter` refuses what they cannot follow).
     pub fn alter(&mut self, edit: TableEdit, target: Arc<LoadedTable>) -> Result<()> {
         match &mut self.change {
             Change::Evolve { edits, .. } => edits.push(edit),
             Change::Create { .. } => {}
-            _ => {
+            Change::Append => self.change = Change::Evolve { base: self.target.clone(), edits: vec![edit] },
+            Change::Replace { .. } => {
                 return Err(Error::internal(format!(
                     "an ALTER TABLE of '{}' followed a write it cannot follow",
                     display(&self.id)
