@@ -15,6 +15,7 @@ use iceberg::expr::{Predicate, Reference};
 use iceberg::spec::{PrimitiveType, Schema, Type};
 use serde::Deserialize;
 
+use super::promotion::Promotions;
 use super::value::Value;
 
 /// The glue's rendering of a DuckDB `TableFilter` tree.
@@ -42,13 +43,16 @@ pub enum Comparison {
 
 impl Filter {
     /// The Iceberg predicate over `schema`, or `None` if nothing of the filter can be expressed.
-    pub fn to_predicate(&self, schema: &Schema) -> Option<Predicate> {
+    /// Comparisons on `promoted` columns are left out: `iceberg` would misjudge the bounds of
+    /// files written before the promotion (they are judged in [`super::promotion`]).
+    pub fn to_predicate(&self, schema: &Schema, promoted: &Promotions) -> Option<Predicate> {
         match self {
-            Filter::And { args } => args.iter().filter_map(|f| f.to_predicate(schema)).reduce(Predicate::and),
+            Filter::And { args } => args.iter().filter_map(|f| f.to_predicate(schema, promoted)).reduce(Predicate::and),
             Filter::Or { args } => {
-                let branches: Option<Vec<_>> = args.iter().map(|f| f.to_predicate(schema)).collect();
+                let branches: Option<Vec<_>> = args.iter().map(|f| f.to_predicate(schema, promoted)).collect();
                 branches?.into_iter().reduce(Predicate::or)
             }
+            Filter::Cmp { field_id, .. } | Filter::In { field_id, .. } if promoted.contains(*field_id) => None,
             Filter::Cmp { cmp, field_id, value } => {
                 let (reference, ty) = reference(schema, *field_id)?;
                 let datum = value.to_datum(ty)?;
@@ -110,7 +114,7 @@ mod tests {
                 {"op":"in","field_id":1,"values":[{"str":"eu"},{"str":"us"}]},
                 {"op":"cmp","cmp":"lt","field_id":2,"value":{"decimal":"10.50"}}]}"#,
         );
-        let text = filter.to_predicate(&schema()).unwrap().to_string();
+        let text = filter.to_predicate(&schema(), &Promotions::default()).unwrap().to_string();
         assert!(text.contains("day >= 2026-01-01"), "{text}");
         assert!(text.contains("region IN"), "{text}");
         assert!(text.contains("amount < 10.50"), "{text}");
@@ -119,15 +123,39 @@ mod tests {
     #[test]
     fn what_cannot_be_expressed_only_widens() {
         // A type mismatch drops the conjunct, but an OR with such a branch is dropped whole.
+        let none = Promotions::default();
         let and = parse(
             r#"{"op":"and","args":[{"op":"cmp","cmp":"eq","field_id":3,"value":{"str":"x"}},
                                    {"op":"not_null","field_id":1}]}"#,
         );
-        assert_eq!(and.to_predicate(&schema()).unwrap().to_string(), "region IS NOT NULL");
+        assert_eq!(and.to_predicate(&schema(), &none).unwrap().to_string(), "region IS NOT NULL");
         let or = parse(
             r#"{"op":"or","args":[{"op":"cmp","cmp":"eq","field_id":3,"value":{"str":"x"}},
                                   {"op":"not_null","field_id":1}]}"#,
         );
-        assert!(or.to_predicate(&schema()).is_none());
+        assert!(or.to_predicate(&schema(), &none).is_none());
+    }
+
+    #[test]
+    fn comparisons_on_promoted_columns_are_left_out() {
+        let narrower = Schema::builder()
+            .with_fields(vec![NestedField::optional(
+                2,
+                "amount",
+                Type::Primitive(PrimitiveType::Decimal { precision: 9, scale: 2 }),
+            )
+            .into()])
+            .build()
+            .unwrap();
+        let promoted = Promotions::between([&narrower], &schema());
+        let filter = parse(
+            r#"{"op":"and","args":[
+                {"op":"cmp","cmp":"lt","field_id":2,"value":{"decimal":"10.50"}},
+                {"op":"in","field_id":2,"values":[{"decimal":"1.00"}]},
+                {"op":"not_null","field_id":2},
+                {"op":"cmp","cmp":"eq","field_id":1,"value":{"str":"eu"}}]}"#,
+        );
+        let text = filter.to_predicate(&schema(), &promoted).unwrap().to_string();
+        assert_eq!(text, "(amount IS NOT NULL) AND (region = \"eu\")");
     }
 }

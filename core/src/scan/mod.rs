@@ -5,6 +5,7 @@ pub mod deletes;
 pub mod deletion_vector;
 pub mod filter;
 pub mod plan;
+pub mod promotion;
 pub mod value;
 
 pub use plan::{PlannedFile, ScanPlan};

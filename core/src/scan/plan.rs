@@ -3,7 +3,8 @@
 //!
 //! Pruning (manifest list partition summaries, partition values, column metrics) and the
 //! matching of delete files to data files by sequence number and partition are done by
-//! `iceberg`'s `TableScan::plan_files`; this module shapes its output for DuckDB's reader.
+//! `iceberg`'s `TableScan::plan_files`, except for comparisons on promoted columns
+//! ([`super::promotion`]); this module shapes its output for DuckDB's reader.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use super::deletes::{matching_positions, DeleteCache};
 use super::filter::Filter;
+use super::promotion::Promotions;
 use super::value::Value;
 use crate::error::{Error, Result};
 use crate::storage::{real_path, DuckdbS3Secret, Entry};
@@ -97,21 +99,31 @@ impl ScanPlan {
             return Ok(plan);
         };
         let iceberg_table = table.iceberg_table(plan.file_io.clone())?;
+        let promotions = Promotions::of(&table.metadata, &schema);
         let mut builder = iceberg_table.scan().snapshot_id(snapshot.snapshot_id()).select_empty();
-        if let Some(predicate) = filter.and_then(|f| f.to_predicate(&schema)) {
+        if let Some(predicate) = filter.and_then(|f| f.to_predicate(&schema, &promotions)) {
             builder = builder.with_filter(predicate);
         }
         let scan = builder.build()?;
         // Storage failures carry their fix (by the credentials' source) from crate::storage.
-        let unreadable = |e: iceberg::Error| {
-            Error::from(e).context(format!(
+        let unreadable = |e: Error| {
+            e.context(format!(
                 "Cannot plan a scan of table '{}' at {}",
                 table.qualified_name(),
                 table.metadata.location()
             ))
         };
-        let tasks: Vec<FileScanTask> =
-            scan.plan_files().await.map_err(unreadable)?.try_collect().await.map_err(unreadable)?;
+        let mut tasks: Vec<FileScanTask> = scan
+            .plan_files()
+            .await
+            .map_err(|e| unreadable(e.into()))?
+            .try_collect()
+            .await
+            .map_err(|e| unreadable(e.into()))?;
+        if let Some(filter) = filter {
+            let excluded = promotions.excluded_files(&iceberg_table, snapshot, filter).await.map_err(unreadable)?;
+            tasks.retain(|task| !excluded.contains(&task.data_file_path));
+        }
 
         let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();
         for task in tasks {

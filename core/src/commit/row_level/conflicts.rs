@@ -16,6 +16,7 @@ use iceberg::spec::{DataContentType, ManifestStatus, Struct, TableMetadata};
 use super::{Isolation, RowDelta};
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, ErrorKind, Result};
+use crate::scan::promotion::Promotions;
 use crate::table::LoadedTable;
 
 impl RowDelta {
@@ -102,7 +103,10 @@ impl RowDelta {
     ) -> Result<Option<String>> {
         let iceberg_table = table.iceberg_table_at(std::sync::Arc::new(now.clone()), file_io.clone())?;
         for filter in &self.filters {
-            let Some(predicate) = filter.as_ref().and_then(|f| f.to_predicate(now.current_schema())) else {
+            let Some(predicate) = filter
+                .as_ref()
+                .and_then(|f| f.to_predicate(now.current_schema(), &Promotions::of(now, now.current_schema())))
+            else {
                 return Ok(added.iter().next().cloned());
             };
             let scan = iceberg_table.scan().select_empty().with_filter(predicate).build()?;
