@@ -14,12 +14,13 @@
 //! assert_eq!((columns[0].kind, columns[0].field_id), ("BIGINT", 1));
 //! ```
 
-use iceberg::spec::{NestedFieldRef, PrimitiveType, Schema, Type};
+use iceberg::spec::{Literal, NestedFieldRef, PrimitiveType, Schema, Type};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::scan::value::Value;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Column {
     pub name: String,
     pub field_id: i32,
@@ -35,6 +36,12 @@ pub struct Column {
     pub scale: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Column>,
+    /// What rows of files written before the field existed read (format version 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_default: Option<Value>,
+    /// What a write that omits the field stores (format version 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_default: Option<Value>,
 }
 
 /// The top-level columns of `schema`, in schema order.
@@ -43,7 +50,19 @@ pub fn columns(schema: &Schema) -> Result<Vec<Column>> {
 }
 
 fn field(field: &NestedFieldRef) -> Result<Column> {
-    column(&field.name, field.id, field.required, field.doc.clone(), &field.field_type)
+    let mut result = column(&field.name, field.id, field.required, field.doc.clone(), &field.field_type)?;
+    result.initial_default = default_value(field.initial_default.as_ref(), &field.field_type);
+    result.write_default = default_value(field.write_default.as_ref(), &field.field_type);
+    Ok(result)
+}
+
+/// A field's default as a value; `None` also for defaults of nested types (only a struct's
+/// empty default exists in Iceberg, and it equals reading each of its fields' own defaults).
+fn default_value(default: Option<&Literal>, ty: &Type) -> Option<Value> {
+    match (default?, ty) {
+        (Literal::Primitive(literal), Type::Primitive(primitive)) => Value::from_literal(literal, primitive),
+        _ => None,
+    }
 }
 
 fn column(name: &str, field_id: i32, required: bool, doc: Option<String>, ty: &Type) -> Result<Column> {
@@ -56,6 +75,8 @@ fn column(name: &str, field_id: i32, required: bool, doc: Option<String>, ty: &T
         width: None,
         scale: None,
         children: Vec::new(),
+        initial_default: None,
+        write_default: None,
     };
     match ty {
         Type::Primitive(primitive) => {

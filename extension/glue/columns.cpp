@@ -2,6 +2,7 @@
 
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "floe/duckdb_compat.hpp"
+#include "floe/values.hpp"
 
 namespace floe {
 
@@ -60,6 +61,8 @@ static IcebergColumn ParseColumn(yyjson_val *column) {
 	} else {
 		result.type = PrimitiveType(kind, column);
 	}
+	result.initial_default = ValueFromJson(yyjson_obj_get(column, "initial_default"), result.type);
+	result.write_default = ValueFromJson(yyjson_obj_get(column, "write_default"), result.type);
 	return result;
 }
 
@@ -76,8 +79,8 @@ vector<IcebergColumn> ParseColumns(yyjson_val *array) {
 MultiFileColumnDefinition IcebergColumn::ToMultiFileColumn() const {
 	MultiFileColumnDefinition result(Identifier(name), type);
 	result.identifier = Value::INTEGER(field_id);
-	// Columns added after a file was written are NULL in that file.
-	result.default_expression = compat::ConstantFromValue(Value(type));
+	// Columns added after a file was written read their initial default in that file.
+	result.default_expression = compat::ConstantFromValue(initial_default);
 	for (auto &child : children) {
 		result.children.push_back(child.ToMultiFileColumn());
 	}
@@ -88,6 +91,9 @@ ColumnDefinition IcebergColumn::ToColumnDefinition() const {
 	ColumnDefinition result(Identifier(name), type);
 	if (!doc.empty()) {
 		result.SetComment(Value(doc));
+	}
+	if (!write_default.IsNull()) {
+		result.SetDefaultValue(compat::ConstantFromValue(write_default));
 	}
 	return result;
 }

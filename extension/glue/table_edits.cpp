@@ -5,6 +5,7 @@
 #include "duckdb/parser/expression/columnref_expression.hpp"
 #include "duckdb/parser/parsed_data/alter_table_info.hpp"
 #include "duckdb/parser/parsed_data/comment_on_column_info.hpp"
+#include "floe/column_defaults.hpp"
 #include "floe/duck_types.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/json.hpp"
@@ -35,18 +36,46 @@ static JsonBuilder::Value Edit(JsonBuilder &json, const char *kind) {
 
 //! A column definition of ADD COLUMN / ADD FIELD. A DEFAULT NULL is no default: DuckDB adds a
 //! column with a computed default as DEFAULT NULL, an UPDATE and SET DEFAULT.
-static JsonBuilder::Value AddColumn(JsonBuilder &json, JsonBuilder::Value parent, const ColumnDefinition &column,
-                                    bool if_not_exists) {
+static JsonBuilder::Value AddColumn(JsonBuilder &json, ClientContext &context, JsonBuilder::Value parent,
+                                    const ColumnDefinition &column, bool if_not_exists) {
 	auto definition = json.Add(json.Object(), "name", json.String(compat::Str(column.Name())));
 	json.Add(definition, "type", TypeToJson(json, column.Type()));
 	auto edit = Edit(json, "add_column");
 	json.Add(edit, "parent", parent);
 	json.Add(edit, "column", definition);
 	json.Add(edit, "if_not_exists", json.Bool(if_not_exists));
-	auto has_default =
-	    column.HasDefaultValue() && !(column.DefaultValue().GetExpressionType() == ExpressionType::VALUE_CONSTANT &&
-	                                  compat::ConstantValue(column.DefaultValue().Cast<ConstantExpression>()).IsNull());
-	return json.Add(edit, "has_default", json.Bool(has_default));
+	auto default_value = column.HasDefaultValue() ? &column.DefaultValue() : nullptr;
+	AddDefault(json, edit, context, default_value, column.Type());
+	return edit;
+}
+
+//! The type of the column (or struct field) at `path`, matched as DuckDB matches names;
+//! NULL where there is none (the core then names the missing column).
+static LogicalType ColumnType(const vector<IcebergColumn> &columns, const vector<string> &path) {
+	auto level = &columns;
+	LogicalType type = LogicalType::SQLNULL;
+	for (auto &name : path) {
+		auto found = std::find_if(level->begin(), level->end(),
+		                          [&](const IcebergColumn &column) { return StringUtil::CIEquals(column.name, name); });
+		if (found == level->end()) {
+			return LogicalType::SQLNULL;
+		}
+		type = found->type;
+		level = &found->children;
+	}
+	return type;
+}
+
+//! ALTER COLUMN ... SET DEFAULT / DROP DEFAULT (no expression).
+static JsonBuilder::Value SetDefault(JsonBuilder &json, ClientContext &context, const SetDefaultInfo &info,
+                                     const vector<IcebergColumn> &columns) {
+	auto path = compat::AlteredColumnPath(info);
+	auto edit = json.Add(Edit(json, "set_default"), "path", PathToJson(json, path));
+	auto type = ColumnType(columns, path);
+	if (type.id() != LogicalTypeId::SQLNULL) {
+		AddDefault(json, edit, context, info.expression.get(), type);
+	}
+	return edit;
 }
 
 //! ALTER COLUMN ... TYPE: only a plain cast of the column is a type change; USING with another
@@ -73,15 +102,16 @@ static JsonBuilder::Value SetType(JsonBuilder &json, const ChangeColumnTypeInfo 
 	return json.Add(edit, "type", TypeToJson(json, info.target_type));
 }
 
-static JsonBuilder::Value AlterTableToJson(JsonBuilder &json, const AlterTableInfo &info, const string &table) {
+static JsonBuilder::Value AlterTableToJson(JsonBuilder &json, ClientContext &context, const AlterTableInfo &info,
+                                           const string &table, const vector<IcebergColumn> &columns) {
 	switch (info.alter_table_type) {
 	case AlterTableType::ADD_COLUMN: {
 		auto &add = info.Cast<AddColumnInfo>();
-		return AddColumn(json, json.Array(), add.new_column, add.if_column_not_exists);
+		return AddColumn(json, context, json.Array(), add.new_column, add.if_column_not_exists);
 	}
 	case AlterTableType::ADD_FIELD: {
 		auto &add = info.Cast<AddFieldInfo>();
-		return AddColumn(json, PathToJson(json, add.column_path), add.new_field, add.if_field_not_exists);
+		return AddColumn(json, context, PathToJson(json, add.column_path), add.new_field, add.if_field_not_exists);
 	}
 	case AlterTableType::REMOVE_COLUMN: {
 		// CASCADE changes nothing: no DuckDB object depends on a column of an Iceberg table.
@@ -117,8 +147,7 @@ static JsonBuilder::Value AlterTableToJson(JsonBuilder &json, const AlterTableIn
 		return json.Add(Edit(json, "drop_not_null"), "path",
 		                PathToJson(json, compat::AlteredColumnPath(info.Cast<DropNotNullInfo>())));
 	case AlterTableType::SET_DEFAULT:
-		return json.Add(Edit(json, "set_default"), "path",
-		                PathToJson(json, compat::AlteredColumnPath(info.Cast<SetDefaultInfo>())));
+		return SetDefault(json, context, info.Cast<SetDefaultInfo>(), columns);
 	case AlterTableType::SET_TABLE_OPTIONS: {
 		auto properties = json.Object();
 		for (auto &option : info.Cast<SetTableOptionsInfo>().table_options) {
@@ -136,11 +165,12 @@ static JsonBuilder::Value AlterTableToJson(JsonBuilder &json, const AlterTableIn
 	}
 }
 
-string TableEditJson(const AlterInfo &info, const string &table) {
+string TableEditJson(ClientContext &context, const AlterInfo &info, const string &table,
+                     const vector<IcebergColumn> &columns) {
 	JsonBuilder json;
 	switch (info.type) {
 	case AlterType::ALTER_TABLE:
-		return json.Write(AlterTableToJson(json, info.Cast<AlterTableInfo>(), table));
+		return json.Write(AlterTableToJson(json, context, info.Cast<AlterTableInfo>(), table, columns));
 	case AlterType::SET_COLUMN_COMMENT: {
 		auto &comment = info.Cast<SetColumnCommentInfo>();
 		auto edit = Edit(json, "set_doc");

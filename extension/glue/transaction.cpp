@@ -177,7 +177,12 @@ void IcebergTransaction::Alter(IcebergSchemaEntry &schema, const string &name, c
 	if (!table) {
 		throw CatalogException(NotFound("Table", compat::Str(schema.name), name, catalog));
 	}
-	auto edit = TableEditJson(info, compat::Str(schema.name) + "." + compat::Str(table->name));
+	auto context = this->context.lock();
+	if (!context) {
+		throw InternalException("floe: ALTER TABLE %s outside a client context", compat::Str(table->name));
+	}
+	auto edit = TableEditJson(*context, info, compat::Str(schema.name) + "." + compat::Str(table->name),
+	                          table->Description().columns);
 	TableHandle altered;
 	Check(floe_txn_alter(WritesFor(*table), table->Table()->Get(), edit.c_str(), Out(altered)));
 	entries.TableChanged(schema, compat::Str(table->name), std::move(altered));

@@ -101,7 +101,11 @@ impl ScanPlan {
         let iceberg_table = table.iceberg_table(plan.file_io.clone())?;
         let promotions = Promotions::of(&table.metadata, &schema);
         let mut builder = iceberg_table.scan().snapshot_id(snapshot.snapshot_id()).select_empty();
-        if let Some(predicate) = filter.and_then(|f| f.to_predicate(&schema, &promotions)) {
+        // iceberg binds the filter to the schema the snapshot was written with: a column added or
+        // renamed since is missing there or named otherwise, and no file of the snapshot holds
+        // values of an added one to prune by, so the filter is built from that schema's fields.
+        let snapshot_schema = snapshot.schema(&table.metadata)?;
+        if let Some(predicate) = filter.and_then(|f| f.to_predicate(&snapshot_schema, &promotions)) {
             builder = builder.with_filter(predicate);
         }
         let scan = builder.build()?;

@@ -7,12 +7,14 @@
 //! | change | allowed |
 //! |---|---|
 //! | add a nullable column | yes |
-//! | add a required column | only to a table without rows |
+//! | add a required column | only to a table without rows, or (format 3) with a default |
+//! | add a column with a DEFAULT | format 3: its initial and write default; format 2: no |
 //! | widen a type (int to long, float to double, decimal precision up) | yes |
 //! | any other type change | no: rewrite the table |
 //! | rename a column | yes: columns are tracked by id |
 //! | drop a column | yes, unless a partition field, the sort order or the identifier uses it |
-//! | required to optional | yes; optional to required: only in a table without rows |
+//! | required to optional | yes; optional to required: only in a table without rows, or a column with an initial default no snapshot has |
+//! | set or drop a column's default | format 3: its write default; format 2: no |
 //!
 //! ```
 //! use floe_core::commit::evolution::{evolve, TableEdit};
@@ -22,6 +24,7 @@
 //! ```
 
 mod columns;
+mod defaults;
 mod promotion;
 
 use std::collections::HashMap;
@@ -32,8 +35,10 @@ use iceberg::spec::{
 use serde::Deserialize;
 
 use self::columns::{fields_of, find};
+use self::defaults::{default_literal, only_initial_defaults, DefaultClause};
 use crate::commit::schema::{new_field, stored_type, DuckColumn, DuckType};
 use crate::error::{Error, Result};
+use crate::scan::value::Value;
 
 /// One change an ALTER TABLE (or COMMENT ON) statement asks for; column paths name nested
 /// struct fields after their column.
@@ -49,6 +54,9 @@ pub enum TableEdit {
         /// The column came with a DEFAULT.
         #[serde(default)]
         has_default: bool,
+        /// The DEFAULT folded to a constant of the column's type; absent for an expression.
+        #[serde(default)]
+        default: Option<Value>,
         #[serde(default)]
         doc: Option<String>,
     },
@@ -72,9 +80,14 @@ pub enum TableEdit {
     SetNotNull {
         path: Vec<String>,
     },
-    /// ALTER COLUMN ... SET DEFAULT (also how DuckDB adds a column with a computed default).
+    /// ALTER COLUMN ... SET DEFAULT (also how DuckDB adds a column with a computed default) and
+    /// DROP DEFAULT (no `has_default`).
     SetDefault {
         path: Vec<String>,
+        #[serde(default)]
+        has_default: bool,
+        #[serde(default)]
+        default: Option<Value>,
     },
     SetDoc {
         path: Vec<String>,
@@ -107,7 +120,7 @@ fn apply(base: &TableMetadata, edit: &TableEdit, table: &str) -> Result<TableMet
     let builder = TableMetadataBuilder::new_from_metadata(base.clone(), None);
     let schema = base.current_schema();
     let new_schema = match edit {
-        TableEdit::AddColumn { parent, column, if_not_exists, has_default, doc } => {
+        TableEdit::AddColumn { parent, column, if_not_exists, has_default, default, doc } => {
             let path = [parent.as_slice(), std::slice::from_ref(&column.name)].concat().join(".");
             if find(fields_of(schema, parent, table)?, &column.name).is_some() {
                 if *if_not_exists {
@@ -116,18 +129,27 @@ fn apply(base: &TableMetadata, edit: &TableEdit, table: &str) -> Result<TableMet
                 return Err(Error::invalid_input(format!("Column '{path}' already exists in table '{table}'"))
                     .with_fix("choose another name, or use ADD COLUMN IF NOT EXISTS"));
             }
-            if *has_default {
-                return Err(default_refused(base, table, &path));
-            }
-            if !column.nullable && has_rows(base) {
+            let (mut field, _) = new_field(column, base.last_column_id(), table, &path)?;
+            let default = default_literal(
+                base,
+                DefaultClause::AddColumn,
+                *has_default,
+                default.as_ref(),
+                &field.field_type,
+                table,
+                &path,
+            )?;
+            if !column.nullable && default.is_none() && has_rows(base) {
                 return Err(Error::invalid_input(format!(
                     "Cannot add column '{path}' to table '{table}' as NOT NULL: the table has rows, and a required \
                      column may only be added to an empty table (its existing rows would have no value)"
                 ))
                 .with_fix("add the column without NOT NULL"));
             }
-            let (mut field, _) = new_field(column, base.last_column_id(), table, &path)?;
-            std::sync::Arc::make_mut(&mut field).doc = doc.clone();
+            let added = std::sync::Arc::make_mut(&mut field);
+            added.doc = doc.clone();
+            added.initial_default = default.clone();
+            added.write_default = default;
             columns::add(schema, parent, field, table)?
         }
         TableEdit::DropColumn { path, if_exists } => {
@@ -195,7 +217,7 @@ fn apply(base: &TableMetadata, edit: &TableEdit, table: &str) -> Result<TableMet
             if field.required {
                 return Ok(builder.build()?);
             }
-            if has_rows(base) {
+            if has_rows(base) && !only_initial_defaults(base, field) {
                 return Err(Error::invalid_input(format!(
                     "Cannot make column '{}' of table '{table}' NOT NULL: the table has rows, and Iceberg lets a \
                      column become required only while a table is empty (rows already written, by any engine, may \
@@ -210,7 +232,27 @@ fn apply(base: &TableMetadata, edit: &TableEdit, table: &str) -> Result<TableMet
                 Ok(Some(required.into()))
             })?
         }
-        TableEdit::SetDefault { path } => return Err(default_refused(base, table, &path.join("."))),
+        TableEdit::SetDefault { path, has_default, default } => {
+            let field = columns::field_at(schema, path).ok_or_else(|| columns::missing(path, table))?;
+            let joined = path.join(".");
+            let default = default_literal(
+                base,
+                DefaultClause::SetDefault,
+                *has_default,
+                default.as_ref(),
+                &field.field_type,
+                table,
+                &joined,
+            )?;
+            if field.write_default == default {
+                return Ok(builder.build()?);
+            }
+            columns::edit(schema, path, table, |field| {
+                let mut defaulted = field.as_ref().clone();
+                defaulted.write_default = default;
+                Ok(Some(defaulted.into()))
+            })?
+        }
         TableEdit::SetDoc { path, doc } => columns::edit(schema, path, table, |field| {
             let mut documented = field.as_ref().clone();
             documented.doc = doc.clone();
@@ -303,15 +345,4 @@ fn check_unused(metadata: &TableMetadata, field: &iceberg::spec::NestedField, ta
         ));
     }
     Ok(())
-}
-
-fn default_refused(metadata: &TableMetadata, table: &str, path: &str) -> Error {
-    let why = if metadata.format_version() < FormatVersion::V3 {
-        "the table is format version 2, which has no column defaults: its existing rows would read NULL, not the default"
-            .to_string()
-    } else {
-        "floe does not write Iceberg v3 column defaults yet".to_string()
-    };
-    Error::unsupported(format!("Cannot add column '{path}' with a DEFAULT to table '{table}': {why}"))
-        .with_fix(format!("add the column without DEFAULT, then fill it: UPDATE {table} SET {path} = <default>"))
 }

@@ -299,6 +299,14 @@ inline bool Comparison(const duckdb::Expression &expression, duckdb::ExpressionT
 	type = expression.GetExpressionType();
 	return true;
 }
+//! How a bound function call's result varies (2.0 keeps the function private).
+inline duckdb::FunctionStability Stability(const duckdb::BoundFunctionExpression &call) {
+#if FLOE_DUCKDB_2
+	return call.Function().GetStability();
+#else
+	return call.function.GetStability();
+#endif
+}
 //! What an optional (not required for correctness) filter wraps; nullptr for any other expression.
 //! 1.5's ToExpression has unwrapped those already.
 inline duckdb::optional_ptr<const duckdb::Expression> OptionalFilterChild(const duckdb::Expression &expression) {

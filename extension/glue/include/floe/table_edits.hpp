@@ -6,11 +6,14 @@
 
 #include "duckdb/parser/parsed_data/alter_info.hpp"
 #include "duckdb/parser/parsed_expression.hpp"
+#include "floe/columns.hpp"
 
 namespace floe {
 
 //! The edit as JSON; throws for ALTER forms an Iceberg table has no equivalent of, naming `table`.
-std::string TableEditJson(const duckdb::AlterInfo &info, const std::string &table);
+//! `columns` are the table's, for the type a SET DEFAULT is folded to.
+std::string TableEditJson(duckdb::ClientContext &context, const duckdb::AlterInfo &info, const std::string &table,
+                          const vector<IcebergColumn> &columns);
 
 //! A table option's value (CREATE TABLE ... WITH, ALTER TABLE ... SET) as the property text.
 std::string TableOptionText(const duckdb::ParsedExpression &expression);
