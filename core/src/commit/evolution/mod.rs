@@ -13,6 +13,7 @@
 //! | rename a column | yes: columns are tracked by id |
 //! | drop a column | yes, unless a partition field, the sort order or the identifier uses it |
 //! | required to optional | yes; optional to required: only in a table without rows |
+//! | set or reset the default sort order | yes: top-level primitive columns and their transforms |
 //!
 //! ```
 //! use floe_core::commit::evolution::{evolve, TableEdit};
@@ -21,7 +22,7 @@
 //! # let _ = (evolve, edit);
 //! ```
 
-mod columns;
+pub(crate) mod columns;
 mod promotion;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ use serde::Deserialize;
 
 use self::columns::{fields_of, find};
 use crate::commit::schema::{new_field, stored_type, DuckColumn, DuckType};
+use crate::commit::sort_order::{sort_order, with_default_sort_order, SortKey};
 use crate::error::{Error, Result};
 
 /// One change an ALTER TABLE (or COMMENT ON) statement asks for; column paths name nested
@@ -85,6 +87,10 @@ pub enum TableEdit {
     },
     RemoveProperties {
         keys: Vec<String>,
+    },
+    /// A new default sort order (ALTER TABLE ... SET SORTED BY; RESET SORTED BY has no keys).
+    SetSortOrder {
+        keys: Vec<SortKey>,
     },
     /// A new default partition spec (ALTER TABLE ... SET PARTITIONED BY).
     #[serde(skip)]
@@ -225,6 +231,10 @@ fn apply(base: &TableMetadata, edit: &TableEdit, table: &str) -> Result<TableMet
                 .with_fix("leave it set"));
             }
             return Ok(builder.remove_properties(keys)?.build()?);
+        }
+        TableEdit::SetSortOrder { keys } => {
+            let order = sort_order(schema, keys, table)?;
+            return Ok(with_default_sort_order(base, builder, order)?.build()?);
         }
         TableEdit::Partition(spec) => return Ok(builder.add_default_partition_spec(spec.clone())?.build()?),
     };
