@@ -50,6 +50,10 @@ INCREMENTAL = [
 #: The on_schema_change='fail' model: its second run changes its columns and must fail; it runs
 #: alone then, so that the other models' build succeeds.
 FAILS = "customers_schema_fail"
+#: Models DuckDB 1.5's own tables cannot build a second time: dbt's type change (ADD, UPDATE, DROP,
+#: RENAME in one transaction) fails there with "another transaction has altered this table". The
+#: native build leaves them out of its second run on 1.5; floe's is checked on its own.
+NATIVE_CANNOT = {"customers_schema_sync"} if int(duckdb.__version__.split(".")[0]) < 2 else set()
 SNAPSHOTS = ["customers_snapshot_timestamp", "customers_snapshot_check"]
 TABLES = [("incr", name) for name in INCREMENTAL] + [("snapshots", name) for name in SNAPSHOTS]
 
@@ -101,9 +105,10 @@ def built(testbed: Testbed, tmp_path_factory, extension: str, official) -> Build
         args = ("build", "--vars", f"{{run: {run}}}", "--event-time-start", start, "--event-time-end", end)
         if run > 1:
             args += ("--exclude", FAILS)
+        native_args = args + tuple(NATIVE_CANNOT) if run > 1 and NATIVE_CANNOT else args
         # The two builds are independent: run side by side, they take the time of the slower.
         with ThreadPoolExecutor(2) as pool:
-            floe_run, native_run = pool.map(lambda project: project.run(*args), (lake, native))
+            floe_run, native_run = pool.map(lambda build: build[0].run(*build[1]), ((lake, args), (native, native_args)))
         assert floe_run.returncode == 0, floe_run.output
         assert native_run.returncode == 0, native_run.output
         print(f"run {run}: dbt build {floe_run.seconds:.2f} s with floe, {native_run.seconds:.2f} s native")
@@ -157,6 +162,8 @@ def with_runs_for_times(contents: dict[str, Any]) -> list[tuple]:
 @pytest.mark.parametrize("run", sorted(RUNS))
 @pytest.mark.parametrize("name", [name for _, name in TABLES])
 def test_table_matches_the_native_build(built, run: int, name: str):
+    if run > 1 and name in NATIVE_CANNOT:
+        pytest.skip(f"DuckDB {duckdb.__version__}'s own tables cannot build {name} twice (test_on_schema_change checks it)")
     floe, native = built.runs[run].floe[name], built.runs[run].native[name]
     assert floe["columns"] == native["columns"]
     assert floe["rows"], f"{name} is empty after run {run}"
@@ -241,6 +248,20 @@ def test_on_schema_change(built):
     assert columns["customers_schema_sync"] == ["customer_id", "name", "updated_at", "tier", "visits"]
     types = dict(built.runs[2].floe["customers_schema_sync"]["columns"])
     assert types["visits"] == "BIGINT"
+    # delete+insert replaced the customers updated since the first run; 1 and 4 kept their rows,
+    # without tier, with visits widened.
+    day = datetime.datetime
+    assert built.runs[2].floe["customers_schema_sync"]["rows"] == sorted(
+        [
+            (1, "Ada", day(2026, 3, 1, 9), None, 1),
+            (2, "Grace", day(2026, 3, 4, 10), "gold", 20),
+            (3, "Linus", day(2026, 3, 4, 11), "bronze", 30),
+            (4, "Barbara", day(2026, 3, 1, 9), None, 4),
+            (5, "Edsger W.", day(2026, 3, 4, 12), "gold", 50),
+            (6, "Margaret", day(2026, 3, 4, 13), "bronze", 60),
+        ],
+        key=sort_key,
+    )
     by_id = {row[0]: row for row in built.runs[2].floe["customers_schema_append"]["rows"]}
     assert by_id[4][2:] == (None, None) and by_id[3][2:] == ("apac", "bronze")
     floe_run, native_run = built.runs[2].failed

@@ -168,6 +168,22 @@ def test_drop_of_a_partition_source_or_the_only_column_is_refused(floe, catalog,
     floe.execute(f"ALTER TABLE lake.{ns}.one DROP COLUMN IF EXISTS nope")
 
 
+def test_identifier_columns_stay_required_and_cannot_be_dropped(floe, catalog, ns):
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import NestedField
+
+    schema = Schema(
+        NestedField(1, "id", LongType(), required=True),
+        NestedField(2, "v", StringType(), required=False),
+        identifier_field_ids=[1],
+    )
+    catalog.create_table(f"{ns}.keyed", schema=schema)
+    refused(floe, catalog, f"{ns}.keyed", f"ALTER TABLE lake.{ns}.keyed DROP COLUMN id", "identifier fields")
+    refused(floe, catalog, f"{ns}.keyed", f"ALTER TABLE lake.{ns}.keyed ALTER id DROP NOT NULL", "identifier")
+    floe.execute(f"ALTER TABLE lake.{ns}.keyed RENAME COLUMN id TO key")
+    assert catalog.load_table(f"{ns}.keyed").schema().identifier_field_names() == {"key"}
+
+
 def test_required_becomes_optional_never_the_reverse(floe, catalog, ns):
     floe.execute(f"CREATE TABLE lake.{ns}.r (id INTEGER NOT NULL, v VARCHAR)")
     floe.execute(f"INSERT INTO lake.{ns}.r VALUES (1, 'a')")

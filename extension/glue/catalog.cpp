@@ -198,8 +198,11 @@ ErrorData IcebergCatalog::SupportsCreateTable(BoundCreateTableInfo &info) {
 	auto &base = info.Base().Cast<CreateTableInfo>();
 	if (!base.sort_keys.empty()) {
 		return ErrorData(ExceptionType::CATALOG,
-		                 StringUtil::Format("SORTED BY is not supported for Iceberg table '%s' of catalog '%s'",
-		                                    compat::Str(base.GetTableName()), compat::Str(GetName())));
+		                 StringUtil::Format("CREATE TABLE ... SORTED BY is not supported for Iceberg table '%s' of "
+		                                    "catalog '%s'. Fix: create the table, then ALTER TABLE %s SET SORTED BY "
+		                                    "(...) before writing to it",
+		                                    compat::Str(base.GetTableName()), compat::Str(GetName()),
+		                                    compat::Str(base.GetTableName())));
 	}
 	return ErrorData();
 }

@@ -178,6 +178,7 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 	}
 	description.columns = ParseColumns(json::Get(root, "columns"));
 	description.partition_spec = ParsePartitionSpec(json::Get(root, "partition_spec"));
+	description.sort_order = ParseSortOrder(json::Get(root, "sort_order"));
 	auto info = IcebergTableEntry::CreateInfo(schema, name, description);
 	auto entry = make_uniq<IcebergTableEntry>(catalog, schema, *info, std::move(table), std::move(description));
 	auto &result = *entry;

@@ -17,6 +17,7 @@
 #include "floe/duckdb_compat.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/secret.hpp"
+#include "floe/sort_order.hpp"
 #include "floe/transaction.hpp"
 #include "floe/values.hpp"
 
@@ -173,11 +174,9 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 		source = projection;
 	}
 
-	auto &copy = planner
-	                 .Make<PhysicalCopyToFile>(GetCopyFunctionReturnLogicalTypes(
-	                                               CopyFunctionReturnType::WRITTEN_FILE_STATISTICS),
-	                                           parquet.function, std::move(bind_data), input.estimated_cardinality)
-	                 .Cast<PhysicalCopyToFile>();
+	auto sort_keys = FileSortKeys(context, description.name, description.sort_order, columns);
+	auto &copy = MakeCopyToFile(planner, parquet.function, std::move(bind_data), input.estimated_cardinality,
+	                            !sort_keys.empty());
 	// One directory per statement, so the files of a statement that fails can be removed.
 	auto &transaction = IcebergTransaction::Get(context, table.catalog);
 	auto secret = S3SecretJson(context, description.location);
@@ -213,7 +212,7 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 		}
 	}
 	compat::SizeWrites(context, copy, row_group_bytes, file_bytes);
-	copy.children.push_back(source.get());
+	copy.children.push_back(SortEachFile(planner, copy, source.get(), std::move(sort_keys)));
 
 	auto &insert = planner.Make<IcebergInsert>(table, input.estimated_cardinality).Cast<IcebergInsert>();
 	insert.partition_names = std::move(partition_names);

@@ -64,6 +64,13 @@ int64_t Int(yyjson_val *value) {
 	throw IOException("floe internal error: expected a JSON integer from the core");
 }
 
+bool Bool(yyjson_val *value) {
+	if (!yyjson_is_bool(value)) {
+		throw IOException("floe internal error: expected a JSON boolean from the core");
+	}
+	return yyjson_get_bool(value);
+}
+
 bool IsNull(yyjson_val *value) {
 	return !value || yyjson_is_null(value);
 }

@@ -34,9 +34,9 @@ static bool IsColumnOrConstant(const ParsedExpression &expression) {
 	       expression.GetExpressionClass() == ExpressionClass::CONSTANT;
 }
 
-//! A key as the core's PartitionKey. Only a column, or a function of columns and constants,
-//! can be a transform: anything else goes with its text alone, for the core to refuse.
-static JsonBuilder::Value KeyToJson(JsonBuilder &json, const ParsedExpression &key) {
+//! Only a column, or a function of columns and constants, can be a transform: anything else
+//! goes with its text alone, for the core to refuse.
+JsonBuilder::Value PartitionKeyToJson(JsonBuilder &json, const ParsedExpression &key) {
 	auto result = json.Add(json.Object(), "expression", json.String(key.ToString()));
 	auto columns = json.Array();
 	auto constants = json.Array();
@@ -69,7 +69,7 @@ static JsonBuilder::Value KeyToJson(JsonBuilder &json, const ParsedExpression &k
 JsonBuilder::Value PartitionKeysToJson(JsonBuilder &json, const vector<unique_ptr<ParsedExpression>> &keys) {
 	auto result = json.Array();
 	for (auto &key : keys) {
-		json.Append(result, KeyToJson(json, *key));
+		json.Append(result, PartitionKeyToJson(json, *key));
 	}
 	return result;
 }

@@ -9,6 +9,7 @@
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
 #include "duckdb/catalog/catalog.hpp"
 #include "floe/duckdb_compat.hpp"
+#include "floe/sort_order.hpp"
 #include "floe/table_entry.hpp"
 #include "floe/transaction.hpp"
 
@@ -156,6 +157,10 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 		iceberg_transaction.Repartition(*this, compat::Str(alter.GetQualifiedName().Name()), keys);
 		return;
 	}
+	case AlterTableType::SET_SORTED_BY:
+		ResolveDefaultOrders(transaction.GetContext(), alter.Cast<SetSortedByInfo>().orders);
+		iceberg_transaction.Alter(*this, compat::Str(alter.GetQualifiedName().Name()), alter);
+		return;
 	default:
 		iceberg_transaction.Alter(*this, compat::Str(alter.GetQualifiedName().Name()), alter);
 		return;

@@ -9,6 +9,7 @@
 #include "floe/duck_types.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/json.hpp"
+#include "floe/sort_order.hpp"
 
 namespace floe {
 
@@ -158,6 +159,10 @@ static JsonBuilder::Value AlterTableToJson(JsonBuilder &json, ClientContext &con
 	case AlterTableType::RESET_TABLE_OPTIONS:
 		return json.Add(Edit(json, "remove_properties"), "keys",
 		                PathToJson(json, info.Cast<ResetTableOptionsInfo>().table_options));
+	case AlterTableType::SET_SORTED_BY:
+		// RESET SORTED BY parses as SET SORTED BY with no keys.
+		return json.Add(Edit(json, "set_sort_order"), "keys",
+		                SortKeysToJson(json, info.Cast<SetSortedByInfo>().orders));
 	default:
 		throw NotImplementedException("ALTER TABLE %s ... %s is not supported on Iceberg tables. Fix: see the README's "
 		                              "ALTER TABLE section for the forms floe commits",

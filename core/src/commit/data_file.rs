@@ -8,10 +8,11 @@ use std::collections::HashMap;
 
 use iceberg::spec::{
     DataContentType, DataFile, DataFileBuilder, DataFileFormat, Datum, Literal, PartitionSpec, PrimitiveLiteral,
-    PrimitiveType, Schema, Struct, Type,
+    PrimitiveType, Schema, Struct, TableMetadata, Type,
 };
 use serde::Deserialize;
 
+use crate::commit::sort_order::written_sort_order_id;
 use crate::error::{Error, Result};
 use crate::scan::value::Value;
 
@@ -47,7 +48,12 @@ pub struct ColumnStats {
     pub has_nan: Option<bool>,
 }
 
-pub fn data_file(file: &WrittenFile, schema: &Schema, spec: &PartitionSpec) -> Result<DataFile> {
+/// `file` as a manifest's data file of `metadata` (the table as it is committed: its current
+/// schema and default spec), recording the sort order of `written_for` (the table the file was
+/// written for, whose default order each file is sorted by).
+pub fn data_file(file: &WrittenFile, metadata: &TableMetadata, written_for: &TableMetadata) -> Result<DataFile> {
+    let schema = metadata.current_schema();
+    let spec = metadata.default_partition_spec();
     let mut value_counts = HashMap::new();
     let mut null_counts = HashMap::new();
     let mut column_sizes = HashMap::new();
@@ -78,7 +84,8 @@ pub fn data_file(file: &WrittenFile, schema: &Schema, spec: &PartitionSpec) -> R
             upper.insert(column.field_id, datum);
         }
     }
-    DataFileBuilder::default()
+    let mut builder = DataFileBuilder::default();
+    builder
         .content(DataContentType::Data)
         .file_path(file.path.clone())
         .file_format(DataFileFormat::Parquet)
@@ -91,9 +98,11 @@ pub fn data_file(file: &WrittenFile, schema: &Schema, spec: &PartitionSpec) -> R
         .column_sizes(column_sizes)
         .nan_value_counts(nan_counts)
         .lower_bounds(lower)
-        .upper_bounds(upper)
-        .build()
-        .map_err(|e| Error::internal(format!("cannot describe data file {}: {e}", file.path)))
+        .upper_bounds(upper);
+    if let Some(id) = written_sort_order_id(metadata, written_for) {
+        builder.sort_order_id(id);
+    }
+    builder.build().map_err(|e| Error::internal(format!("cannot describe data file {}: {e}", file.path)))
 }
 
 fn partition(file: &WrittenFile, schema: &Schema, spec: &PartitionSpec) -> Result<Struct> {

@@ -12,6 +12,7 @@ pub mod retry;
 pub mod row_level;
 pub mod schema;
 pub mod snapshot;
+pub mod sort_order;
 pub mod transaction;
 
 pub use transaction::Transaction;

@@ -26,8 +26,8 @@ use crate::error::{Error, Result};
 const TRANSFORMS_FIX: &str =
     "use the column itself, year(col), month(col), day(col), hour(col), bucket(N, col) or truncate(W, col)";
 
-/// One `PARTITIONED BY` key as DuckDB parsed it: a bare column, or a function applied to
-/// columns and constants.
+/// One `PARTITIONED BY` (or `SORTED BY`) key as DuckDB parsed it: a bare column, or a function
+/// applied to columns and constants.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PartitionKey {
     /// The key as written, for messages: `bucket(16, id)`.
@@ -54,8 +54,13 @@ pub struct PartitionField {
 impl PartitionKey {
     /// The Iceberg partition field this key asks for.
     pub fn field(&self) -> Result<PartitionField> {
+        self.transform_of_column("partition")
+    }
+
+    /// The column and transform this key names; `purpose` (partition, sort) words the refusal.
+    pub(crate) fn transform_of_column(&self, purpose: &str) -> Result<PartitionField> {
         let [source] = self.columns.as_slice() else {
-            return Err(self.not_a_transform());
+            return Err(self.not_a_transform(purpose));
         };
         let function = self.function.as_deref().map(str::to_ascii_lowercase);
         let transform = match (function.as_deref(), self.constants.as_slice()) {
@@ -66,13 +71,13 @@ impl PartitionKey {
             (Some("hour"), []) => Transform::Hour,
             (Some("bucket"), [count]) => Transform::Bucket(self.parameter("bucket", "number of buckets", count)?),
             (Some("truncate"), [width]) => Transform::Truncate(self.parameter("truncate", "width", width)?),
-            _ => return Err(self.not_a_transform()),
+            _ => return Err(self.not_a_transform(purpose)),
         };
         Ok(PartitionField { source: source.clone(), transform })
     }
 
-    fn not_a_transform(&self) -> Error {
-        Error::invalid_input(format!("'{}' is not an Iceberg partition transform", self.expression))
+    fn not_a_transform(&self, purpose: &str) -> Error {
+        Error::invalid_input(format!("'{}' is not an Iceberg {purpose} transform", self.expression))
             .with_fix(TRANSFORMS_FIX)
     }
 
@@ -139,18 +144,23 @@ pub struct ResolvedPartitionField {
 
 impl From<&iceberg::spec::PartitionField> for ResolvedPartitionField {
     fn from(field: &iceberg::spec::PartitionField) -> Self {
-        let (transform, parameter) = match field.transform {
-            Transform::Identity => ("identity", None),
-            Transform::Year => ("year", None),
-            Transform::Month => ("month", None),
-            Transform::Day => ("day", None),
-            Transform::Hour => ("hour", None),
-            Transform::Bucket(count) => ("bucket", Some(count)),
-            Transform::Truncate(width) => ("truncate", Some(width)),
-            Transform::Void => ("void", None),
-            Transform::Unknown => ("unknown", None),
-        };
+        let (transform, parameter) = transform_parts(field.transform);
         ResolvedPartitionField { source_id: field.source_id, name: field.name.clone(), transform, parameter }
+    }
+}
+
+/// A transform's name and its parameter, as the glue computes it.
+pub(crate) fn transform_parts(transform: Transform) -> (&'static str, Option<u32>) {
+    match transform {
+        Transform::Identity => ("identity", None),
+        Transform::Year => ("year", None),
+        Transform::Month => ("month", None),
+        Transform::Day => ("day", None),
+        Transform::Hour => ("hour", None),
+        Transform::Bucket(count) => ("bucket", Some(count)),
+        Transform::Truncate(width) => ("truncate", Some(width)),
+        Transform::Void => ("void", None),
+        Transform::Unknown => ("unknown", None),
     }
 }
 

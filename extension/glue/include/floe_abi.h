@@ -337,7 +337,8 @@ void floe_table_free(struct FloeTable *table);
 
 // The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
 // {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
-//  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
+//  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField],
+//  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField]}
 //
 // # Safety
 // Handles, strings and out pointers must be valid.

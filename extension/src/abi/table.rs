@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use floe_core::commit::partitioning::ResolvedPartitionField;
+use floe_core::commit::sort_order::ResolvedSortField;
 use floe_core::inspect;
 use floe_core::runtime::block_on;
 use floe_core::storage::DuckdbS3Secret;
@@ -78,12 +79,15 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         "columns": columns(&schema)?,
         "partition_spec": table.metadata.default_partition_spec().fields().iter()
             .map(ResolvedPartitionField::from).collect::<Vec<_>>(),
+        "sort_order": table.metadata.default_sort_order().fields.iter()
+            .map(ResolvedSortField::from).collect::<Vec<_>>(),
     }))
 }
 
 /// The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
 /// {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
-///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField]}
+///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField],
+///  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField]}
 ///
 /// # Safety
 /// Handles, strings and out pointers must be valid.

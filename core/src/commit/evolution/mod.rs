@@ -15,6 +15,7 @@
 //! | drop a column | yes, unless a partition field, the sort order or the identifier uses it |
 //! | required to optional | yes; optional to required: only in a table without rows, or a column with an initial default no snapshot has |
 //! | set or drop a column's default | format 3: its write default; format 2: no |
+//! | set or reset the default sort order | yes: top-level primitive columns and their transforms |
 //!
 //! ```
 //! use floe_core::commit::evolution::{evolve, TableEdit};
@@ -23,7 +24,7 @@
 //! # let _ = (evolve, edit);
 //! ```
 
-mod columns;
+pub(crate) mod columns;
 mod defaults;
 mod promotion;
 
@@ -37,6 +38,7 @@ use serde::Deserialize;
 use self::columns::{fields_of, find};
 use self::defaults::{default_literal, only_initial_defaults, DefaultClause};
 use crate::commit::schema::{new_field, stored_type, DuckColumn, DuckType};
+use crate::commit::sort_order::{sort_order, with_default_sort_order, SortKey};
 use crate::error::{Error, Result};
 use crate::scan::value::Value;
 
@@ -98,6 +100,10 @@ pub enum TableEdit {
     },
     RemoveProperties {
         keys: Vec<String>,
+    },
+    /// A new default sort order (ALTER TABLE ... SET SORTED BY; RESET SORTED BY has no keys).
+    SetSortOrder {
+        keys: Vec<SortKey>,
     },
     /// A new default partition spec (ALTER TABLE ... SET PARTITIONED BY).
     #[serde(skip)]
@@ -267,6 +273,10 @@ fn apply(base: &TableMetadata, edit: &TableEdit, table: &str) -> Result<TableMet
                 .with_fix("leave it set"));
             }
             return Ok(builder.remove_properties(keys)?.build()?);
+        }
+        TableEdit::SetSortOrder { keys } => {
+            let order = sort_order(schema, keys, table)?;
+            return Ok(with_default_sort_order(base, builder, order)?.build()?);
         }
         TableEdit::Partition(spec) => return Ok(builder.add_default_partition_spec(spec.clone())?.build()?),
     };

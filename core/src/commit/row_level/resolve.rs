@@ -182,7 +182,7 @@ async fn targets(
         targets.insert(
             file.path.clone(),
             Target {
-                file: data_file(file, metadata.current_schema(), spec)?,
+                file: data_file(file, metadata, metadata)?,
                 spec_id: spec.spec_id(),
                 committed: false,
                 rewritten: false,

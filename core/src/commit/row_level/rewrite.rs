@@ -58,8 +58,11 @@ pub async fn rewrite_without(
         let kept = arrow_select::filter::filter_record_batch(&batch, &keep).map_err(|e| unreadable(&e))?;
         writer.write(&conform(&kept, &target, source)?).await?;
     }
-    let Some(builder) = writer.close().await?.into_iter().next() else { return Ok(None) };
-    let mut builder = builder;
+    let Some(mut builder) = writer.close().await?.into_iter().next() else { return Ok(None) };
+    // Rows are kept in the order they had: the rewrite is sorted as its source was.
+    if let Some(id) = data_file.sort_order_id() {
+        builder.sort_order_id(id);
+    }
     let file = builder
         .content(DataContentType::Data)
         .file_format(DataFileFormat::Parquet)

@@ -258,7 +258,7 @@ impl Transaction {
         let metadata = &table.metadata;
         check_not_null(&table.qualified_name(), metadata.current_schema(), &files)?;
         for file in &files {
-            data_file(file, metadata.current_schema(), metadata.default_partition_spec())?;
+            data_file(file, metadata, metadata)?;
         }
         self.remember(user_secret);
         let file_io = table.file_io(user_secret);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use iceberg::io::FileIO;
-use iceberg::spec::{PartitionSpec, Schema, TableMetadata, TableMetadataBuildResult, TableMetadataBuilder};
+use iceberg::spec::{PartitionSpec, Schema, SortOrder, TableMetadata, TableMetadataBuildResult, TableMetadataBuilder};
 use iceberg::{TableRequirement, TableUpdate};
 
 use super::display;
@@ -13,6 +13,7 @@ use crate::commit::data_file::{data_file, WrittenFile};
 use crate::commit::evolution::{evolve, TableEdit};
 use crate::commit::row_level::RowDelta;
 use crate::commit::snapshot::{snapshot_updates, Action, Engine, NewSnapshot};
+use crate::commit::sort_order::with_default_sort_order;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rest::model::{TableChange, TableIdentifier};
 use crate::table::LoadedTable;
@@ -129,7 +130,7 @@ impl Work {
                     return Err(Error::new(
                         ErrorKind::CommitConflict,
                         format!(
-                            "The schema or partitioning of table '{}' was changed by another writer while rows were written after an ALTER TABLE",
+                            "The schema, partitioning or sort order of table '{}' was changed by another writer while rows were written after an ALTER TABLE",
                             display(&self.id)
                         ),
                     )
@@ -190,7 +191,7 @@ impl Work {
                 let files = self
                     .files
                     .iter()
-                    .map(|f| data_file(f, metadata.current_schema(), metadata.default_partition_spec()))
+                    .map(|f| data_file(f, metadata, &self.target.metadata))
                     .collect::<Result<Vec<_>>>()?;
                 NewSnapshot::new(action, files).with_row_delta(
                     self.delta.delete_files.clone(),
@@ -249,20 +250,21 @@ fn check_unchanged_layout(id: &TableIdentifier, written_for: &TableMetadata, bas
     Ok(())
 }
 
-/// The metadata of `base` with `schema` as current schema and no partitioning, plus the
-/// updates that make it so.
+/// The metadata of `base` with `schema` as current schema, no partitioning and no sort order
+/// (the old order's columns are gone), plus the updates that make it so.
 pub(super) fn replaced_metadata(base: &TableMetadata, schema: Schema) -> Result<TableMetadataBuildResult> {
-    Ok(TableMetadataBuilder::new_from_metadata(base.clone(), None)
+    let builder = TableMetadataBuilder::new_from_metadata(base.clone(), None)
         .add_current_schema(schema)?
-        .add_default_partition_spec(PartitionSpec::unpartition_spec().into_unbound())?
-        .build()?)
+        .add_default_partition_spec(PartitionSpec::unpartition_spec().into_unbound())?;
+    Ok(with_default_sort_order(base, builder, SortOrder::unsorted_order())?.build()?)
 }
 
 /// Whether files written for `written_for` fit `metadata`: the same columns (ids, names,
-/// types) and the same partition fields.
+/// types), the same partition fields and the same sort order.
 fn same_layout(metadata: &TableMetadata, written_for: &TableMetadata) -> bool {
     metadata.current_schema().as_struct() == written_for.current_schema().as_struct()
         && metadata.default_partition_spec().fields() == written_for.default_partition_spec().fields()
+        && metadata.default_sort_order().fields == written_for.default_sort_order().fields
 }
 
 /// The updates that create a staged table from its staged metadata (REST spec: create-table

@@ -34,6 +34,7 @@ duckdb_yyjson::yyjson_val *Get(duckdb_yyjson::yyjson_val *object, const char *ke
 string String(duckdb_yyjson::yyjson_val *value);
 string StringOr(duckdb_yyjson::yyjson_val *object, const char *key, const string &fallback);
 int64_t Int(duckdb_yyjson::yyjson_val *value);
+bool Bool(duckdb_yyjson::yyjson_val *value);
 bool IsNull(duckdb_yyjson::yyjson_val *value);
 //! The text of a value of a parsed document.
 string Write(duckdb_yyjson::yyjson_val *value);

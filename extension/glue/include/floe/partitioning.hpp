@@ -24,6 +24,10 @@ struct PartitionField {
 
 vector<PartitionField> ParsePartitionSpec(duckdb_yyjson::yyjson_val *array);
 
+//! A PARTITIONED BY (or SORTED BY) key as the core's PartitionKey: its text, function, column
+//! and constant arguments.
+JsonBuilder::Value PartitionKeyToJson(JsonBuilder &json, const duckdb::ParsedExpression &key);
+
 //! PARTITIONED BY keys as DuckDB parsed them, for the core to turn into Iceberg transforms
 //! (floe_core::commit::partitioning::PartitionKey): each key's text, function, column and
 //! constant arguments.

@@ -9,6 +9,7 @@
 #include "floe/duckdb_compat.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/snapshot_selector.hpp"
+#include "floe/sort_order.hpp"
 
 namespace floe {
 
@@ -22,6 +23,8 @@ struct TableDescription {
 	vector<IcebergColumn> columns;
 	//! The default partition spec, which writes follow; empty if unpartitioned.
 	vector<PartitionField> partition_spec;
+	//! The default sort order, which each written file follows; empty if unsorted.
+	vector<SortField> sort_order;
 };
 
 class IcebergTableEntry : public compat::TableEntryBase {
