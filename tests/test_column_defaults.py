@@ -17,6 +17,11 @@ from tests.test_schema_evolution import metadata_location, refused
 
 OLD_ROWS = [(i, f"p{i}") for i in range(4)]
 
+# DuckDB 1.5's parser hands an ADD COLUMN its DEFAULT only when it is a plain literal (a typed
+# one, DATE '...', is sent as ADD ... DEFAULT NULL, UPDATE and SET DEFAULT, and the UPDATE of a
+# format 3 table is refused), and refuses NOT NULL in ADD COLUMN.
+DUCKDB_1_5 = duckdb.__version__.startswith("1.5.")
+
 
 def create_people(floe, ns: str, format_version: int) -> str:
     """(id INTEGER, name VARCHAR) with four rows, at `format_version`: floe writes the rows into a
@@ -39,7 +44,7 @@ def field(catalog, identifier: str, name: str):
 def test_old_rows_read_the_initial_default_in_every_engine(floe, official, catalog, people_v3):
     last_id = catalog.load_table(people_v3).metadata.last_column_id
     floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN score INTEGER DEFAULT 7")
-    floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN since DATE DEFAULT DATE '2026-01-02'")
+    floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN since DATE DEFAULT '2026-01-02'")
     floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN city VARCHAR DEFAULT 'Oslo'")
     floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN ratio DOUBLE DEFAULT -1.5")
     floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN amount DECIMAL(10,2) DEFAULT '12.5'")
@@ -111,12 +116,17 @@ def test_set_default_changes_only_the_write_default(floe, catalog, people_v3):
     assert duckdb_rows(floe, f"SELECT * FROM lake.{people_v3}") == ordered([row + (7,) for row in OLD_ROWS])
 
 
+@pytest.mark.skipif(DUCKDB_1_5, reason="DuckDB 1.5 refuses constraints and typed literals in ADD COLUMN")
 def test_a_required_column_with_a_default_may_join_rows(floe, catalog, people_v3):
     floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN score INTEGER NOT NULL DEFAULT 7")
-    score = field(catalog, people_v3, "score")
-    assert (score.required, score.initial_default, score.write_default) == (True, 7, 7)
-    assert duckdb_rows(floe, f"SELECT * FROM lake.{people_v3}") == ordered([row + (7,) for row in OLD_ROWS])
-    assert pyiceberg_rows(catalog, people_v3) == ordered([row + (7,) for row in OLD_ROWS])
+    floe.execute(f"ALTER TABLE lake.{people_v3} ADD COLUMN since DATE NOT NULL DEFAULT DATE '2026-01-02'")
+    since = datetime.date(2026, 1, 2)
+    for name, value in (("score", 7), ("since", since)):
+        added = field(catalog, people_v3, name)
+        assert (added.required, added.initial_default, added.write_default) == (True, value, value)
+    expected = ordered([row + (7, since) for row in OLD_ROWS])
+    assert duckdb_rows(floe, f"SELECT * FROM lake.{people_v3}") == expected
+    assert pyiceberg_rows(catalog, people_v3) == expected
     # Without a default the existing rows would have no value.
     message = refused(
         floe, catalog, people_v3, f"ALTER TABLE lake.{people_v3} ADD COLUMN city VARCHAR NOT NULL", "the table has rows"
