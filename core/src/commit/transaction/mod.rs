@@ -286,21 +286,7 @@ impl Transaction {
         self.remember(user_secret);
         let file_io = table.file_io(user_secret);
         let pending = self.pending_files(table);
-        let mut earlier = RowDelta::default();
-        let ops = self.ops();
-        let versions = Versions::of(&ops, table);
-        for op in ops.iter() {
-            if let Op::Delete { table: t, delta, .. } = op {
-                if versions.contains(t) {
-                    for (path, positions) in &delta.deleted {
-                        earlier.deleted.entry(path.clone()).or_default().extend(positions);
-                    }
-                    earlier.rewritten.retain(|(_, f)| !delta.removed_rewritten.contains(f.file_path()));
-                    earlier.rewritten.extend(delta.rewritten.iter().cloned());
-                }
-            }
-        }
-        drop(ops);
+        let earlier = self.earlier_deletes(table);
         let dir = self.statement_dir(table, &file_io);
         let resolved = resolve::resolve(table, &file_io, statement, &pending, &earlier, &dir).await?;
         let mut ops = self.ops();
@@ -316,6 +302,26 @@ impl Transaction {
         }
         ops.push(Op::Delete { table: table.clone(), delta: resolved.delta, file_io });
         Ok(resolved.count)
+    }
+
+    /// The rows earlier DELETE, UPDATE and MERGE statements of this transaction removed from
+    /// `table`, and the data files they rewrote.
+    fn earlier_deletes(&self, table: &Arc<LoadedTable>) -> RowDelta {
+        let mut earlier = RowDelta::default();
+        let ops = self.ops();
+        let versions = Versions::of(&ops, table);
+        for op in ops.iter() {
+            if let Op::Delete { table: t, delta, .. } = op {
+                if versions.contains(t) {
+                    for (path, positions) in &delta.deleted {
+                        earlier.deleted.entry(path.clone()).or_default().extend(positions);
+                    }
+                    earlier.rewritten.retain(|(_, f)| !delta.removed_rewritten.contains(f.file_path()));
+                    earlier.rewritten.extend(delta.rewritten.iter().cloned());
+                }
+            }
+        }
+        earlier
     }
 
     /// A fresh directory under `table`'s data location for files the core writes for one
