@@ -108,13 +108,7 @@ pub fn unbound_spec(schema: &Schema, fields: &[PartitionField], table: &str) -> 
                 .with_fix("name a top-level column of the table")
         })?;
         let transform = field.transform;
-        if transform.result_type(&source.field_type).is_err() {
-            return Err(Error::invalid_input(format!(
-                "Column '{}' of table '{table}' is of type {}, which cannot be partitioned by {transform}",
-                field.source, source.field_type
-            ))
-            .with_fix("year/month/day/hour apply to dates and timestamps, truncate to numbers and strings, bucket to most types"));
-        }
+        check_transform_applies(field, &source.field_type, table, "partitioned", "")?;
         let name = match transform {
             Transform::Identity => field.source.clone(),
             Transform::Year => format!("{}_year", field.source),
@@ -147,6 +141,27 @@ impl From<&iceberg::spec::PartitionField> for ResolvedPartitionField {
         let (transform, parameter) = transform_parts(field.transform);
         ResolvedPartitionField { source_id: field.source_id, name: field.name.clone(), transform, parameter }
     }
+}
+
+/// Refuses `field`'s transform where it does not apply to its column's type `ty`; `verb`
+/// (partitioned, sorted) and `also` (a further way out, appended to the fix) word the refusal.
+pub(crate) fn check_transform_applies(
+    field: &PartitionField,
+    ty: &iceberg::spec::Type,
+    table: &str,
+    verb: &str,
+    also: &str,
+) -> Result<()> {
+    if field.transform.result_type(ty).is_ok() {
+        return Ok(());
+    }
+    Err(Error::invalid_input(format!(
+        "Column '{}' of table '{table}' is of type {ty}, which cannot be {verb} by {}",
+        field.source, field.transform
+    ))
+    .with_fix(format!(
+        "year/month/day/hour apply to dates and timestamps, truncate to numbers and strings, bucket to most types{also}"
+    )))
 }
 
 /// A transform's name and its parameter, as the glue computes it.

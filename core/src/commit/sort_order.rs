@@ -23,7 +23,7 @@ use iceberg::spec::{NullOrder, Schema, SortDirection, SortField, SortOrder, Tabl
 use serde::{Deserialize, Serialize};
 
 use crate::commit::evolution::columns::find;
-use crate::commit::partitioning::{transform_parts, PartitionKey};
+use crate::commit::partitioning::{check_transform_applies, transform_parts, PartitionKey};
 use crate::error::{Error, Result};
 
 /// One `SET SORTED BY` key: a column or a transform of one, with its direction and where NULLs
@@ -55,13 +55,7 @@ pub fn sort_order(schema: &Schema, keys: &[SortKey], table: &str) -> Result<Sort
             ))
             .with_fix("sort by columns of primitive types (numbers, strings, dates, timestamps, ...)"));
         }
-        if field.transform.result_type(&source.field_type).is_err() {
-            return Err(Error::invalid_input(format!(
-                "Column '{}' of table '{table}' is of type {}, which cannot be sorted by {}",
-                field.source, source.field_type, field.transform
-            ))
-            .with_fix("year/month/day/hour apply to dates and timestamps, truncate to numbers and strings, bucket to most types; or sort by the column itself"));
-        }
+        check_transform_applies(&field, &source.field_type, table, "sorted", "; or sort by the column itself")?;
         fields.push(SortField {
             source_id: source.id,
             transform: field.transform,

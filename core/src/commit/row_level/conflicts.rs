@@ -102,10 +102,9 @@ impl RowDelta {
         added: &HashSet<String>,
     ) -> Result<Option<String>> {
         let iceberg_table = table.iceberg_table_at(std::sync::Arc::new(now.clone()), file_io.clone())?;
+        let promotions = Promotions::of(now, now.current_schema());
         for filter in &self.filters {
-            let Some(predicate) = filter
-                .as_ref()
-                .and_then(|f| f.to_predicate(now.current_schema(), &Promotions::of(now, now.current_schema())))
+            let Some(predicate) = filter.as_ref().and_then(|f| f.to_predicate(now.current_schema(), &promotions))
             else {
                 return Ok(added.iter().next().cloned());
             };
