@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 
 from tests.engines import floe_connection
 
@@ -32,8 +33,11 @@ def _writer(extension: str, setup: list[str], table: str, writer: int, start: fl
 
 def test_concurrent_inserts_all_land(floe, extension, testbed, catalog):
     floe.execute("CREATE SCHEMA IF NOT EXISTS lake.race")
-    floe.execute("CREATE OR REPLACE TABLE lake.race.t (writer INTEGER, i INTEGER)")
-    table = "lake.race.t"
+    # A new table each run: its location holds only this run's files.
+    floe.execute("DROP TABLE IF EXISTS lake.race.t")
+    name = f"t_{uuid.uuid4().hex[:8]}"
+    floe.execute(f"CREATE TABLE lake.race.{name} (writer INTEGER, i INTEGER)")
+    table = f"lake.race.{name}"
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     start = time.time() + 5
@@ -50,7 +54,19 @@ def test_concurrent_inserts_all_land(floe, extension, testbed, catalog):
     landed = sum(results.get() for _ in processes)
     assert landed == WRITERS * INSERTS
     assert floe.execute(f"SELECT count(*), count(DISTINCT (writer, i)) FROM {table}").fetchone() == (400, 400)
-    assert len(catalog.load_table("race.t").snapshots()) == WRITERS * INSERTS
+    loaded = catalog.load_table(f"race.{name}")
+    assert len(loaded.snapshots()) == WRITERS * INSERTS
+    # Manifests merged at the 100th (commit.manifest.min-count-to-merge), by whichever writer
+    # won; the merged manifests and manifest lists of lost attempts were removed, so every
+    # manifest file left is one some snapshot refers to.
+    assert len(loaded.current_snapshot().manifests(loaded.io)) < 100
+    referenced = set()
+    for snapshot in loaded.snapshots():
+        referenced.add(snapshot.manifest_list)
+        referenced.update(m.manifest_path for m in snapshot.manifests(loaded.io))
+    written = {f"s3://{path}" for path in testbed.s3_files(loaded.location() + "/metadata") if path.endswith(".avro")}
+    assert written == referenced
+    floe.execute(f"DROP TABLE {table}")
     print(f"{landed} commits in {elapsed:.1f} s ({landed / elapsed:.1f} commits/s)")
 
 

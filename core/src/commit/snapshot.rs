@@ -16,6 +16,7 @@ use iceberg::spec::{
 use iceberg::{TableRequirement, TableUpdate};
 use uuid::Uuid;
 
+use super::manifest_merge::{MergePolicy, MergedManifests};
 use crate::error::{Error, Result};
 
 /// Who wrote a snapshot, recorded in its summary.
@@ -47,8 +48,10 @@ pub struct NewSnapshot {
     manifest: Option<ManifestFile>,
     /// The manifests of the added delete files, one per partition spec, written on first use.
     delete_manifests: Option<Vec<ManifestFile>>,
-    /// Manifests rewritten for the removals, per attempt: only the last attempt's are committed.
-    rewritten_manifests: Vec<Vec<String>>,
+    /// Manifests merged on commit, across attempts.
+    merged: MergedManifests,
+    /// The manifests of the last attempt's manifest list.
+    listed: HashSet<String>,
     /// Every metadata file written (manifests, manifest lists), for clean-up after a failure.
     pub written: Vec<String>,
     /// The manifest lists written, one per attempt; only the last can be committed.
@@ -68,7 +71,8 @@ impl NewSnapshot {
             removed: HashSet::new(),
             manifest: None,
             delete_manifests: None,
-            rewritten_manifests: Vec::new(),
+            merged: MergedManifests::default(),
+            listed: HashSet::new(),
             written: Vec::new(),
             lists: Vec::new(),
             attempt: 0,
@@ -89,11 +93,12 @@ impl NewSnapshot {
         self
     }
 
-    /// Manifest lists and rewritten manifests of earlier attempts, which no snapshot refers to.
+    /// What was written and the last attempt's manifest list does not hold: manifest lists and
+    /// rewritten manifests of earlier attempts, manifests merged into others. No snapshot refers
+    /// to them once the last attempt committed.
     pub fn stale_files(&self) -> impl Iterator<Item = &String> {
-        let lists = &self.lists[..self.lists.len().saturating_sub(1)];
-        let rewritten = &self.rewritten_manifests[..self.rewritten_manifests.len().saturating_sub(1)];
-        lists.iter().chain(rewritten.iter().flatten())
+        let list = self.lists.last();
+        self.written.iter().filter(move |path| Some(*path) != list && !self.listed.contains(*path))
     }
 
     /// The updates and requirements that put this snapshot on top of `base`'s `main` branch;
@@ -126,8 +131,10 @@ impl NewSnapshot {
         let mut manifests: Vec<ManifestFile> = self.manifest.iter().cloned().collect();
         manifests.extend(self.delete_manifests.iter().flatten().cloned());
         let mut removed = Totals::default();
+        let mut existing_paths = HashSet::new();
         if let Some(parent) = parent {
             let existing = load_manifest_list(file_io, base, parent).await?;
+            existing_paths = existing.entries().iter().map(|m| m.manifest_path.clone()).collect();
             match self.action {
                 Action::Append if self.removed.is_empty() => manifests.extend(existing.entries().iter().cloned()),
                 Action::Append => {
@@ -141,6 +148,11 @@ impl NewSnapshot {
                 }
             }
         }
+
+        let manifests = self.merge(file_io, base, &metadata_dir, manifests).await?;
+        let kept = manifests.iter().filter(|m| existing_paths.contains(&m.manifest_path)).count();
+        let counts = ManifestCounts { created: manifests.len() - kept, kept, replaced: existing_paths.len() - kept };
+        self.listed = manifests.iter().map(|m| m.manifest_path.clone()).collect();
 
         let sequence_number = base.next_sequence_number();
         self.attempt += 1;
@@ -161,7 +173,7 @@ impl NewSnapshot {
         writer.add_manifests(manifests.into_iter())?;
         writer.close().await?;
 
-        let summary = self.summary(parent, removed, engine);
+        let summary = self.summary(parent, removed, counts, engine);
         Ok(Snapshot::builder()
             .with_snapshot_id(self.snapshot_id)
             .with_parent_snapshot_id(parent_id)
@@ -173,6 +185,27 @@ impl NewSnapshot {
             .build())
     }
 
+    /// `manifests` with small ones merged as the table's `commit.manifest*` properties say.
+    async fn merge(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        metadata_dir: &str,
+        manifests: Vec<ManifestFile>,
+    ) -> Result<Vec<ManifestFile>> {
+        let policy = MergePolicy::from_properties(base.properties());
+        let snapshot_id = self.snapshot_id;
+        // Taken out while the merge opens manifests through `self`.
+        let mut merged = std::mem::take(&mut self.merged);
+        let result = merged
+            .merge(manifests, policy, snapshot_id, file_io, &mut |spec_id, content| {
+                self.new_manifest(file_io, base, metadata_dir, spec_id, content, "g")
+            })
+            .await;
+        self.merged = merged;
+        result
+    }
+
     async fn write_manifest(
         &mut self,
         file_io: &FileIO,
@@ -180,8 +213,7 @@ impl NewSnapshot {
         metadata_dir: &str,
     ) -> Result<ManifestFile> {
         let spec_id = base.default_partition_spec_id();
-        let (_, mut writer) =
-            self.new_manifest(file_io, base, metadata_dir, spec_id, ManifestContentType::Data, "m")?;
+        let mut writer = self.new_manifest(file_io, base, metadata_dir, spec_id, ManifestContentType::Data, "m")?;
         for file in &self.files {
             // A negative sequence number leaves it to be inherited from the manifest list.
             writer.add_file(file.clone(), -1)?;
@@ -189,8 +221,8 @@ impl NewSnapshot {
         Ok(writer.write_manifest_file().await?)
     }
 
-    /// A writer of a new manifest of `content` for partition spec `spec_id`, and its fresh path
-    /// (`<uuid>-<tag><spec id>.avro`), recorded for clean-up after a failure.
+    /// A writer of a new manifest of `content` for partition spec `spec_id` at a fresh path
+    /// (`<uuid>-<tag><spec id>.avro`), recorded for clean-up.
     fn new_manifest(
         &mut self,
         file_io: &FileIO,
@@ -199,7 +231,7 @@ impl NewSnapshot {
         spec_id: i32,
         content: ManifestContentType,
         tag: &str,
-    ) -> Result<(String, ManifestWriter)> {
+    ) -> Result<ManifestWriter> {
         let spec = base
             .partition_spec_by_id(spec_id)
             .ok_or_else(|| Error::internal(format!("table has no partition spec {spec_id}")))?;
@@ -216,7 +248,7 @@ impl NewSnapshot {
             (_, ManifestContentType::Data) => builder.build_v2_data(),
             (_, ManifestContentType::Deletes) => builder.build_v2_deletes(),
         };
-        Ok((path, writer))
+        Ok(writer)
     }
 
     /// The manifests of the files a row-level change adds: one per partition spec and content,
@@ -239,7 +271,7 @@ impl NewSnapshot {
         for ((spec_id, deletes), files) in groups {
             let (content, tag) =
                 if deletes { (ManifestContentType::Deletes, "pd") } else { (ManifestContentType::Data, "cw") };
-            let (_, mut writer) = self.new_manifest(file_io, base, metadata_dir, spec_id, content, tag)?;
+            let mut writer = self.new_manifest(file_io, base, metadata_dir, spec_id, content, tag)?;
             for file in files {
                 writer.add_file(file, -1)?;
             }
@@ -260,7 +292,6 @@ impl NewSnapshot {
         out: &mut Vec<ManifestFile>,
     ) -> Result<Totals> {
         let mut removed = Totals::default();
-        let mut rewritten = Vec::new();
         // Owned: new_manifest below borrows the snapshot mutably.
         let gone = self.removed.clone();
         for manifest in existing {
@@ -273,9 +304,8 @@ impl NewSnapshot {
                 out.push(manifest.clone());
                 continue;
             }
-            let (path, mut writer) =
+            let mut writer =
                 self.new_manifest(file_io, base, metadata_dir, manifest.partition_spec_id, manifest.content, "r")?;
-            rewritten.push(path);
             for entry in loaded.entries().iter().filter(|e| e.is_alive()) {
                 let file = entry.data_file().clone();
                 let sequence_number = entry.sequence_number().unwrap_or(0);
@@ -289,7 +319,6 @@ impl NewSnapshot {
             }
             out.push(writer.write_manifest_file().await?);
         }
-        self.rewritten_manifests.push(rewritten);
         Ok(removed)
     }
 
@@ -318,7 +347,7 @@ impl NewSnapshot {
                 by_spec.entry(spec_id).or_default().push(entry);
             }
             for (spec_id, entries) in by_spec {
-                let (_, mut writer) = self.new_manifest(file_io, base, metadata_dir, spec_id, content, "d")?;
+                let mut writer = self.new_manifest(file_io, base, metadata_dir, spec_id, content, "d")?;
                 for entry in entries {
                     let file = entry.data_file();
                     removed.add(file);
@@ -334,7 +363,13 @@ impl NewSnapshot {
         Ok(removed)
     }
 
-    fn summary(&self, parent: Option<&iceberg::spec::SnapshotRef>, removed: Totals, engine: &Engine) -> Summary {
+    fn summary(
+        &self,
+        parent: Option<&iceberg::spec::SnapshotRef>,
+        removed: Totals,
+        manifests: ManifestCounts,
+        engine: &Engine,
+    ) -> Summary {
         let mut added = Totals::default();
         for file in self.files.iter().chain(self.delete_files.iter().chain(&self.rewritten).map(|(_, f)| f)) {
             added.add(file);
@@ -373,6 +408,10 @@ impl NewSnapshot {
         put("total-delete-files", total(previous.delete_files, added.delete_files, gone.delete_files));
         put("total-position-deletes", total(previous.position_deletes, added.position_deletes, gone.position_deletes));
         put("total-equality-deletes", total(previous.equality_deletes, added.equality_deletes, gone.equality_deletes));
+        // Java's names: manifests written by this commit, carried over and merged away.
+        put("manifests-created", manifests.created as u64);
+        put("manifests-kept", manifests.kept as u64);
+        put("manifests-replaced", manifests.replaced as u64);
         // Which attempt committed: the number of lost races plus one.
         put("commit-attempt", u64::from(self.attempt));
         properties.insert("engine-name".into(), "floe".into());
@@ -440,6 +479,13 @@ pub fn metadata_dir(base: &TableMetadata) -> String {
         .get("write.metadata.path")
         .cloned()
         .unwrap_or_else(|| format!("{}/metadata", base.location().trim_end_matches('/')))
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ManifestCounts {
+    created: usize,
+    kept: usize,
+    replaced: usize,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
