@@ -310,6 +310,27 @@ def test_concurrent_append_the_condition_could_match_fails_a_serializable_delete
         other.close()
 
 
+def test_a_conflicting_append_is_found_after_a_later_commit_merged_its_manifest(floe, extension, testbed, catalog, ns):
+    """The matching append's manifest was merged by the next commit (its entry now EXISTING in a
+    manifest of that commit): the check reads each concurrent snapshot's own manifests."""
+    floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT i AS id FROM range(100) t(i)")
+    floe.execute(f"ALTER TABLE lake.{ns}.t SET ('commit.manifest.min-count-to-merge' = '3')")
+    other = second_connection(extension, testbed)
+    try:
+        floe.execute("BEGIN")
+        floe.execute(f"DELETE FROM lake.{ns}.t WHERE id < 50")
+        other.execute(f"INSERT INTO lake.{ns}.t VALUES (7)")
+        other.execute(f"INSERT INTO lake.{ns}.t VALUES (5000)")
+        table = catalog.load_table(f"{ns}.t")
+        assert table.current_snapshot().summary["manifests-replaced"] == "2"
+        with pytest.raises(duckdb.Error, match="could match.*serializable"):
+            floe.execute("COMMIT")
+        rows = pyiceberg_rows(catalog, f"{ns}.t")
+        assert len(rows) == 102 and (7,) in rows
+    finally:
+        other.close()
+
+
 def test_concurrent_deletes_of_the_same_file_never_both_apply(floe, extension, testbed, catalog, ns):
     three_files(floe, f"lake.{ns}.t")
     other = second_connection(extension, testbed)

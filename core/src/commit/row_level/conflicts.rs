@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use futures::TryStreamExt;
 use iceberg::io::FileIO;
-use iceberg::spec::{DataContentType, ManifestStatus, Struct, TableMetadata};
+use iceberg::spec::{DataContentType, Manifest, ManifestStatus, Struct, TableMetadata};
 
 use super::{Isolation, RowDelta};
 use crate::commit::snapshot::load_manifest_list;
@@ -38,47 +38,16 @@ impl RowDelta {
                 "run the statement again on the table as it is now",
             )
         })?;
-        let Some(current) = now.current_snapshot() else { return Ok(()) };
         let partitions: HashSet<(i32, &Struct)> = self.touched.values().map(|t| (t.spec_id, &t.partition)).collect();
         let mut added_data = HashSet::new();
-        let list = load_manifest_list(file_io, now, current).await?;
-        for manifest in list.entries().iter().filter(|m| since.contains(&m.added_snapshot_id)) {
-            let loaded = manifest.load_manifest(file_io).await?;
-            for entry in loaded.entries().iter().filter(|e| e.snapshot_id().is_some_and(|id| since.contains(&id))) {
-                let file = entry.data_file();
-                let path = file.file_path();
-                let in_touched_partition = partitions.contains(&(manifest.partition_spec_id, file.partition()))
-                    || file.partition().fields().is_empty();
-                match (entry.status(), file.content_type()) {
-                    (ManifestStatus::Deleted, DataContentType::Data) if self.touched.contains_key(path) => {
-                        return Err(conflict(
-                            format!("another writer removed or rewrote data file {path}, which it deletes rows from"),
-                            "run the statement again on the table as it is now",
-                        ))
-                    }
-                    (ManifestStatus::Added, DataContentType::PositionDeletes) => {
-                        let hits = match file.referenced_data_file() {
-                            Some(data_file) => self.touched.contains_key(&data_file),
-                            None => in_touched_partition,
-                        };
-                        if hits {
-                            return Err(conflict(
-                                format!("another writer deleted rows of the same data files meanwhile ({path})"),
-                                "run the statement again on the table as it is now",
-                            ));
-                        }
-                    }
-                    (ManifestStatus::Added, DataContentType::EqualityDeletes) if in_touched_partition => {
-                        return Err(conflict(
-                            format!("another writer deleted rows of the same partitions meanwhile ({path})"),
-                            "run the statement again on the table as it is now",
-                        ))
-                    }
-                    (ManifestStatus::Added, DataContentType::Data) => {
-                        added_data.insert(path.to_string());
-                    }
-                    _ => {}
-                }
+        // Each snapshot's own manifests, read from its own manifest list: a later commit may
+        // have merged them, turning their ADDED entries EXISTING and dropping DELETED ones.
+        for snapshot in since.iter().filter_map(|id| now.snapshot_by_id(*id)) {
+            let id = snapshot.snapshot_id();
+            let list = load_manifest_list(file_io, now, snapshot).await?;
+            for manifest in list.entries().iter().filter(|m| m.added_snapshot_id == id) {
+                let loaded = manifest.load_manifest(file_io).await?;
+                self.check_entries(&loaded, manifest.partition_spec_id, id, &partitions, &mut added_data, &conflict)?;
             }
         }
         if self.isolation == Some(Isolation::Serializable) && !added_data.is_empty() {
@@ -88,6 +57,58 @@ impl RowDelta {
                     format!("another writer added rows its condition could match ({path}); the table's isolation level is serializable"),
                     &format!("run the statement again; or, if concurrent appends need not be seen, set the table property write.{word}.isolation-level to snapshot"),
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries `snapshot` wrote into one of its manifests (of partition spec `spec_id`): a
+    /// conflict if it removed or deleted from what this change touched; the data files it added
+    /// go into `added_data`.
+    fn check_entries(
+        &self,
+        manifest: &Manifest,
+        spec_id: i32,
+        snapshot: i64,
+        partitions: &HashSet<(i32, &Struct)>,
+        added_data: &mut HashSet<String>,
+        conflict: &dyn Fn(String, &str) -> Error,
+    ) -> Result<()> {
+        let again = "run the statement again on the table as it is now";
+        for entry in manifest.entries().iter().filter(|e| e.snapshot_id() == Some(snapshot)) {
+            let file = entry.data_file();
+            let path = file.file_path();
+            let in_touched_partition =
+                partitions.contains(&(spec_id, file.partition())) || file.partition().fields().is_empty();
+            match (entry.status(), file.content_type()) {
+                (ManifestStatus::Deleted, DataContentType::Data) if self.touched.contains_key(path) => {
+                    return Err(conflict(
+                        format!("another writer removed or rewrote data file {path}, which it deletes rows from"),
+                        again,
+                    ))
+                }
+                (ManifestStatus::Added, DataContentType::PositionDeletes) => {
+                    let hits = match file.referenced_data_file() {
+                        Some(data_file) => self.touched.contains_key(&data_file),
+                        None => in_touched_partition,
+                    };
+                    if hits {
+                        return Err(conflict(
+                            format!("another writer deleted rows of the same data files meanwhile ({path})"),
+                            again,
+                        ));
+                    }
+                }
+                (ManifestStatus::Added, DataContentType::EqualityDeletes) if in_touched_partition => {
+                    return Err(conflict(
+                        format!("another writer deleted rows of the same partitions meanwhile ({path})"),
+                        again,
+                    ))
+                }
+                (ManifestStatus::Added, DataContentType::Data) => {
+                    added_data.insert(path.to_string());
+                }
+                _ => {}
             }
         }
         Ok(())
