@@ -149,8 +149,9 @@ async fn write_merged(
                     writer.add_delete_file(file, sequence_number, entry.file_sequence_number)?
                 }
                 ManifestStatus::Deleted => {}
-                // Left unset, to be inherited from the manifest list like the manifest it came from.
-                ManifestStatus::Added if ours => writer.add_file(file, -1)?,
+                // Unset (negative) stays unset, inherited from the manifest list like the manifest
+                // it came from; a pinned one (a compaction's) is kept.
+                ManifestStatus::Added if ours => writer.add_file(file, entry.sequence_number().unwrap_or(-1))?,
                 _ => writer.add_existing_file(
                     file,
                     entry.snapshot_id().unwrap_or(manifest.added_snapshot_id),

@@ -44,6 +44,8 @@ pub struct NewSnapshot {
     rewritten: Vec<(i32, DataFile)>,
     /// Live data files removed (every row deleted), with the delete files that refer to them.
     removed: HashSet<String>,
+    /// The data sequence number of `rewritten` files when pinned (compaction), else inherited.
+    rewritten_sequence_number: Option<i64>,
     /// The manifest of the added files, written on first use.
     manifest: Option<ManifestFile>,
     /// The manifests of the added delete files, one per partition spec, written on first use.
@@ -69,6 +71,7 @@ impl NewSnapshot {
             delete_files: Vec::new(),
             rewritten: Vec::new(),
             removed: HashSet::new(),
+            rewritten_sequence_number: None,
             manifest: None,
             delete_manifests: None,
             merged: MergedManifests::default(),
@@ -86,10 +89,12 @@ impl NewSnapshot {
         delete_files: Vec<(i32, DataFile)>,
         rewritten: Vec<(i32, DataFile)>,
         removed: HashSet<String>,
+        rewritten_sequence_number: Option<i64>,
     ) -> Self {
         self.delete_files = delete_files;
         self.rewritten = rewritten;
         self.removed = removed;
+        self.rewritten_sequence_number = rewritten_sequence_number;
         self
     }
 
@@ -267,13 +272,14 @@ impl NewSnapshot {
         for (spec_id, file) in &self.rewritten {
             groups.entry((*spec_id, false)).or_default().push(file.clone());
         }
+        let rewritten_sequence_number = self.rewritten_sequence_number.unwrap_or(-1);
         let mut manifests = Vec::new();
         for ((spec_id, deletes), files) in groups {
             let (content, tag) =
                 if deletes { (ManifestContentType::Deletes, "pd") } else { (ManifestContentType::Data, "cw") };
             let mut writer = self.new_manifest(file_io, base, metadata_dir, spec_id, content, tag)?;
             for file in files {
-                writer.add_file(file, -1)?;
+                writer.add_file(file, if deletes { -1 } else { rewritten_sequence_number })?;
             }
             manifests.push(writer.write_manifest_file().await?);
         }
@@ -420,6 +426,14 @@ impl NewSnapshot {
         Summary {
             operation: match self.action {
                 Action::Append if self.delete_files.is_empty() && self.removed.is_empty() => Operation::Append,
+                // Rows moved to new files, none added or deleted: compaction.
+                Action::Append
+                    if self.rewritten_sequence_number.is_some()
+                        && self.files.is_empty()
+                        && self.delete_files.is_empty() =>
+                {
+                    Operation::Replace
+                }
                 // Rows deleted and none added: DELETE; rows deleted and added: UPDATE, MERGE.
                 Action::Append if self.files.is_empty() && self.rewritten.is_empty() => Operation::Delete,
                 Action::Append => Operation::Overwrite,

@@ -184,6 +184,18 @@ struct FloeError *floe_catalog_load_view(const struct FloeCatalog *catalog,
                                          const char *view,
                                          struct FloeString *out);
 
+// Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
+// "target_file_size_bytes":N|null,"min_input_files":N}. *out: {"rewritten_data_files_count",
+// "added_data_files_count","rewritten_bytes_count"}.
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_txn_rewrite_data_files(struct FloeTxn *txn,
+                                              const struct FloeTable *table,
+                                              const char *options_json,
+                                              const char *s3_secret_json,
+                                              struct FloeString *out);
+
 // Starts gathering a statement's deletes. request: {"operation":"delete"|"update"|"merge",
 // "filter":{..}|null (the filters pushed into its scan of the table), "refuse_repeats":bool
 // (a row named twice is an error: MERGE's one-source-row-per-target-row rule)}.

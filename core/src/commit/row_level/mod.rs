@@ -26,6 +26,8 @@ pub enum RowOperation {
     Delete,
     Update,
     Merge,
+    /// Compaction (`floe_rewrite_data_files`).
+    Rewrite,
 }
 
 impl RowOperation {
@@ -34,6 +36,7 @@ impl RowOperation {
             RowOperation::Delete => "delete",
             RowOperation::Update => "update",
             RowOperation::Merge => "merge",
+            RowOperation::Rewrite => "rewrite",
         }
     }
 }
@@ -100,6 +103,9 @@ pub struct RowDelta {
     /// Every position deleted so far, by data file: a later statement's file-removal check
     /// counts them.
     pub deleted: HashMap<String, Vec<i64>>,
+    /// The data sequence number `rewritten` files carry instead of the commit's: a compaction
+    /// pins the one of the snapshot it read, so deletes committed after it still apply.
+    pub data_sequence_number: Option<i64>,
 }
 
 impl RowDelta {
@@ -119,6 +125,7 @@ impl RowDelta {
         self.filters.extend(other.filters);
         self.isolation = self.isolation.max(other.isolation);
         self.operations.extend(other.operations);
+        self.data_sequence_number = self.data_sequence_number.or(other.data_sequence_number);
         for (path, positions) in other.deleted {
             let all = self.deleted.entry(path).or_default();
             all.extend(positions);

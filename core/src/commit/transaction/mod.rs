@@ -44,6 +44,7 @@ use super::row_level::{resolve, RowDelta, StatementDeletes};
 use super::schema::{iceberg_schema_from, DuckColumn};
 use super::snapshot::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::maintenance::rewrite_data_files::{self, RewriteOptions, RewriteOutcome};
 use crate::rest::catalog::display_namespace;
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
 use crate::rest::{Namespace, RestCatalog};
@@ -302,6 +303,44 @@ impl Transaction {
         }
         ops.push(Op::Delete { table: table.clone(), delta: resolved.delta, file_io });
         Ok(resolved.count)
+    }
+
+    /// `floe_rewrite_data_files`: compacts `table` as loaded (its new files written now, into a
+    /// directory removed if the transaction fails), recorded as its change at COMMIT. Refused
+    /// after other changes of the table in this transaction, which a rewrite of the committed
+    /// files would not see.
+    pub async fn rewrite_data_files(
+        &self,
+        table: &Arc<LoadedTable>,
+        options: &RewriteOptions,
+        user_secret: Option<&DuckdbS3Secret>,
+    ) -> Result<RewriteOutcome> {
+        if self.changes(table) {
+            return Err(Error::invalid_input(format!(
+                "floe_rewrite_data_files('{}') cannot follow other changes of the table in the same transaction",
+                table.qualified_name()
+            ))
+            .with_fix("COMMIT them first, then call it"));
+        }
+        self.remember(user_secret);
+        let file_io = table.file_io(user_secret);
+        let dir = self.statement_dir(table, &file_io);
+        let (delta, outcome) = rewrite_data_files::rewrite(table, &file_io, options, &dir).await?;
+        if !delta.is_empty() {
+            self.ops().push(Op::Delete { table: table.clone(), delta, file_io });
+        }
+        Ok(outcome)
+    }
+
+    /// Whether this transaction changed `table` (in any of its versions) so far.
+    fn changes(&self, table: &Arc<LoadedTable>) -> bool {
+        let ops = self.ops();
+        let versions = Versions::of(&ops, table);
+        ops.iter().any(|op| match op {
+            Op::Write { table: t, .. } | Op::Delete { table: t, .. } => versions.contains(t),
+            Op::Replace { target, .. } | Op::Alter { target, .. } => versions.contains(target),
+            _ => false,
+        })
     }
 
     /// The rows earlier DELETE, UPDATE and MERGE statements of this transaction removed from

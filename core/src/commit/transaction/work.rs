@@ -197,6 +197,7 @@ impl Work {
                     self.delta.delete_files.clone(),
                     self.delta.rewritten.clone(),
                     self.delta.removed.clone(),
+                    self.delta.data_sequence_number,
                 )
             }
         };

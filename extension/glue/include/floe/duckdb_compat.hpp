@@ -87,6 +87,16 @@ inline DefaultSchema MakeDefaultSchema(const std::string &name) {
 using SchemaArgument = std::string;
 #endif
 
+//! A named (keyword) argument of a table function, NULL unless given: 2.0 declares keyword-only
+//! parameters in the signature, 1.5 in a map.
+inline void AddNamedParameter(duckdb::TableFunction &function, const char *name, const duckdb::LogicalType &type) {
+#if FLOE_DUCKDB_2
+	function.GetSignature().AddKeywordOnly(name, type, duckdb::Value(type));
+#else
+	function.named_parameters[name] = type;
+#endif
+}
+
 //! Value::DefaultTryCastAs: 2.0 returns optional<Value>, 1.5 writes an out parameter.
 inline bool TryCast(const duckdb::Value &value, const duckdb::LogicalType &type, duckdb::Value &result,
                     std::string *error) {

@@ -1,0 +1,98 @@
+#include "floe/rewrite_data_files.hpp"
+
+#include "duckdb/function/table_function.hpp"
+#include "floe/duckdb_compat.hpp"
+#include "floe/json.hpp"
+#include "floe/metadata_functions.hpp"
+#include "floe/secret.hpp"
+#include "floe/table_entry.hpp"
+#include "floe/transaction.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+using namespace duckdb_yyjson;
+
+static constexpr const char *FUNCTION = "floe_rewrite_data_files";
+
+struct RewriteBind : public TableFunctionData {
+	explicit RewriteBind(IcebergTableEntry &table) : table(table) {
+	}
+	IcebergTableEntry &table;
+	string options_json;
+};
+
+struct RewriteState : public GlobalTableFunctionState {
+	bool done = false;
+};
+
+static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindInput &input,
+                                     vector<LogicalType> &return_types, compat::Names &names) {
+	auto &table = ResolveTable(context, FUNCTION, input.inputs[0]);
+	auto named = [&](const char *name) {
+		auto entry = input.named_parameters.find(name);
+		return entry == input.named_parameters.end() ? Value() : entry->second;
+	};
+	auto strategy_value = named("strategy");
+	auto strategy = strategy_value.IsNull() ? string("binpack") : StringUtil::Lower(strategy_value.ToString());
+	if (strategy != "binpack" && strategy != "sort") {
+		throw InvalidInputException("%s: strategy '%s' is not one of 'binpack', 'sort'", FUNCTION, strategy);
+	}
+	auto target_size = named("target_file_size_bytes");
+	if (!target_size.IsNull() && target_size.GetValue<int64_t>() <= 0) {
+		throw InvalidInputException("%s: target_file_size_bytes must be positive", FUNCTION);
+	}
+	auto min_input = named("min_input_files");
+	int64_t min_input_files = min_input.IsNull() ? 5 : min_input.GetValue<int64_t>();
+	if (min_input_files < 1) {
+		throw InvalidInputException("%s: min_input_files must be at least 1", FUNCTION);
+	}
+	auto result = make_uniq<RewriteBind>(table);
+	result->options_json =
+	    StringUtil::Format(R"({"strategy":"%s","target_file_size_bytes":%s,"min_input_files":%lld})", strategy,
+	                       target_size.IsNull() ? "null" : std::to_string(target_size.GetValue<int64_t>()),
+	                       static_cast<long long>(min_input_files));
+	names = {"rewritten_data_files_count", "added_data_files_count", "rewritten_bytes_count",
+	         "failed_data_files_count"};
+	return_types = {LogicalType::BIGINT, LogicalType::BIGINT, LogicalType::BIGINT, LogicalType::BIGINT};
+	return std::move(result);
+}
+
+static unique_ptr<GlobalTableFunctionState> Init(ClientContext &, TableFunctionInitInput &) {
+	return make_uniq<RewriteState>();
+}
+
+//! The rewrite runs once, when the result is first asked for, and commits with the transaction.
+static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &output) {
+	auto &state = input.global_state->Cast<RewriteState>();
+	if (state.done) {
+		return;
+	}
+	state.done = true;
+	auto &bind = input.bind_data->Cast<RewriteBind>();
+	auto &table = bind.table;
+	auto &transaction = IcebergTransaction::Get(context, table.catalog);
+	auto secret = S3SecretJson(context, table.Description().location);
+	CoreString text;
+	Check(floe_txn_rewrite_data_files(transaction.Writes(), table.Table()->Get(), bind.options_json.c_str(),
+	                                  secret.c_str(), text.Out()));
+	Json doc(text);
+	auto count = [&](const char *key) {
+		return Value::BIGINT(json::Int(json::Get(doc.Root(), key)));
+	};
+	output.SetValue(0, 0, count("rewritten_data_files_count"));
+	output.SetValue(1, 0, count("added_data_files_count"));
+	output.SetValue(2, 0, count("rewritten_bytes_count"));
+	output.SetValue(3, 0, Value::BIGINT(0));
+	output.SetCardinality(1);
+}
+
+void RegisterRewriteDataFiles(ExtensionLoader &loader) {
+	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, Run, Bind, Init);
+	compat::AddNamedParameter(function, "strategy", LogicalType::VARCHAR);
+	compat::AddNamedParameter(function, "target_file_size_bytes", LogicalType::BIGINT);
+	compat::AddNamedParameter(function, "min_input_files", LogicalType::BIGINT);
+	loader.RegisterFunction(function);
+}
+
+} // namespace floe

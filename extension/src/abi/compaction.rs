@@ -1,0 +1,33 @@
+//! `floe_rewrite_data_files`: compaction recorded in a transaction.
+
+use std::ffi::c_char;
+
+use floe_core::maintenance::rewrite_data_files::RewriteOptions;
+use floe_core::runtime::block_on;
+use floe_core::storage::DuckdbS3Secret;
+
+use super::table::FloeTable;
+use super::transaction::FloeTxn;
+use super::{guard, json_arg, write_json, FloeError, FloeString};
+
+/// Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
+/// "target_file_size_bytes":N|null,"min_input_files":N}. *out: {"rewritten_data_files_count",
+/// "added_data_files_count","rewritten_bytes_count"}.
+///
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_rewrite_data_files(
+    txn: *mut FloeTxn,
+    table: *const FloeTable,
+    options_json: *const c_char,
+    s3_secret_json: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let options: RewriteOptions = json_arg(options_json, "rewrite options")?;
+        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let outcome = block_on((*txn).transaction.rewrite_data_files(&(*table).table, &options, secret.as_ref()))?;
+        write_json(out, &outcome)
+    })
+}

@@ -1,0 +1,205 @@
+"""CALL floe_rewrite_data_files(...): small files of a partition, and files with deletes, written
+again as few files with the deletes applied, in a `replace` snapshot whose new files keep the
+data sequence number of the snapshot read; every engine reads the same rows after it, and a
+concurrent change of an input file makes it fail cleanly."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from pyiceberg.manifest import DataFileContent
+
+from tests.engines import floe_connection
+from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
+
+COLUMNS = ["rewritten_data_files_count", "added_data_files_count", "rewritten_bytes_count", "failed_data_files_count"]
+
+
+@pytest.fixture()
+def ns(floe, request) -> str:
+    name = "c_" + re.sub("[^a-z0-9]+", "_", request.node.name.lower().removeprefix("test_"))[:32].strip("_")
+    floe.execute(f"DROP SCHEMA IF EXISTS lake.{name} CASCADE")
+    floe.execute(f"CREATE SCHEMA lake.{name}")
+    return name
+
+
+def ordered(rows: list[tuple]) -> list[tuple]:
+    return sorted(rows, key=sort_key)
+
+
+def live_files(catalog, identifier: str) -> list:
+    """(content, manifest entry) of every live file of the current snapshot."""
+    table = catalog.load_table(identifier)
+    return [
+        entry
+        for manifest in table.current_snapshot().manifests(table.io)
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+    ]
+
+
+def rewrite(con, table: str, arguments: str = "") -> dict:
+    result = con.execute(f"CALL floe_rewrite_data_files('{table}'{arguments})")
+    assert [d[0] for d in result.description] == COLUMNS
+    (row,) = result.fetchall()
+    return dict(zip(COLUMNS, row))
+
+
+def test_binpack_rewrites_small_files_applying_their_deletes(floe, official, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, v VARCHAR)")
+    for i in range(8):
+        floe.execute(f"INSERT INTO {table} SELECT i, 'v' || i FROM range({i * 10}, {i * 10 + 10}) t(i)")
+    floe.execute(f"DELETE FROM {table} WHERE id IN (3, 42, 77)")
+    before = catalog.load_table(f"{ns}.t").current_snapshot()
+    sizes = sum(e.data_file.file_size_in_bytes for e in live_files(catalog, f"{ns}.t") if e.data_file.content == DataFileContent.DATA)
+
+    outcome = rewrite(floe, table)
+    assert outcome == {
+        "rewritten_data_files_count": 8,
+        "added_data_files_count": 1,
+        "rewritten_bytes_count": sizes,
+        "failed_data_files_count": 0,
+    }
+    after = catalog.load_table(f"{ns}.t").current_snapshot()
+    assert after.parent_snapshot_id == before.snapshot_id
+    assert after.summary.operation.value == "replace"
+    (entry,) = live_files(catalog, f"{ns}.t")
+    assert entry.data_file.content == DataFileContent.DATA and entry.data_file.record_count == 77
+    # Pinned to the snapshot the rewrite read: deletes committed after it still apply.
+    assert entry.sequence_number == before.sequence_number
+    assert entry.snapshot_id == after.snapshot_id
+
+    expected = ordered([(i, f"v{i}") for i in range(80) if i not in (3, 42, 77)])
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+
+    # A delete after the rewrite applies to the new file.
+    floe.execute(f"DELETE FROM {table} WHERE id = 10")
+    assert pyiceberg_rows(catalog, f"{ns}.t") == [r for r in expected if r[0] != 10]
+
+
+def test_fewer_small_files_than_min_input_files_are_left_alone(floe, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} AS SELECT 1 AS id")
+    for i in range(2, 5):
+        floe.execute(f"INSERT INTO {table} VALUES ({i})")
+    before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
+    assert rewrite(floe, table)["rewritten_data_files_count"] == 0
+    assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == before
+    assert rewrite(floe, table, ", min_input_files => 4") == {
+        "rewritten_data_files_count": 4,
+        "added_data_files_count": 1,
+        "rewritten_bytes_count": rewrite_bytes_of(catalog, ns, before),
+        "failed_data_files_count": 0,
+    }
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == [(1,), (2,), (3,), (4,)]
+
+
+def rewrite_bytes_of(catalog, ns: str, snapshot_id: int) -> int:
+    table = catalog.load_table(f"{ns}.t")
+    snapshot = table.snapshot_by_id(snapshot_id)
+    return sum(
+        e.data_file.file_size_in_bytes
+        for m in snapshot.manifests(table.io)
+        for e in m.fetch_manifest_entry(table.io, discard_deleted=True)
+    )
+
+
+def test_partitions_are_compacted_apart_and_a_target_size_splits_files(floe, official, catalog, ns):
+    table = f"lake.{ns}.p"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, region VARCHAR, pad VARCHAR)")
+    floe.execute(f"ALTER TABLE {table} SET PARTITIONED BY (region)")
+    for i in range(5):
+        floe.execute(
+            f"INSERT INTO {table} SELECT i, ['eu', 'us'][i % 2 + 1], md5(i::VARCHAR) FROM range({i * 1000}, {i * 1000 + 1000}) t(i)"
+        )
+    outcome = rewrite(floe, table, ", target_file_size_bytes => 20000")
+    assert outcome["rewritten_data_files_count"] == 10
+    files = live_files(catalog, f"{ns}.p")
+    regions = {e.data_file.partition[0] for e in files}
+    assert regions == {"eu", "us"}
+    # Each partition's 2,500 rows (about 60 kB) rolled into several files of about 20 kB.
+    assert outcome["added_data_files_count"] == len(files) > 2
+    for entry in files:
+        with catalog.load_table(f"{ns}.p").io.new_input(entry.data_file.file_path).open() as stream:
+            assert set(pq.read_table(stream).column("region").to_pylist()) == {entry.data_file.partition[0]}
+    expected = ordered([(i, ["eu", "us"][i % 2], None) for i in range(5000)])
+    assert [(r[0], r[1], None) for r in duckdb_rows(floe, f"SELECT * FROM {table}")] == expected
+    assert duckdb_rows(official, f"SELECT count(*), count(DISTINCT id) FROM {table}") == [(5000, 5000)]
+
+
+def test_sort_strategy_orders_rows_by_the_sort_order(floe, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, name VARCHAR)")
+    for i in range(5):
+        floe.execute(f"INSERT INTO {table} SELECT i, 'n' || (i % 7) FROM range({i}, 100, 5) t(i)")
+    with pytest.raises(duckdb.Error, match="has no sort order.*SET SORTED BY"):
+        rewrite(floe, table, ", strategy => 'sort'")
+    floe.execute(f"ALTER TABLE {table} SET SORTED BY (name DESC, id)")
+    assert rewrite(floe, table, ", strategy => 'sort'")["added_data_files_count"] == 1
+    (entry,) = live_files(catalog, f"{ns}.t")
+    loaded = catalog.load_table(f"{ns}.t")
+    assert entry.data_file.sort_order_id == loaded.sort_order().order_id
+    with loaded.io.new_input(entry.data_file.file_path).open() as stream:
+        rows = [(r["name"], r["id"]) for r in pq.read_table(stream).to_pylist()]
+    assert rows == sorted(rows, key=lambda r: (-int(r[0][1:]), r[1]))
+    assert len(rows) == 100
+
+
+def test_bad_arguments_and_pending_changes_are_refused(floe, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} AS SELECT 1 AS id")
+    with pytest.raises(duckdb.Error, match="strategy 'zorder' is not one of"):
+        rewrite(floe, table, ", strategy => 'zorder'")
+    with pytest.raises(duckdb.Error, match="is not a table of an attached Iceberg catalog"):
+        floe.execute("CREATE TABLE memory.main.plain AS SELECT 1 AS id")
+        rewrite(floe, "memory.main.plain")
+    floe.execute("BEGIN")
+    floe.execute(f"INSERT INTO {table} VALUES (2)")
+    with pytest.raises(duckdb.Error, match="cannot follow other changes.*COMMIT them first"):
+        rewrite(floe, table, ", min_input_files => 1")
+    floe.execute("ROLLBACK")
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == [(1,)]
+
+
+def second_connection(extension, testbed) -> duckdb.DuckDBPyConnection:
+    con = floe_connection(extension)
+    for statement in testbed.duckdb_setup_sql():
+        con.execute(statement)
+    return con
+
+
+def test_a_concurrent_delete_of_an_input_fails_it_cleanly_and_appends_land_next_to_it(
+    floe, extension, testbed, catalog, ns
+):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT)")
+    for i in range(5):
+        floe.execute(f"INSERT INTO {table} SELECT * FROM range({i * 10}, {i * 10 + 10})")
+    location = catalog.load_table(f"{ns}.t").location()
+    files_before = set(testbed.s3_files(location + "/data"))
+    other = second_connection(extension, testbed)
+    try:
+        floe.execute("BEGIN")
+        rewrite(floe, table)
+        other.execute(f"DELETE FROM {table} WHERE id = 12")
+        with pytest.raises(duckdb.Error, match="deleted rows of the same data files"):
+            floe.execute("COMMIT")
+        # The compacted file was removed; the delete stands.
+        new_files = set(testbed.s3_files(location + "/data")) - files_before
+        assert all(f.endswith("-deletes.parquet") or "delete" in f for f in new_files), new_files
+        assert len(pyiceberg_rows(catalog, f"{ns}.t")) == 49
+
+        floe.execute("BEGIN")
+        rewrite(floe, table)
+        other.execute(f"INSERT INTO {table} VALUES (1000)")
+        floe.execute("COMMIT")
+        rows = pyiceberg_rows(catalog, f"{ns}.t")
+        assert rows == ordered([(i,) for i in range(50) if i != 12] + [(1000,)])
+        assert catalog.load_table(f"{ns}.t").current_snapshot().summary.operation.value == "replace"
+    finally:
+        other.close()
