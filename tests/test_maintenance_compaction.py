@@ -5,7 +5,14 @@ concurrent change of an input file makes it fail cleanly."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import duckdb
 import pyarrow.parquet as pq
@@ -13,6 +20,7 @@ import pytest
 from pyiceberg.manifest import DataFileContent
 
 from tests.engines import floe_connection
+from tests.test_concurrency import INSERTS, _writer
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 
 COLUMNS = ["rewritten_data_files_count", "added_data_files_count", "rewritten_bytes_count", "failed_data_files_count"]
@@ -203,3 +211,68 @@ def test_a_concurrent_delete_of_an_input_fails_it_cleanly_and_appends_land_next_
         assert catalog.load_table(f"{ns}.t").current_snapshot().summary.operation.value == "replace"
     finally:
         other.close()
+
+
+def test_compaction_racing_four_writers_loses_and_duplicates_nothing(floe, extension, testbed, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (writer INTEGER, i INTEGER)")
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    start = time.time() + 3
+    writers = [
+        context.Process(target=_writer, args=(extension, testbed.duckdb_setup_sql(), table, w, start, results))
+        for w in range(4)
+    ]
+    for process in writers:
+        process.start()
+    outcomes = {"committed": 0, "conflict": 0}
+    time.sleep(max(0.0, start - time.time()))
+    while any(p.is_alive() for p in writers):
+        try:
+            if rewrite(floe, table, ", min_input_files => 2")["rewritten_data_files_count"]:
+                outcomes["committed"] += 1
+        except duckdb.Error as error:
+            # Failing cleanly is allowed; losing or duplicating rows is not.
+            assert "Cannot commit the REWRITE" in str(error), error
+            outcomes["conflict"] += 1
+    for process in writers:
+        process.join(timeout=600)
+        assert process.exitcode == 0
+    assert sum(results.get() for _ in writers) == 4 * INSERTS
+    rewrite(floe, table, ", min_input_files => 2")
+    expected = ordered([(w, i) for w in range(4) for i in range(INSERTS)])
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert outcomes["committed"] > 0, outcomes
+    print(outcomes)
+
+
+def test_kill_9_during_a_compaction_leaves_a_readable_table(floe, extension, testbed, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, pad VARCHAR)")
+    for i in range(12):
+        floe.execute(f"INSERT INTO {table} SELECT i, repeat(md5(i::VARCHAR), 8) FROM range({i * 20000}, {i * 20000 + 20000}) t(i)")
+    before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
+    script = textwrap.dedent(
+        f"""
+        from tests.engines import floe_connection
+        con = floe_connection({extension!r})
+        for statement in {testbed.duckdb_setup_sql()!r}:
+            con.execute(statement)
+        print("compacting", flush=True)
+        con.execute("CALL floe_rewrite_data_files('{table}', target_file_size_bytes => 1000000)")
+        """
+    )
+    location = catalog.load_table(f"{ns}.t").location() + "/data"
+    existing = set(testbed.s3_files(location))
+    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
+    assert worker.stdout.readline().strip() == b"compacting"
+    deadline = time.time() + 120
+    while not set(testbed.s3_files(location)) - existing and time.time() < deadline:
+        assert worker.poll() is None, "the compaction ended before it wrote a file"
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == before
+    assert floe.execute(f"SELECT count(*), count(DISTINCT id) FROM {table}").fetchone() == (240000, 240000)
+    assert len(pyiceberg_rows(catalog, f"{ns}.t", selected_fields=("id",))) == 240000

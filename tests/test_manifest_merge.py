@@ -198,3 +198,45 @@ def test_a_retried_commit_reuses_its_merged_manifest_and_a_failed_one_removes_it
     assert metadata_avro(testbed, table) == before
     assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == table.current_snapshot().snapshot_id
     assert duckdb_rows(floe, f"SELECT * FROM lake.{ns}.t") == [(0,), (1,), (2,)]
+
+
+def test_rewrite_manifests_merges_them_all_and_every_engine_reads_the_same(floe, official, catalog, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, region VARCHAR)")
+    floe.execute(f"ALTER TABLE {table} SET ('commit.manifest-merge.enabled' = 'false')")
+    for i in range(6):
+        floe.execute(f"INSERT INTO {table} SELECT i, 'eu' FROM range({i * 10}, {i * 10 + 10}) t(i)")
+    floe.execute(f"ALTER TABLE {table} SET PARTITIONED BY (region)")
+    for i in range(6, 9):
+        floe.execute(f"INSERT INTO {table} SELECT i, 'us' FROM range({i * 10}, {i * 10 + 10}) t(i)")
+    floe.execute(f"DELETE FROM {table} WHERE id IN (1, 71)")
+    before = manifests(catalog, f"{ns}.t")
+    assert len(before) == 11
+    entries_before = {p: e[:4] for p, e in live_entries(catalog, f"{ns}.t").items()}
+    parent = catalog.load_table(f"{ns}.t").current_snapshot()
+
+    result = floe.execute(f"CALL floe_rewrite_manifests('{table}')")
+    assert [d[0] for d in result.description] == ["rewritten_manifests_count", "added_manifests_count"]
+    # Data of spec 0 (6), data of spec 1 (3), deletes of each spec (1 + 1): the two lone
+    # delete manifests stay as they are.
+    assert result.fetchall() == [(9, 2)]
+
+    after = manifests(catalog, f"{ns}.t")
+    assert len(after) == 4
+    assert sorted((m.content.value, m.partition_spec_id) for m in after) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    snapshot = catalog.load_table(f"{ns}.t").current_snapshot()
+    assert snapshot.summary.operation.value == "replace" and snapshot.parent_snapshot_id == parent.snapshot_id
+    assert snapshot.summary["total-records"] == parent.summary["total-records"]
+    # Same files, same snapshot ids and sequence numbers (EXISTING now).
+    assert {p: (e[1], e[2], e[3]) for p, e in live_entries(catalog, f"{ns}.t").items()} == {
+        p: e[1:4] for p, e in entries_before.items()
+    }
+
+    expected = ordered([(i, "eu" if i < 60 else "us") for i in range(90) if i not in (1, 71)])
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+
+    # Nothing left to merge: nothing committed.
+    assert floe.execute(f"CALL floe_rewrite_manifests('{table}')").fetchall() == [(0, 0)]
+    assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == snapshot.snapshot_id

@@ -8,6 +8,7 @@
 #include "floe/file_system.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/rewrite_data_files.hpp"
+#include "floe/rewrite_manifests.hpp"
 #include "floe/multi_file_reader.hpp"
 #include "floe/pending_attach.hpp"
 #include "floe/secret.hpp"
@@ -61,6 +62,7 @@ static void Load(ExtensionLoader &loader) {
 	    LogicalType::VARCHAR, Value(""));
 	RegisterMetadataFunctions(loader);
 	RegisterRewriteDataFiles(loader);
+	RegisterRewriteManifests(loader);
 	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
 	OptimizerExtension connect_while_planning;
 	connect_while_planning.pre_optimize_function = PendingAttaches::ConnectWhilePlanning;

@@ -76,16 +76,8 @@ impl MergedManifests {
         if !policy.enabled {
             return Ok(manifests);
         }
-        let mut groups: Vec<((ManifestContentType, i32), Vec<ManifestFile>)> = Vec::new();
-        for manifest in manifests {
-            let key = (manifest.content, manifest.partition_spec_id);
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, group)) => group.push(manifest),
-                None => groups.push((key, vec![manifest])),
-            }
-        }
         let mut out = Vec::new();
-        for ((content, spec_id), group) in groups {
+        for ((content, spec_id), group) in groups(manifests) {
             let newest = group[0].manifest_path.clone();
             for bin in pack_from_end(group, policy.target_size) {
                 let holds_newest = bin.iter().any(|m| m.manifest_path == newest);
@@ -105,6 +97,32 @@ impl MergedManifests {
         }
         Ok(out)
     }
+}
+
+/// What `floe_rewrite_manifests` would do to `manifests` with `target_size`: how many manifests
+/// it merges, into how many.
+pub fn rewrite_counts(manifests: Vec<ManifestFile>, target_size: u64) -> (usize, usize) {
+    let (mut rewritten, mut added) = (0, 0);
+    for (_, group) in groups(manifests) {
+        for bin in pack_from_end(group, target_size).into_iter().filter(|bin| bin.len() > 1) {
+            rewritten += bin.len();
+            added += 1;
+        }
+    }
+    (rewritten, added)
+}
+
+/// `manifests` by content and partition spec, each group in the order given.
+fn groups(manifests: Vec<ManifestFile>) -> Vec<((ManifestContentType, i32), Vec<ManifestFile>)> {
+    let mut groups: Vec<((ManifestContentType, i32), Vec<ManifestFile>)> = Vec::new();
+    for manifest in manifests {
+        let key = (manifest.content, manifest.partition_spec_id);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(manifest),
+            None => groups.push((key, vec![manifest])),
+        }
+    }
+    groups
 }
 
 /// Bins of at most `target_size` bytes (a larger manifest alone), packed from the end of

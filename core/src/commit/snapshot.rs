@@ -32,6 +32,8 @@ pub enum Action {
     Append,
     /// Replace everything there with the added files (CREATE OR REPLACE).
     ReplaceAll,
+    /// The same files in fewer manifests (`floe_rewrite_manifests`).
+    RewriteManifests,
 }
 
 pub struct NewSnapshot {
@@ -141,8 +143,10 @@ impl NewSnapshot {
             let existing = load_manifest_list(file_io, base, parent).await?;
             existing_paths = existing.entries().iter().map(|m| m.manifest_path.clone()).collect();
             match self.action {
-                Action::Append if self.removed.is_empty() => manifests.extend(existing.entries().iter().cloned()),
-                Action::Append => {
+                Action::Append | Action::RewriteManifests if self.removed.is_empty() => {
+                    manifests.extend(existing.entries().iter().cloned())
+                }
+                Action::Append | Action::RewriteManifests => {
                     removed = self
                         .rewrite_for_removals(file_io, base, existing.entries(), &metadata_dir, &mut manifests)
                         .await?
@@ -198,7 +202,10 @@ impl NewSnapshot {
         metadata_dir: &str,
         manifests: Vec<ManifestFile>,
     ) -> Result<Vec<ManifestFile>> {
-        let policy = MergePolicy::from_properties(base.properties());
+        let mut policy = MergePolicy::from_properties(base.properties());
+        if self.action == Action::RewriteManifests {
+            policy = MergePolicy::rewrite_all(policy.target_size);
+        }
         let snapshot_id = self.snapshot_id;
         // Taken out while the merge opens manifests through `self`.
         let mut merged = std::mem::take(&mut self.merged);
@@ -381,7 +388,9 @@ impl NewSnapshot {
             added.add(file);
         }
         let previous = match (self.action, parent) {
-            (Action::Append, Some(parent)) => Totals::from_summary(&parent.summary().additional_properties),
+            (Action::Append | Action::RewriteManifests, Some(parent)) => {
+                Totals::from_summary(&parent.summary().additional_properties)
+            }
             _ => Totals::default(),
         };
         let mut properties = HashMap::new();
@@ -440,6 +449,7 @@ impl NewSnapshot {
                 // Every row removed and none added: TRUNCATE, or DELETE without a condition.
                 Action::ReplaceAll if self.files.is_empty() => Operation::Delete,
                 Action::ReplaceAll => Operation::Overwrite,
+                Action::RewriteManifests => Operation::Replace,
             },
             additional_properties: properties,
         }

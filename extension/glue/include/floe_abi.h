@@ -196,6 +196,17 @@ struct FloeError *floe_txn_rewrite_data_files(struct FloeTxn *txn,
                                               const char *s3_secret_json,
                                               struct FloeString *out);
 
+// Merges `table`'s manifests in `txn` (committed with it). *out_rewritten / *out_added: how many
+// manifests of the table as loaded it merges, into how many.
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_txn_rewrite_manifests(struct FloeTxn *txn,
+                                             const struct FloeTable *table,
+                                             const char *s3_secret_json,
+                                             uint64_t *out_rewritten,
+                                             uint64_t *out_added);
+
 // Starts gathering a statement's deletes. request: {"operation":"delete"|"update"|"merge",
 // "filter":{..}|null (the filters pushed into its scan of the table), "refuse_repeats":bool
 // (a row named twice is an error: MERGE's one-source-row-per-target-row rule)}.

@@ -4,7 +4,7 @@
 //! DuckDB.
 
 mod catalog;
-mod compaction;
+mod rewrites;
 mod row_delete;
 mod scan;
 mod secret;

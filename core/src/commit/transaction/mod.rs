@@ -37,12 +37,13 @@ use self::work::{replaced_metadata, Change, Work};
 use super::data_file::{data_file, WrittenFile};
 use super::evolution::{evolve, TableEdit};
 use super::fixed_columns::check_no_fixed_columns;
+use super::manifest_merge::{rewrite_counts, MergePolicy};
 use super::nested_annotations::annotate_written_files;
 use super::not_null::check_not_null;
 use super::partitioning::{unbound_spec, PartitionField};
 use super::row_level::{resolve, RowDelta, StatementDeletes};
 use super::schema::{iceberg_schema_from, DuckColumn};
-use super::snapshot::Engine;
+use super::snapshot::{load_manifest_list, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::maintenance::rewrite_data_files::{self, RewriteOptions, RewriteOutcome};
 use crate::rest::catalog::display_namespace;
@@ -332,12 +333,41 @@ impl Transaction {
         Ok(outcome)
     }
 
+    /// `floe_rewrite_manifests`: `table`'s manifests merged per partition spec and content into
+    /// as few as `commit.manifest.target-size-bytes` allows, at COMMIT (on the table as it is
+    /// then). Returns how many manifests of the table as loaded it merges, into how many; none
+    /// to merge commits nothing. Refused after other changes of the table in this transaction.
+    pub async fn rewrite_manifests(
+        &self,
+        table: &Arc<LoadedTable>,
+        user_secret: Option<&DuckdbS3Secret>,
+    ) -> Result<(usize, usize)> {
+        if self.changes(table) {
+            return Err(Error::invalid_input(format!(
+                "floe_rewrite_manifests('{}') cannot follow other changes of the table in the same transaction",
+                table.qualified_name()
+            ))
+            .with_fix("COMMIT them first, then call it"));
+        }
+        let file_io = table.file_io(user_secret);
+        let Some(snapshot) = table.metadata.current_snapshot() else { return Ok((0, 0)) };
+        let list = load_manifest_list(&file_io, &table.metadata, snapshot).await?;
+        let target_size = MergePolicy::from_properties(table.metadata.properties()).target_size;
+        let counts = rewrite_counts(list.entries().to_vec(), target_size);
+        if counts.1 > 0 {
+            self.remember(user_secret);
+            self.ops().push(Op::RewriteManifests { table: table.clone(), file_io });
+        }
+        Ok(counts)
+    }
+
     /// Whether this transaction changed `table` (in any of its versions) so far.
     fn changes(&self, table: &Arc<LoadedTable>) -> bool {
         let ops = self.ops();
         let versions = Versions::of(&ops, table);
         ops.iter().any(|op| match op {
             Op::Write { table: t, .. } | Op::Delete { table: t, .. } => versions.contains(t),
+            Op::RewriteManifests { table: t, .. } => versions.contains(t),
             Op::Replace { target, .. } | Op::Alter { target, .. } => versions.contains(target),
             _ => false,
         })

@@ -49,6 +49,11 @@ pub(super) enum Op {
         delta: RowDelta,
         file_io: FileIO,
     },
+    /// `floe_rewrite_manifests`: `table`'s manifests merged into as few as the target size allows.
+    RewriteManifests {
+        table: Arc<LoadedTable>,
+        file_io: FileIO,
+    },
     Drop {
         id: TableIdentifier,
         purge: bool,

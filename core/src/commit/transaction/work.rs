@@ -11,7 +11,7 @@ use iceberg::{TableRequirement, TableUpdate};
 use super::display;
 use crate::commit::data_file::{data_file, WrittenFile};
 use crate::commit::evolution::{evolve, TableEdit};
-use crate::commit::row_level::RowDelta;
+use crate::commit::row_level::{RowDelta, RowOperation};
 use crate::commit::snapshot::{snapshot_updates, Action, Engine, NewSnapshot};
 use crate::commit::sort_order::with_default_sort_order;
 use crate::error::{Error, ErrorKind, Result};
@@ -56,9 +56,10 @@ impl Work {
         matches!(self.change, Change::Create { .. })
     }
 
-    /// Only adds rows: commutes with any concurrent commit, so a lost race is simply retried.
+    /// Only adds rows, or only compacts (checked against the winners on each attempt): commutes
+    /// with concurrent appends, so a lost race is simply retried.
     pub fn is_append(&self) -> bool {
-        matches!(self.change, Change::Append) && self.delta.is_empty()
+        matches!(self.change, Change::Append) && self.delta.operations.iter().all(|op| *op == RowOperation::Rewrite)
     }
 
     /// The table as loaded when the transaction first used it; none for a new table.

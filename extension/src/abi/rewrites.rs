@@ -1,4 +1,4 @@
-//! `floe_rewrite_data_files`: compaction recorded in a transaction.
+//! `floe_rewrite_data_files` and `floe_rewrite_manifests`, recorded in a transaction.
 
 use std::ffi::c_char;
 
@@ -29,5 +29,27 @@ pub unsafe extern "C" fn floe_txn_rewrite_data_files(
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
         let outcome = block_on((*txn).transaction.rewrite_data_files(&(*table).table, &options, secret.as_ref()))?;
         write_json(out, &outcome)
+    })
+}
+
+/// Merges `table`'s manifests in `txn` (committed with it). *out_rewritten / *out_added: how many
+/// manifests of the table as loaded it merges, into how many.
+///
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_rewrite_manifests(
+    txn: *mut FloeTxn,
+    table: *const FloeTable,
+    s3_secret_json: *const c_char,
+    out_rewritten: *mut u64,
+    out_added: *mut u64,
+) -> *mut FloeError {
+    guard(|| {
+        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let (rewritten, added) = block_on((*txn).transaction.rewrite_manifests(&(*table).table, secret.as_ref()))?;
+        *out_rewritten = rewritten as u64;
+        *out_added = added as u64;
+        Ok(())
     })
 }
