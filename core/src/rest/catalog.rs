@@ -24,6 +24,7 @@ use super::model::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
+use crate::storage::MetadataCache;
 
 /// A namespace path, one element per level.
 pub type Namespace = Vec<String>;
@@ -42,6 +43,8 @@ pub struct RestCatalog {
     endpoints: Option<Vec<String>>,
     /// Whether `/transactions/commit` accepts staged (not yet created) tables: learnt on first use.
     staged_in_transactions: std::sync::Mutex<Option<bool>>,
+    /// The manifests and manifest lists read for this catalog's tables.
+    metadata_cache: MetadataCache,
 }
 
 impl RestCatalog {
@@ -88,16 +91,22 @@ impl RestCatalog {
         let base = join(&endpoint, &root)?;
         Ok(RestCatalog {
             http,
-            options,
             base,
             properties,
             endpoints: config.endpoints,
             staged_in_transactions: std::sync::Mutex::new(None),
+            metadata_cache: MetadataCache::new(options.metadata_cache_bytes),
+            options,
         })
     }
 
     pub fn options(&self) -> &CatalogOptions {
         &self.options
+    }
+
+    /// Shared by every connection of the attached database, through the tables' storage entries.
+    pub fn metadata_cache(&self) -> &MetadataCache {
+        &self.metadata_cache
     }
 
     /// Catalog-level properties from `/v1/config` (storage defaults such as `s3.endpoint`).
