@@ -50,6 +50,14 @@ pub struct RestCatalog {
     tagged_loads: moka::future::Cache<(Namespace, String), Arc<TaggedLoad>>,
 }
 
+impl Drop for RestCatalog {
+    /// The tables' storage entries outlive the catalog (a `floe://` path stays resolvable) and
+    /// share its metadata cache: emptied here, so a DETACH frees what it held.
+    fn drop(&mut self) {
+        self.metadata_cache.clear();
+    }
+}
+
 /// A LoadTable answer and the entity tag the catalog gave it.
 struct TaggedLoad {
     etag: String,

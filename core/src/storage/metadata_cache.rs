@@ -6,13 +6,16 @@
 //! the manifest) needs no request for what an earlier plan read. Only the files of a new
 //! snapshot are fetched.
 //!
-//! The cache holds the files' bytes, not their parsed form: `iceberg`'s planner
-//! (`TableScan::plan_files`) parses what its `FileIO` returns, and its own parsed-object cache
-//! lives and dies with one `iceberg::table::Table`, which floe builds per scan (its constructor
-//! is crate-private, so it cannot be shared across loads of the table).
+//! It holds two things. The files' bytes, which every reader of manifests gets through the
+//! table's `FileIO`. And the `iceberg::table::Table` each table version was last planned with:
+//! `iceberg`'s planner (`TableScan::plan_files`) keeps the manifests it parsed in an object cache
+//! that lives and dies with one `Table` (its constructor is crate-private, so it cannot be given
+//! another), so planning the same version again (the same metadata) with that `Table` parses
+//! nothing; a new version gets a new `Table`, which parses its manifests from the cached bytes.
 //!
-//! Bounded by the size of the files it holds (the ATTACH option `METADATA_CACHE_SIZE`); the
-//! least recently used go first. Size 0 turns it off.
+//! Each of the two is bounded by the ATTACH option `METADATA_CACHE_SIZE`: the files by their
+//! size, the tables by the size of the manifest list and manifests of the snapshot they planned;
+//! the least recently used go first. Size 0 turns both off.
 //!
 //! ```
 //! # async fn demo() -> floe_core::Result<()> {
@@ -26,22 +29,33 @@
 //! ```
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
+use iceberg::spec::TableMetadata;
+use iceberg::table::Table;
 
 use crate::error::Error;
 
 /// Cheap to clone; clones share the cache.
 #[derive(Clone)]
 pub struct MetadataCache {
-    files: Option<moka::future::Cache<String, Bytes>>,
+    /// `None` when off or cleared. The tables' storage entries hold clones for as long as the
+    /// process lives, so the catalog empties it when it goes (see [`MetadataCache::clear`]).
+    caches: Arc<RwLock<Option<Caches>>>,
+}
+
+#[derive(Clone)]
+struct Caches {
+    files: moka::future::Cache<String, Bytes>,
+    /// By metadata location: the table and its weight.
+    tables: moka::sync::Cache<String, (Table, u32)>,
 }
 
 impl std::fmt::Debug for MetadataCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.files {
-            Some(files) => write!(f, "MetadataCache({} files, {} bytes)", files.entry_count(), files.weighted_size()),
+        match self.caches() {
+            Some(c) => write!(f, "MetadataCache({} files, {} tables)", c.files.entry_count(), c.tables.entry_count()),
             None => write!(f, "MetadataCache(off)"),
         }
     }
@@ -52,17 +66,51 @@ impl MetadataCache {
     /// written by floe, PyIceberg and Java) and its manifest list fit, with room for other tables.
     pub const DEFAULT_BYTES: u64 = 256 << 20;
 
-    /// A cache holding at most `capacity_bytes` of files; 0: none.
+    /// A cache holding at most `capacity_bytes` of files and as much of planned tables; 0: none.
     pub fn new(capacity_bytes: u64) -> MetadataCache {
-        let files = (capacity_bytes > 0).then(|| {
-            moka::future::Cache::builder()
+        let caches = (capacity_bytes > 0).then(|| Caches {
+            files: moka::future::Cache::builder()
                 .max_capacity(capacity_bytes)
                 // A file larger than u32::MAX bytes counts as that much: still more than any
                 // sensible capacity, so it is dropped at once.
                 .weigher(|url: &String, bytes: &Bytes| u32::try_from(url.len() + bytes.len()).unwrap_or(u32::MAX))
-                .build()
+                .build(),
+            tables: moka::sync::Cache::builder()
+                .max_capacity(capacity_bytes)
+                .weigher(|_: &String, (_, weight): &(Table, u32)| *weight)
+                .build(),
         });
-        MetadataCache { files }
+        MetadataCache { caches: Arc::new(RwLock::new(caches)) }
+    }
+
+    fn caches(&self) -> Option<Caches> {
+        self.caches.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Drops everything and keeps nothing more: the catalog is gone (DETACH).
+    pub fn clear(&self) {
+        self.caches.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    }
+
+    /// The table last planned at `metadata_location`, if it is still kept and has `metadata`
+    /// (a table being changed in a transaction keeps its location until the commit).
+    pub fn table(&self, metadata_location: &str, metadata: &TableMetadata) -> Option<Table> {
+        let (table, _) = self.caches()?.tables.get(metadata_location)?;
+        (table.metadata() == metadata).then_some(table)
+    }
+
+    /// The bytes of the file at `url` if the cache holds them; never reads.
+    pub async fn cached(&self, url: &str) -> Option<Bytes> {
+        self.caches()?.files.get(url).await
+    }
+
+    /// Keeps `table`, which planned a snapshot of `manifest_bytes` (its manifest list and
+    /// manifests), for the next plan of the same version.
+    pub fn keep_table(&self, table: &Table, manifest_bytes: u64) {
+        let (Some(caches), Some(location)) = (self.caches(), table.metadata_location()) else { return };
+        let weight = u32::try_from(manifest_bytes).unwrap_or(u32::MAX);
+        caches.tables.insert(location.to_string(), (table.clone(), weight));
+        caches.tables.run_pending_tasks();
     }
 
     /// Whether the file at `url` is one this cache keeps: a manifest or a manifest list. The
@@ -81,8 +129,8 @@ impl MetadataCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, Error>>,
     {
-        match &self.files {
-            Some(files) if Self::keeps(url) => {
+        match self.caches() {
+            Some(Caches { files, .. }) if Self::keeps(url) => {
                 let entry = files
                     .entry_by_ref(url)
                     .or_try_insert_with(fetch())
@@ -129,7 +177,7 @@ mod tests {
             read_sized(&cache, "s3://b/t/metadata/big.avro", &reads, 4000).await;
         }
         assert_eq!(reads.load(Ordering::SeqCst), 2);
-        assert_eq!(cache.files.as_ref().unwrap().weighted_size(), 0);
+        assert_eq!(cache.caches().unwrap().files.weighted_size(), 0);
     }
 
     #[tokio::test]
@@ -145,8 +193,20 @@ mod tests {
         // 50 files of 1 KB do not fit in 10 KB: the cache stays within its bound.
         for i in 0..50 {
             read_counting(&cache, &format!("s3://b/t/metadata/n{i}.avro"), &reads).await;
-            assert!(cache.files.as_ref().unwrap().weighted_size() <= 10_000);
+            assert!(cache.caches().unwrap().files.weighted_size() <= 10_000);
         }
+    }
+
+    #[tokio::test]
+    async fn a_cleared_cache_keeps_nothing_more() {
+        let reads = AtomicUsize::new(0);
+        let cache = MetadataCache::new(10_000);
+        read_counting(&cache, "s3://b/t/metadata/m0.avro", &reads).await;
+        cache.clone().clear();
+        for _ in 0..2 {
+            read_counting(&cache, "s3://b/t/metadata/m0.avro", &reads).await;
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

@@ -227,6 +227,11 @@ impl Entry {
         Ok(())
     }
 
+    /// The registering catalog's manifests and planned tables.
+    pub fn metadata_cache(&self) -> &MetadataCache {
+        &self.metadata_cache
+    }
+
     /// The whole file at `url`; a manifest or manifest list from the catalog's metadata cache
     /// when an earlier read put it there.
     pub async fn read_all(&self, url: &str) -> Result<bytes::Bytes> {
