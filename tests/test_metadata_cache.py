@@ -114,3 +114,16 @@ def test_a_cache_holding_some_manifests_plans_right(extension, testbed, s3, tabl
 def test_the_size_is_checked_at_attach(extension, testbed, s3):
     with pytest.raises(duckdb.Error, match="Invalid value 'lots' for METADATA_CACHE_SIZE"):
         attach(extension, testbed, s3, "METADATA_CACHE_SIZE 'lots'")
+
+
+def test_a_transaction_plans_with_its_own_changes_not_the_kept_version(extension, testbed, s3, table):
+    con = attach(extension, testbed, s3)
+    assert plan(con, table, 3) == [(3,)]  # this version is planned, and kept
+    con.execute("BEGIN")
+    con.execute(f"ALTER TABLE lake.{table} ADD COLUMN b VARCHAR")
+    con.execute(f"INSERT INTO lake.{table} VALUES (3, 'x')")
+    rows = con.execute(f"SELECT a, b FROM lake.{table} WHERE a = 3 ORDER BY b NULLS FIRST").fetchall()
+    assert rows == [(3, None), (3, "x")]
+    con.execute("ROLLBACK")
+    assert con.execute(f"SELECT * FROM lake.{table} WHERE a = 3").fetchall() == [(3,)]
+    con.close()
