@@ -62,8 +62,9 @@ impl std::fmt::Debug for MetadataCache {
 }
 
 impl MetadataCache {
-    /// The default bound: a table planned over 10,000 single-row manifests (about 7 KB each as
-    /// written by floe, PyIceberg and Java) and its manifest list fit, with room for other tables.
+    /// The default bound: a table planned over 10,000 single-row manifests and its manifest list
+    /// fit, with room for other tables (floe and PyIceberg write 3.5 to 4.5 KB for such a
+    /// manifest of a narrow table; the table's schema, stored in each, makes wider ones larger).
     pub const DEFAULT_BYTES: u64 = 256 << 20;
 
     /// A cache holding at most `capacity_bytes` of files and as much of planned tables; 0: none.
