@@ -134,6 +134,10 @@ class Bench:
         for run in range(self.args.runs):
             for engine in self.engines_for(run, engines):
                 self.record("W3 plan", engine, measure(workloads.w3_plan, engine, self.setup(commits=self.args.commits)))
+        for run in range(self.args.runs):
+            for engine in self.engines_for(run, engines):
+                setup = self.setup(commits=self.args.commits, warm=True)
+                self.record("W3 plan warm", engine, measure(workloads.w3_plan, engine, setup))
 
     def w4(self) -> None:
         catalog = self.bed.pyiceberg_catalog()

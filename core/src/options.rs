@@ -53,6 +53,7 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "connect_timeout",
     "request_timeout",
     "commit_timeout",
+    "metadata_cache_size",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -165,6 +166,9 @@ pub struct CatalogOptions {
     /// S3 settings from a platform file (`s3.*` keys), used where the catalog vends none.
     pub storage: HashMap<String, SecretString>,
     pub timeouts: Timeouts,
+    /// Bytes of manifests and manifest lists kept in memory for planning, shared by the
+    /// catalog's connections (`crate::storage::MetadataCache`); 0: none.
+    pub metadata_cache_bytes: u64,
 }
 
 impl CatalogOptions {
@@ -237,6 +241,7 @@ impl CatalogOptions {
             purge_requested: purge_requested(get("purge_requested"))?,
             storage: HashMap::new(),
             timeouts: Timeouts::default().overridden_by(&request.options)?,
+            metadata_cache_bytes: metadata_cache_bytes(&request.options)?,
         })
     }
 
@@ -253,6 +258,7 @@ impl CatalogOptions {
             "connect_timeout",
             "request_timeout",
             "commit_timeout",
+            "metadata_cache_size",
         ];
         if let Some(key) = request.options.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
             return Err(Error::invalid_input(format!(
@@ -275,6 +281,7 @@ impl CatalogOptions {
         options.default_schema = request.options.get("default_schema").cloned();
         options.purge_requested = purge_requested(request.options.get("purge_requested").map(String::as_str))?;
         options.timeouts = options.timeouts.overridden_by(&request.options)?;
+        options.metadata_cache_bytes = metadata_cache_bytes(&request.options)?;
         Ok(options)
     }
 }
@@ -321,6 +328,31 @@ fn purge_requested(value: Option<&str>) -> Result<bool> {
         Some("true") => Ok(true),
         Some(other) => Err(invalid_value("PURGE_REQUESTED", other, "true or false")),
     }
+}
+
+/// `METADATA_CACHE_SIZE` as typed: bytes, or a number with DuckDB's units of memory_limit
+/// (`KB`, `MB`, `GB` = 1000^n, `KiB`, `MiB`, `GiB` = 1024^n; case and spaces ignored). Parsed
+/// here: the few lines do not justify another dependency.
+fn metadata_cache_bytes(options: &BTreeMap<String, String>) -> Result<u64> {
+    let Some(value) = options.get("metadata_cache_size") else {
+        return Ok(crate::storage::MetadataCache::DEFAULT_BYTES);
+    };
+    let invalid = || invalid_value("METADATA_CACHE_SIZE", value, "a size such as '256MiB', '1GB' or 0 to turn it off");
+    let typed = value.trim().to_ascii_lowercase();
+    let digits = typed.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(typed.len());
+    let (number, unit) = typed.split_at(digits);
+    let unit_bytes: u64 = match unit.trim() {
+        "" | "b" | "bytes" => 1,
+        "kb" => 1000,
+        "mb" => 1000_u64.pow(2),
+        "gb" => 1000_u64.pow(3),
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => return Err(invalid()),
+    };
+    let number: f64 = number.parse().map_err(|_| invalid())?;
+    Ok((number * unit_bytes as f64) as u64)
 }
 
 pub(crate) fn parse_url(option: &str, value: &str) -> Result<Url> {

@@ -262,6 +262,7 @@ impl Platform {
             purge_requested: false,
             storage,
             timeouts,
+            metadata_cache_bytes: crate::storage::MetadataCache::DEFAULT_BYTES,
         })
     }
 

@@ -69,7 +69,14 @@ impl LoadedTable {
     ) -> Self {
         let props = StorageProps::resolve(catalog, &result);
         let qualified = format!("{}.{name}", display_namespace(&namespace));
-        let storage = storage::register(catalog, &qualified, result.metadata.location(), props, Some(renewal));
+        let storage = storage::register(
+            catalog,
+            &qualified,
+            result.metadata.location(),
+            props,
+            Some(renewal),
+            catalog.metadata_cache().clone(),
+        );
         LoadedTable::new(namespace, name, result, storage)
     }
 

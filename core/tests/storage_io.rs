@@ -170,8 +170,14 @@ fn floe_paths_reach_the_tables_storage_and_its_file_io() {
     let bed = common::Seaweed::start();
     let catalog = Arc::new("catalog instance");
     let dir = unique_dir();
-    let entry =
-        storage::register(&catalog, "gold.m", &dir, props(&bed, &bed.secret, CredentialSource::Vended, &[]), None);
+    let entry = storage::register(
+        &catalog,
+        "gold.m",
+        &dir,
+        props(&bed, &bed.secret, CredentialSource::Vended, &[]),
+        None,
+        storage::MetadataCache::new(0),
+    );
     let url = format!("{dir}/data/a.parquet");
     let path = entry.wrap(&url);
     assert_eq!(path, format!("floe://{}/{}", entry.id(), url.replacen("://", "/", 1)));
@@ -243,7 +249,8 @@ fn credentials_about_to_expire_are_renewed_once_before_use() {
     let renewer = renewal(renewed, Duration::from_millis(300));
     // Keys the store refuses, expiring in 20 s: within the margin, so renewed before the first use.
     let stale = props(&bed, "stale-secret", CredentialSource::Vended, &[expires_in(20)]);
-    let entry = storage::register(&Arc::new(()), "gold.r", &dir, stale, Some(renewer.clone()));
+    let entry =
+        storage::register(&Arc::new(()), "gold.r", &dir, stale, Some(renewer.clone()), storage::MetadataCache::new(0));
 
     let sizes = block_on(futures::future::join_all((0..8).map(|_| {
         let entry = entry.clone();
@@ -289,14 +296,28 @@ fn refused_credentials_that_expire_are_renewed_once_and_retried() {
     // Revoked early (the store refuses them an hour before their expiry): renewed, then retried.
     let revoked = props(&bed, "revoked-secret", CredentialSource::Vended, &[expires_in(3600)]);
     let renewer = renewal(good.clone(), Duration::ZERO);
-    let entry = storage::register(&Arc::new(()), "gold.a", &dir, revoked, Some(renewer.clone()));
+    let entry = storage::register(
+        &Arc::new(()),
+        "gold.a",
+        &dir,
+        revoked,
+        Some(renewer.clone()),
+        storage::MetadataCache::new(0),
+    );
     assert_eq!(read(&entry).unwrap(), &b"2345"[..]);
     assert_eq!(renewer.calls.load(Ordering::SeqCst), 1);
 
     // A renewal that brings no better keys fails after one attempt, naming the table.
     let still_bad = props(&bed, "revoked-secret", CredentialSource::Vended, &[expires_in(3600)]);
     let renewer = renewal(still_bad.clone(), Duration::ZERO);
-    let entry = storage::register(&Arc::new(()), "gold.b", &dir, still_bad, Some(renewer.clone()));
+    let entry = storage::register(
+        &Arc::new(()),
+        "gold.b",
+        &dir,
+        still_bad,
+        Some(renewer.clone()),
+        storage::MetadataCache::new(0),
+    );
     let err = read(&entry).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert!(err.to_string().starts_with("Table 'gold.b': Cannot read bytes 2..6 of"), "{err}");
@@ -305,7 +326,8 @@ fn refused_credentials_that_expire_are_renewed_once_and_retried() {
     // Keys without an expiry (static ones) are not renewed: the refusal is reported.
     let fixed = props(&bed, "revoked-secret", CredentialSource::Platform, &[]);
     let renewer = renewal(good, Duration::ZERO);
-    let entry = storage::register(&Arc::new(()), "gold.c", &dir, fixed, Some(renewer.clone()));
+    let entry =
+        storage::register(&Arc::new(()), "gold.c", &dir, fixed, Some(renewer.clone()), storage::MetadataCache::new(0));
     assert_eq!(read(&entry).unwrap_err().kind(), ErrorKind::Forbidden);
     assert_eq!(renewer.calls.load(Ordering::SeqCst), 0);
 }

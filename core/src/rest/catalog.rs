@@ -11,19 +11,21 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use url::Url;
 
 use super::auth::Authenticator;
-use super::http::{Call, Http};
+use super::http::{Call, Http, Tagged};
 use super::model::{
     CommitTableResponse, CommitTransactionRequest, ConfigResponse, CreateTableRequest, GetNamespaceResponse,
     ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest, TableChange, TableIdentifier,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
+use crate::storage::MetadataCache;
 
 /// A namespace path, one element per level.
 pub type Namespace = Vec<String>;
@@ -42,7 +44,28 @@ pub struct RestCatalog {
     endpoints: Option<Vec<String>>,
     /// Whether `/transactions/commit` accepts staged (not yet created) tables: learnt on first use.
     staged_in_transactions: std::sync::Mutex<Option<bool>>,
+    /// The manifests and manifest lists read for this catalog's tables.
+    metadata_cache: MetadataCache,
+    /// The last tagged LoadTable answer of each recently loaded table, for `If-None-Match`.
+    tagged_loads: moka::future::Cache<(Namespace, String), Arc<TaggedLoad>>,
 }
+
+impl Drop for RestCatalog {
+    /// The tables' storage entries outlive the catalog (a `floe://` path stays resolvable) and
+    /// share its metadata cache: emptied here, so a DETACH frees what it held.
+    fn drop(&mut self) {
+        self.metadata_cache.clear();
+    }
+}
+
+/// A LoadTable answer and the entity tag the catalog gave it.
+struct TaggedLoad {
+    etag: String,
+    result: LoadTableResult,
+}
+
+/// Tables whose last tagged LoadTable answer is kept: each holds the table's whole metadata.
+const TAGGED_LOADS: u64 = 256;
 
 impl RestCatalog {
     /// Reads `/v1/config` for the warehouse: the path prefix, the catalog's properties and the
@@ -88,16 +111,23 @@ impl RestCatalog {
         let base = join(&endpoint, &root)?;
         Ok(RestCatalog {
             http,
-            options,
             base,
             properties,
             endpoints: config.endpoints,
             staged_in_transactions: std::sync::Mutex::new(None),
+            metadata_cache: MetadataCache::new(options.metadata_cache_bytes),
+            tagged_loads: moka::future::Cache::new(TAGGED_LOADS),
+            options,
         })
     }
 
     pub fn options(&self) -> &CatalogOptions {
         &self.options
+    }
+
+    /// Shared by every connection of the attached database, through the tables' storage entries.
+    pub fn metadata_cache(&self) -> &MetadataCache {
+        &self.metadata_cache
     }
 
     /// Catalog-level properties from `/v1/config` (storage defaults such as `s3.endpoint`).
@@ -202,13 +232,39 @@ impl RestCatalog {
     }
 
     /// Loads a table's current metadata, asking for vended storage credentials unless the
-    /// catalog was attached with ACCESS_DELEGATION_MODE 'none'.
+    /// catalog was attached with ACCESS_DELEGATION_MODE 'none'. Without them, when the catalog
+    /// tagged its last answer for the table (`ETag`, as the REST spec allows), the load asks with
+    /// `If-None-Match` and takes that answer again if the catalog says the table is unchanged
+    /// (304): no metadata is sent or parsed. Vended credentials expire, so an answer carrying
+    /// them is never reused.
     pub async fn load_table(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
         let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
-        self.http
-            .get(url, &self.delegation_headers())
-            .await
-            .map_err(|e| self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace))))
+        let key = (namespace.clone(), table.to_string());
+        let revalidate = self.options.access_delegation == AccessDelegation::None;
+        let known = if revalidate { self.tagged_loads.get(&key).await } else { None };
+        let mut headers = self.delegation_headers();
+        if let Some(known) = &known {
+            headers.push(("If-None-Match", known.etag.as_str()));
+        }
+        let name = || format!("Table '{}.{table}'", display_namespace(namespace));
+        match self.http.get_tagged(url, &headers).await.map_err(|e| self.describe(e, name()))? {
+            Some(Tagged::<LoadTableResult> { value, etag }) => {
+                match etag.filter(|_| revalidate) {
+                    Some(etag) => {
+                        self.tagged_loads.insert(key, Arc::new(TaggedLoad { etag, result: value.clone() })).await
+                    }
+                    None => self.tagged_loads.invalidate(&key).await,
+                }
+                Ok(value)
+            }
+            None => known.map(|known| known.result.clone()).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Unavailable,
+                    format!("{}: the catalog answered 304 Not Modified to a load that named no version", name()),
+                )
+                .with_fix("the catalog breaks the REST spec here; report it to its maintainers")
+            }),
+        }
     }
 
     pub async fn drop_namespace(&self, namespace: &Namespace) -> Result<()> {

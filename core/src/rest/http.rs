@@ -86,6 +86,21 @@ impl Http {
         self.read_json(response, Call::Read).await
     }
 
+    /// A GET that may carry `If-None-Match` among `headers`: `None` when the server answers
+    /// 304 Not Modified, else the answer with the `ETag` the server tagged it with, if any.
+    pub async fn get_tagged<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        headers: &[(&str, &str)],
+    ) -> Result<Option<Tagged<T>>> {
+        let response = self.send(Method::GET, url, None::<&()>, headers, Call::Read).await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let etag = response.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
+        Ok(Some(Tagged { value: self.read_json(response, Call::Read).await?, etag }))
+    }
+
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         url: Url,
@@ -162,7 +177,8 @@ impl Http {
                 }
             };
             let status = response.status();
-            if status.is_success() {
+            // 304 answers a conditional request (`get_tagged`), and only those.
+            if status.is_success() || status == StatusCode::NOT_MODIFIED {
                 return Ok(response);
             }
             let unauthorized = status == StatusCode::UNAUTHORIZED || status.as_u16() == 419;
@@ -227,6 +243,13 @@ impl Http {
         };
         Error::new(kind, format!("catalog returned {status}: {}", self.redactor.redact(&detail)))
     }
+}
+
+/// An answer and the entity tag (RFC 9110 `ETag`) it came with.
+#[derive(Debug)]
+pub struct Tagged<T> {
+    pub value: T,
+    pub etag: Option<String>,
 }
 
 /// When one call must end, and the setting that says so.

@@ -13,7 +13,7 @@ use iceberg::io::FileIO;
 
 use futures::TryStreamExt;
 use iceberg::scan::{FileScanTask, FileScanTaskDeleteFile};
-use iceberg::spec::{DataContentType, DataFileFormat, SchemaRef, SnapshotRef, Transform, Type};
+use iceberg::spec::{DataContentType, DataFileFormat, ManifestList, SchemaRef, SnapshotRef, Transform, Type};
 use serde::Serialize;
 
 use super::deletes::{matching_positions, DeleteCache};
@@ -23,6 +23,10 @@ use super::value::Value;
 use crate::error::{Error, Result};
 use crate::storage::{real_path, DuckdbS3Secret, Entry};
 use crate::table::LoadedTable;
+
+/// About what one manifest takes in a manifest list (path, counts, partition summaries), for the
+/// weight of a kept table.
+const MANIFEST_LIST_ENTRY_BYTES: u64 = 200;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedFile {
@@ -98,7 +102,14 @@ impl ScanPlan {
         let Some(snapshot) = snapshot else {
             return Ok(plan);
         };
-        let iceberg_table = table.iceberg_table(plan.file_io.clone())?;
+        // The table this version was planned with before holds the manifests it parsed.
+        let cache = table.storage.metadata_cache();
+        let reused = table.metadata_location.as_deref().and_then(|location| cache.table(location, &table.metadata));
+        let planned_before = reused.is_some();
+        let iceberg_table = match reused {
+            Some(reused) => reused,
+            None => table.iceberg_table(plan.file_io.clone())?,
+        };
         let promotions = Promotions::of(&table.metadata, &schema);
         let mut builder = iceberg_table.scan().snapshot_id(snapshot.snapshot_id()).select_empty();
         // iceberg binds the filter to the schema the snapshot was written with: a column added or
@@ -127,6 +138,14 @@ impl ScanPlan {
         if let Some(filter) = filter {
             let excluded = promotions.excluded_files(&iceberg_table, snapshot, filter).await.map_err(unreadable)?;
             tasks.retain(|task| !excluded.contains(&task.data_file_path));
+        }
+        // Kept by the size of the files it parsed, known from the manifest list; a list the cache
+        // did not keep is larger than it, and so is the table.
+        if let (false, Some(list)) = (planned_before, cache.cached(snapshot.manifest_list()).await) {
+            let list = ManifestList::parse_with_version(&list, table.metadata.format_version())?;
+            let manifest_bytes =
+                list.entries().iter().map(|m| u64::try_from(m.manifest_length).unwrap_or(0)).sum::<u64>();
+            cache.keep_table(&iceberg_table, manifest_bytes + list.entries().len() as u64 * MANIFEST_LIST_ENTRY_BYTES);
         }
 
         let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();

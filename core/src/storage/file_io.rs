@@ -147,7 +147,10 @@ impl Storage for FloeStorage {
     }
 
     async fn read(&self, path: &str) -> iceberg::Result<Bytes> {
-        self.source.run(|store| async move { store.read_all(path).await }).await
+        match &self.source {
+            Source::Registered(entry) => entry.read_all(path).await.map_err(to_iceberg),
+            Source::Fixed(_) => self.source.run(|store| async move { store.read_all(path).await }).await,
+        }
     }
 
     async fn reader(&self, path: &str) -> iceberg::Result<Box<dyn FileRead>> {

@@ -7,7 +7,7 @@
 //! #               table: floe_core::rest::model::LoadTableResult) -> floe_core::Result<()> {
 //! use floe_core::storage::{self, StorageProps};
 //! let props = StorageProps::resolve(&catalog, &table);
-//! let entry = storage::register(&catalog, "gold.m", table.metadata.location(), props, None);
+//! let entry = storage::register(&catalog, "gold.m", table.metadata.location(), props, None, catalog.metadata_cache().clone());
 //! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");    // what DuckDB is handed
 //! let (entry, url) = storage::unwrap(&path)?;                   // what it hands back
 //! let url = url.as_str();
@@ -18,11 +18,13 @@
 //! Here: where a table's storage properties and credentials come from (`props`), object URLs
 //! (`location`), operators built from the properties (`operator`), reads, writes, listings and
 //! deletes (`object`), storage ids, `floe://` paths and credential renewal (`registry`), iceberg's
-//! `FileIO` over all of it (`file_io`) and storage failures as floe errors (`error`).
+//! `FileIO` over all of it (`file_io`), the manifests a catalog's tables were planned with
+//! (`metadata_cache`) and storage failures as floe errors (`error`).
 
 mod error;
 mod file_io;
 pub mod location;
+mod metadata_cache;
 mod object;
 mod operator;
 mod props;
@@ -31,6 +33,7 @@ mod registry;
 
 pub use error::StorageError;
 pub use file_io::fixed as fixed_file_io;
+pub use metadata_cache::MetadataCache;
 pub use object::{ObjectWriter, Store, CHUNK_BYTES};
 pub use props::{CredentialSource, DuckdbS3Secret, StorageProps};
 pub use refresh::CatalogRenewal;

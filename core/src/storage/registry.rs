@@ -15,7 +15,8 @@
 //! use std::sync::Arc;
 //! use floe_core::storage::{self, StorageProps};
 //! let catalog = Arc::new("a catalog instance");
-//! let entry = storage::register(&catalog, "gold.m", "s3://lake/gold/m", StorageProps::default(), None);
+//! let cache = storage::MetadataCache::new(0);
+//! let entry = storage::register(&catalog, "gold.m", "s3://lake/gold/m", StorageProps::default(), None, cache);
 //! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");
 //! assert_eq!(path, format!("floe://{}/s3/lake/gold/m/data/a.parquet", entry.id()));
 //! let (found, url) = storage::unwrap(&path).unwrap();
@@ -35,6 +36,7 @@ use async_trait::async_trait;
 use iceberg::io::FileIO;
 
 use super::error::StorageError;
+use super::metadata_cache::MetadataCache;
 use super::object::{ObjectWriter, Store};
 use super::props::{DuckdbS3Secret, StorageProps};
 use crate::error::{Error, ErrorKind, Result};
@@ -59,6 +61,8 @@ pub struct Entry {
     state: RwLock<State>,
     /// One renewal at a time; the others wait for it and use its result.
     renewal: tokio::sync::Mutex<()>,
+    /// The registering catalog's, shared by all its tables.
+    metadata_cache: MetadataCache,
     /// Keeps the registering catalog's allocation, so its address (part of the key) is never
     /// reused by another catalog while this entry exists.
     _scope: Weak<dyn Any + Send + Sync>,
@@ -223,6 +227,17 @@ impl Entry {
         Ok(())
     }
 
+    /// The registering catalog's manifests and planned tables.
+    pub fn metadata_cache(&self) -> &MetadataCache {
+        &self.metadata_cache
+    }
+
+    /// The whole file at `url`; a manifest or manifest list from the catalog's metadata cache
+    /// when an earlier read put it there.
+    pub async fn read_all(&self, url: &str) -> Result<bytes::Bytes> {
+        self.metadata_cache.read(url, || self.with_store(|store| async move { store.read_all(url).await })).await
+    }
+
     /// iceberg's file access (manifests, metadata, delete files) through this entry's store.
     pub fn file_io(self: &Arc<Self>) -> FileIO {
         super::file_io::registered(self.clone())
@@ -243,13 +258,15 @@ impl Entry {
 
 /// Registers (or updates) the storage of table `table` at `location` as loaded through `scope`
 /// (the catalog instance): one id per (scope, table, location), kept while the process lives.
-/// Registering again replaces the credentials (and the renewer, if one is given).
+/// Registering again replaces the credentials (and the renewer, if one is given). Whole-file
+/// reads of manifests and manifest lists go through `metadata_cache`, the scope's.
 pub fn register<S: Any + Send + Sync>(
     scope: &Arc<S>,
     table: &str,
     location: &str,
     granted: StorageProps,
     renewer: Option<Arc<dyn Renew>>,
+    metadata_cache: MetadataCache,
 ) -> Arc<Entry> {
     let key = (Arc::as_ptr(scope) as *const () as usize, table.to_string(), location.to_string());
     let mut registry = crate::sync::lock(registry());
@@ -270,6 +287,7 @@ pub fn register<S: Any + Send + Sync>(
         location: location.to_string(),
         state: RwLock::new(State::new(granted, renewer)),
         renewal: tokio::sync::Mutex::new(()),
+        metadata_cache,
         _scope: scope,
     });
     registry.by_id.insert(entry.id, entry.clone());
@@ -339,11 +357,17 @@ mod tests {
     fn one_id_per_catalog_table_and_location() {
         let catalog = Arc::new(1u8);
         let other = Arc::new(2u8);
-        let first = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None);
-        let again = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None);
+        let first = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None, MetadataCache::new(0));
+        let again = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None, MetadataCache::new(0));
         assert_eq!(first.id(), again.id());
-        assert_ne!(first.id(), register(&other, "a.t", "s3://b/a/t", StorageProps::default(), None).id());
-        assert_ne!(first.id(), register(&catalog, "a.t", "s3://b/a/t2", StorageProps::default(), None).id());
+        assert_ne!(
+            first.id(),
+            register(&other, "a.t", "s3://b/a/t", StorageProps::default(), None, MetadataCache::new(0)).id()
+        );
+        assert_ne!(
+            first.id(),
+            register(&catalog, "a.t", "s3://b/a/t2", StorageProps::default(), None, MetadataCache::new(0)).id()
+        );
     }
 
     #[test]

@@ -104,7 +104,14 @@ mod tests {
         .metadata;
         let result =
             LoadTableResult { metadata_location: None, metadata, config: HashMap::new(), storage_credentials: vec![] };
-        let storage = storage::register(&Arc::new(()), name, result.metadata.location(), StorageProps::default(), None);
+        let storage = storage::register(
+            &Arc::new(()),
+            name,
+            result.metadata.location(),
+            StorageProps::default(),
+            None,
+            storage::MetadataCache::new(0),
+        );
         let table = LoadedTable::new(vec!["s".into()], name.into(), result, storage);
         Op::Create { id: id(name), table: Arc::new(table) }
     }
