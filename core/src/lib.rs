@@ -15,6 +15,7 @@
 pub mod commit;
 pub mod error;
 pub mod inspect;
+pub mod maintenance;
 pub mod options;
 pub mod platform;
 pub mod redact;

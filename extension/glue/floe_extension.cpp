@@ -6,6 +6,7 @@
 #include "floe/duckdb_compat.hpp"
 #include "floe/commit_while_planning.hpp"
 #include "floe/file_system.hpp"
+#include "floe/maintenance.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/multi_file_reader.hpp"
 #include "floe/pending_attach.hpp"
@@ -59,6 +60,8 @@ static void Load(ExtensionLoader &loader) {
 	    "{\"catalog.schema.table\": {\"key\": \"value\"}} (the dbt plugin sets it from model meta)",
 	    LogicalType::VARCHAR, Value(""));
 	RegisterMetadataFunctions(loader);
+	RegisterExpireSnapshots(loader);
+	RegisterRemoveOrphanFiles(loader);
 	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
 	OptimizerExtension connect_while_planning;
 	connect_while_planning.pre_optimize_function = PendingAttaches::ConnectWhilePlanning;

@@ -22,7 +22,7 @@ struct MetadataCursor : public GlobalTableFunctionState {
 	idx_t next = 0;
 };
 
-static IcebergTableEntry &ResolveTable(ClientContext &context, const string &function, const Value &argument) {
+IcebergTableEntry &ResolveTable(ClientContext &context, const string &function, const Value &argument) {
 	auto qualified = QualifiedName::Parse(argument.ToString());
 	auto entry = Catalog::GetEntry<TableCatalogEntry>(context, qualified, OnEntryNotFound::THROW_EXCEPTION);
 	auto table = dynamic_cast<IcebergTableEntry *>(entry.get());

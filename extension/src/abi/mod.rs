@@ -4,6 +4,7 @@
 //! DuckDB.
 
 mod catalog;
+mod maintenance;
 mod row_delete;
 mod scan;
 mod secret;

@@ -121,6 +121,11 @@ impl Transaction {
         !self.ops().is_empty()
     }
 
+    /// Whether the changes recorded so far include one of table `id`.
+    pub fn changes_table(&self, id: &TableIdentifier) -> bool {
+        self.ops().iter().any(|op| op.changes_table(id))
+    }
+
     pub fn create_namespace(&self, namespace: Namespace) {
         self.ops().push(Op::CreateNamespace(namespace));
     }

@@ -465,5 +465,22 @@ inline const duckdb::ParsedExpression &CastChild(const duckdb::CastExpression &c
 #endif
 }
 
+//! Declares the named parameters (`name => <value of type>`) of a table function: 2.0 keeps them
+//! in the function's signature as the schema of its typed keyword arguments.
+inline void SetNamedParameters(duckdb::TableFunction &function,
+                               const duckdb::vector<std::pair<std::string, duckdb::LogicalType>> &parameters) {
+#if FLOE_DUCKDB_2
+	function.GetSignature().WithTypedKwargs("options", [&](duckdb::TypedKwargs &kwargs) {
+		for (auto &parameter : parameters) {
+			kwargs.Add(duckdb::Identifier(parameter.first), parameter.second);
+		}
+	});
+#else
+	for (auto &parameter : parameters) {
+		function.named_parameters[parameter.first] = parameter.second;
+	}
+#endif
+}
+
 } // namespace compat
 } // namespace floe

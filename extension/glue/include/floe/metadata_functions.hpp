@@ -4,9 +4,15 @@
 #pragma once
 
 #include "duckdb/main/extension/extension_loader.hpp"
+#include "floe/table_entry.hpp"
 
 namespace floe {
 
 void RegisterMetadataFunctions(duckdb::ExtensionLoader &loader);
+
+//! The table a function's first argument ('cat.ns.table', or shorter as the search path allows)
+//! names; an error naming `function` and the argument when it is not a table of an attached
+//! Iceberg catalog.
+IcebergTableEntry &ResolveTable(duckdb::ClientContext &context, const string &function, const duckdb::Value &argument);
 
 } // namespace floe
