@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 import duckdb
 import pyarrow as pa
 import pytest
+from pyiceberg.manifest import DataFileContent
 
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 
@@ -50,11 +51,12 @@ def snapshot_files(catalog, identifier: str) -> dict[int, dict[str, set[str]]]:
     table = catalog.load_table(identifier)
     files = {}
     for snapshot in table.snapshots():
-        reached = {"lists": {snapshot.manifest_list}, "manifests": set(), "content": set()}
+        reached = {"lists": {snapshot.manifest_list}, "manifests": set(), "content": set(), "deletes": set()}
         for manifest in snapshot.manifests(table.io):
             reached["manifests"].add(manifest.manifest_path)
-            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=True)
-            reached["content"].update(e.data_file.file_path for e in entries)
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+                kind = "content" if entry.data_file.content == DataFileContent.DATA else "deletes"
+                reached[kind].add(entry.data_file.file_path)
         files[snapshot.snapshot_id] = reached
     return files
 
@@ -99,6 +101,7 @@ def test_expire_deletes_the_files_only_expired_snapshots_reach(floe, official, c
         kind: set().union(*(files[kind] for sid, files in before.items() if sid != current)) - kept[kind]
         for kind in kept
     }
+    assert not doomed["deletes"]
     assert len(doomed["content"]) == 1, "file A (rows 0..99) is reachable only from the expired snapshots"
     after = table_files(testbed, catalog, f"{ns}.t")
     assert every_file(doomed) <= on_s3 and not (every_file(doomed) & after), "what only expired snapshots reached is gone"
@@ -112,6 +115,27 @@ def test_expire_deletes_the_files_only_expired_snapshots_reach(floe, official, c
         "deleted_statistics_files_count": 0,
     }
     assert counts["deleted_manifest_files_count"] >= 1
+    same_rows_everywhere(floe, official, catalog, "t", ns, [(i,) for i in range(100, 200)])
+
+
+def test_position_delete_files_of_expired_snapshots_go(floe, official, catalog, testbed, ns):
+    """A DELETE writes a position delete file for file A; a second DELETE empties A, which takes A
+    and its delete file out of the table: expiring the earlier snapshots deletes both."""
+    floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT i AS id FROM range(100) t(i)")
+    floe.execute(f"INSERT INTO lake.{ns}.t SELECT i FROM range(100, 200) t(i)")
+    floe.execute(f"DELETE FROM lake.{ns}.t WHERE id < 50")
+    floe.execute(f"DELETE FROM lake.{ns}.t WHERE id < 100")
+    before = snapshot_files(catalog, f"{ns}.t")
+    current = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
+    expired = [files for sid, files in before.items() if sid != current]
+    doomed = {kind: set().union(*(files[kind] for files in expired)) - before[current][kind] for kind in before[current]}
+    assert len(doomed["deletes"]) == 1 and len(doomed["content"]) == 1
+
+    counts = expire(floe, f"lake.{ns}.t", "older_than => now(), retain_last => 1")
+
+    assert counts["deleted_position_delete_files_count"] == 1 and counts["deleted_data_files_count"] == 1
+    assert counts["deleted_manifest_files_count"] == len(doomed["manifests"])
+    assert not every_file(doomed) & table_files(testbed, catalog, f"{ns}.t")
     same_rows_everywhere(floe, official, catalog, "t", ns, [(i,) for i in range(100, 200)])
 
 
