@@ -6,11 +6,12 @@
 #include "floe/duckdb_compat.hpp"
 #include "floe/commit_while_planning.hpp"
 #include "floe/file_system.hpp"
+#include "floe/maintenance.hpp"
 #include "floe/metadata_functions.hpp"
-#include "floe/rewrite_data_files.hpp"
-#include "floe/rewrite_manifests.hpp"
 #include "floe/multi_file_reader.hpp"
 #include "floe/pending_attach.hpp"
+#include "floe/rewrite_data_files.hpp"
+#include "floe/rewrite_manifests.hpp"
 #include "floe/secret.hpp"
 #include "floe/storage_extension.hpp"
 
@@ -63,6 +64,8 @@ static void Load(ExtensionLoader &loader) {
 	RegisterMetadataFunctions(loader);
 	RegisterRewriteDataFiles(loader);
 	RegisterRewriteManifests(loader);
+	RegisterExpireSnapshots(loader);
+	RegisterRemoveOrphanFiles(loader);
 	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
 	OptimizerExtension connect_while_planning;
 	connect_while_planning.pre_optimize_function = PendingAttaches::ConnectWhilePlanning;

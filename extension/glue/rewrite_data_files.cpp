@@ -89,9 +89,9 @@ static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &ou
 
 void RegisterRewriteDataFiles(ExtensionLoader &loader) {
 	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, Run, Bind, Init);
-	compat::AddNamedParameter(function, "strategy", LogicalType::VARCHAR);
-	compat::AddNamedParameter(function, "target_file_size_bytes", LogicalType::BIGINT);
-	compat::AddNamedParameter(function, "min_input_files", LogicalType::BIGINT);
+	compat::SetNamedParameters(function, {{"strategy", LogicalType::VARCHAR},
+	                                      {"target_file_size_bytes", LogicalType::BIGINT},
+	                                      {"min_input_files", LogicalType::BIGINT}});
 	loader.RegisterFunction(function);
 }
 

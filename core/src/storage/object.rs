@@ -15,6 +15,7 @@ use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -170,6 +171,28 @@ impl Store {
 
     /// The URLs of the objects under the directory `url`, at any depth.
     pub async fn list(&self, url: &str) -> Result<Vec<String>, StorageError> {
+        let (_, base, files) = self.list_files(url).await?;
+        Ok(files.into_iter().map(|entry| format!("{base}{}", entry.path())).collect())
+    }
+
+    /// `list`, each object with its last modification time; `None` where neither the listing
+    /// nor the object's own metadata tells it.
+    pub async fn list_modified(&self, url: &str) -> Result<Vec<(String, Option<SystemTime>)>, StorageError> {
+        let (operator, base, files) = self.list_files(url).await?;
+        let mut listed = Vec::with_capacity(files.len());
+        for entry in files {
+            // Object stores list the time with the key; a local directory listing may not.
+            let modified = match entry.metadata().last_modified() {
+                Some(time) => Some(time),
+                None => operator.stat(entry.path()).await.ok().and_then(|metadata| metadata.last_modified()),
+            };
+            listed.push((format!("{base}{}", entry.path()), modified.map(SystemTime::from)));
+        }
+        Ok(listed)
+    }
+
+    /// The operator of the directory `url`, the URL up to its keys and the files under it.
+    async fn list_files(&self, url: &str) -> Result<(Operator, String, Vec<opendal::Entry>), StorageError> {
         let dir = directory(url);
         let (operator, object) = self.reach(&dir)?;
         let entries = operator
@@ -178,12 +201,9 @@ impl Store {
             .await
             .map_err(|e| self.failed("list the objects under", &dir, &object, &e))?;
         // The listing names keys relative to the bucket; the URL up to the key is kept as given.
-        let base = &dir[..dir.len() - object.key.trim_start_matches('/').len()];
-        Ok(entries
-            .into_iter()
-            .filter(|entry| entry.metadata().mode() == EntryMode::FILE)
-            .map(|entry| format!("{base}{}", entry.path()))
-            .collect())
+        let base = dir[..dir.len() - object.key.trim_start_matches('/').len()].to_string();
+        let files = entries.into_iter().filter(|entry| entry.metadata().mode() == EntryMode::FILE).collect();
+        Ok((operator, base, files))
     }
 
     /// A streaming upload to `url` with these credentials; see [`ObjectWriter`].

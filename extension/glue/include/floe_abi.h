@@ -184,6 +184,40 @@ struct FloeError *floe_catalog_load_view(const struct FloeCatalog *catalog,
                                          const char *view,
                                          struct FloeString *out);
 
+// Whether `txn` has recorded a change of table `name` of DuckDB schema `schema`.
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_txn_changes_table(const struct FloeTxn *txn,
+                                         const char *schema,
+                                         const char *name,
+                                         bool *out);
+
+// floe_expire_snapshots. request: {"older_than_ms":N|null,"retain_last":N|null,
+// "snapshot_ids":[N,..],"dry_run":bool,"s3_secret":{..}|null}.
+// {"deleted_data_files_count":N,"deleted_position_delete_files_count":N,
+//  "deleted_equality_delete_files_count":N,"deleted_manifest_files_count":N,
+//  "deleted_manifest_lists_count":N,"deleted_statistics_files_count":N}
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_expire_snapshots(const struct FloeCatalog *catalog,
+                                        const char *schema,
+                                        const char *name,
+                                        const char *request_json,
+                                        struct FloeString *out);
+
+// floe_remove_orphan_files. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
+// ["<url of a file deleted, or that would be with dry_run>", ...]
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_remove_orphan_files(const struct FloeCatalog *catalog,
+                                           const char *schema,
+                                           const char *name,
+                                           const char *request_json,
+                                           struct FloeString *out);
+
 // Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
 // "target_file_size_bytes":N|null,"min_input_files":N}. *out: {"rewritten_data_files_count",
 // "added_data_files_count","rewritten_bytes_count"}.

@@ -4,6 +4,7 @@
 //! DuckDB.
 
 mod catalog;
+mod maintenance;
 mod rewrites;
 mod row_delete;
 mod scan;

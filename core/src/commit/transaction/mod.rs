@@ -123,6 +123,11 @@ impl Transaction {
         !self.ops().is_empty()
     }
 
+    /// Whether the changes recorded so far include one of table `id`.
+    pub fn changes_table(&self, id: &TableIdentifier) -> bool {
+        self.ops().iter().any(|op| op.changes_table(id))
+    }
+
     pub fn create_namespace(&self, namespace: Namespace) {
         self.ops().push(Op::CreateNamespace(namespace));
     }
@@ -316,7 +321,7 @@ impl Transaction {
         options: &RewriteOptions,
         user_secret: Option<&DuckdbS3Secret>,
     ) -> Result<RewriteOutcome> {
-        if self.changes(table) {
+        if self.changes_table(&identifier(table)) {
             return Err(Error::invalid_input(format!(
                 "floe_rewrite_data_files('{}') cannot follow other changes of the table in the same transaction",
                 table.qualified_name()
@@ -342,7 +347,7 @@ impl Transaction {
         table: &Arc<LoadedTable>,
         user_secret: Option<&DuckdbS3Secret>,
     ) -> Result<(usize, usize)> {
-        if self.changes(table) {
+        if self.changes_table(&identifier(table)) {
             return Err(Error::invalid_input(format!(
                 "floe_rewrite_manifests('{}') cannot follow other changes of the table in the same transaction",
                 table.qualified_name()
@@ -359,18 +364,6 @@ impl Transaction {
             self.ops().push(Op::RewriteManifests { table: table.clone(), file_io });
         }
         Ok(counts)
-    }
-
-    /// Whether this transaction changed `table` (in any of its versions) so far.
-    fn changes(&self, table: &Arc<LoadedTable>) -> bool {
-        let ops = self.ops();
-        let versions = Versions::of(&ops, table);
-        ops.iter().any(|op| match op {
-            Op::Write { table: t, .. } | Op::Delete { table: t, .. } => versions.contains(t),
-            Op::RewriteManifests { table: t, .. } => versions.contains(t),
-            Op::Replace { target, .. } | Op::Alter { target, .. } => versions.contains(target),
-            _ => false,
-        })
     }
 
     /// The rows earlier DELETE, UPDATE and MERGE statements of this transaction removed from

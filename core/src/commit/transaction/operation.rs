@@ -88,6 +88,30 @@ pub(super) enum Op {
     },
 }
 
+impl Op {
+    /// Whether committing this changes table `id`.
+    pub(super) fn changes_table(&self, id: &TableIdentifier) -> bool {
+        let is = |other: &TableIdentifier| other.namespace == id.namespace && other.name == id.name;
+        match self {
+            Op::Create { id: target, .. }
+            | Op::Replace { id: target, .. }
+            | Op::Alter { id: target, .. }
+            | Op::Drop { id: target, .. } => is(target),
+            Op::Write { table, .. } | Op::Delete { table, .. } | Op::RewriteManifests { table, .. } => {
+                table.namespace == id.namespace && table.name == id.name
+            }
+            Op::Rename { from, to } => is(from) || is(to),
+            Op::Swap { existing, backup, replacement } => is(existing) || is(backup) || is(replacement),
+            Op::CreateNamespace(_)
+            | Op::DropNamespace(_)
+            | Op::CreateView { .. }
+            | Op::DropView { .. }
+            | Op::RenameView { .. }
+            | Op::ViewSwap { .. } => false,
+        }
+    }
+}
+
 /// A view as CREATE VIEW defined it.
 #[derive(Clone)]
 pub(super) struct NewView {

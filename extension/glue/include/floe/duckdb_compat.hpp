@@ -87,16 +87,6 @@ inline DefaultSchema MakeDefaultSchema(const std::string &name) {
 using SchemaArgument = std::string;
 #endif
 
-//! A named (keyword) argument of a table function, NULL unless given: 2.0 declares keyword-only
-//! parameters in the signature, 1.5 in a map.
-inline void AddNamedParameter(duckdb::TableFunction &function, const char *name, const duckdb::LogicalType &type) {
-#if FLOE_DUCKDB_2
-	function.GetSignature().AddKeywordOnly(name, type, duckdb::Value(type));
-#else
-	function.named_parameters[name] = type;
-#endif
-}
-
 //! Value::DefaultTryCastAs: 2.0 returns optional<Value>, 1.5 writes an out parameter.
 inline bool TryCast(const duckdb::Value &value, const duckdb::LogicalType &type, duckdb::Value &result,
                     std::string *error) {
@@ -472,6 +462,23 @@ inline const duckdb::ParsedExpression &CastChild(const duckdb::CastExpression &c
 	return cast.Child();
 #else
 	return *cast.child;
+#endif
+}
+
+//! Declares the named parameters (`name => <value of type>`) of a table function: 2.0 keeps them
+//! in the function's signature as the schema of its typed keyword arguments.
+inline void SetNamedParameters(duckdb::TableFunction &function,
+                               const duckdb::vector<std::pair<std::string, duckdb::LogicalType>> &parameters) {
+#if FLOE_DUCKDB_2
+	function.GetSignature().WithTypedKwargs("options", [&](duckdb::TypedKwargs &kwargs) {
+		for (auto &parameter : parameters) {
+			kwargs.Add(duckdb::Identifier(parameter.first), parameter.second);
+		}
+	});
+#else
+	for (auto &parameter : parameters) {
+		function.named_parameters[parameter.first] = parameter.second;
+	}
 #endif
 }
 

@@ -5,6 +5,7 @@
 
 #include "duckdb/common/types/value.hpp"
 #include "duckdb/main/extension/extension_loader.hpp"
+#include "floe/table_entry.hpp"
 
 namespace floe {
 
@@ -16,5 +17,10 @@ IcebergTableEntry &ResolveTable(duckdb::ClientContext &context, const std::strin
                                 const duckdb::Value &argument);
 
 void RegisterMetadataFunctions(duckdb::ExtensionLoader &loader);
+
+//! The table a function's first argument ('cat.ns.table', or shorter as the search path allows)
+//! names; an error naming `function` and the argument when it is not a table of an attached
+//! Iceberg catalog.
+IcebergTableEntry &ResolveTable(duckdb::ClientContext &context, const string &function, const duckdb::Value &argument);
 
 } // namespace floe

@@ -1,0 +1,52 @@
+#include "floe/maintenance.hpp"
+
+#include "floe/catalog.hpp"
+#include "floe/ffi.hpp"
+#include "floe/metadata_functions.hpp"
+#include "floe/transaction.hpp"
+
+namespace floe {
+
+using namespace duckdb;
+
+unique_ptr<ProcedureCall> ResolveProcedureCall(ClientContext &context, const string &function, const Value &argument) {
+	auto &table = ResolveTable(context, function, argument);
+	auto &catalog = table.ParentCatalog().Cast<IcebergCatalog>();
+	auto call = make_uniq<ProcedureCall>();
+	call->catalog = catalog.Handle();
+	call->schema = compat::Str(table.schema.name);
+	call->table = compat::Str(table.name);
+	call->location = table.Description().location;
+	auto pending = IcebergTransaction::Get(context, catalog).PendingWrites();
+	if (pending) {
+		bool changed = false;
+		Check(floe_txn_changes_table(pending, call->schema.c_str(), call->table.c_str(), &changed));
+		if (changed) {
+			throw InvalidInputException(
+			    "%s('%s'): this transaction has uncommitted changes to %s.%s.%s, and the procedure commits on its own, "
+			    "outside the transaction. Fix: COMMIT (or ROLLBACK) first, then CALL it",
+			    function, argument.ToString(), compat::Str(catalog.GetName()), call->schema, call->table);
+		}
+	}
+	return call;
+}
+
+int64_t EpochMs(const Value &timestamp) {
+	auto micros = timestamp.DefaultCastAs(LogicalType::TIMESTAMP_TZ).GetValue<timestamp_tz_t>().value;
+	return micros / Interval::MICROS_PER_MSEC;
+}
+
+void ProcedureScan(ClientContext &context, TableFunctionInput &input, DataChunk &output) {
+	auto &state = input.global_state->Cast<ProcedureRows>();
+	idx_t count = 0;
+	while (state.next < state.rows.size() && count < STANDARD_VECTOR_SIZE) {
+		auto &row = state.rows[state.next++];
+		for (idx_t column = 0; column < row.size(); column++) {
+			output.SetValue(column, count, row[column]);
+		}
+		count++;
+	}
+	output.SetCardinality(count);
+}
+
+} // namespace floe
