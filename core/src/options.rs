@@ -486,7 +486,10 @@ mod tests {
             );
         }
         let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[])).unwrap_err();
-        assert!(err.to_string().ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT"), "{err}");
+        assert!(
+            err.to_string().ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT, METADATA_CACHE_SIZE"),
+            "{err}"
+        );
     }
 }
 
