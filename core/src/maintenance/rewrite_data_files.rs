@@ -36,6 +36,7 @@ use crate::commit::row_level::{Isolation, RowDelta, RowOperation, Touched};
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, Result};
 use crate::table::LoadedTable;
+use crate::write_properties::WriteProperties;
 
 /// `strategy`: how the rows of a group are laid out in the new files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -83,13 +84,10 @@ pub async fn rewrite(
     let Some(snapshot) = metadata.current_snapshot() else {
         return Ok((RowDelta::default(), RewriteOutcome::default()));
     };
-    let target_size = options.target_file_size_bytes.unwrap_or_else(|| {
-        metadata
-            .properties()
-            .get("write.target-file-size-bytes")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(512 * 1024 * 1024)
-    });
+    let target_size = match options.target_file_size_bytes {
+        Some(size) => size,
+        None => WriteProperties::parse(metadata.properties(), &table.qualified_name())?.target_file_size_bytes,
+    };
     let sort_order = match options.strategy {
         Strategy::Binpack => None,
         Strategy::Sort if metadata.default_sort_order().is_unsorted() => {
@@ -151,8 +149,7 @@ pub async fn rewrite(
             delta.touched.insert(path.clone(), Touched { spec_id: input.spec_id, partition: partition.clone() });
             delta.removed.insert(path);
         }
-        for builder in written {
-            let mut builder = builder;
+        for mut builder in written {
             if let Some(order) = &sort_order {
                 builder.sort_order_id(order.order_id as i32);
             }
