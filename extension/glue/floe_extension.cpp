@@ -4,6 +4,7 @@
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/config.hpp"
 #include "floe/duckdb_compat.hpp"
+#include "floe/checkpoint.hpp"
 #include "floe/commit_while_planning.hpp"
 #include "floe/file_system.hpp"
 #include "floe/maintenance.hpp"
@@ -66,6 +67,7 @@ static void Load(ExtensionLoader &loader) {
 	RegisterRewriteManifests(loader);
 	RegisterExpireSnapshots(loader);
 	RegisterRemoveOrphanFiles(loader);
+	RegisterCheckpoint(loader);
 	StorageExtension::Register(DBConfig::GetConfig(db), "iceberg", CreateStorageExtension(IcebergScanFunction(loader)));
 	OptimizerExtension connect_while_planning;
 	connect_while_planning.pre_optimize_function = PendingAttaches::ConnectWhilePlanning;

@@ -9,6 +9,15 @@ namespace floe {
 
 using namespace duckdb;
 
+bool ChangedInTransaction(ClientContext &context, IcebergCatalog &catalog, const string &schema, const string &table) {
+	auto pending = IcebergTransaction::Get(context, catalog).PendingWrites();
+	bool changed = false;
+	if (pending) {
+		Check(floe_txn_changes_table(pending, schema.c_str(), table.c_str(), &changed));
+	}
+	return changed;
+}
+
 unique_ptr<ProcedureCall> ResolveProcedureCall(ClientContext &context, const string &function, const Value &argument) {
 	auto &table = ResolveTable(context, function, argument);
 	auto &catalog = table.ParentCatalog().Cast<IcebergCatalog>();
@@ -17,16 +26,11 @@ unique_ptr<ProcedureCall> ResolveProcedureCall(ClientContext &context, const str
 	call->schema = compat::Str(table.schema.name);
 	call->table = compat::Str(table.name);
 	call->location = table.Description().location;
-	auto pending = IcebergTransaction::Get(context, catalog).PendingWrites();
-	if (pending) {
-		bool changed = false;
-		Check(floe_txn_changes_table(pending, call->schema.c_str(), call->table.c_str(), &changed));
-		if (changed) {
-			throw InvalidInputException(
-			    "%s('%s'): this transaction has uncommitted changes to %s.%s.%s, and the procedure commits on its own, "
-			    "outside the transaction. Fix: COMMIT (or ROLLBACK) first, then CALL it",
-			    function, argument.ToString(), compat::Str(catalog.GetName()), call->schema, call->table);
-		}
+	if (ChangedInTransaction(context, catalog, call->schema, call->table)) {
+		throw InvalidInputException(
+		    "%s('%s'): this transaction has uncommitted changes to %s.%s.%s, and the procedure commits on its own, "
+		    "outside the transaction. Fix: COMMIT (or ROLLBACK) first, then CALL it",
+		    function, argument.ToString(), compat::Str(catalog.GetName()), call->schema, call->table);
 	}
 	return call;
 }

@@ -102,14 +102,22 @@ impl MergedManifests {
 /// What `floe_rewrite_manifests` would do to `manifests` with `target_size`: how many manifests
 /// it merges, into how many.
 pub fn rewrite_counts(manifests: Vec<ManifestFile>, target_size: u64) -> (usize, usize) {
-    let (mut rewritten, mut added) = (0, 0);
-    for (_, group) in groups(manifests) {
+    let (live, empty): (Vec<_>, Vec<_>) = manifests.into_iter().partition(has_live_files);
+    let (mut rewritten, mut added) = (empty.len(), 0);
+    for (_, group) in groups(live) {
         for bin in pack_from_end(group, target_size).into_iter().filter(|bin| bin.len() > 1) {
             rewritten += bin.len();
             added += 1;
         }
     }
     (rewritten, added)
+}
+
+/// Whether `manifest` holds ADDED or EXISTING entries (or may: counts are optional in v1). One
+/// holding only DELETED entries matters to the snapshot that wrote it alone, so a later snapshot
+/// does not carry it, as Iceberg Java's manifest filter does not.
+pub fn has_live_files(manifest: &ManifestFile) -> bool {
+    !(manifest.added_files_count == Some(0) && manifest.existing_files_count == Some(0))
 }
 
 /// `manifests` by content and partition spec, each group in the order given.

@@ -16,7 +16,7 @@ use iceberg::spec::{
 use iceberg::{TableRequirement, TableUpdate};
 use uuid::Uuid;
 
-use super::manifest_merge::{MergePolicy, MergedManifests};
+use super::manifest_merge::{has_live_files, MergePolicy, MergedManifests};
 use crate::error::{Error, Result};
 
 /// Who wrote a snapshot, recorded in its summary.
@@ -158,6 +158,8 @@ impl NewSnapshot {
             }
         }
 
+        let snapshot_id = self.snapshot_id;
+        manifests.retain(|m| m.added_snapshot_id == snapshot_id || has_live_files(m));
         let manifests = self.merge(file_io, base, &metadata_dir, manifests).await?;
         let kept = manifests.iter().filter(|m| existing_paths.contains(&m.manifest_path)).count();
         let counts = ManifestCounts { created: manifests.len() - kept, kept, replaced: existing_paths.len() - kept };

@@ -64,6 +64,18 @@ pub struct ExpireResult {
     pub deleted_statistics_files_count: u64,
 }
 
+impl ExpireResult {
+    /// Every file deleted, of any kind.
+    pub fn total(&self) -> u64 {
+        self.deleted_data_files_count
+            + self.deleted_position_delete_files_count
+            + self.deleted_equality_delete_files_count
+            + self.deleted_manifest_files_count
+            + self.deleted_manifest_lists_count
+            + self.deleted_statistics_files_count
+    }
+}
+
 /// Expires the snapshots of table `namespace.name` that `request` selects and deletes the files
 /// only they reached.
 pub async fn expire_snapshots(

@@ -1,12 +1,14 @@
 //! Table maintenance procedures: expiring snapshots (`expire`) and removing files no snapshot
 //! references (`orphans`), both deciding what to keep from the files every retained snapshot,
 //! branch and tag reaches (`reachable`); compaction (`rewrite_data_files`), which commits with
-//! the DuckDB transaction like a row-level change.
+//! the DuckDB transaction like a row-level change; and `checkpoint`, which runs them all on a
+//! table.
 //!
 //! Each procedure commits on its own to the catalog and deletes files only after its commit
 //! succeeded, computing what to keep from metadata loaded again after that commit. A table with
 //! `gc.enabled=false` is refused: its files may be shared with another table.
 
+pub mod checkpoint;
 pub mod expire;
 pub mod orphans;
 mod reachable;
@@ -30,10 +32,14 @@ async fn load_fresh(catalog: &Arc<RestCatalog>, namespace: &Namespace, name: &st
     Ok(LoadedTable::from_catalog(catalog, namespace.clone(), name.to_string(), result))
 }
 
+/// Whether the table's files may be deleted: `gc.enabled` is not false.
+fn gc_enabled(table: &LoadedTable) -> bool {
+    !table.metadata.properties().get(GC_ENABLED).is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+}
+
 /// Refuses `procedure` on a table whose `gc.enabled` is false.
 fn require_gc_enabled(table: &LoadedTable, procedure: &str) -> Result<()> {
-    let disabled = table.metadata.properties().get(GC_ENABLED).is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
-    if disabled {
+    if !gc_enabled(table) {
         return Err(Error::invalid_input(format!(
             "{procedure} refuses table '{}': its property {GC_ENABLED} is false, so its files may be shared with another table and must not be deleted",
             table.qualified_name()

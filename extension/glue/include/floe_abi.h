@@ -218,6 +218,18 @@ struct FloeError *floe_remove_orphan_files(const struct FloeCatalog *catalog,
                                            const char *request_json,
                                            struct FloeString *out);
 
+// CHECKPOINT / floe_checkpoint on one table: expire, compact, rewrite manifests, remove orphans,
+// each committed on its own. *out: floe_core::maintenance::checkpoint::CheckpointOutcome.
+//
+// # Safety
+// Handles, strings and out pointers must be valid.
+struct FloeError *floe_checkpoint_table(const struct FloeCatalog *catalog,
+                                        const char *duckdb_version,
+                                        const char *schema,
+                                        const char *name,
+                                        const char *s3_secret_json,
+                                        struct FloeString *out);
+
 // Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
 // "target_file_size_bytes":N|null,"min_input_files":N}. *out: {"rewritten_data_files_count",
 // "added_data_files_count","rewritten_bytes_count"}.

@@ -4,6 +4,8 @@
 
 use std::ffi::c_char;
 
+use floe_core::commit::snapshot::Engine;
+use floe_core::maintenance::checkpoint;
 use floe_core::maintenance::expire::{self, ExpireRequest};
 use floe_core::maintenance::orphans::{self, OrphanRequest};
 use floe_core::runtime::block_on;
@@ -12,7 +14,7 @@ use serde::Deserialize;
 
 use super::catalog::{identifier, FloeCatalog};
 use super::transaction::FloeTxn;
-use super::{guard, json_arg, write_json, FloeError, FloeString};
+use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 
 /// A procedure's arguments and the user's S3 secret for the table's location.
 #[derive(Deserialize)]
@@ -96,5 +98,34 @@ pub unsafe extern "C" fn floe_remove_orphan_files(
             call.s3_secret.as_ref(),
         ))?;
         write_json(out, &files)
+    })
+}
+
+/// CHECKPOINT / floe_checkpoint on one table: expire, compact, rewrite manifests, remove orphans,
+/// each committed on its own. *out: floe_core::maintenance::checkpoint::CheckpointOutcome.
+///
+/// # Safety
+/// Handles, strings and out pointers must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_checkpoint_table(
+    catalog: *const FloeCatalog,
+    duckdb_version: *const c_char,
+    schema: *const c_char,
+    name: *const c_char,
+    s3_secret_json: *const c_char,
+    out: *mut FloeString,
+) -> *mut FloeError {
+    guard(|| {
+        let id = identifier(schema, name, "table")?;
+        let engine = Engine { duckdb_version: str_arg(duckdb_version, "DuckDB version")?.to_string() };
+        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let outcome = block_on(checkpoint::checkpoint_table(
+            &(*catalog).catalog,
+            &engine,
+            &id.namespace,
+            &id.name,
+            secret.as_ref(),
+        ))?;
+        write_json(out, &outcome)
     })
 }

@@ -359,7 +359,7 @@ impl Transaction {
         let list = load_manifest_list(&file_io, &table.metadata, snapshot).await?;
         let target_size = MergePolicy::from_properties(table.metadata.properties()).target_size;
         let counts = rewrite_counts(list.entries().to_vec(), target_size);
-        if counts.1 > 0 {
+        if counts.0 > 0 {
             self.remember(user_secret);
             self.ops().push(Op::RewriteManifests { table: table.clone(), file_io });
         }

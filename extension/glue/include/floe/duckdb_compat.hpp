@@ -87,6 +87,11 @@ inline DefaultSchema MakeDefaultSchema(const std::string &name) {
 using SchemaArgument = std::string;
 #endif
 
+//! A catalog's name as Catalog::GetCatalog takes it.
+inline SchemaArgument CatalogName(const std::string &name) {
+	return SchemaArgument(name);
+}
+
 //! Value::DefaultTryCastAs: 2.0 returns optional<Value>, 1.5 writes an out parameter.
 inline bool TryCast(const duckdb::Value &value, const duckdb::LogicalType &type, duckdb::Value &result,
                     std::string *error) {

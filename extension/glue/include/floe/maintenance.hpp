@@ -23,6 +23,12 @@ struct ProcedureCall : public duckdb::TableFunctionData {
 	string request;
 };
 
+class IcebergCatalog;
+
+//! Whether the context's transaction has uncommitted changes to table `schema`.`table` of `catalog`.
+bool ChangedInTransaction(duckdb::ClientContext &context, IcebergCatalog &catalog, const string &schema,
+                          const string &table);
+
 //! Resolves the table `argument` names like iceberg_snapshots() does. A procedure commits on its
 //! own, so inside a transaction with uncommitted changes to that table it is refused.
 unique_ptr<ProcedureCall> ResolveProcedureCall(duckdb::ClientContext &context, const string &function,

@@ -1,0 +1,113 @@
+//! `CHECKPOINT lake` / `floe_checkpoint('lake')` on one table: the four procedures in the order
+//! that frees the most — expire snapshots (their files go), compact (small files and files with
+//! deletes become few), rewrite manifests (the compaction's manifests merged), remove orphans —
+//! each with the table's own properties and Spark's defaults, each its own catalog commit.
+//!
+//! A step that fails (a lost race, a format-3 table floe does not write) is reported and the
+//! later steps still run: each leaves the table as it found it when it fails. A table with
+//! `gc.enabled=false` is compacted and its manifests merged, but nothing of it is deleted.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::expire::{self, ExpireRequest};
+use super::orphans::{self, OrphanRequest};
+use super::rewrite_data_files::{RewriteOptions, Strategy};
+use super::{gc_enabled, load_fresh};
+use crate::commit::snapshot::Engine;
+use crate::commit::Transaction;
+use crate::error::Result;
+use crate::rest::{Namespace, RestCatalog};
+use crate::storage::DuckdbS3Secret;
+
+/// Spark's default for `min_input_files`.
+const MIN_INPUT_FILES: usize = 5;
+
+/// What the checkpoint did to one table.
+#[derive(Debug, Default, Serialize)]
+pub struct CheckpointOutcome {
+    /// Files the expired snapshots alone referenced, deleted.
+    pub expired_files_count: u64,
+    pub rewritten_data_files_count: u64,
+    pub added_data_files_count: u64,
+    pub rewritten_manifests_count: u64,
+    pub added_manifests_count: u64,
+    pub orphan_files_count: u64,
+    /// Steps skipped, and why.
+    pub notes: Vec<String>,
+    /// Steps that failed, each with its error; empty when all ran.
+    pub errors: Vec<String>,
+}
+
+/// Runs the checkpoint steps on table `namespace.name`. Fails only when the table cannot be
+/// loaded; a step's failure is one of the outcome's errors.
+pub async fn checkpoint_table(
+    catalog: &Arc<RestCatalog>,
+    engine: &Engine,
+    namespace: &Namespace,
+    name: &str,
+    user_secret: Option<&DuckdbS3Secret>,
+) -> Result<CheckpointOutcome> {
+    let mut outcome = CheckpointOutcome::default();
+    let table = load_fresh(catalog, namespace, name).await?;
+    let gc = gc_enabled(&table);
+    if gc {
+        match expire::expire_snapshots(catalog, namespace, name, &ExpireRequest::default(), user_secret).await {
+            Ok(expired) => outcome.expired_files_count = expired.total(),
+            Err(err) => outcome.errors.push(format!("expire: {err}")),
+        }
+    } else {
+        outcome.notes.push("gc.enabled is false: no snapshot expired, no orphan file removed".to_string());
+    }
+    if let Err(err) = compact(catalog, engine, namespace, name, user_secret, &mut outcome).await {
+        outcome.errors.push(format!("rewrite data files: {err}"));
+    }
+    if let Err(err) = merge_manifests(catalog, engine, namespace, name, user_secret, &mut outcome).await {
+        outcome.errors.push(format!("rewrite manifests: {err}"));
+    }
+    if gc {
+        match orphans::remove_orphan_files(catalog, namespace, name, &OrphanRequest::default(), user_secret).await {
+            Ok(files) => outcome.orphan_files_count = files.len() as u64,
+            Err(err) => outcome.errors.push(format!("remove orphan files: {err}")),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Compaction with Spark's defaults; a table with a sort order stays sorted.
+async fn compact(
+    catalog: &Arc<RestCatalog>,
+    engine: &Engine,
+    namespace: &Namespace,
+    name: &str,
+    user_secret: Option<&DuckdbS3Secret>,
+    outcome: &mut CheckpointOutcome,
+) -> Result<()> {
+    let table = Arc::new(load_fresh(catalog, namespace, name).await?);
+    let strategy = if table.metadata.default_sort_order().is_unsorted() { Strategy::Binpack } else { Strategy::Sort };
+    let options = RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES };
+    let transaction = Transaction::new(catalog.clone(), engine.clone());
+    let rewrite = transaction.rewrite_data_files(&table, &options, user_secret).await?;
+    transaction.commit().await?;
+    outcome.rewritten_data_files_count = rewrite.rewritten_data_files_count;
+    outcome.added_data_files_count = rewrite.added_data_files_count;
+    Ok(())
+}
+
+async fn merge_manifests(
+    catalog: &Arc<RestCatalog>,
+    engine: &Engine,
+    namespace: &Namespace,
+    name: &str,
+    user_secret: Option<&DuckdbS3Secret>,
+    outcome: &mut CheckpointOutcome,
+) -> Result<()> {
+    let table = Arc::new(load_fresh(catalog, namespace, name).await?);
+    let transaction = Transaction::new(catalog.clone(), engine.clone());
+    let (rewritten, added) = transaction.rewrite_manifests(&table, user_secret).await?;
+    transaction.commit().await?;
+    outcome.rewritten_manifests_count = rewritten as u64;
+    outcome.added_manifests_count = added as u64;
+    Ok(())
+}
