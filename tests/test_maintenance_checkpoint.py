@@ -13,6 +13,7 @@ from typing import Iterator
 import duckdb
 import pytest
 
+from tests.progress import assert_progress_shown, progress_while
 from tests.rows import duckdb_rows, sort_key
 from tests.test_maintenance_orphans import LocalWarehouse, files_under, location, stray
 
@@ -170,3 +171,13 @@ def test_a_catalog_that_is_not_iceberg_is_refused(con):
         con.execute("CALL floe_checkpoint('memory')")
     with pytest.raises(duckdb.Error, match="nope"):
         con.execute("CALL floe_checkpoint('nope')")
+
+
+def test_progress_is_the_share_of_tables_done(local, con, ns):
+    # DuckDB polls a table function's progress between batches of 50 result chunks, here 50
+    # tables (one row each): the bar moves once, to 50 of 60, before the last ten are done.
+    for table in range(60):
+        con.execute(f"CREATE TABLE lake.{ns}.t{table} AS SELECT 1 AS id")
+    rows, samples = progress_while(con, "CALL floe_checkpoint('lake')")
+    assert len([row for row in rows if row[0].startswith(f"{ns}.")]) == 60
+    assert_progress_shown(samples)
