@@ -159,7 +159,7 @@ def w1_write(engine: str, setup: Setup) -> dict[str, Any]:
 def w2_read(engine: str, setup: Setup) -> dict[str, Any]:
     """A full-scan aggregate or a selective filter over one table; the limit is read_parquet over
     the same data files. With `warm`, the query runs twice in the connection and the second run
-    is timed, after the first one read the metadata (floe) or the files' footers (read_parquet)."""
+    is timed, served by whatever the first one left in the connection's caches."""
     with connect(engine, setup) as con:
         relation = "lake.bench.w2" if engine != "parquet" else f"read_parquet({setup.params['files']!r})"
         if setup.params["query"] == "full":
