@@ -5,7 +5,7 @@ process, and `floe@<version>` on each other, in a process of its own.
 
 Every measurement runs in a fresh process; engines alternate within each run. Writes
 bench/results/report.md, results.json and chart.png, and the summary table of the README.
-`--baseline` adds the engine floe@base: floe's workloads (W1-W4, W6) with an older floe build,
+`--baseline` adds the engine floe@base: floe's workloads (W1-W4, W6, W7) with an older floe build,
 alternating with the others, so a change is measured before and after in the same run.
 `--child-default` adds `floe@<default version>`: the default build in a child process too, as the
 other versions run, next to `floe` in this process.
@@ -41,7 +41,7 @@ from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 SPAWN = multiprocessing.get_context("spawn")
-DEFAULT_WORKLOADS = "W1,W2,W3,W4,W5,W6"
+DEFAULT_WORKLOADS = "W1,W2,W3,W4,W5,W6,W7"
 DEFAULT_OUT = ROOT / "bench" / "results"
 
 
@@ -84,7 +84,7 @@ class Bench:
 
     def record(self, workload: str, engine: str, outcome: dict[str, Any]) -> None:
         self.results.setdefault(workload, {}).setdefault(engine, []).append(outcome)
-        status = f"{outcome['seconds']:.3f} s" if "seconds" in outcome else outcome.get("error", "")
+        status = f"{outcome['seconds']:.3f} s" if "seconds" in outcome else outcome.get("error", outcome.get("note", ""))
         print(f"  {workload:<14} {engine:<11} {status}", flush=True)
 
     def engines_for(self, run: int, engines: tuple[str, ...] | None = None) -> list[str]:
@@ -107,11 +107,16 @@ class Bench:
         files = [row[0] for row in con.execute("SELECT file_path FROM iceberg_metadata('lake.bench.w2')").fetchall()]
         con.close()
         for query in ("full", "selective"):
-            for run in range(self.args.runs):
-                for engine in self.engines_for(run):
-                    setup = self.setup(rows=self.args.rows, query=query, files=files)
-                    self.record(f"W2 {query}", engine, measure(workloads.w2_read, engine, setup))
+            self.w2_query(f"W2 {query}", self.engines, query=query, files=files)
+        # The target of the warm query compares floe with read_parquet alone.
+        self.w2_query("W2 selective warm", self.floe_engines + ("parquet",), query="selective", files=files, warm=True)
         self.w2_requests(files)
+
+    def w2_query(self, workload: str, engines: tuple[str, ...], **params: Any) -> None:
+        for run in range(self.args.runs):
+            for engine in self.engines_for(run, engines):
+                setup = self.setup(rows=self.args.rows, **params)
+                self.record(workload, engine, measure(workloads.w2_read, engine, setup))
 
     def w2_requests(self, files: list[str]) -> None:
         """W2's queries once more per engine, untimed, with the S3 secret's endpoint a counting
@@ -221,17 +226,81 @@ class Bench:
                             continue
                         setup = dataclasses.replace(setups[engine], params={**setups[engine].params, "step": step})
                         self.record(step, engine, measure(workloads.w6_change, engine, setup))
-        self.notes.append(self.scan_after_delete(engines))
+        ratios = self.ratios(workloads.SCAN_BEFORE, workloads.SCAN_AFTER, engines)
+        self.notes.append(f"W6: the scan after the DELETE over the scan before it (target for floe ≤ 1.15×): {ratios}.")
 
-    def scan_after_delete(self, engines: tuple[str, ...]) -> str:
-        """W6's read cost of the delete files: per engine, the median scan after the DELETE over
-        the median scan before it."""
+    def w7(self) -> None:
+        """Compaction after many commits. Each engine's table gets W3's number of single-row
+        commits of W2's rows once, untimed. Every run then measures W2's full scan and a selective
+        query on it, floe's compaction (`floe_rewrite_data_files` with its defaults), and the
+        scans again; afterwards the table's current snapshot is set back to the uncompacted one
+        (through PyIceberg), so every run compacts the same history and the history is written
+        once per engine whatever the number of runs. The official extension has no compaction:
+        its scans, on its uncompacted table, are the anchor before and after."""
+        engines = self.floe_engines + ("official",)
+        catalog = self.bed.pyiceberg_catalog()
+        tables = {engine: f"bench.w7_{table_tag(engine)}" for engine in engines}
+        setups = {engine: self.setup(table=f"lake.{tables[engine]}", commits=self.args.commits) for engine in engines}
+        unbuilt = {}
+        for engine in engines:
+            built = measure(workloads.w7_commits, engine, setups[engine])
+            if "error" in built:
+                unbuilt[engine] = {"error": f"the table was not built: {built['error']}"}
+        uncompacted = {e: catalog.load_table(tables[e]).current_snapshot().snapshot_id for e in engines if e not in unbuilt}
+        shapes = {engine: snapshot_shape(catalog.load_table(tables[engine])) for engine in uncompacted}
+        for run in range(self.args.runs):
+            self.w7_scans("before", run, engines, setups, unbuilt)
+            if "official" in shapes:
+                official = f"not available: the official extension has no compaction; its table {shapes['official']}"
+                self.record("W7 compaction", "official", {"note": official})
+            not_compacted = dict(unbuilt)
+            for engine in self.engines_for(run, self.floe_engines):
+                if engine in unbuilt:
+                    self.record("W7 compaction", engine, unbuilt[engine])
+                    continue
+                outcome = measure(workloads.w7_compact, engine, setups[engine])
+                if "error" not in outcome:
+                    after = snapshot_shape(catalog.load_table(tables[engine]))
+                    outcome["note"] = f"{shapes[engine]} → {after}"
+                    rewritten, added = outcome["rewritten"], outcome["added"]
+                    if rewritten != shapes[engine].data_files or added != after.data_files:
+                        outcome = {"error": f"rewrote {rewritten} and added {added} data files: {outcome['note']}"}
+                if "error" in outcome:
+                    not_compacted[engine] = {"error": f"not compacted: {outcome['error']}"}
+                self.record("W7 compaction", engine, outcome)
+            self.w7_scans("after", run, engines, setups, not_compacted)
+            for engine in self.floe_engines:
+                if engine in uncompacted:
+                    snapshots = catalog.load_table(tables[engine]).manage_snapshots()
+                    snapshots.set_current_snapshot(snapshot_id=uncompacted[engine]).commit()
+        for query in ("full", "selective"):
+            ratios = self.ratios(f"W7 {query} before", f"W7 {query} after", self.floe_engines)
+            self.notes.append(f"W7: {query} scan after the compaction over before it: {ratios}.")
+
+    def w7_scans(
+        self, stage: str, run: int, engines: tuple[str, ...], setups: dict[str, Setup], failed: dict[str, dict]
+    ) -> None:
+        """W7's two scans on each engine's table, `stage` "before" or "after" the compaction;
+        the engines in `failed` record why they have no table to scan."""
+        for query in ("full", "selective"):
+            for engine in self.engines_for(run, engines):
+                if engine in failed:
+                    self.record(f"W7 {query} {stage}", engine, failed[engine])
+                    continue
+                setup = dataclasses.replace(setups[engine], params={**setups[engine].params, "query": query})
+                outcome = measure(workloads.w7_scan, engine, setup)
+                if engine not in self.floe_engines and stage == "after" and "error" not in outcome:
+                    outcome["note"] = "its table uncompacted: no compaction"
+                self.record(f"W7 {query} {stage}", engine, outcome)
+
+    def ratios(self, first: str, second: str, engines: tuple[str, ...]) -> str:
+        """Per engine, its median of workload `second` over its median of `first`."""
         ratios = []
         for engine in engines:
-            medians = [self.median(workload, engine) for workload in (workloads.SCAN_BEFORE, workloads.SCAN_AFTER)]
+            medians = [self.median(workload, engine) for workload in (first, second)]
             ratio = f"{medians[1] / medians[0]:.2f}×" if all(medians) else "not measured"
             ratios.append(f"{engine} {ratio}")
-        return f"W6: the scan after the DELETE over the scan before it (target for floe ≤ 1.15×): {', '.join(ratios)}."
+        return ", ".join(ratios)
 
     def median(self, workload: str, engine: str) -> float | None:
         """The engine's median time of `workload`, or None when no run of it measured one."""
@@ -268,6 +337,9 @@ class Bench:
                     medians[engine] = line["median"]
                 if errors:
                     line["errors"] = f"{len(errors)} failed: {errors[0]}"
+                notes = [o["note"] for o in outcomes if "note" in o]
+                if notes:
+                    line["notes"] = "; ".join(dict.fromkeys(notes))
                 extra = [o for o in outcomes if "landed" in o]
                 if extra:
                     line["landed"] = f"{sum(o['landed'] for o in extra)}/{sum(o['attempted'] for o in extra)}"
@@ -303,6 +375,7 @@ class Bench:
             "W5": "W5 tests/dbt_project built twice",
             "W6": f"W6 on W1's table of {self.args.rows:,} rows: DELETE and UPDATE of {self.args.rows // 100:,} rows "
             "each, MERGE of as many source rows (half matching)",
+            "W7": f"W7 {self.args.commits} single-row commits of W2's columns, compacted with floe_rewrite_data_files' defaults",
         }
         children = "".join(f"{c.engine} on DuckDB {c.version} ({Path(c.python).parent.parent.name}), " for c in self.children)
         engines = (
@@ -348,6 +421,31 @@ class Bench:
         print(f"\n{header}\n\n{table}")
 
 
+@dataclasses.dataclass(frozen=True)
+class SnapshotShape:
+    """The live data files and the manifests of a table's current snapshot."""
+
+    data_files: int
+    manifests: int
+
+    def __str__(self) -> str:
+        return f"{_count(self.data_files, 'data file')} in {_count(self.manifests, 'manifest')}"
+
+
+def snapshot_shape(table: Any) -> SnapshotShape:
+    """`table`'s (a PyIceberg Table) current snapshot, counted from its manifest list alone: each
+    data manifest lists how many of its files it added and kept."""
+    from pyiceberg.manifest import ManifestContent
+
+    manifests = table.current_snapshot().manifests(table.io)
+    data = sum(m.added_files_count + m.existing_files_count for m in manifests if m.content == ManifestContent.DATA)
+    return SnapshotShape(data, len(manifests))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
 def _memory_gib() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
@@ -371,6 +469,8 @@ def _markdown(lines: list[dict[str, Any]]) -> str:
             notes.append(f"{line['failed_commits']} commits failed")
         if "errors" in line:
             notes.append(line["errors"])
+        if "notes" in line:
+            notes.append(line["notes"])
         rows.append(
             f"| {line['workload']} | {line['engine']} | {line['duckdb']} | {fmt(line.get('median'), '{:.3f}')} | "
             f"{fmt(line.get('min'), '{:.3f}')} | {fmt(line.get('max'), '{:.3f}')} | "
