@@ -41,6 +41,8 @@ def ordered(rows: list[tuple]) -> list[tuple]:
 def live_files(catalog, identifier: str) -> list:
     """(content, manifest entry) of every live file of the current snapshot."""
     table = catalog.load_table(identifier)
+    if table.current_snapshot() is None:
+        return []
     return [
         entry
         for manifest in table.current_snapshot().manifests(table.io)
@@ -172,6 +174,122 @@ def test_bad_arguments_and_pending_changes_are_refused(floe, catalog, ns):
         rewrite(floe, table, ", min_input_files => 1")
     floe.execute("ROLLBACK")
     assert duckdb_rows(floe, f"SELECT * FROM {table}") == [(1,)]
+
+
+def insert_files(floe, catalog, ns: str, table: str, inserts: list[str]) -> list[set[str]]:
+    """Runs each INSERT; the paths of the data files each one added."""
+    added = []
+    for statement in inserts:
+        before = {e.data_file.file_path for e in live_files(catalog, f"{ns}.{table}")}
+        floe.execute(statement)
+        added.append({e.data_file.file_path for e in live_files(catalog, f"{ns}.{table}")} - before)
+    return added
+
+
+def ids_of(catalog, ns: str, table: str, path: str) -> list[int]:
+    with catalog.load_table(f"{ns}.{table}").io.new_input(path).open() as stream:
+        return sorted(pq.read_table(stream).column("id").to_pylist())
+
+
+def test_where_rewrites_only_the_files_that_may_match(floe, official, catalog, ns):
+    """Ten files of 20 ids each, disjoint: `id < 100` selects the first five by their bounds,
+    each read whole; a file with deletes outside the predicate is left alone."""
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, v VARCHAR)")
+    added = insert_files(
+        floe,
+        catalog,
+        ns,
+        "t",
+        [f"INSERT INTO {table} SELECT i, 'v' || i FROM range({k * 20}, {k * 20 + 20}) t(i)" for k in range(10)],
+    )
+    floe.execute(f"DELETE FROM {table} WHERE id = 150")
+    expected = ordered([(i, f"v{i}") for i in range(200) if i != 150])
+    untouched = set().union(*added[5:])
+
+    outcome = rewrite(floe, table, ", \"where\" => 'id < 100'")
+    assert outcome["rewritten_data_files_count"] == 5 and outcome["added_data_files_count"] == 1
+    data = {e.data_file.file_path for e in live_files(catalog, f"{ns}.t") if e.data_file.content == DataFileContent.DATA}
+    (compacted,) = data - untouched
+    assert data - {compacted} == untouched
+    assert ids_of(catalog, ns, "t", compacted) == list(range(100))
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+
+    # NOT, IN and IS NULL: the files of ids 160..199 only (the compacted one holds 0..99).
+    outcome = rewrite(floe, table, ", \"where\" => 'NOT (id < 160 OR id IS NULL) AND id NOT IN (5, 7)', min_input_files => 2")
+    assert outcome["rewritten_data_files_count"] == 2
+    data = {e.data_file.file_path for e in live_files(catalog, f"{ns}.t") if e.data_file.content == DataFileContent.DATA}
+    (merged,) = data - untouched - {compacted}
+    assert data - {merged} == set().union(*added[5:8]) | {compacted}
+    assert ids_of(catalog, ns, "t", merged) == list(range(160, 200))
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+
+
+def test_where_on_a_partitioned_table_compacts_the_matching_files_of_each_partition(floe, official, catalog, ns):
+    table = f"lake.{ns}.p"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, region VARCHAR)")
+    floe.execute(f"ALTER TABLE {table} SET PARTITIONED BY (region)")
+    # Each insert writes one file per region, of ids k*20 .. k*20+19.
+    added = insert_files(
+        floe,
+        catalog,
+        ns,
+        "p",
+        [f"INSERT INTO {table} SELECT i, ['eu', 'us'][i % 2 + 1] FROM range({k * 20}, {k * 20 + 20}) t(i)" for k in range(10)],
+    )
+    assert all(len(files) == 2 for files in added)
+    untouched = set().union(*added[5:])
+
+    outcome = rewrite(floe, table, ", \"where\" => 'id < 100'")
+    assert outcome["rewritten_data_files_count"] == 10 and outcome["added_data_files_count"] == 2
+    region_of = {e.data_file.file_path: e.data_file.partition[0] for e in live_files(catalog, f"{ns}.p")}
+    compacted = {path: region for path, region in region_of.items() if path not in untouched}
+    assert sorted(compacted.values()) == ["eu", "us"]
+    for path, region in compacted.items():
+        assert ids_of(catalog, ns, "p", path) == [i for i in range(100) if ["eu", "us"][i % 2] == region]
+
+    # The partition value selects too: of the files left, eu's of ids 100..199.
+    outcome = rewrite(floe, table, ", \"where\" => 'region = ''eu'' AND id >= 100'")
+    assert outcome["rewritten_data_files_count"] == 5 and outcome["added_data_files_count"] == 1
+    after = {e.data_file.file_path for e in live_files(catalog, f"{ns}.p")}
+    kept = {path for path, region in region_of.items() if region == "us" or path in compacted}
+    (new_eu,) = after - kept
+    assert after - {new_eu} == kept
+    assert ids_of(catalog, ns, "p", new_eu) == list(range(100, 200, 2))
+
+    expected = ordered([(i, ["eu", "us"][i % 2]) for i in range(200)])
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.p") == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("nope > 1", r"the table has no column nope\. Fix: name one of its columns: id, v"),
+        ("id > v", r"column id is compared with v, which is not a constant"),
+        ("random() < 0.5", r"random\(\) < 0\.5\)? is not a comparison of a column with a constant\. Fix: use only"),
+        ("id < 1.5", r"1\.5 is not a value of column id \(BIGINT\)"),
+        ("id = NULL", r"compared with NULL.*Fix: write id IS NULL"),
+        ("id <", r"it is not an expression DuckDB can parse"),
+        ("id < 1, id > 2", r"it is not one expression"),
+    ],
+)
+def test_a_bad_where_is_refused_and_changes_nothing(floe, catalog, ns, where, message):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT, v VARCHAR)")
+    for i in range(5):
+        floe.execute(f"INSERT INTO {table} VALUES ({i}, 'v')")
+    before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
+    quoted = where.replace("'", "''")
+    with pytest.raises(duckdb.InvalidInputException, match=rf"floe_rewrite_data_files\('{table}'\): where => '.*' is refused: .*{message}"):
+        rewrite(floe, table, f", \"where\" => '{quoted}'")
+    assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == before
+    assert len(live_files(catalog, f"{ns}.t")) == 5
 
 
 def second_connection(extension, testbed) -> duckdb.DuckDBPyConnection:

@@ -10,6 +10,10 @@ the same listing and deletion code floe runs against object stores (floe_core::s
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -41,13 +45,18 @@ class LocalWarehouse:
     def __exit__(self, *exc: object) -> None:
         self.rustberg.__exit__(*exc)
 
+    def setup_sql(self) -> list[str]:
+        """What a floe connection runs to attach the catalog as `lake`."""
+        return [
+            "SET autoinstall_known_extensions = false",
+            f"ATTACH 'rustberg' AS lake (TYPE ICEBERG, ENDPOINT '{self.rustberg.uri}', "
+            f"WAREHOUSE '{self.warehouse}', TOKEN '{self.rustberg.api_key}')",
+        ]
+
     def floe(self, extension: str) -> duckdb.DuckDBPyConnection:
         con = floe_connection(extension)
-        con.execute("SET autoinstall_known_extensions = false")
-        con.execute(
-            f"ATTACH 'rustberg' AS lake (TYPE ICEBERG, ENDPOINT '{self.rustberg.uri}', "
-            f"WAREHOUSE '{self.warehouse}', TOKEN '{self.rustberg.api_key}')"
-        )
+        for statement in self.setup_sql():
+            con.execute(statement)
         return con
 
     def pyiceberg(self):
@@ -181,6 +190,47 @@ def test_pyiceberg_written_table(local, con):
     assert orphans(con, f"lake.{ns}.t") == [old.as_uri()]
     assert files_under(root) == live
     assert duckdb_rows(con, f"SELECT * FROM lake.{ns}.t") == [(0,), (1,), (2,)]
+
+
+def test_kill_9_during_orphan_removal_leaves_a_table_every_reader_reads(local, con, table, extension):
+    """Killed while it lists and deletes, the procedure leaves every live file and some of the
+    strays; a second call removes the rest."""
+    root = location(local, table)
+    for i in range(20, 40):
+        con.execute(f"INSERT INTO {table} VALUES ({i})")
+    live = files_under(root)
+    strays = {stray(root, f"orphan-{i:04d}.parquet", 5) for i in range(2000)}
+    expected = sorted([(i,) for i in range(40)], key=sort_key)
+    _, ns, name = table.split(".")
+    script = textwrap.dedent(
+        f"""
+        from tests.engines import floe_connection
+        con = floe_connection({extension!r})
+        for statement in {local.setup_sql()!r}:
+            con.execute(statement)
+        print("removing", flush=True)
+        con.execute("CALL floe_remove_orphan_files('{table}')").fetchall()
+        print("done", flush=True)
+        """
+    )
+    interrupted = 0
+    for delay in (0.0, 0.05, 0.2, 0.5):
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
+        assert child.stdout.readline().strip() == b"removing"
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        interrupted += child.stdout.read().strip() != b"done"
+        left = files_under(root)
+        assert live <= left and left - live <= strays
+        assert duckdb_rows(con, f"SELECT * FROM {table}") == expected
+        assert sorted(local.pyiceberg().load_table(f"{ns}.{name}").scan().to_arrow().column("id").to_pylist()) == list(range(40))
+    assert interrupted > 0, "every kill came after the call returned"
+
+    remaining = files_under(root) - live
+    assert orphans(con, table) == sorted(path.as_uri() for path in remaining)
+    assert files_under(root) == live
+    assert duckdb_rows(con, f"SELECT * FROM {table}") == expected
 
 
 def test_a_key_the_metadata_names_in_another_bucket_stops_it(floe, testbed):

@@ -5,7 +5,13 @@ delete manifests are merged apart, and every engine reads the same rows."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import duckdb
 import pytest
@@ -240,3 +246,50 @@ def test_rewrite_manifests_merges_them_all_and_every_engine_reads_the_same(floe,
     # Nothing left to merge: nothing committed.
     assert floe.execute(f"CALL floe_rewrite_manifests('{table}')").fetchall() == [(0, 0)]
     assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == snapshot.snapshot_id
+
+
+def test_kill_9_during_rewrite_manifests_leaves_a_table_every_reader_reads(floe, official, catalog, extension, testbed, ns):
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT)")
+    floe.execute(f"ALTER TABLE {table} SET ('commit.manifest-merge.enabled' = 'false')")
+    for i in range(60):
+        floe.execute(f"INSERT INTO {table} SELECT i FROM range({i * 10}, {i * 10 + 10}) t(i)")
+    floe.execute(f"DELETE FROM {table} WHERE id % 100 = 7")
+    expected = ordered([(i,) for i in range(600) if i % 100 != 7])
+    before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
+    script = textwrap.dedent(
+        f"""
+        from tests.engines import floe_connection
+        con = floe_connection({extension!r})
+        for statement in {testbed.duckdb_setup_sql()!r}:
+            con.execute(statement)
+        print("merging", flush=True)
+        con.execute("CALL floe_rewrite_manifests('{table}')")
+        print("done", flush=True)
+        """
+    )
+    interrupted = 0
+    for delay in (0.0, 0.1, 0.3, 0.6):
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
+        assert child.stdout.readline().strip() == b"merging"
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        finished = child.stdout.read().strip() == b"done"
+        interrupted += not finished
+        # Killed before its commit the table is as it was, after it merged: either way every
+        # snapshot reads all its files, and every engine the same rows.
+        loaded = catalog.load_table(f"{ns}.t")
+        assert loaded.current_snapshot().snapshot_id == before or loaded.current_snapshot().summary.operation.value == "replace"
+        for snapshot in loaded.snapshots():
+            pyiceberg_rows(catalog, f"{ns}.t", snapshot_id=snapshot.snapshot_id)  # raises on a missing file
+        assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+        assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+        assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+    assert interrupted > 0, "every kill came after the call returned"
+
+    floe.execute(f"CALL floe_rewrite_manifests('{table}')").fetchall()
+    assert len(manifests(catalog, f"{ns}.t")) == 2  # one of data, one of deletes
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected

@@ -9,7 +9,7 @@ namespace floe {
 
 using namespace duckdb;
 
-static const char *Comparison(ExpressionType type) {
+const char *ComparisonName(ExpressionType type) {
 	switch (type) {
 	case ExpressionType::COMPARE_EQUAL:
 		return "eq";
@@ -28,7 +28,7 @@ static const char *Comparison(ExpressionType type) {
 	}
 }
 
-static JsonBuilder::Value Junction(JsonBuilder &json, const char *op, const vector<JsonBuilder::Value> &args) {
+JsonBuilder::Value FilterJunction(JsonBuilder &json, const char *op, const vector<JsonBuilder::Value> &args) {
 	auto array = json.Array();
 	for (auto &arg : args) {
 		json.Append(array, arg);
@@ -37,7 +37,7 @@ static JsonBuilder::Value Junction(JsonBuilder &json, const char *op, const vect
 	return json.Add(junction, "args", array);
 }
 
-static JsonBuilder::Value OnField(JsonBuilder &json, const char *op, int32_t field_id) {
+JsonBuilder::Value FilterOnField(JsonBuilder &json, const char *op, int32_t field_id) {
 	auto filter = json.Add(json.Object(), "op", json.String(op));
 	return json.Add(filter, "field_id", json.Int(field_id));
 }
@@ -74,12 +74,12 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const Expression &filt
 			}
 			type = FlipComparisonExpression(type);
 		}
-		auto cmp = Comparison(type);
+		auto cmp = ComparisonName(type);
 		auto value = ValueToJson(json, *constant);
 		if (!cmp || !value) {
 			return nullptr;
 		}
-		auto comparison = OnField(json, "cmp", field_id);
+		auto comparison = FilterOnField(json, "cmp", field_id);
 		json.Add(comparison, "cmp", json.String(cmp));
 		return json.Add(comparison, "value", value);
 	}
@@ -95,8 +95,9 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const Expression &filt
 		if (children.size() != 1 || !IsColumn(children[0])) {
 			return nullptr;
 		}
-		return OnField(json, filter.GetExpressionType() == ExpressionType::OPERATOR_IS_NULL ? "is_null" : "not_null",
-		               field_id);
+		return FilterOnField(json,
+		                     filter.GetExpressionType() == ExpressionType::OPERATOR_IS_NULL ? "is_null" : "not_null",
+		                     field_id);
 	case ExpressionType::COMPARE_IN: {
 		if (children.empty() || !IsColumn(children[0])) {
 			return nullptr;
@@ -110,7 +111,7 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const Expression &filt
 			}
 			json.Append(values, tagged);
 		}
-		return json.Add(OnField(json, "in", field_id), "values", values);
+		return json.Add(FilterOnField(json, "in", field_id), "values", values);
 	}
 	case ExpressionType::CONJUNCTION_AND: {
 		vector<JsonBuilder::Value> args;
@@ -120,7 +121,7 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const Expression &filt
 				args.push_back(expressed);
 			}
 		}
-		return args.empty() ? nullptr : Junction(json, "and", args);
+		return args.empty() ? nullptr : FilterJunction(json, "and", args);
 	}
 	case ExpressionType::CONJUNCTION_OR: {
 		vector<JsonBuilder::Value> args;
@@ -131,7 +132,7 @@ static JsonBuilder::Value FilterToJson(JsonBuilder &json, const Expression &filt
 			}
 			args.push_back(expressed);
 		}
-		return args.empty() ? nullptr : Junction(json, "or", args);
+		return args.empty() ? nullptr : FilterJunction(json, "or", args);
 	}
 	default:
 		// Dynamic (join) filters, bloom filters, struct fields, other expressions: DuckDB applies them.
@@ -157,7 +158,7 @@ string FiltersToJson(const TableFilterSet &filters, const vector<column_t> &colu
 			args.push_back(expressed);
 		}
 	});
-	return args.empty() ? "" : json.Write(Junction(json, "and", args));
+	return args.empty() ? "" : json.Write(FilterJunction(json, "and", args));
 }
 
 } // namespace floe

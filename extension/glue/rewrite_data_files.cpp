@@ -7,6 +7,7 @@
 #include "floe/secret.hpp"
 #include "floe/table_entry.hpp"
 #include "floe/transaction.hpp"
+#include "floe/where_filter.hpp"
 
 namespace floe {
 
@@ -47,11 +48,16 @@ static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindIn
 	if (min_input_files < 1) {
 		throw InvalidInputException("%s: min_input_files must be at least 1", FUNCTION);
 	}
+	auto where = named("where");
+	auto filter = where.IsNull()
+	                  ? string("null")
+	                  : WhereToFilterJson(context, StringUtil::Format("%s('%s')", FUNCTION, input.inputs[0].ToString()),
+	                                      where.ToString(), table.Description().columns);
 	auto result = make_uniq<RewriteBind>(table);
 	result->options_json =
-	    StringUtil::Format(R"({"strategy":"%s","target_file_size_bytes":%s,"min_input_files":%lld})", strategy,
-	                       target_size.IsNull() ? "null" : std::to_string(target_size.GetValue<int64_t>()),
-	                       static_cast<long long>(min_input_files));
+	    StringUtil::Format(R"({"strategy":"%s","target_file_size_bytes":%s,"min_input_files":%lld,"where":%s})",
+	                       strategy, target_size.IsNull() ? "null" : std::to_string(target_size.GetValue<int64_t>()),
+	                       static_cast<long long>(min_input_files), filter);
 	names = {"rewritten_data_files_count", "added_data_files_count", "rewritten_bytes_count",
 	         "failed_data_files_count"};
 	return_types = {LogicalType::BIGINT, LogicalType::BIGINT, LogicalType::BIGINT, LogicalType::BIGINT};
@@ -91,7 +97,8 @@ void RegisterRewriteDataFiles(ExtensionLoader &loader) {
 	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, Run, Bind, Init);
 	compat::SetNamedParameters(function, {{"strategy", LogicalType::VARCHAR},
 	                                      {"target_file_size_bytes", LogicalType::BIGINT},
-	                                      {"min_input_files", LogicalType::BIGINT}});
+	                                      {"min_input_files", LogicalType::BIGINT},
+	                                      {"where", LogicalType::VARCHAR}});
 	loader.RegisterFunction(function);
 }
 

@@ -1,6 +1,7 @@
 //! Compaction (`floe_rewrite_data_files`): the small data files of a partition, and files that
 //! delete files apply to, read with their deletes applied and written again as files of the
-//! target size — binpacked in the order read, or sorted by the table's sort order.
+//! target size — binpacked in the order read, or sorted by the table's sort order. Spark's
+//! `where` narrows the candidates to the files a scan with that filter would read.
 //!
 //! The result is a row-level change of its own kind ([`RowDelta`]): the input files are removed
 //! (with the position deletes that refer only to them) and the new files added, in a `replace`
@@ -35,6 +36,8 @@ use serde::{Deserialize, Serialize};
 use crate::commit::row_level::{Isolation, RowDelta, RowOperation, Touched};
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, Result};
+use crate::scan::filter::Filter;
+use crate::scan::matching::{matching_tasks, Projection};
 use crate::table::LoadedTable;
 use crate::write_properties::WriteProperties;
 
@@ -55,6 +58,10 @@ pub struct RewriteOptions {
     /// None: the table's `write.target-file-size-bytes`, else 512 MiB.
     pub target_file_size_bytes: Option<u64>,
     pub min_input_files: usize,
+    /// Spark's `where`: only files that may hold rows matching it are considered, each rewritten
+    /// whole.
+    #[serde(rename = "where", default)]
+    pub filter: Option<Filter>,
 }
 
 /// What the rewrite did, as Spark's `rewrite_data_files` reports it.
@@ -101,7 +108,8 @@ pub async fn rewrite(
     };
 
     // The live data files with their spec and partition, from the manifests, and the scan
-    // tasks that read them with the deletes that apply, from the planner.
+    // tasks that read them with the deletes that apply, from the planner (of the files that may
+    // match `where`).
     let mut files: HashMap<String, (DataFile, i32)> = HashMap::new();
     let list = load_manifest_list(file_io, metadata, snapshot).await?;
     for manifest in list.entries().iter().filter(|m| m.content == iceberg::spec::ManifestContentType::Data) {
@@ -113,10 +121,14 @@ pub async fn rewrite(
             );
         }
     }
-    let scan = table.iceberg_table(file_io.clone())?.scan().snapshot_id(snapshot.snapshot_id()).build()?;
-    let tasks: Vec<FileScanTask> = scan.plan_files().await?.try_collect().await?;
+    let iceberg_table = table.iceberg_table(file_io.clone())?;
+    let schema = metadata.current_schema().clone();
+    let filter = options.filter.as_ref();
+    let tasks = matching_tasks(&iceberg_table, metadata, snapshot, &schema, filter, Projection::Everything).await?;
     let mut groups: HashMap<(i32, Struct), Vec<Input>> = HashMap::new();
-    for task in tasks {
+    for mut task in tasks {
+        // `where` selects whole files: the reader would otherwise drop the rows not matching it.
+        task.predicate = None;
         let Some((file, spec_id)) = files.remove(&task.data_file_path) else { continue };
         let small = (file.file_size_in_bytes() as f64) < 0.75 * target_size as f64;
         if small || !task.deletes.is_empty() {
@@ -124,7 +136,6 @@ pub async fn rewrite(
         }
     }
 
-    let schema = metadata.current_schema().clone();
     let mut delta = RowDelta {
         isolation: Some(Isolation::Snapshot),
         operations: vec![RowOperation::Rewrite],

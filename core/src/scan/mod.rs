@@ -4,6 +4,7 @@
 pub mod deletes;
 pub mod deletion_vector;
 pub mod filter;
+pub mod matching;
 pub mod plan;
 pub mod promotion;
 pub mod value;

@@ -11,14 +11,13 @@ use std::sync::Arc;
 
 use iceberg::io::FileIO;
 
-use futures::TryStreamExt;
 use iceberg::scan::{FileScanTask, FileScanTaskDeleteFile};
 use iceberg::spec::{DataContentType, DataFileFormat, ManifestList, SchemaRef, SnapshotRef, Transform, Type};
 use serde::Serialize;
 
 use super::deletes::{matching_positions, DeleteCache};
 use super::filter::Filter;
-use super::promotion::Promotions;
+use super::matching::{matching_tasks, Projection};
 use super::value::Value;
 use crate::error::{Error, Result};
 use crate::storage::{real_path, DuckdbS3Secret, Entry};
@@ -110,35 +109,16 @@ impl ScanPlan {
             Some(reused) => reused,
             None => table.iceberg_table(plan.file_io.clone())?,
         };
-        let promotions = Promotions::of(&table.metadata, &schema);
-        let mut builder = iceberg_table.scan().snapshot_id(snapshot.snapshot_id()).select_empty();
-        // iceberg binds the filter to the schema the snapshot was written with: a column added or
-        // renamed since is missing there or named otherwise, and no file of the snapshot holds
-        // values of an added one to prune by, so the filter is built from that schema's fields.
-        let snapshot_schema = snapshot.schema(&table.metadata)?;
-        if let Some(predicate) = filter.and_then(|f| f.to_predicate(&snapshot_schema, &promotions)) {
-            builder = builder.with_filter(predicate);
-        }
-        let scan = builder.build()?;
         // Storage failures carry their fix (by the credentials' source) from crate::storage.
-        let unreadable = |e: Error| {
-            e.context(format!(
-                "Cannot plan a scan of table '{}' at {}",
-                table.qualified_name(),
-                table.metadata.location()
-            ))
-        };
-        let mut tasks: Vec<FileScanTask> = scan
-            .plan_files()
+        let tasks = matching_tasks(&iceberg_table, &table.metadata, snapshot, &schema, filter, Projection::Nothing)
             .await
-            .map_err(|e| unreadable(e.into()))?
-            .try_collect()
-            .await
-            .map_err(|e| unreadable(e.into()))?;
-        if let Some(filter) = filter {
-            let excluded = promotions.excluded_files(&iceberg_table, snapshot, filter).await.map_err(unreadable)?;
-            tasks.retain(|task| !excluded.contains(&task.data_file_path));
-        }
+            .map_err(|e| {
+                e.context(format!(
+                    "Cannot plan a scan of table '{}' at {}",
+                    table.qualified_name(),
+                    table.metadata.location()
+                ))
+            })?;
         // Kept by the size of the files it parsed, known from the manifest list; a list the cache
         // did not keep is larger than it, and so is the table.
         if let (false, Some(list)) = (planned_before, cache.cached(snapshot.manifest_list()).await) {

@@ -231,7 +231,7 @@ struct FloeError *floe_checkpoint_table(const struct FloeCatalog *catalog,
                                         struct FloeString *out);
 
 // Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
-// "target_file_size_bytes":N|null,"min_input_files":N}. *out: {"rewritten_data_files_count",
+// "target_file_size_bytes":N|null,"min_input_files":N,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
 // "added_data_files_count","rewritten_bytes_count"}.
 //
 // # Safety

@@ -11,7 +11,7 @@ use super::transaction::FloeTxn;
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
 /// Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
-/// "target_file_size_bytes":N|null,"min_input_files":N}. *out: {"rewritten_data_files_count",
+/// "target_file_size_bytes":N|null,"min_input_files":N,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
 /// "added_data_files_count","rewritten_bytes_count"}.
 ///
 /// # Safety
