@@ -86,7 +86,8 @@ async fn compact(
 ) -> Result<()> {
     let table = Arc::new(load_fresh(catalog, namespace, name).await?);
     let strategy = if table.metadata.default_sort_order().is_unsorted() { Strategy::Binpack } else { Strategy::Sort };
-    let options = RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES };
+    let options =
+        RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES, filter: None };
     let transaction = Transaction::new(catalog.clone(), engine.clone());
     let rewrite = transaction.rewrite_data_files(&table, &options, user_secret).await?;
     transaction.commit().await?;
