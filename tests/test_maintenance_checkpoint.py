@@ -174,10 +174,9 @@ def test_a_catalog_that_is_not_iceberg_is_refused(con):
 
 
 def test_progress_is_the_share_of_tables_done(local, con, ns):
-    # DuckDB polls a table function's progress between batches of 50 result chunks, here 50
-    # tables (one row each): the bar moves once, to 50 of 60, before the last ten are done.
-    for table in range(60):
+    # Each table is maintained on a thread of its own while DuckDB's executor reads the progress.
+    for table in range(12):
         con.execute(f"CREATE TABLE lake.{ns}.t{table} AS SELECT 1 AS id")
     rows, samples = progress_while(con, "CALL floe_checkpoint('lake')")
-    assert len([row for row in rows if row[0].startswith(f"{ns}.")]) == 60
+    assert len([row for row in rows if row[0].startswith(f"{ns}.")]) == 12
     assert_progress_shown(samples)

@@ -20,6 +20,7 @@ import pytest
 from pyiceberg.manifest import DataFileContent
 
 from tests.engines import floe_connection
+from tests.progress import assert_progress_shown, progress_while
 from tests.test_concurrency import INSERTS, _writer
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 
@@ -394,3 +395,17 @@ def test_kill_9_during_a_compaction_leaves_a_readable_table(floe, extension, tes
     assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == before
     assert floe.execute(f"SELECT count(*), count(DISTINCT id) FROM {table}").fetchone() == (240000, 240000)
     assert len(pyiceberg_rows(catalog, f"{ns}.t", selected_fields=("id",))) == 240000
+
+
+def test_progress_is_the_share_of_bytes_rewritten(floe, catalog, ns):
+    # 40 partitions of five files each: the compaction rewrites them partition by partition, on
+    # one of DuckDB's task threads, while the executor reads its progress.
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (p INT, id BIGINT, v VARCHAR) PARTITIONED BY (p)")
+    for commit in range(5):
+        rows = f"range({commit * 400_000}, {(commit + 1) * 400_000}) t(i)"
+        floe.execute(f"INSERT INTO {table} SELECT i % 40, i, repeat('x', 50) FROM {rows}")
+    (row,), samples = progress_while(floe, f"CALL floe_rewrite_data_files('{table}')")
+    assert row[:2] == (200, 40)
+    assert_progress_shown(samples)
+    assert floe.execute(f"SELECT count(*), sum(id) FROM {table}").fetchone() == (2_000_000, 1_999_999_000_000)

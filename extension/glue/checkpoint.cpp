@@ -4,6 +4,7 @@
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/logging/logger.hpp"
 #include "duckdb/main/database_manager.hpp"
+#include "floe/background_call.hpp"
 #include "floe/catalog.hpp"
 #include "floe/ffi.hpp"
 #include "floe/json.hpp"
@@ -36,40 +37,67 @@ CatalogCheckpoint::CatalogCheckpoint(ClientContext &context, IcebergCatalog &cat
 }
 
 bool CatalogCheckpoint::Next(ClientContext &context, CheckpointedTable &result) {
+	if (!Begin(context)) {
+		return false;
+	}
+	Work();
+	result = End(context);
+	return true;
+}
+
+bool CatalogCheckpoint::Begin(ClientContext &context) {
 	if (next >= tables.size()) {
 		return false;
 	}
-	auto &table = tables[next++];
-	result = CheckpointedTable();
-	result.name = table.schema + "." + table.name;
+	auto &table = tables[next];
+	current = CheckpointedTable();
+	current.name = table.schema + "." + table.name;
+	current.counts.assign(CountColumns().size(), 0);
+	outcome.Out();
+	secret.clear();
 	if (ChangedInTransaction(context, catalog, table.schema, table.name)) {
-		result.counts.assign(CountColumns().size(), 0);
-		result.error = "this transaction has uncommitted changes to it; COMMIT (or ROLLBACK) first";
+		current.error = "this transaction has uncommitted changes to it; COMMIT (or ROLLBACK) first";
 	} else {
-		auto secret = S3SecretJson(context, table.location);
-		CoreString text;
-		Check(floe_checkpoint_table(catalog.Handle(), DuckDB::LibraryVersion(), table.schema.c_str(),
-		                            table.name.c_str(), secret.c_str(), text.Out()));
-		Json doc(text);
-		for (auto &column : CountColumns()) {
-			result.counts.push_back(json::Int(json::Get(doc.Root(), column.c_str())));
-		}
-		auto join = [&](const char *key) {
-			vector<string> parts;
-			size_t index, count;
-			yyjson_val *part;
-			yyjson_arr_foreach(json::Get(doc.Root(), key), index, count, part) {
-				parts.push_back(json::String(part));
-			}
-			return StringUtil::Join(parts, "; ");
-		};
-		result.note = join("notes");
-		result.error = join("errors");
+		secret = S3SecretJson(context, table.location);
 	}
-	DUCKDB_LOG_INFO(context, "%s('%s'): %s (%llu of %llu): %s", FUNCTION, compat::Str(catalog.GetName()), result.name,
-	                static_cast<unsigned long long>(next), static_cast<unsigned long long>(tables.size()),
-	                result.error.empty() ? "done" : result.error);
 	return true;
+}
+
+void CatalogCheckpoint::Work() {
+	if (!current.error.empty()) {
+		return;
+	}
+	auto &table = tables[next];
+	try {
+		Check(floe_checkpoint_table(catalog.Handle(), DuckDB::LibraryVersion(), table.schema.c_str(),
+		                            table.name.c_str(), secret.c_str(), outcome.Out()));
+	} catch (std::exception &ex) {
+		current.error = ErrorData(ex).Message();
+		return;
+	}
+	Json doc(outcome);
+	for (idx_t i = 0; i < CountColumns().size(); i++) {
+		current.counts[i] = json::Int(json::Get(doc.Root(), CountColumns()[i].c_str()));
+	}
+	auto join = [&](const char *key) {
+		vector<string> parts;
+		size_t index, count;
+		yyjson_val *part;
+		yyjson_arr_foreach(json::Get(doc.Root(), key), index, count, part) {
+			parts.push_back(json::String(part));
+		}
+		return StringUtil::Join(parts, "; ");
+	};
+	current.note = join("notes");
+	current.error = join("errors");
+}
+
+CheckpointedTable CatalogCheckpoint::End(ClientContext &context) {
+	next++;
+	DUCKDB_LOG_INFO(context, "%s('%s'): %s (%llu of %llu): %s", FUNCTION, compat::Str(catalog.GetName()), current.name,
+	                static_cast<unsigned long long>(next), static_cast<unsigned long long>(tables.size()),
+	                current.error.empty() ? "done" : current.error);
+	return std::move(current);
 }
 
 double CatalogCheckpoint::Progress() const {
@@ -84,6 +112,8 @@ struct CheckpointBind : public TableFunctionData {
 
 struct CheckpointState : public GlobalTableFunctionState {
 	unique_ptr<CatalogCheckpoint> run;
+	//! The current table's work, in the background where DuckDB allows, so the progress moves.
+	unique_ptr<BackgroundCall> call;
 };
 
 static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindInput &input,
@@ -119,10 +149,19 @@ static unique_ptr<GlobalTableFunctionState> Init(ClientContext &context, TableFu
 //! One table per call, so its row is out as soon as it is done.
 static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &output) {
 	auto &state = input.global_state->Cast<CheckpointState>();
-	CheckpointedTable table;
-	if (!state.run->Next(context, table)) {
+	auto &run = *state.run;
+	if (!state.call) {
+		if (!run.Begin(context)) {
+			return;
+		}
+		state.call = make_uniq<BackgroundCall>();
+		state.call->Start(input, [&run]() { run.Work(); });
+	}
+	if (!state.call->Done()) {
 		return;
 	}
+	state.call.reset();
+	auto table = run.End(context);
 	idx_t column = 0;
 	output.SetValue(column++, 0, Value(table.name));
 	for (auto count : table.counts) {

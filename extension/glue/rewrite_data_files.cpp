@@ -1,6 +1,7 @@
 #include "floe/rewrite_data_files.hpp"
 
 #include "duckdb/function/table_function.hpp"
+#include "floe/background_call.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/json.hpp"
 #include "floe/metadata_functions.hpp"
@@ -24,7 +25,11 @@ struct RewriteBind : public TableFunctionData {
 };
 
 struct RewriteState : public GlobalTableFunctionState {
-	bool done = false;
+	BackgroundCall call;
+	//! Bytes of the files chosen for rewriting that are rewritten.
+	ProgressHandle progress {floe_progress_new()};
+	CoreString outcome;
+	bool emitted = false;
 };
 
 static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindInput &input,
@@ -68,21 +73,27 @@ static unique_ptr<GlobalTableFunctionState> Init(ClientContext &, TableFunctionI
 	return make_uniq<RewriteState>();
 }
 
-//! The rewrite runs once, when the result is first asked for, and commits with the transaction.
+//! The rewrite runs once, when the result is first asked for, in the background where DuckDB
+//! allows (so its progress shows), and commits with the transaction.
 static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &output) {
 	auto &state = input.global_state->Cast<RewriteState>();
-	if (state.done) {
+	if (state.emitted) {
 		return;
 	}
-	state.done = true;
-	auto &bind = input.bind_data->Cast<RewriteBind>();
-	auto &table = bind.table;
-	auto &transaction = IcebergTransaction::Get(context, table.catalog);
-	auto secret = S3SecretJson(context, table.Description().location);
-	CoreString text;
-	Check(floe_txn_rewrite_data_files(transaction.Writes(), table.Table()->Get(), bind.options_json.c_str(),
-	                                  secret.c_str(), text.Out()));
-	Json doc(text);
+	if (!state.call.Started()) {
+		auto &bind = input.bind_data->Cast<RewriteBind>();
+		auto writes = IcebergTransaction::Get(context, bind.table.catalog).Writes();
+		auto secret = S3SecretJson(context, bind.table.Description().location);
+		state.call.Start(input, [&state, &bind, writes, secret]() {
+			Check(floe_txn_rewrite_data_files(writes, bind.table.Table()->Get(), bind.options_json.c_str(),
+			                                  secret.c_str(), state.progress.get(), state.outcome.Out()));
+		});
+	}
+	if (!state.call.Done()) {
+		return;
+	}
+	state.emitted = true;
+	Json doc(state.outcome);
 	auto count = [&](const char *key) {
 		return Value::BIGINT(json::Int(json::Get(doc.Root(), key)));
 	};
@@ -93,8 +104,13 @@ static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &ou
 	output.SetCardinality(1);
 }
 
+static double Progress(ClientContext &, const FunctionData *, const GlobalTableFunctionState *state) {
+	return floe_progress_percent(state->Cast<RewriteState>().progress.get());
+}
+
 void RegisterRewriteDataFiles(ExtensionLoader &loader) {
 	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, Run, Bind, Init);
+	function.table_scan_progress = Progress;
 	compat::SetNamedParameters(function, {{"strategy", LogicalType::VARCHAR},
 	                                      {"target_file_size_bytes", LogicalType::BIGINT},
 	                                      {"min_input_files", LogicalType::BIGINT},

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::expire::{self, ExpireRequest};
 use super::orphans::{self, OrphanRequest};
+use super::progress::Progress;
 use super::rewrite_data_files::{RewriteOptions, Strategy};
 use super::{gc_enabled, load_fresh};
 use crate::commit::snapshot::Engine;
@@ -89,7 +90,7 @@ async fn compact(
     let options =
         RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES, filter: None };
     let transaction = Transaction::new(catalog.clone(), engine.clone());
-    let rewrite = transaction.rewrite_data_files(&table, &options, user_secret).await?;
+    let rewrite = transaction.rewrite_data_files(&table, &options, user_secret, &Progress::default()).await?;
     transaction.commit().await?;
     outcome.rewritten_data_files_count = rewrite.rewritten_data_files_count;
     outcome.added_data_files_count = rewrite.added_data_files_count;

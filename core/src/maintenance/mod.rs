@@ -11,6 +11,7 @@
 pub mod checkpoint;
 pub mod expire;
 pub mod orphans;
+pub mod progress;
 mod reachable;
 pub mod rewrite_data_files;
 

@@ -33,6 +33,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
+use super::progress::Progress;
 use crate::commit::row_level::{Isolation, RowDelta, RowOperation, Touched};
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, Result};
@@ -86,6 +87,7 @@ pub async fn rewrite(
     file_io: &FileIO,
     options: &RewriteOptions,
     dir: &str,
+    progress: &Progress,
 ) -> Result<(RowDelta, RewriteOutcome)> {
     let metadata = &table.metadata;
     let Some(snapshot) = metadata.current_snapshot() else {
@@ -143,16 +145,11 @@ pub async fn rewrite(
         ..RowDelta::default()
     };
     let mut outcome = RewriteOutcome::default();
+    let groups: Vec<_> = groups.into_iter().filter(|(_, inputs)| worth_rewriting(inputs, options)).collect();
+    progress.start(groups.iter().flat_map(|(_, inputs)| inputs).map(|i| i.file.file_size_in_bytes()).sum());
     for ((spec_id, partition), inputs) in groups {
-        let with_deletes = inputs.iter().any(|i| !i.task.deletes.is_empty());
-        if inputs.len() < options.min_input_files.max(1) && !with_deletes {
-            continue;
-        }
-        // One file alone without deletes would come out the same.
-        if inputs.len() == 1 && !with_deletes {
-            continue;
-        }
         let written = write_group(file_io, &schema, &inputs, sort_order.as_deref(), target_size, dir).await?;
+        progress.advance(inputs.iter().map(|i| i.file.file_size_in_bytes()).sum());
         for input in &inputs {
             let path = input.file.file_path().to_string();
             outcome.rewritten_data_files_count += 1;
@@ -176,6 +173,13 @@ pub async fn rewrite(
         }
     }
     Ok((delta, outcome))
+}
+
+/// Whether a group's files are worth rewriting: enough of them, or some with deletes to apply
+/// (one file alone without deletes would come out the same).
+fn worth_rewriting(inputs: &[Input], options: &RewriteOptions) -> bool {
+    let with_deletes = inputs.iter().any(|i| !i.task.deletes.is_empty());
+    with_deletes || (inputs.len() >= options.min_input_files.max(1) && inputs.len() > 1)
 }
 
 /// The rows of `inputs` (deletes applied, in the current schema), sorted if `order` is given,

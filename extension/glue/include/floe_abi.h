@@ -67,6 +67,9 @@ typedef struct FloeError FloeError;
 // One object opened for reading (ranged reads) or writing (a streaming upload).
 typedef struct FloeFile FloeFile;
 
+// How far a running procedure is; DuckDB's progress bar reads it while the procedure runs.
+typedef struct FloeProgress FloeProgress;
+
 // A planned scan: the data files to read and their deletes.
 typedef struct FloeScan FloeScan;
 
@@ -230,7 +233,20 @@ struct FloeError *floe_checkpoint_table(const struct FloeCatalog *catalog,
                                         const char *s3_secret_json,
                                         struct FloeString *out);
 
-// Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
+struct FloeProgress *floe_progress_new(void);
+
+// Percent done, or -1 while unknown.
+//
+// # Safety
+// `progress` must be a handle from `floe_progress_new`.
+double floe_progress_percent(const struct FloeProgress *progress);
+
+// # Safety
+// `progress` must be NULL or a handle from `floe_progress_new`, freed once, after the
+// procedure it was given to returned.
+void floe_progress_free(struct FloeProgress *progress);
+
+// Compacts `table` in `txn` (committed with it), advancing `progress`. options_json: {"strategy":"binpack"|"sort",
 // "target_file_size_bytes":N|null,"min_input_files":N,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
 // "added_data_files_count","rewritten_bytes_count"}.
 //
@@ -240,6 +256,7 @@ struct FloeError *floe_txn_rewrite_data_files(struct FloeTxn *txn,
                                               const struct FloeTable *table,
                                               const char *options_json,
                                               const char *s3_secret_json,
+                                              const struct FloeProgress *progress,
                                               struct FloeString *out);
 
 // Merges `table`'s manifests in `txn` (committed with it). *out_rewritten / *out_added: how many

@@ -2,6 +2,7 @@
 
 use std::ffi::c_char;
 
+use floe_core::maintenance::progress::Progress;
 use floe_core::maintenance::rewrite_data_files::RewriteOptions;
 use floe_core::runtime::block_on;
 use floe_core::storage::DuckdbS3Secret;
@@ -10,7 +11,36 @@ use super::table::FloeTable;
 use super::transaction::FloeTxn;
 use super::{guard, json_arg, write_json, FloeError, FloeString};
 
-/// Compacts `table` in `txn` (committed with it). options_json: {"strategy":"binpack"|"sort",
+/// How far a running procedure is; DuckDB's progress bar reads it while the procedure runs.
+pub struct FloeProgress {
+    progress: Progress,
+}
+
+#[no_mangle]
+pub extern "C" fn floe_progress_new() -> *mut FloeProgress {
+    Box::into_raw(Box::new(FloeProgress { progress: Progress::default() }))
+}
+
+/// Percent done, or -1 while unknown.
+///
+/// # Safety
+/// `progress` must be a handle from `floe_progress_new`.
+#[no_mangle]
+pub unsafe extern "C" fn floe_progress_percent(progress: *const FloeProgress) -> f64 {
+    (*progress).progress.percent()
+}
+
+/// # Safety
+/// `progress` must be NULL or a handle from `floe_progress_new`, freed once, after the
+/// procedure it was given to returned.
+#[no_mangle]
+pub unsafe extern "C" fn floe_progress_free(progress: *mut FloeProgress) {
+    if !progress.is_null() {
+        drop(Box::from_raw(progress));
+    }
+}
+
+/// Compacts `table` in `txn` (committed with it), advancing `progress`. options_json: {"strategy":"binpack"|"sort",
 /// "target_file_size_bytes":N|null,"min_input_files":N,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
 /// "added_data_files_count","rewritten_bytes_count"}.
 ///
@@ -22,12 +52,15 @@ pub unsafe extern "C" fn floe_txn_rewrite_data_files(
     table: *const FloeTable,
     options_json: *const c_char,
     s3_secret_json: *const c_char,
+    progress: *const FloeProgress,
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
         let options: RewriteOptions = json_arg(options_json, "rewrite options")?;
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
-        let outcome = block_on((*txn).transaction.rewrite_data_files(&(*table).table, &options, secret.as_ref()))?;
+        let progress = &(*progress).progress;
+        let outcome =
+            block_on((*txn).transaction.rewrite_data_files(&(*table).table, &options, secret.as_ref(), progress))?;
         write_json(out, &outcome)
     })
 }

@@ -45,6 +45,7 @@ use super::row_level::{resolve, RowDelta, StatementDeletes};
 use super::schema::{iceberg_schema_from, DuckColumn};
 use super::snapshot::{load_manifest_list, Engine};
 use crate::error::{Error, ErrorKind, Result};
+use crate::maintenance::progress::Progress;
 use crate::maintenance::rewrite_data_files::{self, RewriteOptions, RewriteOutcome};
 use crate::rest::catalog::display_namespace;
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
@@ -320,6 +321,7 @@ impl Transaction {
         table: &Arc<LoadedTable>,
         options: &RewriteOptions,
         user_secret: Option<&DuckdbS3Secret>,
+        progress: &Progress,
     ) -> Result<RewriteOutcome> {
         if self.changes_table(&identifier(table)) {
             return Err(Error::invalid_input(format!(
@@ -331,7 +333,7 @@ impl Transaction {
         self.remember(user_secret);
         let file_io = table.file_io(user_secret);
         let dir = self.statement_dir(table, &file_io);
-        let (delta, outcome) = rewrite_data_files::rewrite(table, &file_io, options, &dir).await?;
+        let (delta, outcome) = rewrite_data_files::rewrite(table, &file_io, options, &dir, progress).await?;
         if !delta.is_empty() {
             self.ops().push(Op::Delete { table: table.clone(), delta, file_io });
         }

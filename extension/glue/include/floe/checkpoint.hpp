@@ -29,6 +29,12 @@ public:
 
 	//! Checkpoints the next table; false when every table is done.
 	bool Next(duckdb::ClientContext &context, CheckpointedTable &result);
+	//! Next in three parts, so the work can run on another thread: Begin reads what the next
+	//! table's work needs from the context (false when every table is done), Work does it (a
+	//! failure is the table's error) and End logs it and hands out its result.
+	bool Begin(duckdb::ClientContext &context);
+	void Work();
+	CheckpointedTable End(duckdb::ClientContext &context);
 	//! Tables done, in percent, for DuckDB's progress bar.
 	double Progress() const;
 
@@ -44,6 +50,10 @@ private:
 	IcebergCatalog &catalog;
 	vector<Table> tables;
 	duckdb::idx_t next = 0;
+	//! The table Begin started: its result so far, its S3 secret and what the core answered.
+	CheckpointedTable current;
+	string secret;
+	CoreString outcome;
 };
 
 void RegisterCheckpoint(duckdb::ExtensionLoader &loader);

@@ -22,6 +22,7 @@
 #include "duckdb/common/multi_file/multi_file_reader.hpp"
 #include "duckdb/execution/operator/persistent/physical_copy_to_file.hpp"
 #include "duckdb/function/table_function.hpp"
+#include "duckdb/parallel/interrupt.hpp"
 #include "duckdb/parser/expression/cast_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/function/cast/default_casts.hpp"
@@ -86,6 +87,17 @@ inline DefaultSchema MakeDefaultSchema(const std::string &name) {
 }
 using SchemaArgument = std::string;
 #endif
+
+//! How to wake a table function that parks (returns BLOCKED without tasks), or none where it
+//! may not. 1.5 has no way to wake one.
+inline duckdb::shared_ptr<duckdb::InterruptState> ParkingCallback(const duckdb::TableFunctionInput &input) {
+#if FLOE_DUCKDB_2
+	if (input.results_execution_mode == duckdb::AsyncResultsExecutionMode::TASK_EXECUTOR && input.interrupt_state) {
+		return duckdb::make_shared_ptr<duckdb::InterruptState>(*input.interrupt_state);
+	}
+#endif
+	return nullptr;
+}
 
 //! A catalog's name as Catalog::GetCatalog takes it.
 inline SchemaArgument CatalogName(const std::string &name) {

@@ -34,6 +34,7 @@ using ScanHandle = CoreHandle<FloeScan, floe_scan_free>;
 using TxnHandle = CoreHandle<FloeTxn, floe_txn_free>;
 using DeletesHandle = CoreHandle<FloeDeletes, floe_deletes_free>;
 using ErrorHandle = CoreHandle<FloeError, floe_error_free>;
+using ProgressHandle = CoreHandle<FloeProgress, floe_progress_free>;
 
 //! An out parameter (`T **out`) that hands what the core wrote to `owner` when the full
 //! expression ends, whether the call succeeded or the error check threw.
