@@ -13,7 +13,7 @@ from typing import Iterator
 import duckdb
 import pytest
 
-from tests.progress import assert_progress_shown, progress_while
+from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.rows import duckdb_rows, sort_key
 from tests.test_maintenance_orphans import LocalWarehouse, files_under, location, stray
 
@@ -173,6 +173,7 @@ def test_a_catalog_that_is_not_iceberg_is_refused(con):
         con.execute("CALL floe_checkpoint('nope')")
 
 
+@shown_while_running
 def test_progress_is_the_share_of_tables_done(local, con, ns):
     # Each table is maintained on a thread of its own while DuckDB's executor reads the progress.
     for table in range(12):

@@ -20,7 +20,7 @@ import pytest
 from pyiceberg.manifest import DataFileContent
 
 from tests.engines import floe_connection
-from tests.progress import assert_progress_shown, progress_while
+from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.test_concurrency import INSERTS, _writer
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 
@@ -397,6 +397,7 @@ def test_kill_9_during_a_compaction_leaves_a_readable_table(floe, extension, tes
     assert len(pyiceberg_rows(catalog, f"{ns}.t", selected_fields=("id",))) == 240000
 
 
+@shown_while_running
 def test_progress_is_the_share_of_bytes_rewritten(floe, catalog, ns):
     # 40 partitions of five files each: the compaction rewrites them partition by partition, on
     # one of DuckDB's task threads, while the executor reads its progress.
