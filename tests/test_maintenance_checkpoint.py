@@ -15,7 +15,8 @@ import pytest
 
 from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.rows import duckdb_rows, sort_key
-from tests.test_maintenance_orphans import LocalWarehouse, files_under, location, stray
+# The local warehouse's fixtures: a Rustberg of this module's own, and a connection attached to it.
+from tests.test_maintenance_orphans import con, files_under, local, location, stray  # noqa: F401
 
 COUNTS = [
     "expired_files_count",
@@ -26,19 +27,6 @@ COUNTS = [
     "orphan_files_count",
 ]
 COLUMNS = ["table_name", *COUNTS, "note", "error"]
-
-
-@pytest.fixture(scope="module")
-def local(tmp_path_factory) -> Iterator[LocalWarehouse]:
-    with LocalWarehouse(tmp_path_factory.mktemp("checkpoint")) as bed:
-        yield bed
-
-
-@pytest.fixture()
-def con(local, extension) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = local.floe(extension)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture()

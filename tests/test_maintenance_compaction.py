@@ -6,12 +6,7 @@ concurrent change of an input file makes it fail cleanly."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
-import signal
-import subprocess
-import sys
-import textwrap
 import time
 
 import duckdb
@@ -23,6 +18,7 @@ from tests.engines import floe_connection
 from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.test_concurrency import INSERTS, _writer
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
+from tests.killed import floe_child, kill
 
 COLUMNS = ["rewritten_data_files_count", "added_data_files_count", "rewritten_bytes_count", "failed_data_files_count"]
 
@@ -49,6 +45,13 @@ def live_files(catalog, identifier: str) -> list:
         for manifest in table.current_snapshot().manifests(table.io)
         for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
     ]
+
+
+def assert_rows_everywhere(floe, official, catalog, table: str, expected: list[tuple]) -> None:
+    """floe, PyIceberg and the official extension read `expected` from `table` (lake.<ns>.<name>)."""
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
+    assert pyiceberg_rows(catalog, table.removeprefix("lake.")) == expected
+    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
 
 
 def rewrite(con, table: str, arguments: str = "") -> dict:
@@ -84,9 +87,7 @@ def test_binpack_rewrites_small_files_applying_their_deletes(floe, official, cat
     assert entry.snapshot_id == after.snapshot_id
 
     expected = ordered([(i, f"v{i}") for i in range(80) if i not in (3, 42, 77)])
-    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
-    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
-    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+    assert_rows_everywhere(floe, official, catalog, table, expected)
 
     # A delete after the rewrite applies to the new file.
     floe.execute(f"DELETE FROM {table} WHERE id = 10")
@@ -214,9 +215,7 @@ def test_where_rewrites_only_the_files_that_may_match(floe, official, catalog, n
     (compacted,) = data - untouched
     assert data - {compacted} == untouched
     assert ids_of(catalog, ns, "t", compacted) == list(range(100))
-    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
-    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
-    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+    assert_rows_everywhere(floe, official, catalog, table, expected)
 
     # NOT, IN and IS NULL: the files of ids 160..199 only (the compacted one holds 0..99).
     outcome = rewrite(floe, table, ", \"where\" => 'NOT (id < 160 OR id IS NULL) AND id NOT IN (5, 7)', min_input_files => 2")
@@ -225,9 +224,7 @@ def test_where_rewrites_only_the_files_that_may_match(floe, official, catalog, n
     (merged,) = data - untouched - {compacted}
     assert data - {merged} == set().union(*added[5:8]) | {compacted}
     assert ids_of(catalog, ns, "t", merged) == list(range(160, 200))
-    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
-    assert pyiceberg_rows(catalog, f"{ns}.t") == expected
-    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+    assert_rows_everywhere(floe, official, catalog, table, expected)
 
 
 def test_where_on_a_partitioned_table_compacts_the_matching_files_of_each_partition(floe, official, catalog, ns):
@@ -263,9 +260,7 @@ def test_where_on_a_partitioned_table_compacts_the_matching_files_of_each_partit
     assert ids_of(catalog, ns, "p", new_eu) == list(range(100, 200, 2))
 
     expected = ordered([(i, ["eu", "us"][i % 2]) for i in range(200)])
-    assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
-    assert pyiceberg_rows(catalog, f"{ns}.p") == expected
-    assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+    assert_rows_everywhere(floe, official, catalog, table, expected)
 
 
 @pytest.mark.parametrize(
@@ -372,26 +367,15 @@ def test_kill_9_during_a_compaction_leaves_a_readable_table(floe, extension, tes
     for i in range(12):
         floe.execute(f"INSERT INTO {table} SELECT i, repeat(md5(i::VARCHAR), 8) FROM range({i * 20000}, {i * 20000 + 20000}) t(i)")
     before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
-    script = textwrap.dedent(
-        f"""
-        from tests.engines import floe_connection
-        con = floe_connection({extension!r})
-        for statement in {testbed.duckdb_setup_sql()!r}:
-            con.execute(statement)
-        print("compacting", flush=True)
-        con.execute("CALL floe_rewrite_data_files('{table}', target_file_size_bytes => 1000000)")
-        """
-    )
     location = catalog.load_table(f"{ns}.t").location() + "/data"
     existing = set(testbed.s3_files(location))
-    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
-    assert worker.stdout.readline().strip() == b"compacting"
+    sql = f"CALL floe_rewrite_data_files('{table}', target_file_size_bytes => 1000000)"
+    worker = floe_child(extension, testbed.duckdb_setup_sql(), sql)
     deadline = time.time() + 120
     while not set(testbed.s3_files(location)) - existing and time.time() < deadline:
         assert worker.poll() is None, "the compaction ended before it wrote a file"
         time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
+    assert kill(worker), "the compaction finished before the kill"
     assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == before
     assert floe.execute(f"SELECT count(*), count(DISTINCT id) FROM {table}").fetchone() == (240000, 240000)
     assert len(pyiceberg_rows(catalog, f"{ns}.t", selected_fields=("id",))) == 240000

@@ -4,12 +4,7 @@ refusals, interop with PyIceberg's own expiry, and a kill -9 in the middle of it
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import textwrap
 import time
 from datetime import datetime, timezone
 
@@ -19,6 +14,7 @@ import pytest
 from pyiceberg.manifest import DataFileContent
 
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
+from tests.killed import killed_after
 
 COUNTS = (
     "deleted_data_files_count",
@@ -295,23 +291,8 @@ def test_kill_during_expire_leaves_a_table_every_reader_reads(floe, official, ca
     for i in range(40):
         floe.execute(f"INSERT INTO {table} VALUES ({i})")
     floe.execute(f"DELETE FROM {table} WHERE id < 10")
-    script = textwrap.dedent(
-        f"""
-        from tests.engines import floe_connection
-        con = floe_connection({extension!r})
-        for statement in {testbed.duckdb_setup_sql()!r}:
-            con.execute(statement)
-        print("expiring", flush=True)
-        con.execute("CALL floe_expire_snapshots('{table}', older_than => now(), retain_last => 1)")
-        print("done", flush=True)
-        """
-    )
-    for delay in (0.0, 0.3, 0.8):
-        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
-        assert child.stdout.readline().strip() == b"expiring"
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+    sql = f"CALL floe_expire_snapshots('{table}', older_than => now(), retain_last => 1)"
+    for _ in killed_after(extension, testbed.duckdb_setup_sql(), sql, (0.0, 0.3, 0.8)):
         # Whatever the kill interrupted, every snapshot left reads all its files.
         loaded = catalog.load_table(f"{ns}.t")
         for snapshot in loaded.snapshots():

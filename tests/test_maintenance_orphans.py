@@ -10,10 +10,6 @@ the same listing and deletion code floe runs against object stores (floe_core::s
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +22,7 @@ import pytest
 from tests.engines import floe_connection
 from tests.rows import duckdb_rows, sort_key
 from tests.rustberg import Rustberg
+from tests.killed import killed_after
 
 DAY = 24 * 60 * 60
 
@@ -202,25 +199,10 @@ def test_kill_9_during_orphan_removal_leaves_a_table_every_reader_reads(local, c
     strays = {stray(root, f"orphan-{i:04d}.parquet", 5) for i in range(2000)}
     expected = sorted([(i,) for i in range(40)], key=sort_key)
     _, ns, name = table.split(".")
-    script = textwrap.dedent(
-        f"""
-        from tests.engines import floe_connection
-        con = floe_connection({extension!r})
-        for statement in {local.setup_sql()!r}:
-            con.execute(statement)
-        print("removing", flush=True)
-        con.execute("CALL floe_remove_orphan_files('{table}')").fetchall()
-        print("done", flush=True)
-        """
-    )
     interrupted = 0
-    for delay in (0.0, 0.05, 0.2, 0.5):
-        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
-        assert child.stdout.readline().strip() == b"removing"
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        interrupted += child.stdout.read().strip() != b"done"
+    sql = f"CALL floe_remove_orphan_files('{table}')"
+    for killed in killed_after(extension, local.setup_sql(), sql, (0.0, 0.05, 0.2, 0.5)):
+        interrupted += killed
         left = files_under(root)
         assert live <= left and left - live <= strays
         assert duckdb_rows(con, f"SELECT * FROM {table}") == expected

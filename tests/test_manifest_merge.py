@@ -5,13 +5,7 @@ delete manifests are merged apart, and every engine reads the same rows."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import duckdb
 import pytest
@@ -22,6 +16,7 @@ from tests.engines import floe_connection
 from tests.request_counter import RequestCounter
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 from tests.test_commit_failures import COMMIT, proxied
+from tests.killed import killed_after
 
 
 @pytest.fixture()
@@ -257,26 +252,10 @@ def test_kill_9_during_rewrite_manifests_leaves_a_table_every_reader_reads(floe,
     floe.execute(f"DELETE FROM {table} WHERE id % 100 = 7")
     expected = ordered([(i,) for i in range(600) if i % 100 != 7])
     before = catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id
-    script = textwrap.dedent(
-        f"""
-        from tests.engines import floe_connection
-        con = floe_connection({extension!r})
-        for statement in {testbed.duckdb_setup_sql()!r}:
-            con.execute(statement)
-        print("merging", flush=True)
-        con.execute("CALL floe_rewrite_manifests('{table}')")
-        print("done", flush=True)
-        """
-    )
     interrupted = 0
-    for delay in (0.0, 0.1, 0.3, 0.6):
-        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=os.getcwd())
-        assert child.stdout.readline().strip() == b"merging"
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        finished = child.stdout.read().strip() == b"done"
-        interrupted += not finished
+    sql = f"CALL floe_rewrite_manifests('{table}')"
+    for killed in killed_after(extension, testbed.duckdb_setup_sql(), sql, (0.0, 0.1, 0.3, 0.6)):
+        interrupted += killed
         # Killed before its commit the table is as it was, after it merged: either way every
         # snapshot reads all its files, and every engine the same rows.
         loaded = catalog.load_table(f"{ns}.t")

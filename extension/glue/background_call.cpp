@@ -22,12 +22,12 @@ void BackgroundCall::Run(const std::function<void()> &work) {
 	stage = Stage::DONE;
 }
 
-void BackgroundCall::Start(TableFunctionInput &input, std::function<void()> work) {
+bool BackgroundCall::Start(TableFunctionInput &input, std::function<void()> work) {
 	stage = Stage::RUNNING;
 	auto wake = compat::ParkingCallback(input);
 	if (!wake) {
 		Run(work);
-		return;
+		return false;
 	}
 	// DuckDB reschedules the parked scan when woken, also when the wake-up comes first.
 	thread = std::thread([this, work, wake]() {
@@ -35,6 +35,7 @@ void BackgroundCall::Start(TableFunctionInput &input, std::function<void()> work
 		wake->Callback();
 	});
 	input.async_result = AsyncResultType::BLOCKED;
+	return true;
 }
 
 bool BackgroundCall::Done() const {

@@ -155,7 +155,9 @@ static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &ou
 			return;
 		}
 		state.call = make_uniq<BackgroundCall>();
-		state.call->Start(input, [&run]() { run.Work(); });
+		if (state.call->Start(input, [&run]() { run.Work(); })) {
+			return;
+		}
 	}
 	if (!state.call->Done()) {
 		return;

@@ -14,13 +14,14 @@ use serde::Serialize;
 use super::expire::{self, ExpireRequest};
 use super::orphans::{self, OrphanRequest};
 use super::progress::Progress;
-use super::rewrite_data_files::{RewriteOptions, Strategy};
+use super::rewrite_data_files::{RewriteOptions, RewriteOutcome, Strategy};
 use super::{gc_enabled, load_fresh};
 use crate::commit::snapshot::Engine;
 use crate::commit::Transaction;
 use crate::error::Result;
 use crate::rest::{Namespace, RestCatalog};
 use crate::storage::DuckdbS3Secret;
+use crate::table::LoadedTable;
 
 /// Spark's default for `min_input_files`.
 const MIN_INPUT_FILES: usize = 5;
@@ -61,11 +62,20 @@ pub async fn checkpoint_table(
     } else {
         outcome.notes.push("gc.enabled is false: no snapshot expired, no orphan file removed".to_string());
     }
-    if let Err(err) = compact(catalog, engine, namespace, name, user_secret, &mut outcome).await {
-        outcome.errors.push(format!("rewrite data files: {err}"));
+    let steps = Steps { catalog, engine, namespace, name, user_secret };
+    match steps.compact().await {
+        Ok(rewrite) => {
+            outcome.rewritten_data_files_count = rewrite.rewritten_data_files_count;
+            outcome.added_data_files_count = rewrite.added_data_files_count;
+        }
+        Err(err) => outcome.errors.push(format!("rewrite data files: {err}")),
     }
-    if let Err(err) = merge_manifests(catalog, engine, namespace, name, user_secret, &mut outcome).await {
-        outcome.errors.push(format!("rewrite manifests: {err}"));
+    match steps.merge_manifests().await {
+        Ok((rewritten, added)) => {
+            outcome.rewritten_manifests_count = rewritten as u64;
+            outcome.added_manifests_count = added as u64;
+        }
+        Err(err) => outcome.errors.push(format!("rewrite manifests: {err}")),
     }
     if gc {
         match orphans::remove_orphan_files(catalog, namespace, name, &OrphanRequest::default(), user_secret).await {
@@ -76,40 +86,38 @@ pub async fn checkpoint_table(
     Ok(outcome)
 }
 
-/// Compaction with Spark's defaults; a table with a sort order stays sorted.
-async fn compact(
-    catalog: &Arc<RestCatalog>,
-    engine: &Engine,
-    namespace: &Namespace,
-    name: &str,
-    user_secret: Option<&DuckdbS3Secret>,
-    outcome: &mut CheckpointOutcome,
-) -> Result<()> {
-    let table = Arc::new(load_fresh(catalog, namespace, name).await?);
-    let strategy = if table.metadata.default_sort_order().is_unsorted() { Strategy::Binpack } else { Strategy::Sort };
-    let options =
-        RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES, filter: None };
-    let transaction = Transaction::new(catalog.clone(), engine.clone());
-    let rewrite = transaction.rewrite_data_files(&table, &options, user_secret, &Progress::default()).await?;
-    transaction.commit().await?;
-    outcome.rewritten_data_files_count = rewrite.rewritten_data_files_count;
-    outcome.added_data_files_count = rewrite.added_data_files_count;
-    Ok(())
+/// The steps that commit through a transaction of their own, on the table as it is then.
+struct Steps<'a> {
+    catalog: &'a Arc<RestCatalog>,
+    engine: &'a Engine,
+    namespace: &'a Namespace,
+    name: &'a str,
+    user_secret: Option<&'a DuckdbS3Secret>,
 }
 
-async fn merge_manifests(
-    catalog: &Arc<RestCatalog>,
-    engine: &Engine,
-    namespace: &Namespace,
-    name: &str,
-    user_secret: Option<&DuckdbS3Secret>,
-    outcome: &mut CheckpointOutcome,
-) -> Result<()> {
-    let table = Arc::new(load_fresh(catalog, namespace, name).await?);
-    let transaction = Transaction::new(catalog.clone(), engine.clone());
-    let (rewritten, added) = transaction.rewrite_manifests(&table, user_secret).await?;
-    transaction.commit().await?;
-    outcome.rewritten_manifests_count = rewritten as u64;
-    outcome.added_manifests_count = added as u64;
-    Ok(())
+impl Steps<'_> {
+    async fn begin(&self) -> Result<(Transaction, Arc<LoadedTable>)> {
+        let table = Arc::new(load_fresh(self.catalog, self.namespace, self.name).await?);
+        Ok((Transaction::new(self.catalog.clone(), self.engine.clone()), table))
+    }
+
+    /// Compaction with Spark's defaults; a table with a sort order stays sorted.
+    async fn compact(&self) -> Result<RewriteOutcome> {
+        let (transaction, table) = self.begin().await?;
+        let strategy =
+            if table.metadata.default_sort_order().is_unsorted() { Strategy::Binpack } else { Strategy::Sort };
+        let options =
+            RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES, filter: None };
+        let rewrite = transaction.rewrite_data_files(&table, &options, self.user_secret, &Progress::default()).await?;
+        transaction.commit().await?;
+        Ok(rewrite)
+    }
+
+    /// How many manifests were merged, into how many.
+    async fn merge_manifests(&self) -> Result<(usize, usize)> {
+        let (transaction, table) = self.begin().await?;
+        let counts = transaction.rewrite_manifests(&table, self.user_secret).await?;
+        transaction.commit().await?;
+        Ok(counts)
+    }
 }

@@ -26,9 +26,10 @@ public:
 	bool Started() const {
 		return stage != Stage::NOT_STARTED;
 	}
-	//! Starts `work`: on a thread of its own where the scan may park (the table function returns
-	//! and DuckDB calls it again once the work is done), else in place.
-	void Start(duckdb::TableFunctionInput &input, std::function<void()> work);
+	//! Starts `work`: on a thread of its own where the scan may park, else in place. True when it
+	//! parked: the table function must then return at once, with no rows (even if the work is
+	//! already done), and DuckDB calls it again once the work is done.
+	bool Start(duckdb::TableFunctionInput &input, std::function<void()> work);
 	//! Whether the work is done; its error, if it failed, is thrown here.
 	bool Done() const;
 
