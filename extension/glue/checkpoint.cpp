@@ -3,13 +3,11 @@
 #include "duckdb/catalog/catalog.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/logging/logger.hpp"
-#include "duckdb/main/database_manager.hpp"
 #include "floe/background_call.hpp"
 #include "floe/catalog.hpp"
 #include "floe/ffi.hpp"
 #include "floe/json.hpp"
 #include "floe/maintenance.hpp"
-#include "floe/schema_entry.hpp"
 #include "floe/secret.hpp"
 #include "floe/table_entry.hpp"
 

@@ -49,8 +49,7 @@ static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindIn
 		throw InvalidInputException("%s: target_file_size_bytes must be positive", FUNCTION);
 	}
 	auto min_input = named("min_input_files");
-	int64_t min_input_files = min_input.IsNull() ? 5 : min_input.GetValue<int64_t>();
-	if (min_input_files < 1) {
+	if (!min_input.IsNull() && min_input.GetValue<int64_t>() < 1) {
 		throw InvalidInputException("%s: min_input_files must be at least 1", FUNCTION);
 	}
 	auto where = named("where");
@@ -60,9 +59,9 @@ static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindIn
 	                                      where.ToString(), table.Description().columns);
 	auto result = make_uniq<RewriteBind>(table);
 	result->options_json =
-	    StringUtil::Format(R"({"strategy":"%s","target_file_size_bytes":%s,"min_input_files":%lld,"where":%s})",
-	                       strategy, target_size.IsNull() ? "null" : std::to_string(target_size.GetValue<int64_t>()),
-	                       static_cast<long long>(min_input_files), filter);
+	    StringUtil::Format(R"({"strategy":"%s","target_file_size_bytes":%s,"min_input_files":%s,"where":%s})", strategy,
+	                       target_size.IsNull() ? "null" : std::to_string(target_size.GetValue<int64_t>()),
+	                       min_input.IsNull() ? "null" : std::to_string(min_input.GetValue<int64_t>()), filter);
 	names = {"rewritten_data_files_count", "added_data_files_count", "rewritten_bytes_count",
 	         "failed_data_files_count"};
 	return_types = {LogicalType::BIGINT, LogicalType::BIGINT, LogicalType::BIGINT, LogicalType::BIGINT};

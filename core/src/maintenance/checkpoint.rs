@@ -23,9 +23,6 @@ use crate::rest::{Namespace, RestCatalog};
 use crate::storage::DuckdbS3Secret;
 use crate::table::LoadedTable;
 
-/// Spark's default for `min_input_files`.
-const MIN_INPUT_FILES: usize = 5;
-
 /// What the checkpoint did to one table.
 #[derive(Debug, Default, Serialize)]
 pub struct CheckpointOutcome {
@@ -106,8 +103,7 @@ impl Steps<'_> {
         let (transaction, table) = self.begin().await?;
         let strategy =
             if table.metadata.default_sort_order().is_unsorted() { Strategy::Binpack } else { Strategy::Sort };
-        let options =
-            RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: MIN_INPUT_FILES, filter: None };
+        let options = RewriteOptions { strategy, target_file_size_bytes: None, min_input_files: None, filter: None };
         let rewrite = transaction.rewrite_data_files(&table, &options, self.user_secret, &Progress::default()).await?;
         transaction.commit().await?;
         Ok(rewrite)

@@ -52,13 +52,17 @@ pub enum Strategy {
     Sort,
 }
 
+/// Spark's default for `min_input_files`.
+const DEFAULT_MIN_INPUT_FILES: usize = 5;
+
 /// The procedure's arguments, with Spark's defaults where the table sets nothing.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RewriteOptions {
     pub strategy: Strategy,
     /// None: the table's `write.target-file-size-bytes`, else 512 MiB.
     pub target_file_size_bytes: Option<u64>,
-    pub min_input_files: usize,
+    /// None: Spark's 5.
+    pub min_input_files: Option<usize>,
     /// Spark's `where`: only files that may hold rows matching it are considered, each rewritten
     /// whole.
     #[serde(rename = "where", default)]
@@ -179,7 +183,8 @@ pub async fn rewrite(
 /// (one file alone without deletes would come out the same).
 fn worth_rewriting(inputs: &[Input], options: &RewriteOptions) -> bool {
     let with_deletes = inputs.iter().any(|i| !i.task.deletes.is_empty());
-    with_deletes || (inputs.len() >= options.min_input_files.max(1) && inputs.len() > 1)
+    let min_input_files = options.min_input_files.unwrap_or(DEFAULT_MIN_INPUT_FILES).max(1);
+    with_deletes || (inputs.len() >= min_input_files && inputs.len() > 1)
 }
 
 /// The rows of `inputs` (deletes applied, in the current schema), sorted if `order` is given,

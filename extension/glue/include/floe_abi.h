@@ -247,7 +247,7 @@ double floe_progress_percent(const struct FloeProgress *progress);
 void floe_progress_free(struct FloeProgress *progress);
 
 // Compacts `table` in `txn` (committed with it), advancing `progress`. options_json: {"strategy":"binpack"|"sort",
-// "target_file_size_bytes":N|null,"min_input_files":N,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
+// "target_file_size_bytes":N|null,"min_input_files":N|null,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
 // "added_data_files_count","rewritten_bytes_count"}.
 //
 // # Safety

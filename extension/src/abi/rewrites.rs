@@ -41,7 +41,7 @@ pub unsafe extern "C" fn floe_progress_free(progress: *mut FloeProgress) {
 }
 
 /// Compacts `table` in `txn` (committed with it), advancing `progress`. options_json: {"strategy":"binpack"|"sort",
-/// "target_file_size_bytes":N|null,"min_input_files":N,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
+/// "target_file_size_bytes":N|null,"min_input_files":N|null,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
 /// "added_data_files_count","rewritten_bytes_count"}.
 ///
 /// # Safety
