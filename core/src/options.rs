@@ -54,6 +54,7 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "request_timeout",
     "commit_timeout",
     "metadata_cache_size",
+    "data_cache_size",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -169,6 +170,9 @@ pub struct CatalogOptions {
     /// Bytes of manifests and manifest lists kept in memory for planning, shared by the
     /// catalog's connections (`crate::storage::MetadataCache`); 0: none.
     pub metadata_cache_bytes: u64,
+    /// Bytes of data-file ranges kept in memory for repeated reads, shared likewise
+    /// (`crate::storage::DataCache`); 0: none.
+    pub data_cache_bytes: u64,
 }
 
 impl CatalogOptions {
@@ -242,6 +246,7 @@ impl CatalogOptions {
             storage: HashMap::new(),
             timeouts: Timeouts::default().overridden_by(&request.options)?,
             metadata_cache_bytes: metadata_cache_bytes(&request.options)?,
+            data_cache_bytes: data_cache_bytes(&request.options)?,
         })
     }
 
@@ -259,6 +264,7 @@ impl CatalogOptions {
             "request_timeout",
             "commit_timeout",
             "metadata_cache_size",
+            "data_cache_size",
         ];
         if let Some(key) = request.options.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
             return Err(Error::invalid_input(format!(
@@ -282,6 +288,7 @@ impl CatalogOptions {
         options.purge_requested = purge_requested(request.options.get("purge_requested").map(String::as_str))?;
         options.timeouts = options.timeouts.overridden_by(&request.options)?;
         options.metadata_cache_bytes = metadata_cache_bytes(&request.options)?;
+        options.data_cache_bytes = data_cache_bytes(&request.options)?;
         Ok(options)
     }
 }
@@ -330,14 +337,23 @@ fn purge_requested(value: Option<&str>) -> Result<bool> {
     }
 }
 
-/// `METADATA_CACHE_SIZE` as typed: bytes, or a number with DuckDB's units of memory_limit
+fn metadata_cache_bytes(options: &BTreeMap<String, String>) -> Result<u64> {
+    cache_bytes(options, "metadata_cache_size", crate::storage::MetadataCache::DEFAULT_BYTES)
+}
+
+fn data_cache_bytes(options: &BTreeMap<String, String>) -> Result<u64> {
+    cache_bytes(options, "data_cache_size", crate::storage::DataCache::DEFAULT_BYTES)
+}
+
+/// A cache's size option as typed: bytes, or a number with DuckDB's units of memory_limit
 /// (`KB`, `MB`, `GB` = 1000^n, `KiB`, `MiB`, `GiB` = 1024^n; case and spaces ignored). Parsed
 /// here: the few lines do not justify another dependency.
-fn metadata_cache_bytes(options: &BTreeMap<String, String>) -> Result<u64> {
-    let Some(value) = options.get("metadata_cache_size") else {
-        return Ok(crate::storage::MetadataCache::DEFAULT_BYTES);
+fn cache_bytes(options: &BTreeMap<String, String>, key: &str, default: u64) -> Result<u64> {
+    let Some(value) = options.get(key) else {
+        return Ok(default);
     };
-    let invalid = || invalid_value("METADATA_CACHE_SIZE", value, "a size such as '256MiB', '1GB' or 0 to turn it off");
+    let option = key.to_ascii_uppercase();
+    let invalid = || invalid_value(&option, value, "a size such as '256MiB', '1GB' or 0 to turn it off");
     let typed = value.trim().to_ascii_lowercase();
     let digits = typed.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(typed.len());
     let (number, unit) = typed.split_at(digits);
@@ -487,7 +503,8 @@ mod tests {
         }
         let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[])).unwrap_err();
         assert!(
-            err.to_string().ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT, METADATA_CACHE_SIZE"),
+            err.to_string()
+                .ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT, METADATA_CACHE_SIZE, DATA_CACHE_SIZE"),
             "{err}"
         );
     }

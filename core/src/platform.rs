@@ -263,6 +263,7 @@ impl Platform {
             storage,
             timeouts,
             metadata_cache_bytes: crate::storage::MetadataCache::DEFAULT_BYTES,
+            data_cache_bytes: crate::storage::DataCache::DEFAULT_BYTES,
         })
     }
 

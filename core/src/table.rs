@@ -75,7 +75,7 @@ impl LoadedTable {
             result.metadata.location(),
             props,
             Some(renewal),
-            catalog.metadata_cache().clone(),
+            catalog.caches().clone(),
         );
         LoadedTable::new(namespace, name, result, storage)
     }

@@ -176,7 +176,7 @@ fn floe_paths_reach_the_tables_storage_and_its_file_io() {
         &dir,
         props(&bed, &bed.secret, CredentialSource::Vended, &[]),
         None,
-        storage::MetadataCache::new(0),
+        storage::Caches::off(),
     );
     let url = format!("{dir}/data/a.parquet");
     let path = entry.wrap(&url);
@@ -249,8 +249,7 @@ fn credentials_about_to_expire_are_renewed_once_before_use() {
     let renewer = renewal(renewed, Duration::from_millis(300));
     // Keys the store refuses, expiring in 20 s: within the margin, so renewed before the first use.
     let stale = props(&bed, "stale-secret", CredentialSource::Vended, &[expires_in(20)]);
-    let entry =
-        storage::register(&Arc::new(()), "gold.r", &dir, stale, Some(renewer.clone()), storage::MetadataCache::new(0));
+    let entry = storage::register(&Arc::new(()), "gold.r", &dir, stale, Some(renewer.clone()), storage::Caches::off());
 
     let sizes = block_on(futures::future::join_all((0..8).map(|_| {
         let entry = entry.clone();
@@ -296,28 +295,16 @@ fn refused_credentials_that_expire_are_renewed_once_and_retried() {
     // Revoked early (the store refuses them an hour before their expiry): renewed, then retried.
     let revoked = props(&bed, "revoked-secret", CredentialSource::Vended, &[expires_in(3600)]);
     let renewer = renewal(good.clone(), Duration::ZERO);
-    let entry = storage::register(
-        &Arc::new(()),
-        "gold.a",
-        &dir,
-        revoked,
-        Some(renewer.clone()),
-        storage::MetadataCache::new(0),
-    );
+    let entry =
+        storage::register(&Arc::new(()), "gold.a", &dir, revoked, Some(renewer.clone()), storage::Caches::off());
     assert_eq!(read(&entry).unwrap(), &b"2345"[..]);
     assert_eq!(renewer.calls.load(Ordering::SeqCst), 1);
 
     // A renewal that brings no better keys fails after one attempt, naming the table.
     let still_bad = props(&bed, "revoked-secret", CredentialSource::Vended, &[expires_in(3600)]);
     let renewer = renewal(still_bad.clone(), Duration::ZERO);
-    let entry = storage::register(
-        &Arc::new(()),
-        "gold.b",
-        &dir,
-        still_bad,
-        Some(renewer.clone()),
-        storage::MetadataCache::new(0),
-    );
+    let entry =
+        storage::register(&Arc::new(()), "gold.b", &dir, still_bad, Some(renewer.clone()), storage::Caches::off());
     let err = read(&entry).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert!(err.to_string().starts_with("Table 'gold.b': Cannot read bytes 2..6 of"), "{err}");
@@ -326,8 +313,7 @@ fn refused_credentials_that_expire_are_renewed_once_and_retried() {
     // Keys without an expiry (static ones) are not renewed: the refusal is reported.
     let fixed = props(&bed, "revoked-secret", CredentialSource::Platform, &[]);
     let renewer = renewal(good, Duration::ZERO);
-    let entry =
-        storage::register(&Arc::new(()), "gold.c", &dir, fixed, Some(renewer.clone()), storage::MetadataCache::new(0));
+    let entry = storage::register(&Arc::new(()), "gold.c", &dir, fixed, Some(renewer.clone()), storage::Caches::off());
     assert_eq!(read(&entry).unwrap_err().kind(), ErrorKind::Forbidden);
     assert_eq!(renewer.calls.load(Ordering::SeqCst), 0);
 }

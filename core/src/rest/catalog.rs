@@ -25,7 +25,7 @@ use super::model::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
-use crate::storage::MetadataCache;
+use crate::storage::Caches;
 
 /// A namespace path, one element per level.
 pub type Namespace = Vec<String>;
@@ -44,17 +44,17 @@ pub struct RestCatalog {
     endpoints: Option<Vec<String>>,
     /// Whether `/transactions/commit` accepts staged (not yet created) tables: learnt on first use.
     staged_in_transactions: std::sync::Mutex<Option<bool>>,
-    /// The manifests and manifest lists read for this catalog's tables.
-    metadata_cache: MetadataCache,
+    /// The manifests, manifest lists and data-file ranges read for this catalog's tables.
+    caches: Caches,
     /// The last tagged LoadTable answer of each recently loaded table, for `If-None-Match`.
     tagged_loads: moka::future::Cache<(Namespace, String), Arc<TaggedLoad>>,
 }
 
 impl Drop for RestCatalog {
     /// The tables' storage entries outlive the catalog (a `floe://` path stays resolvable) and
-    /// share its metadata cache: emptied here, so a DETACH frees what it held.
+    /// share its caches: emptied here, so a DETACH frees what they held.
     fn drop(&mut self) {
-        self.metadata_cache.clear();
+        self.caches.clear();
     }
 }
 
@@ -115,7 +115,7 @@ impl RestCatalog {
             properties,
             endpoints: config.endpoints,
             staged_in_transactions: std::sync::Mutex::new(None),
-            metadata_cache: MetadataCache::new(options.metadata_cache_bytes),
+            caches: Caches::new(options.metadata_cache_bytes, options.data_cache_bytes),
             tagged_loads: moka::future::Cache::new(TAGGED_LOADS),
             options,
         })
@@ -126,8 +126,8 @@ impl RestCatalog {
     }
 
     /// Shared by every connection of the attached database, through the tables' storage entries.
-    pub fn metadata_cache(&self) -> &MetadataCache {
-        &self.metadata_cache
+    pub fn caches(&self) -> &Caches {
+        &self.caches
     }
 
     /// Catalog-level properties from `/v1/config` (storage defaults such as `s3.endpoint`).

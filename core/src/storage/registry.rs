@@ -15,8 +15,7 @@
 //! use std::sync::Arc;
 //! use floe_core::storage::{self, StorageProps};
 //! let catalog = Arc::new("a catalog instance");
-//! let cache = storage::MetadataCache::new(0);
-//! let entry = storage::register(&catalog, "gold.m", "s3://lake/gold/m", StorageProps::default(), None, cache);
+//! let entry = storage::register(&catalog, "gold.m", "s3://lake/gold/m", StorageProps::default(), None, storage::Caches::off());
 //! let path = entry.wrap("s3://lake/gold/m/data/a.parquet");
 //! assert_eq!(path, format!("floe://{}/s3/lake/gold/m/data/a.parquet", entry.id()));
 //! let (found, url) = storage::unwrap(&path).unwrap();
@@ -39,6 +38,7 @@ use super::error::StorageError;
 use super::metadata_cache::MetadataCache;
 use super::object::{ObjectWriter, Store};
 use super::props::{DuckdbS3Secret, StorageProps};
+use super::Caches;
 use crate::error::{Error, ErrorKind, Result};
 
 const SCHEME: &str = "floe://";
@@ -62,7 +62,7 @@ pub struct Entry {
     /// One renewal at a time; the others wait for it and use its result.
     renewal: tokio::sync::Mutex<()>,
     /// The registering catalog's, shared by all its tables.
-    metadata_cache: MetadataCache,
+    caches: Caches,
     /// Keeps the registering catalog's allocation, so its address (part of the key) is never
     /// reused by another catalog while this entry exists.
     _scope: Weak<dyn Any + Send + Sync>,
@@ -229,13 +229,25 @@ impl Entry {
 
     /// The registering catalog's manifests and planned tables.
     pub fn metadata_cache(&self) -> &MetadataCache {
-        &self.metadata_cache
+        &self.caches.metadata
     }
 
     /// The whole file at `url`; a manifest or manifest list from the catalog's metadata cache
     /// when an earlier read put it there.
     pub async fn read_all(&self, url: &str) -> Result<bytes::Bytes> {
-        self.metadata_cache.read(url, || self.with_store(|store| async move { store.read_all(url).await })).await
+        self.caches.metadata.read(url, || self.with_store(|store| async move { store.read_all(url).await })).await
+    }
+
+    /// Exactly the bytes of `range` of the data or delete file at `url` (DuckDB's reads): from
+    /// the catalog's data cache when an earlier read of the same range put them there.
+    pub async fn read_range(&self, url: &str, range: std::ops::Range<u64>) -> Result<opendal::Buffer> {
+        let fetch = || {
+            self.with_store(|store| {
+                let range = range.clone();
+                async move { store.read_chunks(url, range).await }
+            })
+        };
+        self.caches.data.read(url, range.clone(), fetch).await
     }
 
     /// iceberg's file access (manifests, metadata, delete files) through this entry's store.
@@ -259,14 +271,15 @@ impl Entry {
 /// Registers (or updates) the storage of table `table` at `location` as loaded through `scope`
 /// (the catalog instance): one id per (scope, table, location), kept while the process lives.
 /// Registering again replaces the credentials (and the renewer, if one is given). Whole-file
-/// reads of manifests and manifest lists go through `metadata_cache`, the scope's.
+/// reads of manifests and manifest lists and ranged reads of data files go through `caches`, the
+/// scope's.
 pub fn register<S: Any + Send + Sync>(
     scope: &Arc<S>,
     table: &str,
     location: &str,
     granted: StorageProps,
     renewer: Option<Arc<dyn Renew>>,
-    metadata_cache: MetadataCache,
+    caches: Caches,
 ) -> Arc<Entry> {
     let key = (Arc::as_ptr(scope) as *const () as usize, table.to_string(), location.to_string());
     let mut registry = crate::sync::lock(registry());
@@ -287,7 +300,7 @@ pub fn register<S: Any + Send + Sync>(
         location: location.to_string(),
         state: RwLock::new(State::new(granted, renewer)),
         renewal: tokio::sync::Mutex::new(()),
-        metadata_cache,
+        caches,
         _scope: scope,
     });
     registry.by_id.insert(entry.id, entry.clone());
@@ -357,16 +370,16 @@ mod tests {
     fn one_id_per_catalog_table_and_location() {
         let catalog = Arc::new(1u8);
         let other = Arc::new(2u8);
-        let first = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None, MetadataCache::new(0));
-        let again = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None, MetadataCache::new(0));
+        let first = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None, Caches::off());
+        let again = register(&catalog, "a.t", "s3://b/a/t", StorageProps::default(), None, Caches::off());
         assert_eq!(first.id(), again.id());
         assert_ne!(
             first.id(),
-            register(&other, "a.t", "s3://b/a/t", StorageProps::default(), None, MetadataCache::new(0)).id()
+            register(&other, "a.t", "s3://b/a/t", StorageProps::default(), None, Caches::off()).id()
         );
         assert_ne!(
             first.id(),
-            register(&catalog, "a.t", "s3://b/a/t2", StorageProps::default(), None, MetadataCache::new(0)).id()
+            register(&catalog, "a.t", "s3://b/a/t2", StorageProps::default(), None, Caches::off()).id()
         );
     }
 

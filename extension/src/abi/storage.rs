@@ -93,10 +93,7 @@ pub unsafe extern "C" fn floe_file_read(
         let file = &*file;
         let url = file.url.as_str();
         let range = offset..offset + length;
-        let chunks = block_on(file.entry.with_store(|store| {
-            let range = range.clone();
-            async move { store.read_chunks(url, range).await }
-        }))?;
+        let chunks = block_on(file.entry.read_range(url, range))?;
         // Exactly `length` bytes (read_chunks checks), copied once into DuckDB's buffer.
         let mut at = buffer;
         for chunk in chunks {

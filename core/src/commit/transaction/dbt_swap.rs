@@ -110,7 +110,7 @@ mod tests {
             result.metadata.location(),
             StorageProps::default(),
             None,
-            storage::MetadataCache::new(0),
+            storage::Caches::off(),
         );
         let table = LoadedTable::new(vec!["s".into()], name.into(), result, storage);
         Op::Create { id: id(name), table: Arc::new(table) }
