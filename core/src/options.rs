@@ -55,6 +55,7 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "commit_timeout",
     "metadata_cache_size",
     "data_cache_size",
+    "max_table_staleness",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -173,6 +174,9 @@ pub struct CatalogOptions {
     /// Bytes of data-file ranges kept in memory for repeated reads, shared likewise
     /// (`crate::storage::DataCache`); 0: none.
     pub data_cache_bytes: u64,
+    /// How long a table's loaded metadata may serve reads before it is loaded again
+    /// (`crate::rest::RecentLoads`); `None`: every statement loads it.
+    pub max_table_staleness: Option<Duration>,
 }
 
 impl CatalogOptions {
@@ -247,6 +251,7 @@ impl CatalogOptions {
             timeouts: Timeouts::default().overridden_by(&request.options)?,
             metadata_cache_bytes: metadata_cache_bytes(&request.options)?,
             data_cache_bytes: data_cache_bytes(&request.options)?,
+            max_table_staleness: max_table_staleness(&request.options)?,
         })
     }
 
@@ -265,6 +270,7 @@ impl CatalogOptions {
             "commit_timeout",
             "metadata_cache_size",
             "data_cache_size",
+            "max_table_staleness",
         ];
         if let Some(key) = request.options.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
             return Err(Error::invalid_input(format!(
@@ -289,6 +295,7 @@ impl CatalogOptions {
         options.timeouts = options.timeouts.overridden_by(&request.options)?;
         options.metadata_cache_bytes = metadata_cache_bytes(&request.options)?;
         options.data_cache_bytes = data_cache_bytes(&request.options)?;
+        options.max_table_staleness = max_table_staleness(&request.options)?;
         Ok(options)
     }
 }
@@ -369,6 +376,51 @@ fn cache_bytes(options: &BTreeMap<String, String>, key: &str, default: u64) -> R
     };
     let number: f64 = number.parse().map_err(|_| invalid())?;
     Ok((number * unit_bytes as f64) as u64)
+}
+
+/// `MAX_TABLE_STALENESS`, the official DuckDB extension's name: an interval as DuckDB prints one
+/// (`01:30:00`, `00:00:02.5`) or as typed (`5 minutes`, `1 hour 30 minutes`, `500 ms`), or a
+/// number of seconds. 0 (the default) keeps every statement's load. Parsed here: DuckDB's own
+/// interval parser is not reachable from the core, and the forms are few.
+fn max_table_staleness(options: &BTreeMap<String, String>) -> Result<Option<Duration>> {
+    let Some(value) = options.get("max_table_staleness") else { return Ok(None) };
+    let invalid = || invalid_value("MAX_TABLE_STALENESS", value, "an interval such as '30 seconds', '5 minutes' or 0");
+    let typed = value.trim().to_ascii_lowercase();
+    let seconds = if typed.contains(':') {
+        let mut seconds = 0.0;
+        for part in typed.split(':') {
+            seconds = seconds * 60.0 + part.parse::<f64>().map_err(|_| invalid())?;
+        }
+        seconds
+    } else if let Ok(seconds) = typed.parse::<f64>() {
+        seconds
+    } else {
+        let words: Vec<&str> = typed.split_whitespace().collect();
+        if words.is_empty() || words.len() % 2 != 0 {
+            return Err(invalid());
+        }
+        let mut seconds = 0.0;
+        for pair in words.chunks(2) {
+            let number: f64 = pair[0].parse().map_err(|_| invalid())?;
+            let unit = match pair[1].trim_end_matches('s') {
+                "u" | "microsecond" => 1e-6,
+                "m" if pair[1] == "ms" => 1e-3,
+                "millisecond" => 1e-3,
+                "" | "sec" | "second" => 1.0,
+                "m" | "min" | "minute" => 60.0,
+                "h" | "hour" => 3600.0,
+                "d" | "day" => 86400.0,
+                _ => return Err(invalid()),
+            };
+            seconds += number * unit;
+        }
+        seconds
+    };
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(staleness) if staleness.is_zero() => Ok(None),
+        Ok(staleness) => Ok(Some(staleness)),
+        Err(_) => Err(invalid()),
+    }
 }
 
 pub(crate) fn parse_url(option: &str, value: &str) -> Result<Url> {
@@ -504,7 +556,7 @@ mod tests {
         let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[])).unwrap_err();
         assert!(
             err.to_string()
-                .ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT, METADATA_CACHE_SIZE, DATA_CACHE_SIZE"),
+                .ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT, METADATA_CACHE_SIZE, DATA_CACHE_SIZE, MAX_TABLE_STALENESS"),
             "{err}"
         );
     }
@@ -543,5 +595,32 @@ mod platform_tests {
         assert_eq!(options.timeouts.request, std::time::Duration::from_secs(2));
         assert_eq!(options.timeouts.commit, Timeouts::default().commit);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn max_table_staleness_takes_intervals_as_typed_or_printed() {
+        let parsed = |value: &str| {
+            let options = BTreeMap::from([("max_table_staleness".to_string(), value.to_string())]);
+            max_table_staleness(&options)
+        };
+        for (value, seconds) in [
+            ("30", 30.0),
+            ("2.5", 2.5),
+            ("30 seconds", 30.0),
+            ("5 minutes", 300.0),
+            ("1 hour 30 minutes", 5400.0),
+            ("500 ms", 0.5),
+            ("1 day", 86400.0),
+            ("01:30:00", 5400.0),
+            ("00:00:02.5", 2.5),
+        ] {
+            assert_eq!(parsed(value).unwrap(), Some(Duration::from_secs_f64(seconds)), "{value}");
+        }
+        assert_eq!(parsed("0").unwrap(), None);
+        assert_eq!(parsed("00:00:00").unwrap(), None);
+        for bad in ["soon", "5 fortnights", "-1", "5 minutes 3", ""] {
+            let err = parsed(bad).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("Invalid value '{bad}' for MAX_TABLE_STALENESS")), "{err}");
+        }
     }
 }

@@ -264,6 +264,7 @@ impl Platform {
             timeouts,
             metadata_cache_bytes: crate::storage::MetadataCache::DEFAULT_BYTES,
             data_cache_bytes: crate::storage::DataCache::DEFAULT_BYTES,
+            max_table_staleness: None,
         })
     }
 

@@ -23,6 +23,7 @@ use super::model::{
     CommitTableResponse, CommitTransactionRequest, ConfigResponse, CreateTableRequest, GetNamespaceResponse,
     ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest, TableChange, TableIdentifier,
 };
+use super::recent_loads::RecentLoads;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
 use crate::storage::Caches;
@@ -48,6 +49,8 @@ pub struct RestCatalog {
     caches: Caches,
     /// The last tagged LoadTable answer of each recently loaded table, for `If-None-Match`.
     tagged_loads: moka::future::Cache<(Namespace, String), Arc<TaggedLoad>>,
+    /// Loads that serve reads for `MAX_TABLE_STALENESS`.
+    recent_loads: RecentLoads,
 }
 
 impl Drop for RestCatalog {
@@ -117,6 +120,7 @@ impl RestCatalog {
             staged_in_transactions: std::sync::Mutex::new(None),
             caches: Caches::new(options.metadata_cache_bytes, options.data_cache_bytes),
             tagged_loads: moka::future::Cache::new(TAGGED_LOADS),
+            recent_loads: RecentLoads::new(options.max_table_staleness),
             options,
         })
     }
@@ -267,6 +271,19 @@ impl RestCatalog {
         }
     }
 
+    /// The table's metadata for a statement to read: `load_table`, or with `MAX_TABLE_STALENESS`
+    /// a load of at most that long ago (`recent_loads.rs`). Commits, and reloads after a
+    /// conflict, use `load_table`.
+    pub async fn load_table_to_read(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
+        if let Some(kept) = self.recent_loads.get(namespace, table).await {
+            return Ok(kept);
+        }
+        let start = self.recent_loads.start();
+        let result = self.load_table(namespace, table).await?;
+        self.recent_loads.keep(start, namespace, table, &result).await;
+        Ok(result)
+    }
+
     pub async fn drop_namespace(&self, namespace: &Namespace) -> Result<()> {
         let url = self.url(&["namespaces", &encode_namespace(namespace)])?;
         self.http
@@ -278,6 +295,7 @@ impl RestCatalog {
     /// Creates a table; with `stage_create` the catalog only reserves it, to be created by the
     /// commit that adds its first snapshot.
     pub async fn create_table(&self, namespace: &Namespace, request: &CreateTableRequest) -> Result<LoadTableResult> {
+        self.recent_loads.forget(namespace, &request.name).await;
         let url = self.url(&["namespaces", &encode_namespace(namespace), "tables"])?;
         self.http
             .post(url, request, &self.delegation_headers(), Call::Change)
@@ -286,6 +304,7 @@ impl RestCatalog {
     }
 
     pub async fn drop_table(&self, namespace: &Namespace, table: &str, purge: bool) -> Result<()> {
+        self.recent_loads.forget(namespace, table).await;
         let mut url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
         url.query_pairs_mut().append_pair("purgeRequested", if purge { "true" } else { "false" });
         self.http
@@ -295,6 +314,8 @@ impl RestCatalog {
     }
 
     pub async fn rename_table(&self, from: &TableIdentifier, to: &TableIdentifier) -> Result<()> {
+        self.recent_loads.forget(&from.namespace, &from.name).await;
+        self.recent_loads.forget(&to.namespace, &to.name).await;
         let url = self.url(&["tables", "rename"])?;
         let body = RenameTableRequest { source: from.clone(), destination: to.clone() };
         self.http
@@ -308,14 +329,23 @@ impl RestCatalog {
     pub async fn commit_table(&self, change: &TableChange) -> Result<CommitTableResponse> {
         let id = &change.identifier;
         let url = self.url(&["namespaces", &encode_namespace(&id.namespace), "tables", &id.name])?;
-        self.http.post(url, change, &[], Call::Commit).await
+        self.recent_loads.forget(&id.namespace, &id.name).await;
+        let outcome = self.http.post(url, change, &[], Call::Commit).await;
+        // Forgotten again once the outcome is known: a read may have loaded the old version
+        // while the commit was under way.
+        self.recent_loads.forget(&id.namespace, &id.name).await;
+        outcome
     }
 
     /// Commits several tables' changes atomically (`POST /transactions/commit`).
     pub async fn commit_transaction(&self, changes: &[TableChange]) -> Result<()> {
         let url = self.url(&["transactions", "commit"])?;
         let body = CommitTransactionRequest { table_changes: changes.to_vec() };
-        self.http.execute(Method::POST, url, Some(&body), Call::Commit).await
+        let outcome = self.http.execute(Method::POST, url, Some(&body), Call::Commit).await;
+        for change in changes {
+            self.recent_loads.forget(&change.identifier.namespace, &change.identifier.name).await;
+        }
+        outcome
     }
 
     pub(crate) fn delegation_headers(&self) -> Vec<(&'static str, &'static str)> {

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod http;
 pub mod model;
+mod recent_loads;
 pub mod views;
 
 pub use catalog::{Namespace, RestCatalog};

@@ -270,7 +270,9 @@ impl Entry {
 
 /// Registers (or updates) the storage of table `table` at `location` as loaded through `scope`
 /// (the catalog instance): one id per (scope, table, location), kept while the process lives.
-/// Registering again replaces the credentials (and the renewer, if one is given). Whole-file
+/// Registering again replaces the credentials (and the renewer, if one is given), unless they
+/// are the same or expire sooner than the ones held: a load kept for `MAX_TABLE_STALENESS`
+/// carries the credentials of its time, which a renewal may have replaced since. Whole-file
 /// reads of manifests and manifest lists and ranged reads of data files go through `caches`, the
 /// scope's.
 pub fn register<S: Any + Send + Sync>(
@@ -285,7 +287,10 @@ pub fn register<S: Any + Send + Sync>(
     let mut registry = crate::sync::lock(registry());
     if let Some(entry) = registry.by_key.get(&key) {
         let mut state = entry.state_mut();
-        state.grant(granted);
+        let older = matches!((granted.expires_at(), state.expires_at), (Some(offered), Some(held)) if offered < held);
+        if granted != state.granted && !older {
+            state.grant(granted);
+        }
         if renewer.is_some() {
             state.renewer = renewer;
         }

@@ -38,7 +38,7 @@ pub(crate) unsafe fn identifier(schema: *const c_char, name: *const c_char, what
 }
 
 async fn load(catalog: &Arc<RestCatalog>, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
-    match catalog.load_table(namespace, name).await {
+    match catalog.load_table_to_read(namespace, name).await {
         Ok(result) => Ok(Some(LoadedTable::from_catalog(catalog, namespace.clone(), name.to_string(), result))),
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
