@@ -13,6 +13,7 @@ from tests import datasets
 from tests.cloud_beds import AzureBed, CloudBed, GcsBed
 from tests.engines import floe_connection, official_connection
 from tests.reference_engine import ReferenceEngine
+from tests.rustberg_s3 import RustbergOnS3
 from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,14 @@ def gcs_bed() -> Iterator[GcsBed]:
 def azure_bed() -> Iterator[AzureBed]:
     """Rustberg with its warehouse on Azurite (tests/cloud_beds.py)."""
     with AzureBed() as bed:
+        yield bed
+
+
+@pytest.fixture(scope="session")
+def rustberg_s3(testbed: Testbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RustbergOnS3]:
+    """Rustberg (API keys for an admin, a writer and a reader) with its warehouse on the test
+    bed's S3 (tests/rustberg_s3.py)."""
+    with RustbergOnS3(testbed, tmp_path_factory.mktemp("rustberg-s3")) as bed:
         yield bed
 
 

@@ -1,9 +1,15 @@
 """Rustberg (crates.io `rustberg` 0.3.0, installed by the Makefile into $FLOE_CACHE/rustberg): a
-real Iceberg REST catalog whose warehouse may live on GCS (`gs://`) or Azure (`abfs://`), here on
-the loopback emulators. Authentication is one API key of this run, sent as a bearer token.
+real Iceberg REST catalog whose warehouse may live on S3 (the test bed's SeaweedFS), GCS (`gs://`)
+or Azure (`abfs://`), here on the loopback emulators. Authentication is an API key of this run
+per role of Rustberg's default Cedar policies, sent as a bearer token: `admin` may do everything,
+`writer` read, list, create and update but not delete, `reader` read and list.
 
     with Rustberg(tmp_path, "gs://lake/wh", {"gcs.service.path": gcs.url, "gcs.no-auth": "true"}) as rb:
-        rb.uri, rb.api_key
+        rb.uri, rb.api_key, rb.api_keys["reader"]
+
+A principal refused an action on a resource it can see gets 403 (`ForbiddenException`, "Not
+permitted to <action> <resource>", no principal named); one that cannot see the resource gets the
+same 404 as for a resource that does not exist (rustberg's `catalog/v1/guard.rs`).
 
 The storage properties (Iceberg's names) configure the catalog's own FileIO, built by
 `iceberg-storage-opendal`. Rustberg puts none of them into its LoadTable answers (`config` is
@@ -26,8 +32,10 @@ BINARY = Path(
     os.environ.get("FLOE_RUSTBERG")
     or Path(os.environ.get("FLOE_CACHE") or Path.home() / ".cache" / "floe") / "rustberg" / "bin" / "rustberg"
 )
-#: The variable that carries the API key to the server (the config file names it, never the key).
-KEY_VARIABLE = "FLOE_RUSTBERG_KEY"
+#: The roles of Rustberg's default policies, each given an API key.
+ROLES = ("admin", "writer", "reader")
+#: The variable that carries a role's API key to the server (the config file names it, never the key).
+KEY_VARIABLE = "FLOE_RUSTBERG_KEY_{role}"
 
 
 class Rustberg(ServerProcess):
@@ -42,7 +50,12 @@ class Rustberg(ServerProcess):
         self.storage_properties = storage_properties
         self.http_proxy = http_proxy
         # Rustberg's key format: `rb_` and base64url.
-        self.api_key = "rb_" + secrets.token_urlsafe(32)
+        self.api_keys = {role: "rb_" + secrets.token_urlsafe(32) for role in ROLES}
+
+    @property
+    def api_key(self) -> str:
+        """The admin's key."""
+        return self.api_keys["admin"]
 
     @property
     def uri(self) -> str:
@@ -58,6 +71,17 @@ class Rustberg(ServerProcess):
         catalog_dir = Path(tempfile.mkdtemp(prefix="rustberg-catalog-", dir=self.dir))
         # Every storage property comes from the environment (`env:NAME`), so the file holds no secret.
         properties = "\n".join(f"{json.dumps(key)} = {json.dumps('env:' + variable)}" for key, variable in self._property_variables().items())
+        # One key per role, all in one tenant: the namespaces the admin creates are the others' too.
+        api_keys = "\n".join(
+            f"""
+[[server.auth.api_keys]]
+name = "floe-{role}"
+tenant = "default"
+roles = ["{role}"]
+key_env = "{KEY_VARIABLE.format(role=role.upper())}"
+"""
+            for role in ROLES
+        )
         config = f"""
 [server]
 host = "127.0.0.1"
@@ -65,12 +89,7 @@ port = {self.port}
 
 [server.auth]
 api_key_enabled = true
-
-[[server.auth.api_keys]]
-name = "floe-tests"
-tenant = "default"
-roles = ["admin"]
-key_env = "{KEY_VARIABLE}"
+{api_keys}
 
 [tls]
 enabled = false
@@ -102,7 +121,7 @@ sink = "none"
             for name, value in os.environ.items()
             if not name.startswith("RUSTBERG_") and name.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "rust_log")
         }
-        env[KEY_VARIABLE] = self.api_key
+        env.update({KEY_VARIABLE.format(role=role.upper()): key for role, key in self.api_keys.items()})
         env.update({variable: self.storage_properties[key] for key, variable in self._property_variables().items()})
         # Rustberg writes temporary files (a development certificate, ephemeral catalogs) under
         # TMPDIR: keep them in the test's directory.

@@ -198,14 +198,21 @@ class Testbed(ServerProcess):
                 "warehouse": self.warehouse,
                 "credential": f"{self.client_id}:{self.client_secret}",
                 "oauth2-server-uri": self.oauth2_server_uri,
-                "s3.endpoint": self.s3_endpoint,
-                "s3.access-key-id": self.client_id,
-                "s3.secret-access-key": self.client_secret,
-                "s3.region": self.region,
-                "s3.path-style-access": "true",
+                **self.s3_properties(),
                 **delegation,
             },
         )
+
+    def s3_properties(self) -> dict[str, str]:
+        """The test bed's S3 and its keys as Iceberg FileIO properties (PyIceberg's, and those of
+        another catalog keeping its warehouse here)."""
+        return {
+            "s3.endpoint": self.s3_endpoint,
+            "s3.access-key-id": self.client_id,
+            "s3.secret-access-key": self.client_secret,
+            "s3.region": self.region,
+            "s3.path-style-access": "true",
+        }
 
     def pyarrow_s3(self, endpoint: str | None = None):  # -> pyarrow.fs.S3FileSystem
         """The test bed's S3 (or `endpoint`, e.g. a proxy in front of it) with its own keys, for
@@ -233,13 +240,19 @@ class Testbed(ServerProcess):
         iceberg secrets and attaches the warehouse as `lake`. `s3_endpoint` (http://host:port):
         the S3 secret's endpoint instead of the test bed's own (a proxy in front of it)."""
         return [
-            f"CREATE OR REPLACE SECRET testbed_s3 (TYPE s3, KEY_ID '{self.client_id}', SECRET '{self.client_secret}', "
-            f"ENDPOINT '{(s3_endpoint or self.s3_endpoint).removeprefix('http://')}', URL_STYLE 'path', USE_SSL false, "
-            f"REGION '{self.region}')",
+            self.s3_secret_sql(s3_endpoint),
             f"CREATE OR REPLACE SECRET testbed_iceberg (TYPE iceberg, CLIENT_ID '{self.client_id}', "
             f"CLIENT_SECRET '{self.client_secret}', OAUTH2_SERVER_URI '{self.oauth2_server_uri}')",
             f"ATTACH '{self.warehouse}' AS lake (TYPE ICEBERG, ENDPOINT '{self.catalog_uri}', SECRET testbed_iceberg)",
         ]
+
+    def s3_secret_sql(self, s3_endpoint: str | None = None) -> str:
+        """The DuckDB S3 secret with the test bed's keys, as a user holding them would create it."""
+        return (
+            f"CREATE OR REPLACE SECRET testbed_s3 (TYPE s3, KEY_ID '{self.client_id}', SECRET '{self.client_secret}', "
+            f"ENDPOINT '{(s3_endpoint or self.s3_endpoint).removeprefix('http://')}', URL_STYLE 'path', USE_SSL false, "
+            f"REGION '{self.region}')"
+        )
 
     # -- HTTP ----------------------------------------------------------------------------------
     def token(self) -> str:

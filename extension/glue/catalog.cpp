@@ -124,9 +124,10 @@ optional_ptr<SchemaCatalogEntry> IcebergCatalog::LookupSchema(CatalogTransaction
 	auto &iceberg_transaction = IcebergTransaction::Get(transaction, *this);
 	auto schema = iceberg_transaction.Entries().GetSchema(schema_lookup.GetEntryName());
 	if (!schema && if_not_found == OnEntryNotFound::THROW_EXCEPTION) {
-		throw CatalogException(schema_lookup.GetErrorContext(),
-		                       "Namespace '%s' does not exist in Iceberg catalog '%s' (warehouse '%s')",
-		                       schema_lookup.GetEntryName(), compat::Str(GetName()), warehouse);
+		throw CatalogException(
+		    schema_lookup.GetErrorContext(),
+		    "Namespace '%s' does not exist in Iceberg catalog '%s' (warehouse '%s') or you may not see it",
+		    schema_lookup.GetEntryName(), compat::Str(GetName()), warehouse);
 	}
 	return schema.get();
 }

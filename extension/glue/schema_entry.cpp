@@ -145,7 +145,7 @@ void IcebergSchemaEntry::Alter(CatalogTransaction transaction, AlterInfo &info) 
 			if (alter.if_not_found == OnEntryNotFound::RETURN_NULL) {
 				return;
 			}
-			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s'", name,
+			throw CatalogException("Table '%s.%s' does not exist in Iceberg catalog '%s' or you may not see it", name,
 			                       compat::Str(alter.GetQualifiedName().Name()), compat::Str(catalog.GetName()));
 		}
 		iceberg_transaction.RenameTable(*this, compat::Str(alter.GetQualifiedName().Name()),

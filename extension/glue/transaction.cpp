@@ -53,8 +53,8 @@ FloeTxn *IcebergTransaction::WritesFor(IcebergTableEntry &table) {
 }
 
 static string NotFound(const char *what, const string &schema, const string &name, IcebergCatalog &catalog) {
-	return StringUtil::Format("%s '%s.%s' does not exist in Iceberg catalog '%s'", what, schema, name,
-	                          compat::Str(catalog.GetName()));
+	return StringUtil::Format("%s '%s.%s' does not exist in Iceberg catalog '%s' or you may not see it", what, schema,
+	                          name, compat::Str(catalog.GetName()));
 }
 
 optional_ptr<IcebergSchemaEntry> IcebergTransaction::CreateSchema(const string &name, OnCreateConflict on_conflict) {
@@ -76,9 +76,10 @@ void IcebergTransaction::DropSchema(const string &name, bool if_exists, bool cas
 		if (if_exists) {
 			return;
 		}
-		throw CatalogException("Namespace '%s' does not exist in Iceberg catalog '%s'. Fix: check the name with "
-		                       "SELECT schema_name FROM duckdb_schemas() WHERE database_name = '%s'",
-		                       name, compat::Str(catalog.GetName()), compat::Str(catalog.GetName()));
+		throw CatalogException(
+		    "Namespace '%s' does not exist in Iceberg catalog '%s' or you may not see it. Fix: check the name with "
+		    "SELECT schema_name FROM duckdb_schemas() WHERE database_name = '%s'",
+		    name, compat::Str(catalog.GetName()), compat::Str(catalog.GetName()));
 	}
 	auto tables_in_schema = entries.AllTables(*schema);
 	if (!tables_in_schema.empty() && !cascade) {

@@ -83,6 +83,16 @@ impl Authenticator {
         }
     }
 
+    /// Who the catalog sees, as far as floe knows: an OAuth2 client is named by its id (an
+    /// identifier, not a secret); a token's principal is known only to the catalog.
+    pub fn principal(&self) -> String {
+        match &self.auth {
+            Auth::None => "an anonymous caller".to_string(),
+            Auth::Token(_) => "the principal of this TOKEN".to_string(),
+            Auth::ClientCredentials { client_id, .. } => format!("client '{client_id}'"),
+        }
+    }
+
     /// Where tokens come from, when they are fetched at all.
     pub fn token_endpoint(&self) -> Option<&url::Url> {
         match &self.auth {

@@ -17,6 +17,7 @@ use reqwest::Method;
 use secrecy::ExposeSecret;
 use url::Url;
 
+use super::access::{capitalized, Object, Operation, Request};
 use super::auth::Authenticator;
 use super::http::{Call, Http, Tagged};
 use super::model::{
@@ -197,7 +198,7 @@ impl RestCatalog {
             .post::<_, serde_json::Value>(url, &body, &[], Call::Change)
             .await
             .map(drop)
-            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
+            .map_err(|e| self.describe(e, Request::new(Operation::Create, Object::Namespace(namespace))))
     }
 
     /// The namespace's properties, or a NotFound error naming it.
@@ -207,14 +208,14 @@ impl RestCatalog {
             .http
             .get(url, &[])
             .await
-            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))?;
+            .map_err(|e| self.describe(e, Request::new(Operation::Read, Object::Namespace(namespace))))?;
         Ok(response.properties)
     }
 
     pub async fn list_tables(&self, namespace: &Namespace) -> Result<Vec<String>> {
         self.list_names(namespace, "tables")
             .await
-            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
+            .map_err(|e| self.describe(e, Request::new(Operation::List, Object::Namespace(namespace))))
     }
 
     /// The names of every `kind` ("tables", "views") in `namespace`, all pages of them.
@@ -250,8 +251,8 @@ impl RestCatalog {
         if let Some(known) = &known {
             headers.push(("If-None-Match", known.etag.as_str()));
         }
-        let name = || format!("Table '{}.{table}'", display_namespace(namespace));
-        match self.http.get_tagged(url, &headers).await.map_err(|e| self.describe(e, name()))? {
+        let request = Request::new(Operation::Read, Object::Table(namespace, table));
+        match self.http.get_tagged(url, &headers).await.map_err(|e| self.describe(e, request))? {
             Some(Tagged::<LoadTableResult> { value, etag }) => {
                 match etag.filter(|_| revalidate) {
                     Some(etag) => {
@@ -264,7 +265,10 @@ impl RestCatalog {
             None => known.map(|known| known.result.clone()).ok_or_else(|| {
                 Error::new(
                     ErrorKind::Unavailable,
-                    format!("{}: the catalog answered 304 Not Modified to a load that named no version", name()),
+                    format!(
+                        "Table '{}.{table}': the catalog answered 304 Not Modified to a load that named no version",
+                        display_namespace(namespace)
+                    ),
                 )
                 .with_fix("the catalog breaks the REST spec here; report it to its maintainers")
             }),
@@ -289,7 +293,7 @@ impl RestCatalog {
         self.http
             .execute(Method::DELETE, url, None::<&()>, Call::Change)
             .await
-            .map_err(|e| self.describe(e, format!("Namespace '{}'", display_namespace(namespace))))
+            .map_err(|e| self.describe(e, Request::new(Operation::Drop, Object::Namespace(namespace))))
     }
 
     /// Creates a table; with `stage_create` the catalog only reserves it, to be created by the
@@ -300,7 +304,7 @@ impl RestCatalog {
         self.http
             .post(url, request, &self.delegation_headers(), Call::Change)
             .await
-            .map_err(|e| self.describe(e, format!("Table '{}.{}'", display_namespace(namespace), request.name)))
+            .map_err(|e| self.describe(e, Request::new(Operation::Create, Object::Table(namespace, &request.name))))
     }
 
     pub async fn drop_table(&self, namespace: &Namespace, table: &str, purge: bool) -> Result<()> {
@@ -310,7 +314,7 @@ impl RestCatalog {
         self.http
             .execute(Method::DELETE, url, None::<&()>, Call::Change)
             .await
-            .map_err(|e| self.describe(e, format!("Table '{}.{table}'", display_namespace(namespace))))
+            .map_err(|e| self.describe(e, Request::new(Operation::Drop, Object::Table(namespace, table))))
     }
 
     pub async fn rename_table(&self, from: &TableIdentifier, to: &TableIdentifier) -> Result<()> {
@@ -321,7 +325,7 @@ impl RestCatalog {
         self.http
             .execute(Method::POST, url, Some(&body), Call::Change)
             .await
-            .map_err(|e| self.describe(e, format!("Table '{}.{}'", display_namespace(&from.namespace), from.name)))
+            .map_err(|e| self.describe(e, Request::new(Operation::Rename, Object::Table(&from.namespace, &from.name))))
     }
 
     /// Commits one table's change. A CommitConflict error means another writer won; a
@@ -334,18 +338,24 @@ impl RestCatalog {
         // Forgotten again once the outcome is known: a read may have loaded the old version
         // while the commit was under way.
         self.recent_loads.forget(&id.namespace, &id.name).await;
-        outcome
+        outcome.map_err(|e| refused(self, e, change_request(change)))
     }
 
     /// Commits several tables' changes atomically (`POST /transactions/commit`).
     pub async fn commit_transaction(&self, changes: &[TableChange]) -> Result<()> {
         let url = self.url(&["transactions", "commit"])?;
         let body = CommitTransactionRequest { table_changes: changes.to_vec() };
+        let tables: Vec<(Namespace, String)> =
+            changes.iter().map(|c| (c.identifier.namespace.clone(), c.identifier.name.clone())).collect();
+        let request = match changes {
+            [change] => change_request(change),
+            _ => Request::new(Operation::Write, Object::Tables(&tables)),
+        };
         let outcome = self.http.execute(Method::POST, url, Some(&body), Call::Commit).await;
-        for change in changes {
-            self.recent_loads.forget(&change.identifier.namespace, &change.identifier.name).await;
+        for (namespace, table) in &tables {
+            self.recent_loads.forget(namespace, table).await;
         }
-        outcome
+        outcome.map_err(|e| refused(self, e, request))
     }
 
     pub(crate) fn delegation_headers(&self) -> Vec<(&'static str, &'static str)> {
@@ -370,20 +380,14 @@ impl RestCatalog {
         Ok(url)
     }
 
-    /// Adds the object and a fix to an error of a request about `object`.
-    pub(crate) fn describe(&self, err: Error, object: String) -> Error {
+    /// Adds the object, the operation and a fix to an error of `request`.
+    pub(crate) fn describe(&self, err: Error, request: Request<'_>) -> Error {
         let catalog = &self.options.warehouse;
+        let object = request.object_name();
         match err.kind() {
-            ErrorKind::NotFound => Error::new(
-                ErrorKind::NotFound,
-                format!("{object} does not exist in Iceberg catalog '{catalog}' ({})", err.message()),
-            )
-            .with_fix("check the name; SHOW ALL TABLES lists what the catalog holds"),
-            ErrorKind::Forbidden => Error::new(
-                ErrorKind::Forbidden,
-                format!("Access denied to {object} in Iceberg catalog '{catalog}' ({})", err.message()),
-            )
-            .with_fix("ask the catalog's administrator to grant the principal of this secret the needed privilege"),
+            ErrorKind::Forbidden | ErrorKind::NotFound => {
+                request.describe(err, catalog, &self.http.authenticator().principal())
+            }
             ErrorKind::Unauthenticated => Error::new(
                 ErrorKind::Unauthenticated,
                 format!(
@@ -396,8 +400,22 @@ impl RestCatalog {
                 let fix = err.fix().unwrap_or("check that the catalog is running and reachable").to_string();
                 err.context(format!("Iceberg catalog '{catalog}' failed while accessing {object}")).with_fix(fix)
             }
-            _ => err.context(format!("{object} in Iceberg catalog '{catalog}'")),
+            _ => err.context(format!("{} in Iceberg catalog '{catalog}'", capitalized(&object))),
         }
+    }
+}
+
+/// A commit's request: a write to its table.
+fn change_request(change: &TableChange) -> Request<'_> {
+    Request::new(Operation::Write, Object::Table(&change.identifier.namespace, &change.identifier.name))
+}
+
+/// A commit's error worded when the catalog refused it; any other keeps its kind and message,
+/// which the commit protocol acts on (conflicts are retried, unknown states reconciled).
+fn refused(catalog: &RestCatalog, err: Error, request: Request<'_>) -> Error {
+    match err.kind() {
+        ErrorKind::Forbidden => catalog.describe(err, request),
+        _ => err,
     }
 }
 

@@ -3,6 +3,7 @@
 //! storage credentials, has no multi-table commit and cannot tell a failed commit from one in an
 //! unknown state.
 
+pub mod access;
 pub mod auth;
 pub mod catalog;
 pub mod credentials;

@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::access::{Object, Operation, Request};
 use super::catalog::{display_namespace, encode_namespace, Namespace, RestCatalog};
 use super::http::Call;
 use super::model::{RenameTableRequest, TableIdentifier};
@@ -87,7 +88,7 @@ impl RestCatalog {
             {
                 Ok(Vec::new())
             }
-            Err(err) => Err(self.describe(err, format!("Namespace '{}'", display_namespace(namespace)))),
+            Err(err) => Err(self.describe(err, Request::new(Operation::List, Object::Namespace(namespace)))),
         }
     }
 
@@ -97,7 +98,7 @@ impl RestCatalog {
         match self.http().get(url, &[]).await {
             Ok(view) => Ok(Some(view)),
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(self.describe(err, view_name(id))),
+            Err(err) => Err(self.describe(err, Request::new(Operation::Read, view(id)))),
         }
     }
 
@@ -119,7 +120,7 @@ impl RestCatalog {
         self.http()
             .execute(Method::POST, url, Some(&body), Call::Change)
             .await
-            .map_err(|e| self.describe(e, view_name(id)))
+            .map_err(|e| self.describe(e, Request::new(Operation::Create, view(id))))
     }
 
     /// A new current version of an existing view: one commit, so readers see the old or the new
@@ -191,7 +192,7 @@ impl RestCatalog {
         self.http()
             .execute(Method::POST, url, Some(&body), Call::Commit)
             .await
-            .map_err(|e| self.describe(e, view_name(id)))
+            .map_err(|e| self.describe(e, Request::new(Operation::Write, view(id))))
     }
 
     pub async fn drop_view(&self, id: &TableIdentifier) -> Result<()> {
@@ -199,7 +200,7 @@ impl RestCatalog {
         self.http()
             .execute(Method::DELETE, url, None::<&()>, Call::Change)
             .await
-            .map_err(|e| self.describe(e, view_name(id)))
+            .map_err(|e| self.describe(e, Request::new(Operation::Drop, view(id))))
     }
 
     pub async fn rename_view(&self, from: &TableIdentifier, to: &TableIdentifier) -> Result<()> {
@@ -208,10 +209,10 @@ impl RestCatalog {
         self.http()
             .execute(Method::POST, url, Some(&body), Call::Change)
             .await
-            .map_err(|e| self.describe(e, view_name(from)))
+            .map_err(|e| self.describe(e, Request::new(Operation::Rename, view(from))))
     }
 }
 
-fn view_name(id: &TableIdentifier) -> String {
-    format!("View '{}.{}'", display_namespace(&id.namespace), id.name)
+fn view(id: &TableIdentifier) -> Object<'_> {
+    Object::View(&id.namespace, &id.name)
 }
