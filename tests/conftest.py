@@ -72,17 +72,25 @@ def cloud_bed(request: pytest.FixtureRequest) -> CloudBed:
 
 
 @pytest.fixture(scope="session")
-def catalog(testbed: Testbed):
-    return testbed.pyiceberg_catalog()
+def catalog_bed(request: pytest.FixtureRequest, testbed: Testbed) -> Testbed | RustbergOnS3:
+    """The catalog `floe`, `catalog` and `official` attach: the test bed's SeaweedFS, or each of
+    SeaweedFS and Rustberg where a suite asks for both (tests/both_catalogs.py)."""
+    name = getattr(request, "param", "seaweedfs")
+    return testbed if name == "seaweedfs" else request.getfixturevalue("rustberg_s3")
 
 
 @pytest.fixture(scope="session")
-def official(testbed: Testbed) -> Iterator[ReferenceEngine]:
+def catalog(catalog_bed: Testbed | RustbergOnS3):
+    return catalog_bed.pyiceberg_catalog()
+
+
+@pytest.fixture(scope="session")
+def official(catalog_bed: Testbed | RustbergOnS3) -> Iterator[ReferenceEngine]:
     """DuckDB with the official iceberg extension, the second independent engine, in a process of
     its own (tests/reference_engine.py): the official iceberg extension on DuckDB 1.5.5."""
     con = official_connection()
     con.execute("SET TimeZone = 'UTC'")
-    for statement in testbed.duckdb_setup_sql():
+    for statement in catalog_bed.official_setup_sql():
         con.execute(statement)
     yield con
     con.close()
@@ -94,11 +102,11 @@ def reference(catalog, official) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def floe(extension: str, testbed: Testbed) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A fresh DuckDB connection with floe loaded and the test bed attached as `lake`."""
+def floe(extension: str, catalog_bed: Testbed | RustbergOnS3) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A fresh DuckDB connection with floe loaded and the catalog of `catalog_bed` attached as `lake`."""
     con = floe_connection(extension)
     con.execute("SET TimeZone = 'UTC'")
-    for statement in testbed.duckdb_setup_sql():
+    for statement in catalog_bed.duckdb_setup_sql():
         con.execute(statement)
     yield con
     con.close()

@@ -6,7 +6,11 @@ PyIceberg get S3 keys as a user would: a DuckDB S3 secret, PyIceberg's FileIO pr
     with bed:
         con = bed.floe(extension, "reader")     # `lake`, attached with the reader's API key
         bed.pyiceberg("admin").load_table("ns.t")
-        bed.files("s3://raw/rustberg-.../ns/t")
+        bed.s3_files("s3://raw/rustberg-.../ns/t")
+
+As the admin it offers what the suites ask of the test bed (`duckdb_setup_sql`,
+`official_setup_sql`, `pyiceberg_catalog`, `s3_files`), so a suite runs against either catalog
+through the `catalog_bed` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -39,17 +43,29 @@ class RustbergOnS3:
     def __exit__(self, *exc: object) -> None:
         self.catalog.__exit__(*exc)
 
-    def setup_sql(self, role: str) -> list[str]:
+    def duckdb_setup_sql(self, role: str = "admin") -> list[str]:
         """What a floe connection runs to attach the catalog as `lake` with `role`'s API key."""
+        return [self.testbed.s3_secret_sql(), self.attach_sql("lake", role=role)]
+
+    def attach_sql(self, alias: str, options: str = "", role: str = "admin") -> str:
+        """floe's ATTACH of the catalog as `alias` with `role`'s API key and further `options`.
+        The warehouse, a location, goes in WAREHOUSE: floe takes the ATTACH path for a name."""
+        return (
+            f"ATTACH 'rustberg' AS {alias} (TYPE ICEBERG, ENDPOINT '{self.catalog.uri}', "
+            f"WAREHOUSE '{self.warehouse}', TOKEN '{self.catalog.api_keys[role]}'{', ' + options if options else ''})"
+        )
+
+    def official_setup_sql(self) -> list[str]:
+        """The same for the official extension, which sends no warehouse for an empty ATTACH path
+        (DuckDB would attach an `s3://` path read-only)."""
         return [
             self.testbed.s3_secret_sql(),
-            f"ATTACH 'rustberg' AS lake (TYPE ICEBERG, ENDPOINT '{self.catalog.uri}', "
-            f"WAREHOUSE '{self.warehouse}', TOKEN '{self.catalog.api_keys[role]}')",
+            f"ATTACH '' AS lake (TYPE ICEBERG, ENDPOINT '{self.catalog.uri}', TOKEN '{self.catalog.api_key}')",
         ]
 
     def floe(self, extension: str, role: str) -> duckdb.DuckDBPyConnection:
         con = floe_connection(extension)
-        for statement in self.setup_sql(role):
+        for statement in self.duckdb_setup_sql(role=role):
             con.execute(statement)
         return con
 
@@ -64,6 +80,10 @@ class RustbergOnS3:
             **self.testbed.s3_properties(),
         )
 
-    def files(self, prefix: str) -> list[str]:
+    def pyiceberg_catalog(self):  # -> pyiceberg.catalog.rest.RestCatalog
+        """PyIceberg as the admin."""
+        return self.pyiceberg("admin")
+
+    def s3_files(self, prefix: str) -> list[str]:
         """Object paths under `prefix` (an `s3://` URL), as S3 lists them."""
         return self.testbed.s3_files(prefix)

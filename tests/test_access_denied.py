@@ -35,7 +35,7 @@ class Bed:
     def files(self) -> list[str]:
         """Every object of the warehouse: the admin's tables and any file a refused statement
         might have written, wherever it put it."""
-        return self.rustberg.files(self.rustberg.warehouse)
+        return self.rustberg.s3_files(self.rustberg.warehouse)
 
     def refused(self, role: str, sql: str) -> str:
         """The message of `sql` run as `role`, which must fail; the files are unchanged."""

@@ -8,7 +8,10 @@ import datetime
 from pyiceberg.expressions import EqualTo
 from pyiceberg.transforms import parse_transform
 
+from tests.both_catalogs import BOTH_CATALOGS
 from tests.rows import duckdb_rows, pyiceberg_rows
+
+pytestmark = BOTH_CATALOGS
 
 ROWS = """
     SELECT i AS id,

@@ -9,8 +9,11 @@ import secrets
 import pytest
 from pyiceberg.expressions import EqualTo, GreaterThanOrEqual
 
+from tests.both_catalogs import BOTH_CATALOGS
 from tests.equality_deletes import with_equality_deletes
 from tests.rows import duckdb_rows, pyiceberg_rows
+
+pytestmark = BOTH_CATALOGS
 
 TABLES = ["metrics", "all_types", "by_region", "by_day", "by_bucket", "evolved", "history", "deleted"]
 

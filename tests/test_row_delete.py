@@ -10,10 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 from pyiceberg.manifest import DataFileContent
 
+from tests.both_catalogs import BOTH_CATALOGS
 from tests.engines import floe_connection
 
 FILE_PATH_ID = 2147483546
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
+
+pytestmark = BOTH_CATALOGS
 
 
 @pytest.fixture()
@@ -24,11 +27,11 @@ def ns(floe, request) -> str:
     return name
 
 
-def second_connection(extension, testbed) -> duckdb.DuckDBPyConnection:
+def second_connection(extension, catalog_bed) -> duckdb.DuckDBPyConnection:
     """Another DuckDB database with floe attached to the same catalog: a concurrent writer."""
     con = floe_connection(extension)
     con.execute("SET TimeZone = 'UTC'")
-    for statement in testbed.duckdb_setup_sql():
+    for statement in catalog_bed.duckdb_setup_sql():
         con.execute(statement)
     return con
 
@@ -277,9 +280,9 @@ def test_bad_mode_properties_are_refused_with_the_fix(floe, catalog, ns):
     assert len(pyiceberg_rows(catalog, f"{ns}.t")) == 300
 
 
-def test_concurrent_append_the_condition_could_match_fails_a_serializable_delete(floe, extension, testbed, catalog, ns):
+def test_concurrent_append_the_condition_could_match_fails_a_serializable_delete(floe, extension, catalog_bed, catalog, ns):
     three_files(floe, f"lake.{ns}.t")
-    other = second_connection(extension, testbed)
+    other = second_connection(extension, catalog_bed)
     try:
         floe.execute("BEGIN")
         floe.execute(f"DELETE FROM lake.{ns}.t WHERE id < 50")
@@ -310,12 +313,12 @@ def test_concurrent_append_the_condition_could_match_fails_a_serializable_delete
         other.close()
 
 
-def test_a_conflicting_append_is_found_after_a_later_commit_merged_its_manifest(floe, extension, testbed, catalog, ns):
+def test_a_conflicting_append_is_found_after_a_later_commit_merged_its_manifest(floe, extension, catalog_bed, catalog, ns):
     """The matching append's manifest was merged by the next commit (its entry now EXISTING in a
     manifest of that commit): the check reads each concurrent snapshot's own manifests."""
     floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT i AS id FROM range(100) t(i)")
     floe.execute(f"ALTER TABLE lake.{ns}.t SET ('commit.manifest.min-count-to-merge' = '3')")
-    other = second_connection(extension, testbed)
+    other = second_connection(extension, catalog_bed)
     try:
         floe.execute("BEGIN")
         floe.execute(f"DELETE FROM lake.{ns}.t WHERE id < 50")
@@ -331,9 +334,9 @@ def test_a_conflicting_append_is_found_after_a_later_commit_merged_its_manifest(
         other.close()
 
 
-def test_concurrent_deletes_of_the_same_file_never_both_apply(floe, extension, testbed, catalog, ns):
+def test_concurrent_deletes_of_the_same_file_never_both_apply(floe, extension, catalog_bed, catalog, ns):
     three_files(floe, f"lake.{ns}.t")
-    other = second_connection(extension, testbed)
+    other = second_connection(extension, catalog_bed)
     try:
         floe.execute("BEGIN")
         floe.execute(f"DELETE FROM lake.{ns}.t WHERE id = 10")

@@ -6,8 +6,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from tests.both_catalogs import BOTH_CATALOGS
 from tests.rows import duckdb_rows, pyiceberg_rows
 from tests.test_row_delete import ns, ordered, three_files  # noqa: F401
+
+pytestmark = BOTH_CATALOGS
 
 SOURCE = """
     CREATE OR REPLACE TEMP TABLE src AS

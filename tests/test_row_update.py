@@ -7,8 +7,11 @@ import duckdb
 import pytest
 from pyiceberg.manifest import DataFileContent
 
+from tests.both_catalogs import BOTH_CATALOGS
 from tests.rows import duckdb_rows, pyiceberg_rows
 from tests.test_row_delete import entries, ns, ordered, second_connection, three_files  # noqa: F401
+
+pytestmark = BOTH_CATALOGS
 
 
 def test_update_where_reads_back_in_every_engine(floe, official, catalog, ns):
@@ -82,10 +85,10 @@ def test_updates_and_deletes_in_one_transaction(floe, catalog, ns):
 
 
 def test_concurrent_append_the_condition_could_match_fails_a_serializable_update(
-    floe, extension, testbed, catalog, ns
+    floe, extension, catalog_bed, catalog, ns
 ):
     three_files(floe, f"lake.{ns}.t")
-    other = second_connection(extension, testbed)
+    other = second_connection(extension, catalog_bed)
     try:
         floe.execute("BEGIN")
         floe.execute(f"UPDATE lake.{ns}.t SET v = 'x' WHERE id < 50")

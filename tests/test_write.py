@@ -10,7 +10,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from tests.both_catalogs import BOTH_CATALOGS, fails_on_rustberg
 from tests.rows import duckdb_rows, pyiceberg_rows
+
+pytestmark = BOTH_CATALOGS
 
 
 @pytest.fixture()
@@ -40,6 +43,12 @@ MIXED = """
            ('blob' || i)::BLOB AS payload
     FROM range(1000) t(i)
 """
+
+
+def in_commit_order(table) -> list:
+    """The table's snapshots by sequence number: the metadata's list of them has no order (Rustberg's
+    is not the commit order)."""
+    return sorted(table.snapshots(), key=lambda s: s.sequence_number)
 
 
 def test_ctas_reads_back_in_every_engine(floe, official, catalog, ns):
@@ -96,10 +105,10 @@ def test_create_or_replace_keeps_history(floe, catalog, ns):
     assert floe.execute(f"SELECT * FROM lake.{ns}.r").fetchall() == [(2.5,)]
     table = catalog.load_table(f"{ns}.r")
     assert [f.name for f in table.schema().fields] == ["score"]
-    operations = [s.summary.operation.value for s in table.snapshots()]
-    assert operations == ["append", "overwrite"]
+    snapshots = in_commit_order(table)
+    assert [s.summary.operation.value for s in snapshots] == ["append", "overwrite"]
     assert table.current_snapshot().summary["deleted-records"] == "1"
-    first = table.snapshots()[0].snapshot_id
+    first = snapshots[0].snapshot_id
     assert floe.execute(f"SELECT * FROM lake.{ns}.r AT (VERSION => {first})").fetchall() == [(1, "old")]
 
 
@@ -120,10 +129,10 @@ def test_drop_rename_and_schemas(floe, catalog, ns):
     assert (ns,) not in catalog.list_namespaces()
 
 
-def test_rollback_leaves_catalog_and_storage_as_they_were(floe, testbed, catalog, ns):
+def test_rollback_leaves_catalog_and_storage_as_they_were(floe, catalog_bed, catalog, ns):
     floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT 1 AS x")
     table = catalog.load_table(f"{ns}.t")
-    before_files = testbed.s3_files(table.location())
+    before_files = catalog_bed.s3_files(table.location())
     floe.execute("BEGIN")
     floe.execute(f"INSERT INTO lake.{ns}.t SELECT range FROM range(1000)")
     floe.execute(f"CREATE TABLE lake.{ns}.new AS SELECT 1 AS y")
@@ -132,14 +141,14 @@ def test_rollback_leaves_catalog_and_storage_as_they_were(floe, testbed, catalog
     assert floe.execute(f"SELECT count(*) FROM lake.{ns}.t").fetchone() == (1,)
     assert not catalog.table_exists(f"{ns}.new")
     assert catalog.load_table(f"{ns}.t").current_snapshot().snapshot_id == table.current_snapshot().snapshot_id
-    assert testbed.s3_files(table.location()) == before_files
+    assert catalog_bed.s3_files(table.location()) == before_files
 
 
-def test_interleaved_transactions_see_their_own_snapshot(floe, extension, testbed, ns):
+def test_interleaved_transactions_see_their_own_snapshot(floe, extension, catalog_bed, ns):
     from tests.engines import floe_connection
 
     other = floe_connection(extension)
-    for statement in testbed.duckdb_setup_sql():
+    for statement in catalog_bed.duckdb_setup_sql():
         other.execute(statement)
     floe.execute(f"CREATE TABLE lake.{ns}.t AS SELECT 1 AS x")
     floe.execute("BEGIN")
@@ -174,8 +183,15 @@ def test_multi_table_transaction_commits_atomically(floe, catalog, ns):
     assert floe.execute(f"SELECT max(x) FROM lake.{ns}.a").fetchone() == (2,)
 
 
-def test_table_created_and_renamed_in_one_transaction(floe, catalog, ns):
+def test_table_created_and_renamed_in_one_transaction(floe, catalog, catalog_bed, ns, request):
     # dbt's first build of a table: created under a temporary name, renamed before COMMIT.
+    fails_on_rustberg(
+        request,
+        catalog_bed,
+        duckdb.TransactionException,
+        "floe creates the table at the location staged for its first name (r__dbt_tmp); Rustberg keeps "
+        "a table's files under its own name's prefix and refuses the create",
+    )
     floe.execute("BEGIN")
     floe.execute(f"CREATE TABLE lake.{ns}.r__dbt_tmp AS SELECT range AS id FROM range(5)")
     floe.execute(f"ALTER TABLE lake.{ns}.r__dbt_tmp RENAME TO r")
@@ -200,7 +216,7 @@ def test_dbt_swap_is_one_commit(floe, catalog, ns):
     table = catalog.load_table(f"{ns}.m")
     # The same table, replaced in one snapshot: readers of `m` never saw it missing.
     assert table.metadata.table_uuid == uuid
-    assert [s.summary.operation.value for s in table.snapshots()] == ["append", "overwrite"]
+    assert [s.summary.operation.value for s in in_commit_order(table)] == ["append", "overwrite"]
     assert pyiceberg_rows(catalog, f"{ns}.m") == [(2, "v2", decimal.Decimal("2.0"))]
     assert pyiceberg_rows(catalog, f"{ns}.m__dbt_backup") == [(1, "v1")]
     assert not catalog.table_exists(f"{ns}.m__dbt_tmp")
@@ -208,24 +224,24 @@ def test_dbt_swap_is_one_commit(floe, catalog, ns):
     assert pyiceberg_rows(catalog, f"{ns}.m") == [(2, "v2", decimal.Decimal("2.0"))]
 
 
-def test_incompatible_insert_fails_before_writing(floe, testbed, catalog, ns):
+def test_incompatible_insert_fails_before_writing(floe, catalog_bed, catalog, ns):
     floe.execute(f"CREATE TABLE lake.{ns}.t (id INTEGER, day DATE)")
     location = catalog.load_table(f"{ns}.t").location()
     with pytest.raises(duckdb.Error):
         floe.execute(f"INSERT INTO lake.{ns}.t VALUES ({{'a': 1}}, DATE '2026-01-01')")
     with pytest.raises(duckdb.Error):
         floe.execute(f"INSERT INTO lake.{ns}.t VALUES (1, 2, 3)")
-    assert testbed.s3_files(location + "/data") == []
+    assert catalog_bed.s3_files(location + "/data") == []
     assert catalog.load_table(f"{ns}.t").current_snapshot() is None
 
 
-def test_failed_statement_leaves_no_files(floe, testbed, catalog, ns):
+def test_failed_statement_leaves_no_files(floe, catalog_bed, catalog, ns):
     floe.execute(f"CREATE TABLE lake.{ns}.t (n INTEGER)")
     location = catalog.load_table(f"{ns}.t").location()
     # Fails at run time, after DuckDB's writer may have started a file.
     with pytest.raises(duckdb.Error):
         floe.execute(f"INSERT INTO lake.{ns}.t SELECT CASE WHEN range < 500000 THEN range ELSE error('boom') END FROM range(1000000)")
-    assert testbed.s3_files(location + "/data") == []
+    assert catalog_bed.s3_files(location + "/data") == []
     assert catalog.load_table(f"{ns}.t").current_snapshot() is None
 
 
@@ -310,21 +326,15 @@ def test_create_table_partitioned_by(floe, catalog, ns):
         floe.execute(f"CREATE TABLE lake.{ns}.bad (id INTEGER) SORTED BY (id)")
 
 
-def test_purge_requested_drops_with_the_files(extension, testbed, catalog, ns):
+def test_purge_requested_drops_with_the_files(extension, catalog_bed, catalog, ns):
     from tests.engines import floe_connection
 
     con = floe_connection(extension)
-    for statement in testbed.duckdb_setup_sql()[:2]:
+    for statement in catalog_bed.duckdb_setup_sql()[:-1]:
         con.execute(statement)
-    con.execute(
-        f"ATTACH '{testbed.warehouse}' AS purging (TYPE ICEBERG, ENDPOINT '{testbed.catalog_uri}', "
-        f"SECRET testbed_iceberg, PURGE_REQUESTED 'true')"
-    )
+    con.execute(catalog_bed.attach_sql("purging", "PURGE_REQUESTED 'true'"))
     con.execute(f"CREATE TABLE purging.{ns}.gone AS SELECT 1 AS x")
     con.execute(f"DROP TABLE purging.{ns}.gone")
     assert not catalog.table_exists(f"{ns}.gone")
     with pytest.raises(duckdb.Error, match="Invalid value 'maybe' for PURGE_REQUESTED"):
-        con.execute(
-            f"ATTACH '{testbed.warehouse}' AS other (TYPE ICEBERG, ENDPOINT '{testbed.catalog_uri}', "
-            f"SECRET testbed_iceberg, PURGE_REQUESTED 'maybe')"
-        )
+        con.execute(catalog_bed.attach_sql("other", "PURGE_REQUESTED 'maybe'"))

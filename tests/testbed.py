@@ -243,8 +243,21 @@ class Testbed(ServerProcess):
             self.s3_secret_sql(s3_endpoint),
             f"CREATE OR REPLACE SECRET testbed_iceberg (TYPE iceberg, CLIENT_ID '{self.client_id}', "
             f"CLIENT_SECRET '{self.client_secret}', OAUTH2_SERVER_URI '{self.oauth2_server_uri}')",
-            f"ATTACH '{self.warehouse}' AS lake (TYPE ICEBERG, ENDPOINT '{self.catalog_uri}', SECRET testbed_iceberg)",
+            self.attach_sql("lake"),
         ]
+
+    def attach_sql(self, alias: str, options: str = "") -> str:
+        """The ATTACH of the warehouse as `alias` with the secret of `duckdb_setup_sql` and further
+        `options`."""
+        return (
+            f"ATTACH '{self.warehouse}' AS {alias} (TYPE ICEBERG, ENDPOINT '{self.catalog_uri}', "
+            f"SECRET testbed_iceberg{', ' + options if options else ''})"
+        )
+
+    def official_setup_sql(self) -> list[str]:
+        """The same for the official extension (a catalog naming its warehouse by location is
+        attached differently by each engine: tests/rustberg_s3.py)."""
+        return self.duckdb_setup_sql()
 
     def s3_secret_sql(self, s3_endpoint: str | None = None) -> str:
         """The DuckDB S3 secret with the test bed's keys, as a user holding them would create it."""
