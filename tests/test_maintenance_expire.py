@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from pyiceberg.manifest import DataFileContent
 
+from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 from tests.killed import killed_after
 
@@ -301,3 +302,23 @@ def test_kill_during_expire_leaves_a_table_every_reader_reads(floe, official, ca
     expire(floe, table, "older_than => now(), retain_last => 1")
     assert len(catalog.load_table(f"{ns}.t").snapshots()) == 1
     same_rows_everywhere(floe, official, catalog, "t", ns, [(i,) for i in range(10, 40)])
+
+
+@shown_while_running
+def test_progress_is_shown_while_manifests_are_read_and_files_deleted(floe, catalog, testbed, ns):
+    # 150 commits of a file each, then a DELETE of every row: the expiry reads 151 manifest lists
+    # and their manifests, then deletes 150 data files, their manifests and manifest lists, on a
+    # thread of its own while DuckDB's executor reads the progress.
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT)")
+    floe.execute(f"ALTER TABLE {table} SET ('commit.manifest-merge.enabled' = 'false')")
+    for i in range(150):
+        floe.execute(f"INSERT INTO {table} VALUES ({i})")
+    floe.execute(f"DELETE FROM {table}")
+    on_s3 = len(table_files(testbed, catalog, f"{ns}.t"))
+    (row,), samples = progress_while(floe, f"CALL floe_expire_snapshots('{table}', older_than => now(), retain_last => 1)")
+    counts = dict(zip(COUNTS, row))
+    assert counts["deleted_data_files_count"] == 150 and counts["deleted_manifest_lists_count"] == 150
+    # What it counted is gone; its commit wrote one metadata file.
+    assert len(table_files(testbed, catalog, f"{ns}.t")) == on_s3 - sum(row) + 1
+    assert_progress_shown(samples)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pytest
 
 from tests.engines import floe_connection
+from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.rows import duckdb_rows, sort_key
 from tests.rustberg import Rustberg
 from tests.killed import killed_after
@@ -239,3 +240,18 @@ def test_a_key_the_metadata_names_in_another_bucket_stops_it(floe, testbed):
             orphans(floe, f"lake.{ns}.t", arguments)
     assert set(testbed.s3_files(table.location())) == before
     assert f"lake/{key}" in before
+
+
+@shown_while_running
+def test_progress_is_shown_while_files_are_read_listed_and_deleted(local, con, table):
+    # 60 snapshots' manifests read, 3000 strays listed and deleted, on a thread of its own while
+    # DuckDB's executor reads the progress.
+    root = location(local, table)
+    for i in range(20, 80):
+        con.execute(f"INSERT INTO {table} VALUES ({i})")
+    live = files_under(root)
+    strays = {stray(root, f"orphan-{i:04d}.parquet", 5) for i in range(3000)}
+    rows, samples = progress_while(con, f"CALL floe_remove_orphan_files('{table}')")
+    assert sorted(row[0] for row in rows) == sorted(path.as_uri() for path in strays)
+    assert files_under(root) == live
+    assert_progress_shown(samples)

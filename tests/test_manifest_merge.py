@@ -13,6 +13,7 @@ from pyiceberg.manifest import ManifestContent, ManifestEntryStatus
 
 from tests.catalog_proxy import CatalogProxy
 from tests.engines import floe_connection
+from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.request_counter import RequestCounter
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
 from tests.test_commit_failures import COMMIT, proxied
@@ -272,3 +273,37 @@ def test_kill_9_during_rewrite_manifests_leaves_a_table_every_reader_reads(floe,
     assert duckdb_rows(floe, f"SELECT * FROM {table}") == expected
     assert pyiceberg_rows(catalog, f"{ns}.t") == expected
     assert duckdb_rows(official, f"SELECT * FROM {table}") == expected
+
+
+@shown_while_running
+def test_rewrite_manifests_progress_is_the_share_of_manifest_bytes_merged(floe, catalog, ns):
+    # 200 manifests read and merged into one on a thread of its own while DuckDB's executor
+    # reads the progress; the commit then only writes the manifest list.
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT)")
+    floe.execute(f"ALTER TABLE {table} SET ('commit.manifest-merge.enabled' = 'false')")
+    for i in range(200):
+        floe.execute(f"INSERT INTO {table} VALUES ({i})")
+    (row,), samples = progress_while(floe, f"CALL floe_rewrite_manifests('{table}')")
+    assert row == (200, 1)
+    assert len(manifests(catalog, f"{ns}.t")) == 1
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == ordered([(i,) for i in range(200)])
+    assert_progress_shown(samples)
+
+
+def test_rewrite_manifests_rolled_back_leaves_no_file_behind(floe, catalog, testbed, ns):
+    # The call merges the manifests at once (its progress shows); ROLLBACK removes what it wrote.
+    table = f"lake.{ns}.t"
+    floe.execute(f"CREATE TABLE {table} (id BIGINT)")
+    floe.execute(f"ALTER TABLE {table} SET ('commit.manifest-merge.enabled' = 'false')")
+    for i in range(3):
+        floe.execute(f"INSERT INTO {table} VALUES ({i})")
+    location = catalog.load_table(f"{ns}.t").location()
+    before = set(testbed.s3_files(location))
+    floe.execute("BEGIN")
+    assert floe.execute(f"CALL floe_rewrite_manifests('{table}')").fetchall() == [(3, 1)]
+    assert len(set(testbed.s3_files(location)) - before) == 1, "the merged manifest"
+    floe.execute("ROLLBACK")
+    assert set(testbed.s3_files(location)) == before
+    assert len(manifests(catalog, f"{ns}.t")) == 3
+    assert duckdb_rows(floe, f"SELECT * FROM {table}") == [(0,), (1,), (2,)]

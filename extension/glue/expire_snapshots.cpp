@@ -1,6 +1,6 @@
 // CALL floe_expire_snapshots('cat.ns.table', older_than => .., retain_last => .., snapshot_ids => [..],
 // dry_run => ..): Spark's procedure, run by the core (floe_core::maintenance::expire) when the
-// call executes; one row of Spark's counts.
+// call executes, its progress shown; one row of Spark's counts.
 #include "floe/ffi.hpp"
 #include "floe/json.hpp"
 #include "floe/maintenance.hpp"
@@ -16,6 +16,14 @@ static const char *const FUNCTION = "floe_expire_snapshots";
 static const vector<string> COUNTS = {
     "deleted_data_files_count",     "deleted_position_delete_files_count", "deleted_equality_delete_files_count",
     "deleted_manifest_files_count", "deleted_manifest_lists_count",        "deleted_statistics_files_count"};
+
+static void ExpireRows(yyjson_val *result, vector<vector<Value>> &rows) {
+	vector<Value> row;
+	for (auto &name : COUNTS) {
+		row.push_back(Value::BIGINT(json::Int(json::Get(result, name.c_str()))));
+	}
+	rows.push_back(std::move(row));
+}
 
 static unique_ptr<FunctionData> ExpireBind(ClientContext &context, TableFunctionBindInput &input,
                                            vector<LogicalType> &return_types, compat::Names &names) {
@@ -48,6 +56,8 @@ static unique_ptr<FunctionData> ExpireBind(ClientContext &context, TableFunction
 	}
 	json.Add(request, "s3_secret", S3Secret(json, context, call->location));
 	call->request = json.Write(request);
+	call->core = floe_expire_snapshots;
+	call->rows_of = ExpireRows;
 	for (auto &name : COUNTS) {
 		names.emplace_back(name);
 		return_types.push_back(LogicalType::BIGINT);
@@ -55,23 +65,8 @@ static unique_ptr<FunctionData> ExpireBind(ClientContext &context, TableFunction
 	return std::move(call);
 }
 
-static unique_ptr<GlobalTableFunctionState> ExpireRun(ClientContext &context, TableFunctionInitInput &input) {
-	auto &call = input.bind_data->Cast<ProcedureCall>();
-	CoreString text;
-	Check(
-	    floe_expire_snapshots(call.catalog, call.schema.c_str(), call.table.c_str(), call.request.c_str(), text.Out()));
-	Json doc(text);
-	auto state = make_uniq<ProcedureRows>();
-	vector<Value> row;
-	for (auto &name : COUNTS) {
-		row.push_back(Value::BIGINT(json::Int(json::Get(doc.Root(), name.c_str()))));
-	}
-	state->rows.push_back(std::move(row));
-	return std::move(state);
-}
-
 void RegisterExpireSnapshots(ExtensionLoader &loader) {
-	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, ProcedureScan, ExpireBind, ExpireRun);
+	auto function = ProcedureFunction(FUNCTION, ExpireBind);
 	compat::SetNamedParameters(function, {{"older_than", LogicalType::TIMESTAMP_TZ},
 	                                      {"retain_last", LogicalType::INTEGER},
 	                                      {"snapshot_ids", LogicalType::LIST(LogicalType::BIGINT)},

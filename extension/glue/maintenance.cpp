@@ -1,7 +1,9 @@
 #include "floe/maintenance.hpp"
 
+#include "floe/background_call.hpp"
 #include "floe/catalog.hpp"
 #include "floe/ffi.hpp"
+#include "floe/json.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/transaction.hpp"
 
@@ -40,8 +42,40 @@ int64_t EpochMs(const Value &timestamp) {
 	return micros / Interval::MICROS_PER_MSEC;
 }
 
-void ProcedureScan(ClientContext &context, TableFunctionInput &input, DataChunk &output) {
-	auto &state = input.global_state->Cast<ProcedureRows>();
+//! A procedure's run: its core call, then its rows.
+struct ProcedureRun : public GlobalTableFunctionState {
+	BackgroundCall call;
+	ProgressHandle progress {floe_progress_new()};
+	CoreString result;
+	bool listed = false;
+	vector<vector<Value>> rows;
+	idx_t next = 0;
+};
+
+static unique_ptr<GlobalTableFunctionState> ProcedureInit(ClientContext &, TableFunctionInitInput &) {
+	return make_uniq<ProcedureRun>();
+}
+
+static void ProcedureScan(ClientContext &, TableFunctionInput &input, DataChunk &output) {
+	auto &state = input.global_state->Cast<ProcedureRun>();
+	auto &call = input.bind_data->Cast<ProcedureCall>();
+	if (!state.call.Started()) {
+		auto parked = state.call.Start(input, [&state, &call]() {
+			Check(call.core(call.catalog, call.schema.c_str(), call.table.c_str(), call.request.c_str(),
+			                state.progress.get(), state.result.Out()));
+		});
+		if (parked) {
+			return;
+		}
+	}
+	if (!state.call.Done()) {
+		return;
+	}
+	if (!state.listed) {
+		Json doc(state.result);
+		call.rows_of(doc.Root(), state.rows);
+		state.listed = true;
+	}
 	idx_t count = 0;
 	while (state.next < state.rows.size() && count < STANDARD_VECTOR_SIZE) {
 		auto &row = state.rows[state.next++];
@@ -51,6 +85,16 @@ void ProcedureScan(ClientContext &context, TableFunctionInput &input, DataChunk 
 		count++;
 	}
 	output.SetCardinality(count);
+}
+
+static double ProcedureProgress(ClientContext &, const FunctionData *, const GlobalTableFunctionState *state) {
+	return floe_progress_percent(state->Cast<ProcedureRun>().progress.get());
+}
+
+TableFunction ProcedureFunction(const char *name, table_function_bind_t bind) {
+	TableFunction function(name, {LogicalType::VARCHAR}, ProcedureScan, bind, ProcedureInit);
+	function.table_scan_progress = ProcedureProgress;
+	return function;
 }
 
 } // namespace floe

@@ -1,6 +1,6 @@
 // CALL floe_remove_orphan_files('cat.ns.table', older_than => .., dry_run => ..): Spark's
-// procedure, run by the core (floe_core::maintenance::orphans) when the call executes; one
-// row per file deleted, or that would be with dry_run.
+// procedure, run by the core (floe_core::maintenance::orphans) when the call executes, its
+// progress shown; one row per file deleted, or that would be with dry_run.
 #include "floe/ffi.hpp"
 #include "floe/json.hpp"
 #include "floe/maintenance.hpp"
@@ -12,6 +12,14 @@ using namespace duckdb;
 using namespace duckdb_yyjson;
 
 static const char *const FUNCTION = "floe_remove_orphan_files";
+
+static void OrphanRows(yyjson_val *result, vector<vector<Value>> &rows) {
+	size_t index, count;
+	yyjson_val *path;
+	yyjson_arr_foreach(result, index, count, path) {
+		rows.push_back({Value(json::String(path))});
+	}
+}
 
 static unique_ptr<FunctionData> OrphansBind(ClientContext &context, TableFunctionBindInput &input,
                                             vector<LogicalType> &return_types, compat::Names &names) {
@@ -32,28 +40,15 @@ static unique_ptr<FunctionData> OrphansBind(ClientContext &context, TableFunctio
 	}
 	json.Add(request, "s3_secret", S3Secret(json, context, call->location));
 	call->request = json.Write(request);
+	call->core = floe_remove_orphan_files;
+	call->rows_of = OrphanRows;
 	names.emplace_back("orphan_file_location");
 	return_types.push_back(LogicalType::VARCHAR);
 	return std::move(call);
 }
 
-static unique_ptr<GlobalTableFunctionState> OrphansRun(ClientContext &context, TableFunctionInitInput &input) {
-	auto &call = input.bind_data->Cast<ProcedureCall>();
-	CoreString text;
-	Check(floe_remove_orphan_files(call.catalog, call.schema.c_str(), call.table.c_str(), call.request.c_str(),
-	                               text.Out()));
-	Json doc(text);
-	auto state = make_uniq<ProcedureRows>();
-	size_t index, count;
-	yyjson_val *path;
-	yyjson_arr_foreach(doc.Root(), index, count, path) {
-		state->rows.push_back({Value(json::String(path))});
-	}
-	return std::move(state);
-}
-
 void RegisterRemoveOrphanFiles(ExtensionLoader &loader) {
-	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, ProcedureScan, OrphansBind, OrphansRun);
+	auto function = ProcedureFunction(FUNCTION, OrphansBind);
 	compat::SetNamedParameters(function,
 	                           {{"older_than", LogicalType::TIMESTAMP_TZ}, {"dry_run", LogicalType::BOOLEAN}});
 	loader.RegisterFunction(function);

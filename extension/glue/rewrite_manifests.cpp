@@ -1,6 +1,7 @@
 #include "floe/rewrite_manifests.hpp"
 
 #include "duckdb/function/table_function.hpp"
+#include "floe/background_call.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/metadata_functions.hpp"
 #include "floe/secret.hpp"
@@ -20,7 +21,12 @@ struct RewriteManifestsBind : public TableFunctionData {
 };
 
 struct RewriteManifestsState : public GlobalTableFunctionState {
-	bool done = false;
+	BackgroundCall call;
+	//! Bytes of the manifests to merge that are merged.
+	ProgressHandle progress {floe_progress_new()};
+	uint64_t rewritten = 0;
+	uint64_t added = 0;
+	bool emitted = false;
 };
 
 static unique_ptr<FunctionData> Bind(ClientContext &context, TableFunctionBindInput &input,
@@ -35,25 +41,42 @@ static unique_ptr<GlobalTableFunctionState> Init(ClientContext &, TableFunctionI
 	return make_uniq<RewriteManifestsState>();
 }
 
-//! Recorded once, when the result is first asked for; the manifests are merged at COMMIT.
+//! The manifests are merged once, when the result is first asked for, in the background where
+//! DuckDB allows (so its progress shows); the merge commits with the transaction.
 static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &output) {
 	auto &state = input.global_state->Cast<RewriteManifestsState>();
-	if (state.done) {
+	if (state.emitted) {
 		return;
 	}
-	state.done = true;
-	auto &table = input.bind_data->Cast<RewriteManifestsBind>().table;
-	auto &transaction = IcebergTransaction::Get(context, table.catalog);
-	auto secret = S3SecretJson(context, table.Description().location);
-	uint64_t rewritten = 0, added = 0;
-	Check(floe_txn_rewrite_manifests(transaction.Writes(), table.Table()->Get(), secret.c_str(), &rewritten, &added));
-	output.SetValue(0, 0, Value::BIGINT(static_cast<int64_t>(rewritten)));
-	output.SetValue(1, 0, Value::BIGINT(static_cast<int64_t>(added)));
+	if (!state.call.Started()) {
+		auto &table = input.bind_data->Cast<RewriteManifestsBind>().table;
+		auto writes = IcebergTransaction::Get(context, table.catalog).Writes();
+		auto secret = S3SecretJson(context, table.Description().location);
+		auto parked = state.call.Start(input, [&state, &table, writes, secret]() {
+			Check(floe_txn_rewrite_manifests(writes, table.Table()->Get(), secret.c_str(), state.progress.get(),
+			                                 &state.rewritten, &state.added));
+		});
+		if (parked) {
+			return;
+		}
+	}
+	if (!state.call.Done()) {
+		return;
+	}
+	state.emitted = true;
+	output.SetValue(0, 0, Value::BIGINT(static_cast<int64_t>(state.rewritten)));
+	output.SetValue(1, 0, Value::BIGINT(static_cast<int64_t>(state.added)));
 	output.SetCardinality(1);
 }
 
+static double Progress(ClientContext &, const FunctionData *, const GlobalTableFunctionState *state) {
+	return floe_progress_percent(state->Cast<RewriteManifestsState>().progress.get());
+}
+
 void RegisterRewriteManifests(ExtensionLoader &loader) {
-	loader.RegisterFunction(TableFunction(FUNCTION, {LogicalType::VARCHAR}, Run, Bind, Init));
+	TableFunction function(FUNCTION, {LogicalType::VARCHAR}, Run, Bind, Init);
+	function.table_scan_progress = Progress;
+	loader.RegisterFunction(function);
 }
 
 } // namespace floe

@@ -16,6 +16,7 @@ use iceberg::io::FileIO;
 use iceberg::spec::{ManifestContentType, ManifestFile, ManifestStatus, ManifestWriter};
 
 use crate::error::Result;
+use crate::maintenance::progress::Progress;
 
 /// The table's `commit.manifest*` properties, with Java's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +65,8 @@ impl MergedManifests {
     /// the same order. `snapshot_id` is the snapshot being committed: its own entries stay ADDED
     /// (or DELETED), everyone else's become EXISTING with their snapshot ids and sequence numbers,
     /// and earlier snapshots' DELETED entries are dropped. `new_manifest` opens a manifest of a
-    /// spec and content for the snapshot (and records its path for clean-up).
+    /// spec and content for the snapshot (and records its path for clean-up). `progress` is
+    /// started with the bytes of the manifests to merge and advanced as they are.
     pub async fn merge(
         &mut self,
         manifests: Vec<ManifestFile>,
@@ -72,28 +74,42 @@ impl MergedManifests {
         snapshot_id: i64,
         file_io: &FileIO,
         new_manifest: &mut impl FnMut(i32, ManifestContentType) -> Result<ManifestWriter>,
+        progress: &Progress,
     ) -> Result<Vec<ManifestFile>> {
         if !policy.enabled {
             return Ok(manifests);
         }
-        let mut out = Vec::new();
+        // Every bin first, so the progress knows the bytes ahead.
+        let mut bins = Vec::new();
         for ((content, spec_id), group) in groups(manifests) {
             let newest = group[0].manifest_path.clone();
             for bin in pack_from_end(group, policy.target_size) {
                 let holds_newest = bin.iter().any(|m| m.manifest_path == newest);
-                if bin.len() == 1 || (holds_newest && bin.len() < policy.min_count) {
-                    out.extend(bin);
-                    continue;
-                }
-                let inputs: Vec<String> = bin.iter().map(|m| m.manifest_path.clone()).collect();
-                if let Some(merged) = self.by_inputs.get(&inputs) {
-                    out.push(merged.clone());
-                    continue;
-                }
-                let merged = write_merged(&bin, new_manifest(spec_id, content)?, snapshot_id, file_io).await?;
-                self.by_inputs.insert(inputs, merged.clone());
-                out.push(merged);
+                let merges = !(bin.len() == 1 || (holds_newest && bin.len() < policy.min_count));
+                bins.push((content, spec_id, bin, merges));
             }
+        }
+        progress.start(bins.iter().filter(|b| b.3).flat_map(|b| &b.2).map(length).sum());
+        let mut out = Vec::new();
+        for (content, spec_id, bin, merges) in bins {
+            if !merges {
+                out.extend(bin);
+                continue;
+            }
+            let inputs: Vec<String> = bin.iter().map(|m| m.manifest_path.clone()).collect();
+            let merged = match self.by_inputs.get(&inputs) {
+                Some(merged) => {
+                    progress.advance(bin.iter().map(length).sum());
+                    merged.clone()
+                }
+                None => {
+                    let writer = new_manifest(spec_id, content)?;
+                    let merged = write_merged(&bin, writer, snapshot_id, file_io, progress).await?;
+                    self.by_inputs.insert(inputs, merged.clone());
+                    merged
+                }
+            };
+            out.push(merged);
         }
         Ok(out)
     }
@@ -139,7 +155,7 @@ fn pack_from_end(manifests: Vec<ManifestFile>, target_size: u64) -> Vec<Vec<Mani
     let mut bins: Vec<Vec<ManifestFile>> = Vec::new();
     let mut weight = 0u64;
     for manifest in manifests.into_iter().rev() {
-        let length = manifest.manifest_length.max(0) as u64;
+        let length = length(&manifest);
         match bins.last_mut() {
             Some(bin) if weight + length <= target_size => {
                 weight += length;
@@ -158,11 +174,17 @@ fn pack_from_end(manifests: Vec<ManifestFile>, target_size: u64) -> Vec<Vec<Mani
     bins
 }
 
+/// A manifest's size in bytes.
+fn length(manifest: &ManifestFile) -> u64 {
+    manifest.manifest_length.max(0) as u64
+}
+
 async fn write_merged(
     bin: &[ManifestFile],
     mut writer: ManifestWriter,
     snapshot_id: i64,
     file_io: &FileIO,
+    progress: &Progress,
 ) -> Result<ManifestFile> {
     for manifest in bin {
         let loaded = manifest.load_manifest(file_io).await?;
@@ -186,6 +208,7 @@ async fn write_merged(
                 )?,
             }
         }
+        progress.advance(length(manifest));
     }
     Ok(writer.write_manifest_file().await?)
 }

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::manifest_merge::{has_live_files, MergePolicy, MergedManifests};
 use crate::error::{Error, Result};
+use crate::maintenance::progress::Progress;
 
 /// Who wrote a snapshot, recorded in its summary.
 #[derive(Debug, Clone)]
@@ -160,7 +161,8 @@ impl NewSnapshot {
 
         let snapshot_id = self.snapshot_id;
         manifests.retain(|m| m.added_snapshot_id == snapshot_id || has_live_files(m));
-        let manifests = self.merge(file_io, base, &metadata_dir, manifests).await?;
+        // What is left to merge at commit (merge-on-append) is short, and no one watches it.
+        let manifests = self.merge(file_io, base, &metadata_dir, manifests, &Progress::default()).await?;
         let kept = manifests.iter().filter(|m| existing_paths.contains(&m.manifest_path)).count();
         let counts = ManifestCounts { created: manifests.len() - kept, kept, replaced: existing_paths.len() - kept };
         self.listed = manifests.iter().map(|m| m.manifest_path.clone()).collect();
@@ -196,6 +198,18 @@ impl NewSnapshot {
             .build())
     }
 
+    /// Merges `base`'s current manifests now, advancing `progress`, so the commit on top of an
+    /// unchanged `base` finds them merged and only writes its manifest list
+    /// (`floe_rewrite_manifests`, whose work then runs while the procedure is watched).
+    pub async fn merge_ahead(&mut self, file_io: &FileIO, base: &TableMetadata, progress: &Progress) -> Result<()> {
+        let Some(current) = base.current_snapshot() else { return Ok(()) };
+        let list = load_manifest_list(file_io, base, current).await?;
+        // The manifests the commit merges: those `snapshot_on` carries over from the parent.
+        let manifests = list.entries().iter().filter(|m| has_live_files(m)).cloned().collect();
+        self.merge(file_io, base, &metadata_dir(base), manifests, progress).await?;
+        Ok(())
+    }
+
     /// `manifests` with small ones merged as the table's `commit.manifest*` properties say.
     async fn merge(
         &mut self,
@@ -203,6 +217,7 @@ impl NewSnapshot {
         base: &TableMetadata,
         metadata_dir: &str,
         manifests: Vec<ManifestFile>,
+        progress: &Progress,
     ) -> Result<Vec<ManifestFile>> {
         let mut policy = MergePolicy::from_properties(base.properties());
         if self.action == Action::RewriteManifests {
@@ -212,9 +227,14 @@ impl NewSnapshot {
         // Taken out while the merge opens manifests through `self`.
         let mut merged = std::mem::take(&mut self.merged);
         let result = merged
-            .merge(manifests, policy, snapshot_id, file_io, &mut |spec_id, content| {
-                self.new_manifest(file_io, base, metadata_dir, spec_id, content, "g")
-            })
+            .merge(
+                manifests,
+                policy,
+                snapshot_id,
+                file_io,
+                &mut |spec_id, content| self.new_manifest(file_io, base, metadata_dir, spec_id, content, "g"),
+                progress,
+            )
             .await;
         self.merged = merged;
         result

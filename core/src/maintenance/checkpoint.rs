@@ -50,9 +50,13 @@ pub async fn checkpoint_table(
 ) -> Result<CheckpointOutcome> {
     let mut outcome = CheckpointOutcome::default();
     let table = load_fresh(catalog, namespace, name).await?;
+    // The steps' own progress: the checkpoint shows the share of tables done instead.
+    let unwatched = Progress::default();
     let gc = gc_enabled(&table);
     if gc {
-        match expire::expire_snapshots(catalog, namespace, name, &ExpireRequest::default(), user_secret).await {
+        match expire::expire_snapshots(catalog, namespace, name, &ExpireRequest::default(), user_secret, &unwatched)
+            .await
+        {
             Ok(expired) => outcome.expired_files_count = expired.total(),
             Err(err) => outcome.errors.push(format!("expire: {err}")),
         }
@@ -75,7 +79,9 @@ pub async fn checkpoint_table(
         Err(err) => outcome.errors.push(format!("rewrite manifests: {err}")),
     }
     if gc {
-        match orphans::remove_orphan_files(catalog, namespace, name, &OrphanRequest::default(), user_secret).await {
+        match orphans::remove_orphan_files(catalog, namespace, name, &OrphanRequest::default(), user_secret, &unwatched)
+            .await
+        {
             Ok(files) => outcome.orphan_files_count = files.len() as u64,
             Err(err) => outcome.errors.push(format!("remove orphan files: {err}")),
         }
@@ -112,7 +118,7 @@ impl Steps<'_> {
     /// How many manifests were merged, into how many.
     async fn merge_manifests(&self) -> Result<(usize, usize)> {
         let (transaction, table) = self.begin().await?;
-        let counts = transaction.rewrite_manifests(&table, self.user_secret).await?;
+        let counts = transaction.rewrite_manifests(&table, self.user_secret, &Progress::default()).await?;
         transaction.commit().await?;
         Ok(counts)
     }

@@ -19,6 +19,7 @@ use iceberg::spec::{SnapshotReference, SnapshotRetention, TableMetadata};
 use iceberg::{TableRequirement, TableUpdate};
 use serde::{Deserialize, Serialize};
 
+use super::progress::{Progress, Step};
 use super::reachable::{files_of, ContentKind, Entries, Reachable};
 use super::{load_fresh, now_ms, refs, require_gc_enabled};
 use crate::commit::retry::RetryPolicy;
@@ -36,6 +37,13 @@ const DEFAULT_MAX_SNAPSHOT_AGE_MS: i64 = 5 * 24 * 60 * 60 * 1000;
 const DEFAULT_MIN_SNAPSHOTS_TO_KEEP: i64 = 1;
 /// Files deleted at once.
 const DELETE_CONCURRENCY: usize = 16;
+/// The shares of an expiry's progress: reading what the kept snapshots reach (their manifest
+/// lists and manifests), reading what only the expired ones reach, deleting the files nothing
+/// else reaches. Every item of each is one request to the store; the shares fit a table that
+/// expires about as many snapshots as it keeps, whose kept ones reach the most manifests.
+const SHARE_READ_KEPT: u64 = 40;
+const SHARE_READ_EXPIRED: u64 = 20;
+const SHARE_DELETE: u64 = 40;
 
 /// The procedure's arguments, Spark's names.
 #[derive(Debug, Default, Deserialize)]
@@ -77,13 +85,14 @@ impl ExpireResult {
 }
 
 /// Expires the snapshots of table `namespace.name` that `request` selects and deletes the files
-/// only they reached.
+/// only they reached, advancing `progress`.
 pub async fn expire_snapshots(
     catalog: &Arc<RestCatalog>,
     namespace: &Namespace,
     name: &str,
     request: &ExpireRequest,
     user_secret: Option<&DuckdbS3Secret>,
+    progress: &Progress,
 ) -> Result<ExpireResult> {
     let started = Instant::now();
     let mut attempt = 0;
@@ -95,15 +104,17 @@ pub async fn expire_snapshots(
             return Ok(ExpireResult::default());
         }
         let file_io = base.file_io(user_secret);
+        progress.start(SHARE_READ_KEPT + SHARE_READ_EXPIRED + SHARE_DELETE);
         if request.dry_run {
             let kept: HashSet<i64> =
                 base.metadata.snapshots().map(|s| s.snapshot_id()).filter(|id| !expired.contains(id)).collect();
-            let retained = files_of(&file_io, &base.metadata, &kept, &HashSet::new(), Entries::Live).await?;
-            let doomed = doomed_files(&file_io, &base.metadata, &expired, &retained).await?;
+            let doomed = doomed_files(&file_io, &base.metadata, &kept, &base.metadata, &expired, progress).await?;
+            // Nothing is deleted: the delete share is done.
+            drop(Step::new(progress, SHARE_DELETE));
             return Ok(count(&doomed));
         }
         match catalog.commit_table(&removal(&base, &expired)?).await {
-            Ok(_) => return delete_unreachable(catalog, &base, &expired, user_secret).await,
+            Ok(_) => return delete_unreachable(catalog, &base, &expired, user_secret, progress).await,
             Err(err) if err.kind() == ErrorKind::CommitConflict => {
                 attempt += 1;
                 let policy = RetryPolicy::from_properties(base.metadata.properties());
@@ -125,7 +136,7 @@ pub async fn expire_snapshots(
                         base.qualified_name()
                     )));
                 }
-                return delete_unreachable(catalog, &base, &expired, user_secret).await;
+                return delete_unreachable(catalog, &base, &expired, user_secret, progress).await;
             }
             Err(err) => return Err(err.context(format!("{PROCEDURE} on '{}'", base.qualified_name()))),
         }
@@ -152,23 +163,29 @@ fn removal(base: &LoadedTable, expired: &HashSet<i64>) -> Result<TableChange> {
 }
 
 /// After the commit: deletes what `expired` (snapshots of `base`) reached and no snapshot of
-/// the table as it is now reaches.
+/// the table as it is now reaches, advancing `progress` (started with the shares above).
 async fn delete_unreachable(
     catalog: &Arc<RestCatalog>,
     base: &LoadedTable,
     expired: &HashSet<i64>,
     user_secret: Option<&DuckdbS3Secret>,
+    progress: &Progress,
 ) -> Result<ExpireResult> {
     let now = load_fresh(catalog, &base.namespace, &base.name).await?;
     let file_io = now.file_io(user_secret);
     let kept: HashSet<i64> = now.metadata.snapshots().map(|s| s.snapshot_id()).collect();
-    let retained = files_of(&file_io, &now.metadata, &kept, &HashSet::new(), Entries::Live).await?;
-    let doomed = doomed_files(&file_io, &base.metadata, expired, &retained).await?;
+    let doomed = doomed_files(&file_io, &now.metadata, &kept, &base.metadata, expired, progress).await?;
     let paths: Vec<&String> = doomed.paths().collect();
+    let deleting = Step::new(progress, SHARE_DELETE);
+    deleting.expect(paths.len() as u64);
     let failures: Vec<(String, Error)> = stream::iter(paths)
         .map(|path| {
-            let file_io = &file_io;
-            async move { file_io.delete(path).await.err().map(|e| (path.clone(), Error::from(e))) }
+            let (file_io, deleting) = (&file_io, &deleting);
+            async move {
+                let failure = file_io.delete(path).await.err().map(|e| (path.clone(), Error::from(e)));
+                deleting.item_done();
+                failure
+            }
         })
         .buffer_unordered(DELETE_CONCURRENCY)
         .filter_map(|failure| async move { failure })
@@ -191,14 +208,21 @@ async fn delete_unreachable(
     Ok(count(&doomed))
 }
 
-/// The files the snapshots `expired` of `metadata` reach that `retained` does not.
+/// The files the snapshots `expired` of `base` reach that the snapshots `kept` of `current` do
+/// not: the two reading shares of `progress`.
 async fn doomed_files(
     file_io: &iceberg::io::FileIO,
-    metadata: &TableMetadata,
+    current: &TableMetadata,
+    kept: &HashSet<i64>,
+    base: &TableMetadata,
     expired: &HashSet<i64>,
-    retained: &Reachable,
+    progress: &Progress,
 ) -> Result<Reachable> {
-    let mut reached = files_of(file_io, metadata, expired, &retained.manifests, Entries::All).await?;
+    let reading_kept = Step::new(progress, SHARE_READ_KEPT);
+    let retained = files_of(file_io, current, kept, &HashSet::new(), Entries::Live, &reading_kept).await?;
+    drop(reading_kept);
+    let reading_expired = Step::new(progress, SHARE_READ_EXPIRED);
+    let mut reached = files_of(file_io, base, expired, &retained.manifests, Entries::All, &reading_expired).await?;
     reached.manifest_lists.retain(|path| !retained.manifest_lists.contains(path));
     reached.manifests.retain(|path| !retained.manifests.contains(path));
     reached.content.retain(|path, _| !retained.content.contains_key(path));

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Deserialize;
 
+use super::progress::{Progress, Step};
 use super::reachable::{files_of, Entries};
 use super::{load_fresh, now_ms, require_gc_enabled};
 use crate::error::{Error, Result};
@@ -31,6 +32,12 @@ const DEFAULT_OLDER_THAN_MS: i64 = 3 * DAY_MS;
 const MIN_OLDER_THAN_MS: i64 = DAY_MS;
 /// Files deleted at once.
 const DELETE_CONCURRENCY: usize = 16;
+/// The shares of the procedure's progress: reading every manifest list and manifest of the
+/// table (one request to the store each), listing its location (a request per thousand files),
+/// deleting the orphans (one request each, fewer than the files read on a healthy table).
+const SHARE_READ: u64 = 50;
+const SHARE_LIST: u64 = 10;
+const SHARE_DELETE: u64 = 40;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct OrphanRequest {
@@ -66,13 +73,14 @@ fn split(url: &str) -> Result<(Place, String)> {
 }
 
 /// Deletes (unless `dry_run`) the orphan files of table `namespace.name` older than the
-/// request's threshold; returns their URLs.
+/// request's threshold, advancing `progress`; returns their URLs.
 pub async fn remove_orphan_files(
     catalog: &Arc<RestCatalog>,
     namespace: &Namespace,
     name: &str,
     request: &OrphanRequest,
     user_secret: Option<&DuckdbS3Secret>,
+    progress: &Progress,
 ) -> Result<Vec<String>> {
     let now = now_ms();
     let qualified = format!("{}.{name}", crate::rest::catalog::display_namespace(namespace));
@@ -85,14 +93,17 @@ pub async fn remove_orphan_files(
     }
     let table = load_fresh(catalog, namespace, name).await?;
     require_gc_enabled(&table, PROCEDURE)?;
-    let live = live_files(&table, user_secret).await?;
+    progress.start(SHARE_READ + SHARE_LIST + SHARE_DELETE);
+    let live = live_files(&table, user_secret, &Step::new(progress, SHARE_READ)).await?;
     let location = table.metadata.location().to_string();
     let (home, _) = split(&location)?;
+    let listing = Step::new(progress, SHARE_LIST);
     let listed = table.storage.with_store(|store| {
         let location = location.clone();
         async move { store.list_modified(&location).await }
     });
     let listed = listed.await?;
+    drop(listing);
     let cutoff = UNIX_EPOCH + Duration::from_millis(older_than.max(0) as u64);
     let mut orphans = Vec::new();
     for (url, modified) in listed {
@@ -113,15 +124,19 @@ pub async fn remove_orphan_files(
         }
     }
     orphans.sort();
+    let deleting = Step::new(progress, SHARE_DELETE);
     if !request.dry_run {
+        deleting.expect(orphans.len() as u64);
         let file_io = table.file_io(user_secret);
         stream::iter(&orphans)
             .map(|url| {
-                let (file_io, qualified) = (&file_io, &qualified);
+                let (file_io, qualified, deleting) = (&file_io, &qualified, &deleting);
                 async move {
                     file_io.delete(url).await.map_err(|e| {
                         Error::from(e).context(format!("{PROCEDURE}('{qualified}') could not delete orphan file {url}"))
-                    })
+                    })?;
+                    deleting.item_done();
+                    Ok::<_, Error>(())
                 }
             })
             .buffer_unordered(DELETE_CONCURRENCY)
@@ -135,11 +150,12 @@ pub async fn remove_orphan_files(
 async fn live_files(
     table: &LoadedTable,
     user_secret: Option<&DuckdbS3Secret>,
+    reading: &Step<'_>,
 ) -> Result<HashMap<String, HashSet<Place>>> {
     let metadata = &table.metadata;
     let file_io = table.file_io(user_secret);
     let all: HashSet<i64> = metadata.snapshots().map(|s| s.snapshot_id()).collect();
-    let reachable = files_of(&file_io, metadata, &all, &HashSet::new(), Entries::All).await?;
+    let reachable = files_of(&file_io, metadata, &all, &HashSet::new(), Entries::All, reading).await?;
     let mut paths: Vec<String> = reachable.paths().cloned().collect();
     paths.extend(table.metadata_location.iter().cloned());
     paths.extend(metadata.metadata_log().iter().map(|log| log.metadata_file.clone()));

@@ -7,6 +7,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use iceberg::io::FileIO;
 use iceberg::spec::{DataContentType, ManifestFile, TableMetadata};
 
+use super::progress::Step;
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, Result};
 
@@ -56,17 +57,21 @@ impl Reachable {
 }
 
 /// The files the snapshots `ids` of `metadata` reach. Manifests in `known` are not read: the
-/// caller has their entries already (they are reached by the snapshots it keeps).
+/// caller has their entries already (they are reached by the snapshots it keeps). `step` counts
+/// the manifest lists and manifests read.
 pub async fn files_of(
     file_io: &FileIO,
     metadata: &TableMetadata,
     ids: &HashSet<i64>,
     known: &HashSet<String>,
     entries: Entries,
+    step: &Step<'_>,
 ) -> Result<Reachable> {
     let mut reachable = Reachable::default();
     let mut manifests: HashMap<String, ManifestFile> = HashMap::new();
-    for snapshot in metadata.snapshots().filter(|s| ids.contains(&s.snapshot_id())) {
+    let snapshots: Vec<_> = metadata.snapshots().filter(|s| ids.contains(&s.snapshot_id())).collect();
+    step.expect(snapshots.len() as u64);
+    for snapshot in snapshots {
         reachable.manifest_lists.insert(snapshot.manifest_list().to_string());
         let list = load_manifest_list(file_io, metadata, snapshot)
             .await
@@ -77,13 +82,16 @@ pub async fn files_of(
                 manifests.entry(manifest.manifest_path.clone()).or_insert_with(|| manifest.clone());
             }
         }
+        step.item_done();
     }
+    step.expect(manifests.len() as u64);
     let files: Vec<Vec<(String, ContentKind)>> = stream::iter(manifests.into_values())
         .map(|manifest| async move {
             let loaded = manifest
                 .load_manifest(file_io)
                 .await
                 .map_err(|e| Error::from(e).context(format!("Cannot read manifest {}", manifest.manifest_path)))?;
+            step.item_done();
             Ok::<_, Error>(
                 loaded
                     .entries()

@@ -196,7 +196,7 @@ struct FloeError *floe_txn_changes_table(const struct FloeTxn *txn,
                                          const char *name,
                                          bool *out);
 
-// floe_expire_snapshots. request: {"older_than_ms":N|null,"retain_last":N|null,
+// floe_expire_snapshots, advancing `progress`. request: {"older_than_ms":N|null,"retain_last":N|null,
 // "snapshot_ids":[N,..],"dry_run":bool,"s3_secret":{..}|null}.
 // {"deleted_data_files_count":N,"deleted_position_delete_files_count":N,
 //  "deleted_equality_delete_files_count":N,"deleted_manifest_files_count":N,
@@ -208,9 +208,10 @@ struct FloeError *floe_expire_snapshots(const struct FloeCatalog *catalog,
                                         const char *schema,
                                         const char *name,
                                         const char *request_json,
+                                        const struct FloeProgress *progress,
                                         struct FloeString *out);
 
-// floe_remove_orphan_files. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
+// floe_remove_orphan_files, advancing `progress`. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
 // ["<url of a file deleted, or that would be with dry_run>", ...]
 //
 // # Safety
@@ -219,6 +220,7 @@ struct FloeError *floe_remove_orphan_files(const struct FloeCatalog *catalog,
                                            const char *schema,
                                            const char *name,
                                            const char *request_json,
+                                           const struct FloeProgress *progress,
                                            struct FloeString *out);
 
 // CHECKPOINT / floe_checkpoint on one table: expire, compact, rewrite manifests, remove orphans,
@@ -259,14 +261,16 @@ struct FloeError *floe_txn_rewrite_data_files(struct FloeTxn *txn,
                                               const struct FloeProgress *progress,
                                               struct FloeString *out);
 
-// Merges `table`'s manifests in `txn` (committed with it). *out_rewritten / *out_added: how many
-// manifests of the table as loaded it merges, into how many.
+// Merges `table`'s manifests in `txn` (now, advancing `progress`, and at its commit for what
+// changed meanwhile). *out_rewritten / *out_added: how many manifests of the table as loaded
+// it merges, into how many.
 //
 // # Safety
 // Handles, strings and out pointers must be valid.
 struct FloeError *floe_txn_rewrite_manifests(struct FloeTxn *txn,
                                              const struct FloeTable *table,
                                              const char *s3_secret_json,
+                                             const struct FloeProgress *progress,
                                              uint64_t *out_rewritten,
                                              uint64_t *out_added);
 

@@ -13,6 +13,7 @@ use floe_core::storage::DuckdbS3Secret;
 use serde::Deserialize;
 
 use super::catalog::{identifier, FloeCatalog};
+use super::progress::FloeProgress;
 use super::transaction::FloeTxn;
 use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 
@@ -42,7 +43,7 @@ pub unsafe extern "C" fn floe_txn_changes_table(
     })
 }
 
-/// floe_expire_snapshots. request: {"older_than_ms":N|null,"retain_last":N|null,
+/// floe_expire_snapshots, advancing `progress`. request: {"older_than_ms":N|null,"retain_last":N|null,
 /// "snapshot_ids":[N,..],"dry_run":bool,"s3_secret":{..}|null}.
 /// {"deleted_data_files_count":N,"deleted_position_delete_files_count":N,
 ///  "deleted_equality_delete_files_count":N,"deleted_manifest_files_count":N,
@@ -56,6 +57,7 @@ pub unsafe extern "C" fn floe_expire_snapshots(
     schema: *const c_char,
     name: *const c_char,
     request_json: *const c_char,
+    progress: *const FloeProgress,
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
@@ -68,12 +70,13 @@ pub unsafe extern "C" fn floe_expire_snapshots(
             &id.name,
             &call.arguments,
             call.s3_secret.as_ref(),
+            (*progress).get(),
         ))?;
         write_json(out, &result)
     })
 }
 
-/// floe_remove_orphan_files. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
+/// floe_remove_orphan_files, advancing `progress`. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
 /// ["<url of a file deleted, or that would be with dry_run>", ...]
 ///
 /// # Safety
@@ -84,6 +87,7 @@ pub unsafe extern "C" fn floe_remove_orphan_files(
     schema: *const c_char,
     name: *const c_char,
     request_json: *const c_char,
+    progress: *const FloeProgress,
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
@@ -96,6 +100,7 @@ pub unsafe extern "C" fn floe_remove_orphan_files(
             &id.name,
             &call.arguments,
             call.s3_secret.as_ref(),
+            (*progress).get(),
         ))?;
         write_json(out, &files)
     })

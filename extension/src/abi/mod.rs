@@ -5,6 +5,7 @@
 
 mod catalog;
 mod maintenance;
+mod progress;
 mod rewrites;
 mod row_delete;
 mod scan;

@@ -2,43 +2,14 @@
 
 use std::ffi::c_char;
 
-use floe_core::maintenance::progress::Progress;
 use floe_core::maintenance::rewrite_data_files::RewriteOptions;
 use floe_core::runtime::block_on;
 use floe_core::storage::DuckdbS3Secret;
 
+use super::progress::FloeProgress;
 use super::table::FloeTable;
 use super::transaction::FloeTxn;
 use super::{guard, json_arg, write_json, FloeError, FloeString};
-
-/// How far a running procedure is; DuckDB's progress bar reads it while the procedure runs.
-pub struct FloeProgress {
-    progress: Progress,
-}
-
-#[no_mangle]
-pub extern "C" fn floe_progress_new() -> *mut FloeProgress {
-    Box::into_raw(Box::new(FloeProgress { progress: Progress::default() }))
-}
-
-/// Percent done, or -1 while unknown.
-///
-/// # Safety
-/// `progress` must be a handle from `floe_progress_new`.
-#[no_mangle]
-pub unsafe extern "C" fn floe_progress_percent(progress: *const FloeProgress) -> f64 {
-    (*progress).progress.percent()
-}
-
-/// # Safety
-/// `progress` must be NULL or a handle from `floe_progress_new`, freed once, after the
-/// procedure it was given to returned.
-#[no_mangle]
-pub unsafe extern "C" fn floe_progress_free(progress: *mut FloeProgress) {
-    if !progress.is_null() {
-        drop(Box::from_raw(progress));
-    }
-}
 
 /// Compacts `table` in `txn` (committed with it), advancing `progress`. options_json: {"strategy":"binpack"|"sort",
 /// "target_file_size_bytes":N|null,"min_input_files":N|null,"where":<scan filter JSON>|null}. *out: {"rewritten_data_files_count",
@@ -58,15 +29,16 @@ pub unsafe extern "C" fn floe_txn_rewrite_data_files(
     guard(|| {
         let options: RewriteOptions = json_arg(options_json, "rewrite options")?;
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
-        let progress = &(*progress).progress;
+        let progress = (*progress).get();
         let outcome =
             block_on((*txn).transaction.rewrite_data_files(&(*table).table, &options, secret.as_ref(), progress))?;
         write_json(out, &outcome)
     })
 }
 
-/// Merges `table`'s manifests in `txn` (committed with it). *out_rewritten / *out_added: how many
-/// manifests of the table as loaded it merges, into how many.
+/// Merges `table`'s manifests in `txn` (now, advancing `progress`, and at its commit for what
+/// changed meanwhile). *out_rewritten / *out_added: how many manifests of the table as loaded
+/// it merges, into how many.
 ///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
@@ -75,12 +47,15 @@ pub unsafe extern "C" fn floe_txn_rewrite_manifests(
     txn: *mut FloeTxn,
     table: *const FloeTable,
     s3_secret_json: *const c_char,
+    progress: *const FloeProgress,
     out_rewritten: *mut u64,
     out_added: *mut u64,
 ) -> *mut FloeError {
     guard(|| {
         let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
-        let (rewritten, added) = block_on((*txn).transaction.rewrite_manifests(&(*table).table, secret.as_ref()))?;
+        let progress = (*progress).get();
+        let (rewritten, added) =
+            block_on((*txn).transaction.rewrite_manifests(&(*table).table, secret.as_ref(), progress))?;
         *out_rewritten = rewritten as u64;
         *out_added = added as u64;
         Ok(())

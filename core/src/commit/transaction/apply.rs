@@ -49,10 +49,10 @@ impl Transaction {
                     work.delta.merge(delta);
                     work.file_io = file_io;
                 }
-                Op::RewriteManifests { table, file_io } => {
+                Op::RewriteManifests { table, file_io, snapshot } => {
                     let work = self.work_of(batch, table);
                     work.file_io = file_io;
-                    work.snapshot = Some(NewSnapshot::new(Action::RewriteManifests, Vec::new()));
+                    work.snapshot = Some(snapshot);
                 }
                 Op::Drop { id, purge } => match batch.iter().position(|w| w.id == id && w.is_create()) {
                     Some(index) => doomed.push(batch.remove(index)),

@@ -43,7 +43,7 @@ use super::not_null::check_not_null;
 use super::partitioning::{unbound_spec, PartitionField};
 use super::row_level::{resolve, RowDelta, StatementDeletes};
 use super::schema::{iceberg_schema_from, DuckColumn};
-use super::snapshot::{load_manifest_list, Engine};
+use super::snapshot::{load_manifest_list, Action, Engine, NewSnapshot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::maintenance::progress::Progress;
 use crate::maintenance::rewrite_data_files::{self, RewriteOptions, RewriteOutcome};
@@ -71,6 +71,9 @@ pub struct Transaction {
     /// Directories statements write their data files into, one per statement: what a
     /// statement wrote can be removed even when it failed before reporting its files.
     write_dirs: Mutex<Vec<(FileIO, String)>>,
+    /// Files written before COMMIT outside those directories (the manifests
+    /// `floe_rewrite_manifests` merges during the call), removed with them.
+    written_files: Mutex<Vec<(FileIO, String)>>,
     /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
     /// where the catalog vends no credentials.
     user_secret: Mutex<Option<DuckdbS3Secret>>,
@@ -86,6 +89,7 @@ impl Transaction {
             engine,
             state: Mutex::new(Vec::new()),
             write_dirs: Mutex::new(Vec::new()),
+            written_files: Mutex::new(Vec::new()),
             user_secret: Mutex::new(None),
             governance: Mutex::new(HashMap::new()),
         }
@@ -341,13 +345,15 @@ impl Transaction {
     }
 
     /// `floe_rewrite_manifests`: `table`'s manifests merged per partition spec and content into
-    /// as few as `commit.manifest.target-size-bytes` allows, at COMMIT (on the table as it is
-    /// then). Returns how many manifests of the table as loaded it merges, into how many; none
-    /// to merge commits nothing. Refused after other changes of the table in this transaction.
+    /// as few as `commit.manifest.target-size-bytes` allows: now (advancing `progress`), and
+    /// again at COMMIT for what another writer changed meanwhile. Returns how many manifests of
+    /// the table as loaded it merges, into how many; none to merge commits nothing. Refused
+    /// after other changes of the table in this transaction.
     pub async fn rewrite_manifests(
         &self,
         table: &Arc<LoadedTable>,
         user_secret: Option<&DuckdbS3Secret>,
+        progress: &Progress,
     ) -> Result<(usize, usize)> {
         if self.changes_table(&identifier(table)) {
             return Err(Error::invalid_input(format!(
@@ -363,7 +369,13 @@ impl Transaction {
         let counts = rewrite_counts(list.entries().to_vec(), target_size);
         if counts.0 > 0 {
             self.remember(user_secret);
-            self.ops().push(Op::RewriteManifests { table: table.clone(), file_io });
+            let mut snapshot = NewSnapshot::new(Action::RewriteManifests, Vec::new());
+            let merged = snapshot.merge_ahead(&file_io, &table.metadata, progress).await;
+            // Removed if the transaction fails or rolls back, like the files statements write.
+            crate::sync::lock(&self.written_files)
+                .extend(snapshot.written.iter().map(|path| (file_io.clone(), path.clone())));
+            merged?;
+            self.ops().push(Op::RewriteManifests { table: table.clone(), file_io, snapshot });
         }
         Ok(counts)
     }
@@ -482,13 +494,16 @@ impl Transaction {
             work.remove_files().await;
         }
         match &outcome {
-            Ok(()) => crate::sync::lock(&self.write_dirs).clear(),
+            Ok(()) => {
+                crate::sync::lock(&self.write_dirs).clear();
+                crate::sync::lock(&self.written_files).clear();
+            }
             Err(err) if err.kind() == ErrorKind::CommitStateUnknown => {}
             Err(_) => {
                 for work in &batch {
                     work.remove_files().await;
                 }
-                self.remove_write_dirs().await;
+                self.remove_written().await;
             }
         }
         outcome
@@ -497,10 +512,14 @@ impl Transaction {
     /// ROLLBACK: nothing reaches the catalog; the files statements wrote are removed.
     pub async fn rollback(&self) {
         self.ops().clear();
-        self.remove_write_dirs().await;
+        self.remove_written().await;
     }
 
-    async fn remove_write_dirs(&self) {
+    async fn remove_written(&self) {
+        let files = std::mem::take(&mut *crate::sync::lock(&self.written_files));
+        for (file_io, path) in files {
+            let _ = file_io.delete(&path).await;
+        }
         let dirs = std::mem::take(&mut *crate::sync::lock(&self.write_dirs));
         for (file_io, dir) in dirs {
             let _ = file_io.delete_prefix(&dir).await;

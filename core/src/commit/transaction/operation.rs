@@ -9,6 +9,7 @@ use iceberg::spec::Schema;
 use crate::commit::data_file::WrittenFile;
 use crate::commit::evolution::TableEdit;
 use crate::commit::row_level::RowDelta;
+use crate::commit::snapshot::NewSnapshot;
 use crate::rest::model::TableIdentifier;
 use crate::rest::Namespace;
 use crate::table::LoadedTable;
@@ -49,10 +50,12 @@ pub(super) enum Op {
         delta: RowDelta,
         file_io: FileIO,
     },
-    /// `floe_rewrite_manifests`: `table`'s manifests merged into as few as the target size allows.
+    /// `floe_rewrite_manifests`: `table`'s manifests merged into as few as the target size allows,
+    /// by `snapshot`, which merged those of `table` as loaded already.
     RewriteManifests {
         table: Arc<LoadedTable>,
         file_io: FileIO,
+        snapshot: NewSnapshot,
     },
     Drop {
         id: TableIdentifier,
