@@ -74,15 +74,19 @@ const TAGGED_LOADS: u64 = 256;
 impl RestCatalog {
     /// Reads `/v1/config` for the warehouse: the path prefix, the catalog's properties and the
     /// endpoints it offers. Fails with a clear error when the catalog is unreachable or refuses
-    /// the credentials, so a bad ATTACH attaches nothing.
-    pub async fn connect(options: CatalogOptions) -> Result<Self> {
+    /// the credentials, so a bad ATTACH attaches nothing. Without a warehouse none is sent (a
+    /// catalog serving one warehouse may refuse an empty name), and the catalog's
+    /// `overrides.warehouse`, if any, names it from then on.
+    pub async fn connect(mut options: CatalogOptions) -> Result<Self> {
         let http = Http::new(
             Authenticator::new(options.auth.clone()),
             &options.storage.values().collect::<Vec<_>>(),
             options.timeouts,
         )?;
         let mut config_url = join(&options.endpoint, "v1/config")?;
-        config_url.query_pairs_mut().append_pair("warehouse", &options.warehouse);
+        if !options.warehouse.is_empty() {
+            config_url.query_pairs_mut().append_pair("warehouse", &options.warehouse);
+        }
         let config: ConfigResponse = http.get(config_url, &[]).await.map_err(|e| {
             let fix = match e.kind() {
                 ErrorKind::Unauthenticated | ErrorKind::Forbidden => {
@@ -102,6 +106,9 @@ impl RestCatalog {
             options.storage.iter().map(|(k, v)| (k.clone(), v.expose_secret().to_string())).collect();
         properties.extend(config.defaults);
         properties.extend(config.overrides);
+        if let Some(warehouse) = properties.get("warehouse").filter(|_| options.warehouse.is_empty()) {
+            options.warehouse = warehouse.clone();
+        }
         let endpoint = match properties.get("uri") {
             Some(uri) => Url::parse(uri)
                 .map_err(|e| Error::invalid_input(format!("the catalog's config overrides 'uri' with '{uri}': {e}")))?,
