@@ -198,14 +198,18 @@ impl NewSnapshot {
             .build())
     }
 
-    /// Merges `base`'s current manifests now, advancing `progress`, so the commit on top of an
-    /// unchanged `base` finds them merged and only writes its manifest list
-    /// (`floe_rewrite_manifests`, whose work then runs while the procedure is watched).
-    pub async fn merge_ahead(&mut self, file_io: &FileIO, base: &TableMetadata, progress: &Progress) -> Result<()> {
-        let Some(current) = base.current_snapshot() else { return Ok(()) };
-        let list = load_manifest_list(file_io, base, current).await?;
+    /// Merges `current`, the manifests of `base`'s current snapshot, now, advancing `progress`,
+    /// so the commit on top of an unchanged `base` finds them merged and only writes its manifest
+    /// list (`floe_rewrite_manifests`, whose work then runs while the procedure is watched).
+    pub async fn merge_ahead(
+        &mut self,
+        file_io: &FileIO,
+        base: &TableMetadata,
+        current: &[ManifestFile],
+        progress: &Progress,
+    ) -> Result<()> {
         // The manifests the commit merges: those `snapshot_on` carries over from the parent.
-        let manifests = list.entries().iter().filter(|m| has_live_files(m)).cloned().collect();
+        let manifests = current.iter().filter(|m| has_live_files(m)).cloned().collect();
         self.merge(file_io, base, &metadata_dir(base), manifests, progress).await?;
         Ok(())
     }

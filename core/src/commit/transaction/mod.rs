@@ -370,7 +370,7 @@ impl Transaction {
         if counts.0 > 0 {
             self.remember(user_secret);
             let mut snapshot = NewSnapshot::new(Action::RewriteManifests, Vec::new());
-            let merged = snapshot.merge_ahead(&file_io, &table.metadata, progress).await;
+            let merged = snapshot.merge_ahead(&file_io, &table.metadata, list.entries(), progress).await;
             // Removed if the transaction fails or rolls back, like the files statements write.
             crate::sync::lock(&self.written_files)
                 .extend(snapshot.written.iter().map(|path| (file_io.clone(), path.clone())));
