@@ -11,13 +11,5 @@ from __future__ import annotations
 
 import pytest
 
-from tests.testbed import Testbed
-
 BOTH_CATALOGS = pytest.mark.parametrize("catalog_bed", ("seaweedfs", "rustberg"), indirect=True)
 
-
-def fails_on_rustberg(request: pytest.FixtureRequest, bed: object, raises: type[BaseException], reason: str) -> None:
-    """Marks the test as failing against Rustberg with `raises`, for `reason` (a floe limitation
-    that catalog exposes): strict, so the mark must go once floe is fixed."""
-    if not isinstance(bed, Testbed):
-        request.applymarker(pytest.mark.xfail(raises=raises, strict=True, reason=reason))

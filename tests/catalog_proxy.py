@@ -1,6 +1,6 @@
 """A proxy in front of the test bed's catalog: HTTPS with a certificate from a throwaway CA (to
-prove floe talks TLS), and failure injection (to see what floe does when the catalog fails
-mid-commit)."""
+prove floe talks TLS), failure injection (to see what floe does when the catalog fails
+mid-commit), and a gate that checks each caller's credentials itself (tests/sigv4_gate.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import http.server
 import ssl
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
+from email.message import Message
 from pathlib import Path
 from typing import Callable
 
@@ -19,15 +21,44 @@ import trustme
 Fault = Callable[[str, str], "tuple[str, int] | None"]
 #: Rewrites, per request, the upstream's answer body: (method, path, status, body) -> body.
 Rewrite = Callable[[str, str, int, bytes], bytes]
+#: Checks, per request, the caller's credentials: (method, URL, headers, body) -> the Authorization
+#: header to send upstream ("" for none), or None to answer 403 without forwarding.
+Gate = Callable[[str, str, Message, bytes], "str | None"]
+#: Maps, per request, the path asked for to the upstream's path; None answers 404.
+Route = Callable[[str], "str | None"]
+
+DENIED = b'{"error":{"message":"The request signature we calculated does not match the signature you provided","type":"AccessDeniedException","code":403}}'
+
+
+class Recorder:
+    """A gate that lets every request through as it came, and keeps it: (method, path, headers,
+    body)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, Message, bytes]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, method: str, url: str, headers: Message, body: bytes) -> str | None:
+        with self._lock:
+            self.requests.append((method, urllib.parse.urlsplit(url).path, headers, body))
+        return headers.get("Authorization") or ""
 
 
 class CatalogProxy:
     def __init__(
-        self, upstream: str, tls_dir: Path | None = None, fault: Fault | None = None, rewrite: Rewrite | None = None
+        self,
+        upstream: str,
+        tls_dir: Path | None = None,
+        fault: Fault | None = None,
+        rewrite: Rewrite | None = None,
+        gate: Gate | None = None,
+        route: Route | None = None,
     ) -> None:
         self.ca_file: Path | None = None
         self.fault = fault
         self.rewrite = rewrite
+        self.gate = gate
+        self.route = route
         proxy = self
 
         class Forward(http.server.BaseHTTPRequestHandler):
@@ -37,8 +68,19 @@ class CatalogProxy:
                 decision = proxy.fault(self.command, self.path) if proxy.fault else None
                 if decision and decision[0] == "instead":
                     return self._answer(decision[1], b'{"error":{"message":"injected","type":"ServerError","code":502}}', None)
-                request = urllib.request.Request(upstream + self.path, data=body, method=self.command)
-                for name in ("Authorization", "Content-Type", "X-Iceberg-Access-Delegation"):
+                authorization = self.headers.get("Authorization")
+                if proxy.gate:
+                    url = f"{proxy.url.split('://')[0]}://{self.headers['Host']}{self.path}"
+                    authorization = proxy.gate(self.command, url, self.headers, body or b"")
+                    if authorization is None:
+                        return self._answer(403, DENIED, None)
+                path = proxy.route(self.path) if proxy.route else self.path
+                if path is None:
+                    return self._answer(404, b'{"error":{"message":"no such route","type":"NotFound","code":404}}', None)
+                request = urllib.request.Request(upstream + path, data=body, method=self.command)
+                if authorization:
+                    request.add_header("Authorization", authorization)
+                for name in ("Content-Type", "X-Iceberg-Access-Delegation"):
                     if self.headers.get(name):
                         request.add_header(name, self.headers[name])
                 try:

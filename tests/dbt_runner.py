@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.rustberg_s3 import RustbergOnS3
 from tests.testbed import Testbed
 
 PROJECT = Path(__file__).resolve().parent / "dbt_project"
@@ -26,9 +27,7 @@ catalogs:
     uri: "${{FLOE_E2E_CATALOG_URI}}"
     warehouse: {warehouse}
     credentials:
-      mode: oauth2
-      client_id: {{ secret_ref: catalog-client-id }}
-      client_secret: {{ secret_ref: catalog-client-secret }}
+{credentials}
     storage:
       s3:
         endpoint: "${{FLOE_E2E_S3_ENDPOINT}}"
@@ -41,6 +40,15 @@ governance:
 secrets:
   dir: {secrets}
 """
+
+OAUTH2_CREDENTIALS = """\
+      mode: oauth2
+      client_id: { secret_ref: catalog-client-id }
+      client_secret: { secret_ref: catalog-client-secret }"""
+
+TOKEN_CREDENTIALS = """\
+      mode: token
+      token: { secret_ref: catalog-token }"""
 
 
 @dataclass
@@ -86,7 +94,7 @@ NATIVE_PROFILE = """\
 """
 
 
-def prepare(bed: Testbed, workdir: Path, schema: str, native: bool = False, source: Path = PROJECT) -> DbtProject:
+def prepare(bed: Testbed | RustbergOnS3, workdir: Path, schema: str, native: bool = False, source: Path = PROJECT) -> DbtProject:
     """A copy of the project `source` in `workdir`, its platform file and secrets, and dbt's
     environment. `native`: the same project built into a DuckDB file named `lake` instead (the
     benchmark's limit, the incremental test's expected tables), with no catalog involved."""
@@ -97,21 +105,35 @@ def prepare(bed: Testbed, workdir: Path, schema: str, native: bool = False, sour
         (project / "profiles.yml").write_text(NATIVE_PROFILE.format(profile=profile, path=workdir / "lake.duckdb"))
     secrets_dir = workdir / "secrets"
     secrets_dir.mkdir()
+    storage = bed.testbed if isinstance(bed, RustbergOnS3) else bed
     # The Kubernetes mounted-secret layout: one file per secret, named by its reference.
-    (secrets_dir / "catalog-client-secret").write_text(bed.client_secret + "\n")
-    (secrets_dir / "s3-secret").write_text(bed.client_secret)
-    platform = workdir / "platform.yaml"
-    platform.write_text(PLATFORM_YAML.format(warehouse=bed.warehouse, region=bed.region, secrets=secrets_dir))
+    (secrets_dir / "s3-secret").write_text(storage.client_secret)
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", str(workdir)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "FLOE_PLATFORM_FILE": str(platform),
         "FLOE_DBT_SCHEMA": schema,
-        "FLOE_E2E_CATALOG_URI": bed.catalog_uri,
-        "FLOE_E2E_S3_ENDPOINT": bed.s3_endpoint,
+        "FLOE_E2E_S3_ENDPOINT": storage.s3_endpoint,
         # References resolved from the environment (NAME upper-cased, '-' as '_').
-        "CATALOG_CLIENT_ID": bed.client_id,
-        "S3_KEY_ID": bed.client_id,
+        "S3_KEY_ID": storage.client_id,
     }
-    return DbtProject(project, env, secrets=[bed.client_secret])
+    if isinstance(bed, RustbergOnS3):
+        # An API key as a bearer token; the warehouse is a location.
+        credentials = TOKEN_CREDENTIALS
+        (secrets_dir / "catalog-token").write_text(bed.catalog.api_key + "\n")
+        env["FLOE_E2E_CATALOG_URI"] = bed.catalog.uri
+        secret_values = [bed.catalog.api_key, storage.client_secret]
+    else:
+        credentials = OAUTH2_CREDENTIALS
+        (secrets_dir / "catalog-client-secret").write_text(bed.client_secret + "\n")
+        env["FLOE_E2E_CATALOG_URI"] = bed.catalog_uri
+        env["CATALOG_CLIENT_ID"] = bed.client_id
+        secret_values = [bed.client_secret]
+    platform = workdir / "platform.yaml"
+    platform.write_text(
+        PLATFORM_YAML.format(
+            warehouse=bed.warehouse, credentials=credentials, region=storage.region, secrets=secrets_dir
+        )
+    )
+    env["FLOE_PLATFORM_FILE"] = str(platform)
+    return DbtProject(project, env, secrets=secret_values)

@@ -18,11 +18,13 @@ empty without a vending provider, and its providers call the real clouds' token 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import tempfile
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.server_process import ServerProcess
@@ -144,3 +146,25 @@ sink = "none"
         request = urllib.request.Request(self.uri + path, headers={"Authorization": f"Bearer {self.api_key}", **(headers or {})})
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.read()
+
+    def send(self, method: str, path: str, body: dict) -> bytes:
+        """A JSON request as the admin."""
+        request = urllib.request.Request(
+            self.uri + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.read()
+
+    @contextlib.contextmanager
+    def policies(self, cedar: str) -> Iterator[None]:
+        """Rustberg's Cedar policy set replaced by `cedar` (which must restate the roles' own
+        permits: it replaces them) while the block runs, then rolled back to the one before."""
+        before = json.loads(self.get("/management/v1/policies"))["sequence"]
+        self.send("PUT", "/management/v1/policies", {"source": cedar, "note": "test"})
+        try:
+            yield
+        finally:
+            self.send("POST", "/management/v1/policies/rollback", {"sequence": before, "note": "test done"})

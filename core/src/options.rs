@@ -8,6 +8,7 @@
 //!     options: [("endpoint", "http://127.0.0.1:8181"), ("token", "t0ken")]
 //!         .into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
 //!     secret: Default::default(),
+//!     aws: None,
 //! };
 //! let options = CatalogOptions::parse(&request).unwrap();
 //! assert_eq!(options.endpoint.as_str(), "http://127.0.0.1:8181/");
@@ -21,6 +22,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::rest::sigv4::{self, SigV4};
 
 /// What the DuckDB side hands over at ATTACH: the path, the options as typed, and the fields of
 /// the `SECRET` named in them (or of the default iceberg secret), which the options override.
@@ -31,6 +33,10 @@ pub struct AttachRequest {
     pub options: BTreeMap<String, String>,
     #[serde(default)]
     pub secret: BTreeMap<String, String>,
+    /// For SigV4: the fields of the DuckDB S3 secret named in SECRET, or of the one whose scope
+    /// matches the endpoint.
+    #[serde(default)]
+    pub aws: Option<BTreeMap<String, String>>,
 }
 
 /// Every ATTACH option floe accepts (DuckDB itself handles TYPE and READ_ONLY).
@@ -44,6 +50,8 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "oauth2_grant_type",
     "token",
     "authorization_type",
+    "endpoint_type",
+    "signing_name",
     "access_delegation_mode",
     "default_schema",
     "purge_requested",
@@ -56,6 +64,7 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "metadata_cache_size",
     "data_cache_size",
     "max_table_staleness",
+    "scan_planning_mode",
 ];
 
 /// The fields a `CREATE SECRET (TYPE iceberg, ...)` may carry.
@@ -82,6 +91,8 @@ pub enum Auth {
     Token(SecretString),
     /// OAuth2 client credentials (RFC 6749 §4.4), refreshed before expiry and on 401/419.
     ClientCredentials { server_uri: Url, client_id: String, client_secret: SecretString, scope: Option<String> },
+    /// Every request signed with AWS Signature Version 4 (`rest::sigv4`).
+    SigV4(SigV4),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +188,11 @@ pub struct CatalogOptions {
     /// How long a table's loaded metadata may serve reads before it is loaded again
     /// (`crate::rest::RecentLoads`); `None`: every statement loads it.
     pub max_table_staleness: Option<Duration>,
+    /// Headers sent with every request, the token's included (Polaris' realm).
+    pub headers: Vec<(String, String)>,
+    /// Scans planned by the catalog (`scan::server_plan`): always, never, or (`None`) where a
+    /// table's LoadTable config says `scan-planning-mode: server`.
+    pub server_planning: Option<bool>,
 }
 
 impl CatalogOptions {
@@ -202,20 +218,45 @@ impl CatalogOptions {
             request.options.get(key).or_else(|| request.secret.get(key)).map(String::as_str).filter(|v| !v.is_empty())
         };
 
-        let endpoint = get("endpoint").ok_or_else(|| {
-            Error::invalid_input(format!(
-                "ATTACH '{}' (TYPE ICEBERG) needs the catalog's REST endpoint",
-                request.warehouse
-            ))
-            .with_fix("add ENDPOINT 'http(s)://host:port' to the ATTACH options or to the iceberg secret")
-        })?;
-        let endpoint = parse_base_url("ENDPOINT", endpoint)?;
-
+        let endpoint_type = get("endpoint_type").map(str::to_ascii_lowercase);
         let authorization_type = get("authorization_type").map(str::to_ascii_lowercase);
-        let auth = match authorization_type.as_deref() {
-            Some("none") => Auth::None,
-            Some("oauth2") | None => oauth2(&get, &endpoint, &request.warehouse)?,
-            Some(other) => return Err(invalid_value("AUTHORIZATION_TYPE", other, "one of 'oauth2', 'none'")),
+        let (endpoint, auth) = match endpoint_type.as_deref() {
+            // AWS's Iceberg endpoints: the URL follows from the region, requests are signed.
+            Some(kind @ ("glue" | "s3_tables")) => {
+                if get("endpoint").is_some() || authorization_type.as_deref().is_some_and(|a| a != "sigv4") {
+                    return Err(Error::invalid_input(format!(
+                        "ENDPOINT_TYPE '{kind}' sets the endpoint and SigV4 signing itself"
+                    ))
+                    .with_fix("remove ENDPOINT and AUTHORIZATION_TYPE, or ENDPOINT_TYPE"));
+                }
+                let name = if kind == "glue" { sigv4::GLUE } else { sigv4::S3_TABLES };
+                let signer = signer(request, name)?;
+                let endpoint =
+                    parse_base_url("ENDPOINT", &format!("https://{name}.{}.amazonaws.com/iceberg", signer.region))?;
+                (endpoint, Auth::SigV4(signer))
+            }
+            Some(other) => return Err(invalid_value("ENDPOINT_TYPE", other, "one of 'glue', 's3_tables'")),
+            None => {
+                let endpoint = get("endpoint").ok_or_else(|| {
+                    Error::invalid_input(format!(
+                        "ATTACH '{}' (TYPE ICEBERG) needs the catalog's REST endpoint",
+                        request.warehouse
+                    ))
+                    .with_fix("add ENDPOINT 'http(s)://host:port' to the ATTACH options or to the iceberg secret, or ENDPOINT_TYPE 'glue' / 's3_tables' for AWS")
+                })?;
+                let endpoint = parse_base_url("ENDPOINT", endpoint)?;
+                let auth = match authorization_type.as_deref() {
+                    Some("none") => Auth::None,
+                    Some("sigv4") => {
+                        Auth::SigV4(signer(request, get("signing_name").unwrap_or(sigv4::DEFAULT_SIGNING_NAME))?)
+                    }
+                    Some("oauth2") | None => oauth2(&get, &endpoint, &request.warehouse)?,
+                    Some(other) => {
+                        return Err(invalid_value("AUTHORIZATION_TYPE", other, "one of 'oauth2', 'sigv4', 'none'"))
+                    }
+                };
+                (endpoint, auth)
+            }
         };
 
         let access_delegation = match get("access_delegation_mode").map(str::to_ascii_lowercase).as_deref() {
@@ -252,6 +293,8 @@ impl CatalogOptions {
             metadata_cache_bytes: metadata_cache_bytes(&request.options)?,
             data_cache_bytes: data_cache_bytes(&request.options)?,
             max_table_staleness: max_table_staleness(&request.options)?,
+            headers: Vec::new(),
+            server_planning: server_planning(&request.options)?,
         })
     }
 
@@ -271,6 +314,7 @@ impl CatalogOptions {
             "metadata_cache_size",
             "data_cache_size",
             "max_table_staleness",
+            "scan_planning_mode",
         ];
         if let Some(key) = request.options.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
             return Err(Error::invalid_input(format!(
@@ -296,8 +340,28 @@ impl CatalogOptions {
         options.metadata_cache_bytes = metadata_cache_bytes(&request.options)?;
         options.data_cache_bytes = data_cache_bytes(&request.options)?;
         options.max_table_staleness = max_table_staleness(&request.options)?;
+        options.server_planning = server_planning(&request.options)?;
         Ok(options)
     }
+}
+
+/// `SCAN_PLANNING_MODE`: 'server' or 'client' for every table; unset follows each table's
+/// catalog.
+fn server_planning(options: &BTreeMap<String, String>) -> Result<Option<bool>> {
+    match options.get("scan_planning_mode").map(|m| m.to_ascii_lowercase()).as_deref() {
+        None | Some("") => Ok(None),
+        Some("server") => Ok(Some(true)),
+        Some("client") => Ok(Some(false)),
+        Some(other) => Err(invalid_value("SCAN_PLANNING_MODE", other, "one of 'server', 'client'")),
+    }
+}
+
+/// SigV4 signing for service `signing_name`, with credentials and region from the S3 secret the
+/// ATTACH handed over, the environment or the shared AWS files.
+fn signer(request: &AttachRequest, signing_name: &str) -> Result<SigV4> {
+    let env = |name: &str| std::env::var(name).ok();
+    let (credentials, region) = sigv4::resolve(request.aws.as_ref(), None, None, &env)?;
+    Ok(SigV4 { region, signing_name: signing_name.to_string(), credentials })
 }
 
 fn oauth2<'a>(get: &impl Fn(&str) -> Option<&'a str>, endpoint: &Url, warehouse: &str) -> Result<Auth> {
@@ -459,7 +523,7 @@ mod tests {
 
     fn request(options: &[(&str, &str)], secret: &[(&str, &str)]) -> AttachRequest {
         let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        AttachRequest { warehouse: "wh".into(), options: map(options), secret: map(secret) }
+        AttachRequest { warehouse: "wh".into(), options: map(options), secret: map(secret), aws: None }
     }
 
     #[test]
@@ -508,7 +572,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "Invalid value 'kerberos' for AUTHORIZATION_TYPE: expected one of 'oauth2', 'none'"
+            "Invalid value 'kerberos' for AUTHORIZATION_TYPE: expected one of 'oauth2', 'sigv4', 'none'"
         );
         let err = CatalogOptions::parse(&request(&[("endpoint", "ftp://h"), ("token", "t")], &[])).unwrap_err();
         assert!(err.to_string().starts_with("Invalid value 'ftp://h' for ENDPOINT"));
@@ -578,7 +642,12 @@ mod platform_tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             options.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            CatalogOptions::parse(&AttachRequest { warehouse: warehouse.into(), options, secret: Default::default() })
+            CatalogOptions::parse(&AttachRequest {
+                warehouse: warehouse.into(),
+                options,
+                secret: Default::default(),
+                aws: None,
+            })
         };
         let options = attach("lake", &[]).unwrap();
         assert_eq!(options.endpoint.as_str(), "http://127.0.0.1:1/");

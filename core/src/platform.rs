@@ -11,12 +11,14 @@
 //! ```yaml
 //! catalogs:
 //!   default:
-//!     type: rest                      # every REST catalog: polaris, lakekeeper, seaweedfs...
+//!     type: rest                      # any REST catalog; polaris (+ realm:) and unity (uri: the
+//!                                     # workspace) add what those expect
 //!     uri: "${CATALOG_URI}"           # ${VAR} comes from the environment
-//!     warehouse: demo_catalog
+//!     warehouse: demo_catalog         # a name or a location (s3://bucket/wh); none for a
+//!                                     # catalog that serves one warehouse
 //!     scope: "PRINCIPAL_ROLE:data_engineer"
 //!     credentials:
-//!       mode: oauth2                  # oauth2 | token | none
+//!       mode: oauth2                  # oauth2 | token | sigv4 | none
 //!       client_id:     { secret_ref: catalog-client-id }
 //!       client_secret: { secret_ref: catalog-client-secret }
 //!     storage:                        # only where the catalog vends no credentials
@@ -43,6 +45,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::options::{parse_base_url, parse_url, AccessDelegation, Auth, CatalogOptions, Timeouts};
+use crate::rest::sigv4::{self, AwsCredentials, SigV4};
 
 const DEFAULT_SECRETS_DIR: &str = "/var/run/secrets/floe";
 /// Meta keys always copied from a model to its table's properties.
@@ -77,11 +80,15 @@ struct CatalogSpec {
     #[serde(rename = "type", default = "rest")]
     kind: String,
     uri: String,
+    #[serde(default)]
     warehouse: String,
     #[serde(default)]
     scope: Option<String>,
     #[serde(default)]
     oauth2_server_uri: Option<String>,
+    /// Polaris: the realm, sent as the `Polaris-Realm` header.
+    #[serde(default)]
+    realm: Option<String>,
     #[serde(default)]
     access_delegation: Option<String>,
     #[serde(default)]
@@ -118,6 +125,17 @@ struct CredentialsSpec {
     client_secret: Option<Value>,
     #[serde(default)]
     token: Option<Value>,
+    /// mode sigv4: keys (else the environment's or the AWS profile's), region, signing name.
+    #[serde(default)]
+    access_key_id: Option<Value>,
+    #[serde(default)]
+    secret_access_key: Option<Value>,
+    #[serde(default)]
+    session_token: Option<Value>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    signing_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +167,15 @@ enum Value {
     Secret { secret_ref: String },
 }
 
+/// Where Unity Catalog serves the Iceberg REST API, under the workspace URL.
+const UNITY_REST_PATH: &str = "api/2.1/unity-catalog/iceberg-rest";
+/// Unity's OAuth machine-to-machine scope.
+const UNITY_DEFAULT_SCOPE: &str = "all-apis";
+/// Polaris: every principal role the client holds.
+const POLARIS_DEFAULT_SCOPE: &str = "PRINCIPAL_ROLE:ALL";
+/// The header Polaris reads the realm from (its `polaris.realm-context.header-name` default).
+const POLARIS_REALM_HEADER: &str = "Polaris-Realm";
+
 /// A loaded, validated platform file.
 #[derive(Debug)]
 pub struct Platform {
@@ -178,8 +205,8 @@ impl Platform {
         self.file.catalogs.keys().cloned().collect()
     }
 
-    /// The warehouse of catalog `name` (what DuckDB's ATTACH path names).
-    pub fn warehouse(&self, name: &str) -> Result<String> {
+    /// The warehouse of catalog `name`, empty for none.
+    fn warehouse(&self, name: &str) -> Result<String> {
         self.interpolate(&format!("catalogs.{name}.warehouse"), &self.catalog(name)?.warehouse)
     }
 
@@ -195,6 +222,11 @@ impl Platform {
         let catalog = self.catalog(name)?;
         let at = |key: &str| format!("catalogs.{name}.{key}");
         let uri = self.interpolate(&at("uri"), &catalog.uri)?;
+        // Unity Catalog serves the Iceberg REST API under its workspace URL.
+        let uri = match catalog.kind.as_str() {
+            "unity" => format!("{}/{UNITY_REST_PATH}", uri.trim_end_matches('/')),
+            _ => uri,
+        };
         let endpoint = parse_base_url("uri", &uri).map_err(|_| {
             self.error(
                 &at("uri"),
@@ -220,16 +252,28 @@ impl Platform {
                                     "give an http(s) URL",
                                 )
                             })?,
+                        // Unity: the workspace's OAuth machine-to-machine endpoint.
+                        None if catalog.kind == "unity" => {
+                            let workspace = self.interpolate(&at("uri"), &catalog.uri)?;
+                            parse_url("uri", &format!("{}/oidc/v1/token", workspace.trim_end_matches('/')))?
+                        }
                         None => endpoint.join("v1/oauth/tokens").expect("a base URL joins"),
                     };
-                    let scope = catalog.scope.as_ref().map(|s| self.interpolate(&at("scope"), s)).transpose()?;
+                    let scope = match (&catalog.scope, catalog.kind.as_str()) {
+                        (Some(scope), _) => Some(self.interpolate(&at("scope"), scope)?),
+                        // Each catalog's own default: every role of the principal, every API.
+                        (None, "polaris") => Some(POLARIS_DEFAULT_SCOPE.to_string()),
+                        (None, "unity") => Some(UNITY_DEFAULT_SCOPE.to_string()),
+                        (None, _) => None,
+                    };
                     Auth::ClientCredentials { server_uri, client_id, client_secret, scope }
                 }
+                "sigv4" => Auth::SigV4(self.sigv4(name, credentials)?),
                 other => {
                     return Err(self.error(
                         &at("credentials.mode"),
                         &format!("'{other}' is not a credentials mode"),
-                        "use oauth2, token or none",
+                        "use oauth2, token, sigv4 or none",
                     ))
                 }
             },
@@ -265,7 +309,49 @@ impl Platform {
             metadata_cache_bytes: crate::storage::MetadataCache::DEFAULT_BYTES,
             data_cache_bytes: crate::storage::DataCache::DEFAULT_BYTES,
             max_table_staleness: None,
+            headers: self.headers(name, catalog)?,
+            server_planning: None,
         })
+    }
+
+    /// Headers a catalog type asks for on every request: Polaris' realm.
+    fn headers(&self, name: &str, catalog: &CatalogSpec) -> Result<Vec<(String, String)>> {
+        let at = |key: &str| format!("catalogs.{name}.{key}");
+        match (&catalog.realm, catalog.kind.as_str()) {
+            (None, _) => Ok(Vec::new()),
+            (Some(realm), "polaris") => {
+                Ok(vec![(POLARIS_REALM_HEADER.to_string(), self.interpolate(&at("realm"), realm)?)])
+            }
+            (Some(_), other) => Err(self.error(
+                &at("realm"),
+                &format!("is a Polaris setting, and this catalog's type is '{other}'"),
+                "remove it, or set type: polaris",
+            )),
+        }
+    }
+
+    /// SigV4 signing: the file's keys where it names them, else the environment's or the AWS
+    /// profile's (`rest::sigv4`).
+    fn sigv4(&self, name: &str, credentials: &CredentialsSpec) -> Result<SigV4> {
+        let at = |key: &str| format!("catalogs.{name}.credentials.{key}");
+        let fixed = match &credentials.access_key_id {
+            None => None,
+            Some(key) => Some(AwsCredentials {
+                access_key_id: self.plain(&at("access_key_id"), Some(key))?,
+                secret_access_key: self.secret(&at("secret_access_key"), credentials.secret_access_key.as_ref())?,
+                session_token: credentials
+                    .session_token
+                    .as_ref()
+                    .map(|token| self.secret(&at("session_token"), Some(token)))
+                    .transpose()?,
+                source: format!("{} ({})", self.path.display(), at("access_key_id")),
+            }),
+        };
+        let region = credentials.region.as_ref().map(|r| self.interpolate(&at("region"), r)).transpose()?;
+        let env = |name: &str| std::env::var(name).ok();
+        let (credentials_found, region) = sigv4::resolve(None, fixed, region.as_deref(), &env)?;
+        let signing_name = credentials.signing_name.clone().unwrap_or_else(|| sigv4::DEFAULT_SIGNING_NAME.to_string());
+        Ok(SigV4 { region, signing_name, credentials: credentials_found })
     }
 
     fn timeouts(&self, name: &str, spec: &TimeoutsSpec) -> Result<Timeouts> {
@@ -326,8 +412,15 @@ impl Platform {
             ));
         }
         let credentials = catalog.credentials.iter().flat_map(|c| {
-            [("client_id", &c.client_id), ("client_secret", &c.client_secret), ("token", &c.token)]
-                .map(|(key, value)| (format!("credentials.{key}"), value.as_ref()))
+            [
+                ("client_id", &c.client_id),
+                ("client_secret", &c.client_secret),
+                ("token", &c.token),
+                ("access_key_id", &c.access_key_id),
+                ("secret_access_key", &c.secret_access_key),
+                ("session_token", &c.session_token),
+            ]
+            .map(|(key, value)| (format!("credentials.{key}"), value.as_ref()))
         });
         let storage = catalog.storage.iter().flat_map(|s| {
             [
@@ -344,7 +437,12 @@ impl Platform {
         }
         if let Some(credentials) = &catalog.credentials {
             // Credentials written into the file would be readable by everyone who can read it.
-            for (key, value) in [("client_secret", &credentials.client_secret), ("token", &credentials.token)] {
+            for (key, value) in [
+                ("client_secret", &credentials.client_secret),
+                ("token", &credentials.token),
+                ("secret_access_key", &credentials.secret_access_key),
+                ("session_token", &credentials.session_token),
+            ] {
                 if let Some(Value::Plain(_)) = value {
                     return Err(self.error(
                         &at(&format!("credentials.{key}")),

@@ -15,6 +15,9 @@ use crate::rest::model::{CreateTableRequest, LoadTableResult};
 use crate::rest::RestCatalog;
 use crate::storage::{self, CatalogRenewal, DuckdbS3Secret, Entry, Renew, StorageProps};
 
+/// The LoadTable `config` key by which a catalog asks clients to plan scans through it.
+const SCAN_PLANNING_MODE: &str = "scan-planning-mode";
+
 /// Which snapshot a read sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotSelector {
@@ -33,6 +36,9 @@ pub struct LoadedTable {
     pub metadata_location: Option<String>,
     /// Where its files are reached: DuckDB sees them as `floe://<storage id>/<url>`.
     pub storage: Arc<Entry>,
+    /// The catalog that plans scans of it, where the catalog or the ATTACH asks for server-side
+    /// planning (`scan::server_plan`); none: floe plans them.
+    pub planner: Option<Arc<RestCatalog>>,
 }
 
 impl LoadedTable {
@@ -77,7 +83,13 @@ impl LoadedTable {
             Some(renewal),
             catalog.caches().clone(),
         );
-        LoadedTable::new(namespace, name, result, storage)
+        let server = match catalog.options().server_planning {
+            Some(server) => server,
+            None => result.config.get(SCAN_PLANNING_MODE).is_some_and(|mode| mode == "server"),
+        };
+        let mut table = LoadedTable::new(namespace, name, result, storage);
+        table.planner = server.then(|| catalog.clone());
+        table
     }
 
     pub fn new(namespace: Namespace, name: String, result: LoadTableResult, storage: Arc<Entry>) -> Self {
@@ -87,6 +99,7 @@ impl LoadedTable {
             metadata: Arc::new(result.metadata),
             metadata_location: result.metadata_location,
             storage,
+            planner: None,
         }
     }
 
@@ -98,6 +111,7 @@ impl LoadedTable {
             metadata: Arc::new(metadata.metadata),
             metadata_location: self.metadata_location.clone(),
             storage: self.storage.clone(),
+            planner: self.planner.clone(),
         }
     }
 

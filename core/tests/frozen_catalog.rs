@@ -32,7 +32,8 @@ fn a_frozen_catalog_fails_each_call_in_time_and_works_again_when_thawed() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let options =
-        CatalogOptions::parse(&AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new() }).unwrap();
+        CatalogOptions::parse(&AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new(), aws: None })
+            .unwrap();
     let catalog = block_on(RestCatalog::connect(options)).unwrap();
     let namespace = vec!["ice".to_string()];
     block_on(catalog.create_namespace(&namespace, HashMap::new())).unwrap();

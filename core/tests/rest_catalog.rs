@@ -14,7 +14,7 @@ use secrecy::SecretString;
 fn request(endpoint: &str, pairs: &[(&str, &str)]) -> AttachRequest {
     let mut options: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     options.insert("endpoint".into(), endpoint.into());
-    AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new() }
+    AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new(), aws: None }
 }
 
 fn connect(bed: &common::Seaweed) -> RestCatalog {

@@ -22,7 +22,8 @@ static SERIAL: Mutex<()> = Mutex::new(());
 fn catalog_options(endpoint: &str, pairs: &[(&str, &str)]) -> CatalogOptions {
     let mut options: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     options.insert("endpoint".into(), endpoint.into());
-    CatalogOptions::parse(&AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new() }).unwrap()
+    CatalogOptions::parse(&AttachRequest { warehouse: "lake".into(), options, secret: BTreeMap::new(), aws: None })
+        .unwrap()
 }
 
 /// Fails when `wall` is not `expected` give or take scheduling (up to 5 s on a loaded machine).

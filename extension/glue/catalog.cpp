@@ -45,6 +45,8 @@ string IcebergCatalog::AttachRequest(ClientContext &context, const string &path,
 	string secret_name;
 	auto options_json = json.Object();
 	bool inline_credentials = false;
+	bool sigv4 = false;
+	string endpoint = "s3://";
 	// In name order: the request is the key of a catalog connected while the ATTACH was planned.
 	std::map<string, Value> sorted(options.begin(), options.end());
 	for (auto &entry : sorted) {
@@ -54,15 +56,27 @@ string IcebergCatalog::AttachRequest(ClientContext &context, const string &path,
 		if (entry.first == "client_id" || entry.first == "token" || entry.first == "authorization_type") {
 			inline_credentials = true;
 		}
+		auto text = StringUtil::Lower(entry.second.ToString());
+		if ((entry.first == "authorization_type" && text == "sigv4") || entry.first == "endpoint_type") {
+			sigv4 = true;
+		}
+		if (entry.first == "endpoint") {
+			endpoint = entry.second.ToString();
+		}
 		json.Add(options_json, entry.first, json.String(entry.second.IsNull() ? "" : entry.second.ToString()));
 	}
 	auto secret = json.Object();
-	if (!secret_name.empty()) {
+	auto aws = json.Null();
+	if (sigv4) {
+		// Signed with AWS credentials: SECRET names an S3 secret, else the one scoped to the endpoint.
+		aws = AwsSecretFields(json, context, secret_name, endpoint);
+	} else if (!secret_name.empty()) {
 		secret = IcebergSecretFields(json, context, secret_name);
 	} else if (!inline_credentials) {
 		secret = DefaultIcebergSecretFields(json, context, path);
 	}
 	auto request = json.Object();
+	json.Add(request, "aws", aws);
 	json.Add(request, "warehouse", json.String(path));
 	json.Add(request, "options", options_json);
 	json.Add(request, "secret", secret);

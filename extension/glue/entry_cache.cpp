@@ -172,6 +172,10 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 	description.name = compat::Str(schema.name) + "." + name;
 	description.location = json::String(json::Get(root, "location"));
 	description.selector = selector;
+	auto snapshot_id = json::Get(root, "snapshot_id");
+	if (!json::IsNull(snapshot_id)) {
+		description.snapshot_id = Value::BIGINT(json::Int(snapshot_id));
+	}
 	auto total_records = json::Get(root, "total_records");
 	if (!json::IsNull(total_records)) {
 		description.total_records = NumericCast<idx_t>(json::Int(total_records));

@@ -62,6 +62,11 @@ static void Load(ExtensionLoader &loader) {
 	    "Iceberg table properties to set on tables floe writes: a JSON object "
 	    "{\"catalog.schema.table\": {\"key\": \"value\"}} (the dbt plugin sets it from model meta)",
 	    LogicalType::VARCHAR, Value(""));
+	DBConfig::GetConfig(db).AddExtensionOption(
+	    "floe_snapshot_properties",
+	    "Properties added to the summary of every Iceberg snapshot floe commits: a JSON object {\"key\": "
+	    "\"value\"} (the dbt plugin sets dbt.invocation-id)",
+	    LogicalType::VARCHAR, Value(""));
 	RegisterMetadataFunctions(loader);
 	RegisterRewriteDataFiles(loader);
 	RegisterRewriteManifests(loader);

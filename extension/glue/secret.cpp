@@ -112,6 +112,43 @@ JsonBuilder::Value S3Secret(JsonBuilder &json, ClientContext &context, const str
 	return fields;
 }
 
+static JsonBuilder::Value AwsFields(JsonBuilder &json, const BaseSecret &secret) {
+	if (secret.GetType() != "s3") {
+		throw InvalidInputException("Secret '%s' is of type '%s'; SigV4 signing (AUTHORIZATION_TYPE 'sigv4', "
+		                            "ENDPOINT_TYPE 'glue' or 's3_tables') takes a secret of TYPE s3",
+		                            compat::Str(secret.GetName()), compat::Str(secret.GetType()));
+	}
+	auto &key_value = dynamic_cast<const KeyValueSecret &>(secret);
+	auto fields = json.Object();
+	json.Add(fields, "name", json.String(compat::Str(key_value.GetName())));
+	for (auto key : {"key_id", "secret", "session_token", "region"}) {
+		Value value;
+		if (key_value.TryGetValue(key, value) && !value.IsNull()) {
+			json.Add(fields, key, json.String(value.ToString()));
+		}
+	}
+	return fields;
+}
+
+JsonBuilder::Value AwsSecretFields(JsonBuilder &json, ClientContext &context, const string &name, const string &path) {
+	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
+	auto &manager = SecretManager::Get(context);
+	if (!name.empty()) {
+		auto entry = manager.GetSecretByName(transaction, name);
+		if (!entry) {
+			throw InvalidInputException("Secret '%s' does not exist. Fix: create it with CREATE SECRET %s (TYPE s3, "
+			                            "KEY_ID ..., SECRET ..., REGION ...) or name an existing one in SECRET",
+			                            name, name);
+		}
+		return AwsFields(json, *entry->secret);
+	}
+	auto match = manager.LookupSecret(transaction, path, "s3");
+	if (!match.HasMatch()) {
+		return json.Null();
+	}
+	return AwsFields(json, match.GetSecret());
+}
+
 string S3SecretJson(ClientContext &context, const string &location) {
 	JsonBuilder json;
 	return json.Write(S3Secret(json, context, location));

@@ -43,11 +43,13 @@ TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_
 
 TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_ptr<FunctionData> &bind_data,
                                                  const EntryLookupInfo &lookup) {
+	auto &transaction = IcebergTransaction::Get(context, catalog);
+	transaction.NoteRead(description.name, description.snapshot_id);
 	auto function = catalog.Cast<IcebergCatalog>().ScanFunction();
 	function.function_info =
 	    make_shared_ptr<IcebergScanInfo>(*this, table, description.name, description.selector, description.columns,
 	                                     description.total_records, S3SecretJson(context, description.location),
-	                                     IcebergTransaction::Get(context, catalog).PendingWrites());
+	                                     transaction.PendingWrites());
 
 	// The bind of DuckDB's Parquet scan, with the table location as its one path; floe's
 	// multi-file reader (function.get_multi_file_reader) supplies schema and files.

@@ -5,6 +5,7 @@
 #include "floe/catalog.hpp"
 #include "floe/duck_types.hpp"
 #include "floe/duckdb_compat.hpp"
+#include "floe/json.hpp"
 #include "floe/partitioning.hpp"
 #include "floe/schema_entry.hpp"
 #include "floe/secret.hpp"
@@ -34,12 +35,48 @@ IcebergTransaction &IcebergTransaction::Get(CatalogTransaction transaction, Cata
 	return Get(*transaction.context, catalog);
 }
 
+void IcebergTransaction::NoteRead(const string &table, const Value &snapshot_id) {
+	lock_guard<mutex> guard(writes_lock);
+	transaction_t statement = active_query;
+	if (statement != read_statement) {
+		read_statement = statement;
+		statement_reads.clear();
+	}
+	statement_reads.emplace_back(table, snapshot_id);
+}
+
 FloeTxn *IcebergTransaction::Writes() {
 	lock_guard<mutex> guard(writes_lock);
 	if (!writes) {
 		Check(floe_txn_begin(catalog.Handle(), DuckDB::LibraryVersion(), Out(writes)));
 	}
+	SyncStatement();
 	return writes.get();
+}
+
+void IcebergTransaction::SyncStatement() {
+	transaction_t statement = active_query;
+	idx_t reads = statement == read_statement ? statement_reads.size() : 0;
+	if (statement == synced_statement && reads == synced_reads) {
+		return;
+	}
+	auto context = this->context.lock();
+	JsonBuilder json;
+	auto request = json.Object();
+	auto list = json.Array();
+	for (idx_t i = 0; i < reads; i++) {
+		auto &read = statement_reads[i];
+		auto entry = json.Object();
+		json.Add(entry, "table", json.String(read.first));
+		json.Add(entry, "snapshot_id", read.second.IsNull() ? json.Null() : json.Int(read.second.GetValue<int64_t>()));
+		json.Append(list, entry);
+	}
+	json.Add(request, "reads", list);
+	// dbt puts a comment naming the model in front of each statement it sends.
+	json.Add(request, "query", json.String(context ? context->GetCurrentQuery() : string()));
+	Check(floe_txn_statement(writes.get(), json.Write(request).c_str()));
+	synced_statement = statement;
+	synced_reads = reads;
 }
 
 FloeTxn *IcebergTransaction::WritesFor(IcebergTableEntry &table) {
@@ -291,6 +328,15 @@ void IcebergTransaction::ApplyWrites() {
 		auto text = properties.ToString();
 		if (!text.empty()) {
 			Check(floe_txn_govern(writes.get(), catalog.GetName().c_str(), text.c_str()));
+		}
+	}
+	// Lineage the session adds (the dbt plugin: its invocation id).
+	Value snapshot_properties;
+	if (context && context->TryGetCurrentSetting("floe_snapshot_properties", snapshot_properties) &&
+	    !snapshot_properties.IsNull()) {
+		auto text = snapshot_properties.ToString();
+		if (!text.empty()) {
+			Check(floe_txn_snapshot_properties(writes.get(), text.c_str()));
 		}
 	}
 	Check(floe_txn_commit(writes.get()));

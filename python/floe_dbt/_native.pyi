@@ -13,8 +13,6 @@ class Platform:
     def path(self) -> str: ...
     def catalogs(self) -> list[str]:
         """The catalog names the file declares."""
-    def warehouse(self, catalog: str) -> str:
-        """The warehouse of ``catalog``."""
     def governance_keys(self) -> list[str]:
         """Model meta keys copied to Iceberg table properties."""
     def check(self, catalog: str) -> None:

@@ -10,6 +10,7 @@ plugins:
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -25,6 +26,15 @@ SETTINGS = {"platform", "catalog", "alias"}
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _invocation_id() -> str | None:
+    """The id of the running dbt invocation (dbt-core 1.8 and later)."""
+    try:
+        from dbt_common.invocation import get_invocation_id
+    except ImportError:
+        return None
+    return get_invocation_id()
 
 
 def _manifest() -> Any | None:
@@ -55,7 +65,6 @@ class Plugin(BasePlugin):
         platform = Platform.load(str(self.platform_path))
         # Fails here, before dbt runs anything, if a reference cannot be resolved.
         platform.check(self.catalog)
-        self.warehouse = platform.warehouse(self.catalog)
         self.governance_keys = platform.governance_keys()
         self._checked = False
         self._lock = threading.Lock()
@@ -67,10 +76,17 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn: Any) -> None:
         conn.execute(f"LOAD {_quote(str(self.extension))}")
+        # The platform file names the warehouse, or none (a catalog that serves one); an ATTACH
+        # path could not carry a warehouse that is a location (DuckDB opens `s3://` paths itself).
         conn.execute(
-            f"ATTACH IF NOT EXISTS {_quote(self.warehouse)} AS {self.alias} "
+            f"ATTACH IF NOT EXISTS '' AS {self.alias} "
             f"(TYPE ICEBERG, PLATFORM {_quote(str(self.platform_path))}, CATALOG {_quote(self.catalog)})"
         )
+        # Lineage: every snapshot this run commits names it (dbt's query comment names the model).
+        invocation = _invocation_id()
+        if invocation:
+            properties = json.dumps({"dbt.invocation-id": invocation})
+            conn.execute(f"SET GLOBAL floe_snapshot_properties = {_quote(properties)}")
         self._apply_project_rules(conn)
 
     def configure_cursor(self, cursor: Any) -> None:

@@ -37,11 +37,6 @@ impl Platform {
         self.inner.catalog_names()
     }
 
-    /// The warehouse of `catalog` (what floe ATTACHes).
-    fn warehouse(&self, catalog: &str) -> PyResult<String> {
-        self.inner.warehouse(catalog).map_err(error)
-    }
-
     /// Model meta keys that become Iceberg table properties.
     fn governance_keys(&self) -> Vec<String> {
         self.inner.governance_keys()

@@ -4,6 +4,7 @@
 pub mod data_file;
 pub mod evolution;
 pub mod fixed_columns;
+pub mod lineage;
 pub mod manifest_merge;
 pub mod nested_annotations;
 pub mod not_null;

@@ -5,7 +5,7 @@
 //! snapshot and only the manifest list is written again. Sequence numbers of added entries are
 //! inherited from the manifest list, as the spec allows, so the manifest never changes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use iceberg::io::FileIO;
 use iceberg::spec::{
@@ -62,6 +62,8 @@ pub struct NewSnapshot {
     /// The manifest lists written, one per attempt; only the last can be committed.
     lists: Vec<String>,
     attempt: u32,
+    /// Summary properties beyond floe's own (lineage, the session's); floe's keys win.
+    annotations: BTreeMap<String, String>,
 }
 
 impl NewSnapshot {
@@ -82,7 +84,13 @@ impl NewSnapshot {
             written: Vec::new(),
             lists: Vec::new(),
             attempt: 0,
+            annotations: BTreeMap::new(),
         }
+    }
+
+    /// Summary properties beyond floe's own, for this and later attempts.
+    pub fn annotate(&mut self, annotations: &BTreeMap<String, String>) {
+        self.annotations.clone_from(annotations);
     }
 
     /// A row-level change on top of the added files: delete files and rewritten data files to
@@ -458,6 +466,9 @@ impl NewSnapshot {
         properties.insert("engine-name".into(), "floe".into());
         properties.insert("engine-version".into(), env!("CARGO_PKG_VERSION").into());
         properties.insert("duckdb-version".into(), engine.duckdb_version.clone());
+        for (key, value) in &self.annotations {
+            properties.entry(key.clone()).or_insert_with(|| value.clone());
+        }
         Summary {
             operation: match self.action {
                 Action::Append if self.delete_files.is_empty() && self.removed.is_empty() => Operation::Append,

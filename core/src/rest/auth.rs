@@ -51,13 +51,20 @@ impl Authenticator {
             Auth::None => {}
             Auth::Token(token) => redactor.add(token),
             Auth::ClientCredentials { client_secret, .. } => redactor.add(client_secret),
+            Auth::SigV4(signer) => {
+                redactor.add(&signer.credentials.secret_access_key);
+                if let Some(token) = &signer.credentials.session_token {
+                    redactor.add(token);
+                }
+            }
         }
     }
 
     /// The `Authorization` header value for the next request, if any.
     pub async fn header(&self, client: &reqwest::Client, redactor: &Redactor) -> Result<Option<String>> {
         match &self.auth {
-            Auth::None => Ok(None),
+            // Signed as a whole once built (`sign`).
+            Auth::None | Auth::SigV4(_) => Ok(None),
             Auth::Token(token) => Ok(Some(format!("Bearer {}", token.expose_secret()))),
             Auth::ClientCredentials { .. } => {
                 let mut guard = self.token.lock().await;
@@ -90,6 +97,35 @@ impl Authenticator {
             Auth::None => "an anonymous caller".to_string(),
             Auth::Token(_) => "the principal of this TOKEN".to_string(),
             Auth::ClientCredentials { client_id, .. } => format!("client '{client_id}'"),
+            Auth::SigV4(signer) => {
+                format!("AWS access key '{}' ({})", signer.credentials.access_key_id, signer.credentials.source)
+            }
+        }
+    }
+
+    /// What to check when the catalog refuses these credentials.
+    pub fn credentials_fix(&self) -> String {
+        match &self.auth {
+            Auth::None => "the catalog wants credentials: add CLIENT_ID and CLIENT_SECRET, or TOKEN".to_string(),
+            Auth::Token(_) => "check TOKEN: it may have expired or belong to another catalog".to_string(),
+            Auth::ClientCredentials { .. } => {
+                "check CLIENT_ID and CLIENT_SECRET of the iceberg secret (and OAUTH2_SCOPE if the catalog needs one)"
+                    .to_string()
+            }
+            Auth::SigV4(signer) => format!(
+                "check the AWS credentials of {}: the secret access key, the session token if they are temporary, \
+                 and the region ({}) and service ({}) they sign for",
+                signer.credentials.source, signer.region, signer.signing_name
+            ),
+        }
+    }
+
+    /// Signs a built request where the catalog wants SigV4; other schemes set their header
+    /// before (`header`).
+    pub fn sign(&self, request: &mut reqwest::Request) -> Result<()> {
+        match &self.auth {
+            Auth::SigV4(signer) => signer.sign(request),
+            _ => Ok(()),
         }
     }
 
@@ -97,7 +133,7 @@ impl Authenticator {
     pub fn token_endpoint(&self) -> Option<&url::Url> {
         match &self.auth {
             Auth::ClientCredentials { server_uri, .. } => Some(server_uri),
-            Auth::None | Auth::Token(_) => None,
+            Auth::None | Auth::Token(_) | Auth::SigV4(_) => None,
         }
     }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::access::{capitalized, Object, Operation, Request};
@@ -25,6 +26,7 @@ use super::model::{
     ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest, TableChange, TableIdentifier,
 };
 use super::recent_loads::RecentLoads;
+use super::restrictions::refuse_restricted;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
 use crate::storage::Caches;
@@ -81,6 +83,7 @@ impl RestCatalog {
         let http = Http::new(
             Authenticator::new(options.auth.clone()),
             &options.storage.values().collect::<Vec<_>>(),
+            &options.headers,
             options.timeouts,
         )?;
         let mut config_url = join(&options.endpoint, "v1/config")?;
@@ -88,15 +91,18 @@ impl RestCatalog {
             config_url.query_pairs_mut().append_pair("warehouse", &options.warehouse);
         }
         let config: ConfigResponse = http.get(config_url, &[]).await.map_err(|e| {
+            let refused = matches!(e.kind(), ErrorKind::Unauthenticated | ErrorKind::Forbidden);
             let fix = match e.kind() {
-                ErrorKind::Unauthenticated | ErrorKind::Forbidden => {
-                    "check the credentials of the iceberg secret (CLIENT_ID / CLIENT_SECRET or TOKEN)"
+                _ if refused => http.authenticator().credentials_fix(),
+                ErrorKind::NotFound => {
+                    "check ENDPOINT: it must be the catalog's REST root, the URL before /v1/config".to_string()
                 }
-                ErrorKind::NotFound => "check ENDPOINT: it must be the catalog's REST root, the URL before /v1/config",
-                _ => "check ENDPOINT and that the catalog is running",
+                _ => "check ENDPOINT and that the catalog is running".to_string(),
             };
-            let fix = e.fix().map(str::to_string).unwrap_or_else(|| fix.to_string());
-            e.context(format!("Cannot attach Iceberg catalog '{}' at {}", options.warehouse, options.endpoint))
+            let fix = e.fix().map(str::to_string).unwrap_or(fix);
+            // Who was refused: the credentials floe chose, and where they came from.
+            let who = if refused { format!(" as {}", http.authenticator().principal()) } else { String::new() };
+            e.context(format!("Cannot attach Iceberg catalog '{}' at {}{who}", options.warehouse, options.endpoint))
                 .with_fix(fix)
         })?;
 
@@ -259,7 +265,7 @@ impl RestCatalog {
             headers.push(("If-None-Match", known.etag.as_str()));
         }
         let request = Request::new(Operation::Read, Object::Table(namespace, table));
-        match self.http.get_tagged(url, &headers).await.map_err(|e| self.describe(e, request))? {
+        let result = match self.http.get_tagged(url, &headers).await.map_err(|e| self.describe(e, request))? {
             Some(Tagged::<LoadTableResult> { value, etag }) => {
                 match etag.filter(|_| revalidate) {
                     Some(etag) => {
@@ -279,7 +285,46 @@ impl RestCatalog {
                 )
                 .with_fix("the catalog breaks the REST spec here; report it to its maintainers")
             }),
-        }
+        }?;
+        refuse_restricted(result.read_restrictions.as_ref(), namespace, table, &self.options.warehouse)?;
+        Ok(result)
+    }
+
+    /// Asks the catalog to plan a scan (`POST .../plan`; `scan::server_plan`).
+    pub async fn plan_table_scan<T: DeserializeOwned>(
+        &self,
+        namespace: &Namespace,
+        table: &str,
+        request: &serde_json::Value,
+    ) -> Result<T> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table, "plan"])?;
+        let object = Request::new(Operation::Read, Object::Table(namespace, table));
+        self.http.post(url, request, &self.delegation_headers(), Call::Read).await.map_err(|e| self.describe(e, object))
+    }
+
+    /// The state of a submitted scan plan (`GET .../plan/{plan-id}`).
+    pub async fn fetch_planning_result<T: DeserializeOwned>(
+        &self,
+        namespace: &Namespace,
+        table: &str,
+        plan_id: &str,
+    ) -> Result<T> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table, "plan", plan_id])?;
+        let object = Request::new(Operation::Read, Object::Table(namespace, table));
+        self.http.get(url, &self.delegation_headers()).await.map_err(|e| self.describe(e, object))
+    }
+
+    /// The file scan tasks of one plan task (`POST .../tasks`).
+    pub async fn fetch_scan_tasks<T: DeserializeOwned>(
+        &self,
+        namespace: &Namespace,
+        table: &str,
+        task: &str,
+    ) -> Result<T> {
+        let url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table, "tasks"])?;
+        let object = Request::new(Operation::Read, Object::Table(namespace, table));
+        let body = serde_json::json!({ "plan-task": task });
+        self.http.post(url, &body, &self.delegation_headers(), Call::Read).await.map_err(|e| self.describe(e, object))
     }
 
     /// The table's metadata for a statement to read: `load_table`, or with `MAX_TABLE_STALENESS`

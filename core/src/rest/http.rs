@@ -53,15 +53,30 @@ pub struct Http {
 }
 
 impl Http {
-    /// `secrets`: further values no outside text may echo (storage keys from a platform file).
-    pub fn new(auth: Authenticator, secrets: &[&SecretString], timeouts: Timeouts) -> Result<Self> {
+    /// `secrets`: further values no outside text may echo (storage keys from a platform file);
+    /// `headers`: sent with every request, token requests included.
+    pub fn new(
+        auth: Authenticator,
+        secrets: &[&SecretString],
+        headers: &[(String, String)],
+        timeouts: Timeouts,
+    ) -> Result<Self> {
         let mut redactor = Redactor::default();
         auth.register_secrets(&mut redactor);
         for secret in secrets {
             redactor.add(secret);
         }
+        let mut default_headers = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::invalid_input(format!("'{name}' is not an HTTP header name")))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| Error::invalid_input(format!("'{value}' is not a valid value of HTTP header {name}")))?;
+            default_headers.insert(name, value);
+        }
         // No client-wide timeout: every call sets its own deadline (see `send`).
         let client = reqwest::Client::builder()
+            .default_headers(default_headers)
             .connect_timeout(timeouts.connect)
             .pool_max_idle_per_host(8)
             .build()
@@ -153,7 +168,11 @@ impl Http {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let outcome = request.send().await;
+            let mut request = request.build().map_err(|e| {
+                Error::invalid_input(format!("{method} {}: {}", without_query(&url), describe_transport(&e)))
+            })?;
+            self.auth.sign(&mut request)?;
+            let outcome = self.client.execute(request).await;
             let last = attempt >= ATTEMPTS;
             let response = match outcome {
                 Ok(response) => response,

@@ -10,6 +10,8 @@ pub mod credentials;
 pub mod http;
 pub mod model;
 mod recent_loads;
+pub mod restrictions;
+pub mod sigv4;
 pub mod views;
 
 pub use catalog::{Namespace, RestCatalog};

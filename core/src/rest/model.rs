@@ -73,6 +73,9 @@ pub struct LoadTableResult {
     pub config: HashMap<String, String>,
     #[serde(default)]
     pub storage_credentials: Vec<StorageCredential>,
+    /// A row filter and column masks this principal's reads must apply (`restrictions.rs`).
+    #[serde(default)]
+    pub read_restrictions: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]

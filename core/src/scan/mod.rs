@@ -7,6 +7,7 @@ pub mod filter;
 pub mod matching;
 pub mod plan;
 pub mod promotion;
+pub mod server_plan;
 pub mod value;
 
 pub use plan::{PlannedFile, ScanPlan};

@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::deletes::{matching_positions, DeleteCache};
 use super::filter::Filter;
 use super::matching::{matching_tasks, Projection};
+use super::server_plan;
 use super::value::Value;
 use crate::error::{Error, Result};
 use crate::storage::{real_path, DuckdbS3Secret, Entry};
@@ -101,6 +102,31 @@ impl ScanPlan {
         let Some(snapshot) = snapshot else {
             return Ok(plan);
         };
+        if let Some(catalog) = &table.planner {
+            let tasks = server_plan::plan(catalog, table, snapshot.snapshot_id(), &schema, filter).await?;
+            let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();
+            for task in tasks {
+                let file = task.data_file;
+                check_parquet(table, &file.file_format, &file.file_path)?;
+                let deletes = task.deletes.into_iter().map(|delete| DeleteFile {
+                    content: match delete.content.as_str() {
+                        "equality-deletes" => DeleteContent::Equality(delete.equality_ids.clone().unwrap_or_default()),
+                        _ if delete.file_format.eq_ignore_ascii_case("puffin") => DeleteContent::DeletionVectors,
+                        _ => DeleteContent::Positions,
+                    },
+                    path: delete.file_path,
+                });
+                let deletes = plan.index_deletes(&mut delete_index, deletes);
+                plan.files.push(PlannedFile {
+                    identity_partition: server_plan::identity_partition(&file, &table.metadata, &schema),
+                    path: table.storage.wrap(&file.file_path),
+                    file_size: file.file_size_in_bytes,
+                    record_count: file.record_count,
+                    deletes,
+                });
+            }
+            return Ok(plan);
+        }
         // The table this version was planned with before holds the manifests it parsed.
         let cache = table.storage.metadata_cache();
         let reused = table.metadata_location.as_deref().and_then(|location| cache.table(location, &table.metadata));
@@ -131,23 +157,13 @@ impl ScanPlan {
         let mut delete_index: HashMap<DeleteFile, usize> = HashMap::new();
         for task in tasks {
             if task.data_file_format != DataFileFormat::Parquet {
-                return Err(Error::unsupported(format!(
-                    "Table '{}' has a {:?} data file ({}); floe reads Parquet data files only",
-                    table.qualified_name(),
-                    task.data_file_format,
-                    task.data_file_path
-                )));
+                check_parquet(table, &format!("{:?}", task.data_file_format), &task.data_file_path)?;
             }
-            let mut deletes = Vec::with_capacity(task.deletes.len());
-            for delete in &task.deletes {
-                let file = DeleteFile { path: delete.file_path.clone(), content: DeleteContent::of(delete) };
-                let next = delete_index.len();
-                let index = *delete_index.entry(file.clone()).or_insert_with(|| {
-                    plan.delete_files.push(file);
-                    next
-                });
-                deletes.push(index);
-            }
+            let deletes = task
+                .deletes
+                .iter()
+                .map(|delete| DeleteFile { path: delete.file_path.clone(), content: DeleteContent::of(delete) });
+            let deletes = plan.index_deletes(&mut delete_index, deletes);
             plan.files.push(PlannedFile {
                 identity_partition: identity_partition(&task, &schema),
                 path: table.storage.wrap(&task.data_file_path),
@@ -157,6 +173,23 @@ impl ScanPlan {
             });
         }
         Ok(plan)
+    }
+
+    /// The indexes of `deletes` in the plan's delete files, each file listed once.
+    fn index_deletes(
+        &mut self,
+        index: &mut HashMap<DeleteFile, usize>,
+        deletes: impl Iterator<Item = DeleteFile>,
+    ) -> Vec<usize> {
+        deletes
+            .map(|file| {
+                let next = index.len();
+                *index.entry(file.clone()).or_insert_with(|| {
+                    self.delete_files.push(file);
+                    next
+                })
+            })
+            .collect()
     }
 
     /// Adds files written but not yet committed by the reading transaction.
@@ -230,6 +263,17 @@ impl ScanPlan {
             .get(index)
             .ok_or_else(|| Error::internal(format!("scan plan has no file {index} (it has {})", self.files.len())))
     }
+}
+
+/// floe reads Parquet data files only.
+fn check_parquet(table: &LoadedTable, format: &str, path: &str) -> Result<()> {
+    if format.eq_ignore_ascii_case("parquet") {
+        return Ok(());
+    }
+    Err(Error::unsupported(format!(
+        "Table '{}' has a {format} data file ({path}); floe reads Parquet data files only",
+        table.qualified_name()
+    )))
 }
 
 fn identity_partition(task: &FileScanTask, schema: &SchemaRef) -> Vec<(i32, Option<Value>)> {

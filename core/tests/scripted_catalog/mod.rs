@@ -123,6 +123,7 @@ impl ScriptedCatalog {
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
             secret: Default::default(),
+            aws: None,
         };
         Arc::new(RestCatalog::connect(CatalogOptions::parse(&request).unwrap()).await.unwrap())
     }

@@ -426,7 +426,7 @@ struct FloeError *floe_path_real(const char *path, struct FloeString *out);
 void floe_table_free(struct FloeTable *table);
 
 // The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
-// {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
+// {"snapshot_id":N|null,"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
 //  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField],
 //  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField]}
 //
@@ -610,6 +610,21 @@ struct FloeError *floe_txn_rename_view(struct FloeTxn *txn,
 struct FloeError *floe_txn_govern(struct FloeTxn *txn,
                                   const char *alias,
                                   const char *properties_json);
+
+// The statement running now, before it records a change: {"reads":[{"table":"ns.t",
+// "snapshot_id":N|null}],"query":"..."} (what it read of this catalog so far, and its SQL text),
+// for the lineage in the summaries of the snapshots it makes (floe_core::commit::lineage).
+//
+// # Safety
+// Handles and strings must be valid.
+struct FloeError *floe_txn_statement(struct FloeTxn *txn, const char *statement_json);
+
+// The floe_snapshot_properties setting as the user wrote it: {"key": "value"}, added to the
+// summary of every snapshot this transaction commits.
+//
+// # Safety
+// Handles and strings must be valid.
+struct FloeError *floe_txn_snapshot_properties(struct FloeTxn *txn, const char *properties_json);
 
 #ifdef __cplusplus
 }  // extern "C"

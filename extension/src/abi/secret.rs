@@ -24,8 +24,12 @@ pub unsafe extern "C" fn floe_secret_validate(request_json: *const c_char) -> *m
     guard(|| {
         let request: SecretRequest = json_arg(request_json, "secret request")?;
         let has_endpoint = request.fields.contains_key("endpoint");
-        let mut probe =
-            AttachRequest { warehouse: request.name.clone(), options: BTreeMap::new(), secret: request.fields };
+        let mut probe = AttachRequest {
+            warehouse: request.name.clone(),
+            options: BTreeMap::new(),
+            secret: request.fields,
+            aws: None,
+        };
         // A secret may leave the endpoint to ATTACH; check the rest with a stand-in.
         if !has_endpoint {
             probe.options.insert("endpoint".into(), "http://endpoint.invalid".into());

@@ -74,6 +74,7 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
         .and_then(|s| s.summary().additional_properties.get("total-records"))
         .and_then(|v| v.parse::<u64>().ok());
     Ok(json!({
+        "snapshot_id": snapshot.as_ref().map(|s| s.snapshot_id()),
         "location": table.metadata.location(),
         "total_records": total_records,
         "columns": columns(&schema)?,
@@ -85,7 +86,7 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
 }
 
 /// The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
-/// {"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
+/// {"snapshot_id":N|null,"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
 ///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField],
 ///  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField]}
 ///

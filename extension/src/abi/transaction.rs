@@ -1,11 +1,12 @@
 //! Transaction handles: the writes of one DuckDB transaction, committed at DuckDB COMMIT.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::c_char;
 use std::sync::Arc;
 
 use floe_core::commit::data_file::WrittenFile;
 use floe_core::commit::evolution::TableEdit;
+use floe_core::commit::lineage::Statement;
 use floe_core::commit::partitioning::{partition_fields, PartitionKey};
 use floe_core::commit::schema::DuckColumn;
 use floe_core::commit::snapshot::Engine;
@@ -396,6 +397,42 @@ pub unsafe extern "C" fn floe_txn_govern(
              '{\"lake.gold.events\": {\"owner\": \"data-team\"}}'",
         )?;
         (*txn).transaction.govern(alias, properties);
+        Ok(())
+    })
+}
+
+/// The statement running now, before it records a change: {"reads":[{"table":"ns.t",
+/// "snapshot_id":N|null}],"query":"..."} (what it read of this catalog so far, and its SQL text),
+/// for the lineage in the summaries of the snapshots it makes (floe_core::commit::lineage).
+///
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_statement(txn: *mut FloeTxn, statement_json: *const c_char) -> *mut FloeError {
+    guard(|| {
+        let statement: Statement = json_arg(statement_json, "statement")?;
+        (*txn).transaction.statement(statement);
+        Ok(())
+    })
+}
+
+/// The floe_snapshot_properties setting as the user wrote it: {"key": "value"}, added to the
+/// summary of every snapshot this transaction commits.
+///
+/// # Safety
+/// Handles and strings must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn floe_txn_snapshot_properties(
+    txn: *mut FloeTxn,
+    properties_json: *const c_char,
+) -> *mut FloeError {
+    guard(|| {
+        let properties: BTreeMap<String, String> = user_json_arg(
+            properties_json,
+            "SET floe_snapshot_properties",
+            "SET floe_snapshot_properties to a JSON object of string properties, e.g. '{\"job\": \"nightly\"}'",
+        )?;
+        (*txn).transaction.snapshot_properties(properties);
         Ok(())
     })
 }

@@ -11,7 +11,7 @@ use super::operation::Op;
 use super::work::{Change, Work};
 use super::Transaction;
 use crate::commit::snapshot::{live_data_files, Action, NewSnapshot};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
 use crate::table::LoadedTable;
 
@@ -100,13 +100,16 @@ impl Transaction {
                     self.flush(batch).await?;
                     self.catalog.rename_view(&from, &to).await?;
                 }
-                Op::Rename { from, to } => match batch.iter_mut().find(|w| w.id == from && w.is_create()) {
-                    Some(work) => self.restage(work, to).await?,
-                    None => {
+                Op::Rename { from, to } => {
+                    let restaged = match batch.iter_mut().find(|w| w.id == from && w.is_create()) {
+                        Some(work) => self.restage(work, &to).await?,
+                        None => false,
+                    };
+                    if !restaged {
                         self.flush(batch).await?;
                         self.catalog.rename_table(&from, &to).await?;
                     }
-                },
+                }
             }
         }
         self.flush(batch).await
@@ -153,7 +156,12 @@ impl Transaction {
     /// catalog creates at COMMIT what it staged; a create committed under a name it never staged
     /// starts from the catalog's own empty metadata, whose ids the staged snapshot need not match
     /// (SeaweedFS gave the schema id 1, and the snapshot named its empty schema 0).
-    async fn restage(&self, work: &mut Work, to: TableIdentifier) -> Result<()> {
+    ///
+    /// False when the catalog refuses the first name's location for the new name (Rustberg keeps
+    /// each table's files under its own name's prefix, and moves none on a rename): the table is
+    /// then committed under its first name and renamed, as that catalog's own rename would leave
+    /// it. Its files stay where they were written; the first name is visible between the two.
+    async fn restage(&self, work: &mut Work, to: &TableIdentifier) -> Result<bool> {
         let metadata = &work.target.metadata;
         let request = CreateTableRequest {
             name: to.name.clone(),
@@ -163,9 +171,15 @@ impl Transaction {
             stage_create: true,
             properties: metadata.properties().clone(),
         };
-        self.catalog.create_table(&to.namespace, &request).await?;
-        work.id = to;
-        Ok(())
+        match self.catalog.create_table(&to.namespace, &request).await {
+            Ok(_) => {
+                work.id = to.clone();
+                Ok(true)
+            }
+            // A create the catalog finds malformed in itself fails again at COMMIT, worded there.
+            Err(e) if e.kind() == ErrorKind::InvalidInput => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// A new table `backup` holding `table`'s current rows: the same data files, listed in a

@@ -89,6 +89,7 @@ impl Transaction {
         loop {
             let mut changes = Vec::with_capacity(batch.len());
             for (work, base) in batch.iter_mut().zip(&bases) {
+                work.annotations = self.annotations(&work.lineage_key);
                 let mut change = work.change(base.as_deref(), &self.engine).await?;
                 let current = base.as_deref().unwrap_or(&work.target.metadata).properties();
                 change.updates.extend(self.governance_update(&work.id, current));

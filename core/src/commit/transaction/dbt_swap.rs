@@ -102,8 +102,13 @@ mod tests {
         .build()
         .unwrap()
         .metadata;
-        let result =
-            LoadTableResult { metadata_location: None, metadata, config: HashMap::new(), storage_credentials: vec![] };
+        let result = LoadTableResult {
+            metadata_location: None,
+            metadata,
+            config: HashMap::new(),
+            storage_credentials: vec![],
+            read_restrictions: None,
+        };
         let storage = storage::register(
             &Arc::new(()),
             name,

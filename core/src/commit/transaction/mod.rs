@@ -25,7 +25,7 @@ mod operation;
 mod reconcile;
 mod work;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use iceberg::io::FileIO;
@@ -37,6 +37,7 @@ use self::work::{replaced_metadata, Change, Work};
 use super::data_file::{data_file, WrittenFile};
 use super::evolution::{evolve, TableEdit};
 use super::fixed_columns::check_no_fixed_columns;
+use super::lineage::{Lineage, Statement};
 use super::manifest_merge::{rewrite_counts, MergePolicy};
 use super::nested_annotations::annotate_written_files;
 use super::not_null::check_not_null;
@@ -80,6 +81,9 @@ pub struct Transaction {
     /// Properties the platform asks for (`catalog.namespace.name` -> properties), set on the
     /// tables this transaction writes and the views it creates.
     governance: Mutex<HashMap<String, HashMap<String, String>>>,
+    /// What the statements read, by the table they wrote.
+    lineage: Mutex<Lineage>,
+    snapshot_properties: Mutex<BTreeMap<String, String>>,
 }
 
 impl Transaction {
@@ -92,6 +96,8 @@ impl Transaction {
             written_files: Mutex::new(Vec::new()),
             user_secret: Mutex::new(None),
             governance: Mutex::new(HashMap::new()),
+            lineage: Mutex::new(Lineage::default()),
+            snapshot_properties: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -124,6 +130,38 @@ impl Transaction {
         crate::sync::lock(&self.state)
     }
 
+    /// Records what a statement asked for.
+    fn push(&self, op: Op) {
+        self.note(&op);
+        self.ops().push(op);
+    }
+
+    /// The lineage of the table `op` writes.
+    fn note(&self, op: &Op) {
+        if let Some(table) = op.written_table() {
+            crate::sync::lock(&self.lineage).wrote(&display(&table));
+        }
+    }
+
+    /// The statement running now, for the lineage of what it writes (`commit::lineage`).
+    pub fn statement(&self, statement: Statement) {
+        crate::sync::lock(&self.lineage).statement(statement);
+    }
+
+    /// Properties added to the summary of every snapshot this transaction commits (the dbt
+    /// plugin's invocation id); floe's own keys win over them.
+    pub fn snapshot_properties(&self, properties: BTreeMap<String, String>) {
+        *crate::sync::lock(&self.snapshot_properties) = properties;
+    }
+
+    /// The summary properties of a snapshot beyond floe's own, for the table written as
+    /// `lineage_key` (`Work::lineage_key`).
+    fn annotations(&self, lineage_key: &str) -> BTreeMap<String, String> {
+        let mut properties = crate::sync::lock(&self.snapshot_properties).clone();
+        properties.extend(crate::sync::lock(&self.lineage).summary(lineage_key));
+        properties
+    }
+
     pub fn has_changes(&self) -> bool {
         !self.ops().is_empty()
     }
@@ -134,11 +172,11 @@ impl Transaction {
     }
 
     pub fn create_namespace(&self, namespace: Namespace) {
-        self.ops().push(Op::CreateNamespace(namespace));
+        self.push(Op::CreateNamespace(namespace));
     }
 
     pub fn drop_namespace(&self, namespace: Namespace) {
-        self.ops().push(Op::DropNamespace(namespace));
+        self.push(Op::DropNamespace(namespace));
     }
 
     /// Reserves a new table in the catalog (stage-create: invisible to others until the commit)
@@ -165,7 +203,7 @@ impl Transaction {
         let result = self.catalog.create_table(namespace, &request).await?;
         let table = Arc::new(LoadedTable::staged(&self.catalog, namespace.clone(), &request, result));
         let id = TableIdentifier { namespace: namespace.clone(), name: name.to_string() };
-        self.ops().push(Op::Create { id, table: table.clone() });
+        self.push(Op::Create { id, table: table.clone() });
         Ok(table)
     }
 
@@ -176,7 +214,7 @@ impl Transaction {
         let schema = iceberg_schema_from(columns, &qualified, base.metadata.last_column_id())?;
         let target = replaced_metadata(&base.metadata, schema)?;
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
-        self.ops().push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: false });
+        self.push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: false });
         Ok(target)
     }
 
@@ -186,22 +224,22 @@ impl Transaction {
     pub fn truncate_table(&self, base: Arc<LoadedTable>) -> Result<Arc<LoadedTable>> {
         let target = TableMetadataBuilder::new_from_metadata(base.metadata.as_ref().clone(), None).build()?;
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
-        self.ops().push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: true });
+        self.push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: true });
         Ok(target)
     }
 
     pub fn create_view(&self, id: TableIdentifier, columns: &[DuckColumn], sql: String, replace: bool) -> Result<()> {
         let schema = iceberg_schema_from(columns, &display(&id), 0)?;
-        self.ops().push(Op::CreateView { id, view: NewView { schema, sql, replace } });
+        self.push(Op::CreateView { id, view: NewView { schema, sql, replace } });
         Ok(())
     }
 
     pub fn drop_view(&self, id: TableIdentifier) {
-        self.ops().push(Op::DropView { id });
+        self.push(Op::DropView { id });
     }
 
     pub fn rename_view(&self, from: TableIdentifier, to: TableIdentifier) {
-        self.ops().push(Op::RenameView { from, to });
+        self.push(Op::RenameView { from, to });
     }
 
     /// A fresh directory under the table's data location for one statement's files, as DuckDB
@@ -249,7 +287,9 @@ impl Transaction {
             .with_fix("COMMIT first, or run the ALTER TABLE before the writes"));
         }
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
-        ops.push(Op::Alter { id: identifier(&base), base, target: target.clone(), edit });
+        let op = Op::Alter { id: identifier(&base), base, target: target.clone(), edit };
+        self.note(&op);
+        ops.push(op);
         Ok(target)
     }
 
@@ -275,7 +315,7 @@ impl Transaction {
         self.remember(user_secret);
         let file_io = table.file_io(user_secret);
         let files = annotate_written_files(&file_io, metadata.current_schema(), files).await?;
-        self.ops().push(Op::Write { table: table.clone(), files, file_io });
+        self.push(Op::Write { table: table.clone(), files, file_io });
         Ok(())
     }
 
@@ -312,7 +352,9 @@ impl Transaction {
                 }
             }
         }
-        ops.push(Op::Delete { table: table.clone(), delta: resolved.delta, file_io });
+        let op = Op::Delete { table: table.clone(), delta: resolved.delta, file_io };
+        self.note(&op);
+        ops.push(op);
         Ok(resolved.count)
     }
 
@@ -339,7 +381,7 @@ impl Transaction {
         let dir = self.statement_dir(table, &file_io);
         let (delta, outcome) = rewrite_data_files::rewrite(table, &file_io, options, &dir, progress).await?;
         if !delta.is_empty() {
-            self.ops().push(Op::Delete { table: table.clone(), delta, file_io });
+            self.push(Op::Delete { table: table.clone(), delta, file_io });
         }
         Ok(outcome)
     }
@@ -375,7 +417,7 @@ impl Transaction {
             crate::sync::lock(&self.written_files)
                 .extend(snapshot.written.iter().map(|path| (file_io.clone(), path.clone())));
             merged?;
-            self.ops().push(Op::RewriteManifests { table: table.clone(), file_io, snapshot });
+            self.push(Op::RewriteManifests { table: table.clone(), file_io, snapshot });
         }
         Ok(counts)
     }
@@ -447,7 +489,9 @@ impl Transaction {
     /// A commit work for `target`, reaching storage with the transaction's credentials.
     fn work(&self, id: TableIdentifier, change: Change, target: Arc<LoadedTable>) -> Work {
         let file_io = self.file_io(&target);
-        Work::new(id, change, target, file_io)
+        let mut work = Work::new(id, change, target, file_io);
+        work.lineage_key = display(&work.id);
+        work
     }
 
     fn file_io(&self, table: &LoadedTable) -> FileIO {
@@ -455,11 +499,11 @@ impl Transaction {
     }
 
     pub fn drop_table(&self, namespace: Namespace, name: String, purge: bool) {
-        self.ops().push(Op::Drop { id: TableIdentifier { namespace, name }, purge });
+        self.push(Op::Drop { id: TableIdentifier { namespace, name }, purge });
     }
 
     pub fn rename_table(&self, from: TableIdentifier, to: TableIdentifier) {
-        self.ops().push(Op::Rename { from, to });
+        self.push(Op::Rename { from, to });
     }
 
     /// Whether `table` replaces all rows of its base (CREATE OR REPLACE, TRUNCATE): its

@@ -93,6 +93,18 @@ pub(super) enum Op {
 
 impl Op {
     /// Whether committing this changes table `id`.
+    /// The table whose rows or layout this operation changes, for its lineage; none for
+    /// maintenance, drops, renames and everything that is not a table.
+    pub(super) fn written_table(&self) -> Option<TableIdentifier> {
+        match self {
+            Op::Create { id, .. } | Op::Replace { id, .. } | Op::Alter { id, .. } => Some(id.clone()),
+            Op::Write { table, .. } | Op::Delete { table, .. } => {
+                Some(TableIdentifier { namespace: table.namespace.clone(), name: table.name.clone() })
+            }
+            _ => None,
+        }
+    }
+
     pub(super) fn changes_table(&self, id: &TableIdentifier) -> bool {
         let is = |other: &TableIdentifier| other.namespace == id.namespace && other.name == id.name;
         match self {

@@ -2,6 +2,7 @@
 //! edits), the files that go with it, and the catalog change for each attempt, built on
 //! the table as the catalog last showed it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use iceberg::io::FileIO;
@@ -45,11 +46,26 @@ pub(super) struct Work {
     pub file_io: FileIO,
     /// Created by the first attempt; a retry writes only a new manifest list.
     pub snapshot: Option<NewSnapshot>,
+    /// Summary properties of the snapshot beyond floe's own: lineage, the session's.
+    pub annotations: BTreeMap<String, String>,
+    /// The name the table's statements wrote it under (`commit::lineage`): a table created and
+    /// renamed in the transaction keeps its first name's lineage.
+    pub lineage_key: String,
 }
 
 impl Work {
     pub fn new(id: TableIdentifier, change: Change, target: Arc<LoadedTable>, file_io: FileIO) -> Self {
-        Work { id, change, target, files: Vec::new(), delta: RowDelta::default(), file_io, snapshot: None }
+        Work {
+            id,
+            change,
+            target,
+            files: Vec::new(),
+            delta: RowDelta::default(),
+            file_io,
+            snapshot: None,
+            annotations: BTreeMap::new(),
+            lineage_key: String::new(),
+        }
     }
 
     pub fn is_create(&self) -> bool {
@@ -186,7 +202,7 @@ impl Work {
     /// The new snapshot, its data files described against `metadata` (the table as it will be
     /// committed: schema and partition spec ids must match).
     fn snapshot_for(&mut self, metadata: &TableMetadata, action: Action) -> Result<&mut NewSnapshot> {
-        let snapshot = match self.snapshot.take() {
+        let mut snapshot = match self.snapshot.take() {
             Some(snapshot) => snapshot,
             None => {
                 let files = self
@@ -202,6 +218,7 @@ impl Work {
                 )
             }
         };
+        snapshot.annotate(&self.annotations);
         Ok(self.snapshot.insert(snapshot))
     }
 

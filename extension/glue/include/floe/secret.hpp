@@ -20,6 +20,11 @@ JsonBuilder::Value DefaultIcebergSecretFields(JsonBuilder &json, duckdb::ClientC
 //! The user's S3 secret for `location` as JSON for the core (floe_core::storage::DuckdbS3Secret),
 //! or null if there is none.
 JsonBuilder::Value S3Secret(JsonBuilder &json, duckdb::ClientContext &context, const string &location);
+//! AWS credentials for SigV4 signing of catalog requests: the S3 secret `name`, or (name empty)
+//! the one whose scope matches `path`, as {"name","key_id","secret","session_token","region"}; JSON
+//! null when there is none.
+JsonBuilder::Value AwsSecretFields(JsonBuilder &json, duckdb::ClientContext &context, const string &name,
+                                   const string &path);
 //! S3Secret as text, for the calls that take the secret alone.
 string S3SecretJson(duckdb::ClientContext &context, const string &location);
 

@@ -17,8 +17,9 @@ namespace floe {
 struct TableDescription {
 	string name;
 	string location;
-	//! The snapshot the entry was loaded for.
+	//! The snapshot the entry was loaded for, and its id (NULL: the table has none yet).
 	SnapshotSelector selector = SnapshotSelector::Current();
+	duckdb::Value snapshot_id;
 	duckdb::optional_idx total_records;
 	vector<IcebergColumn> columns;
 	//! The default partition spec, which writes follow; empty if unpartitioned.

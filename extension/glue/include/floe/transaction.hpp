@@ -47,7 +47,12 @@ public:
 	void DropView(IcebergSchemaEntry &schema, const string &name, bool if_exists);
 	void RenameView(IcebergSchemaEntry &schema, const string &from, const string &to);
 
-	//! The core's record of this transaction's writes, begun on first use.
+	//! Lineage: the running statement reads `table` (schema.name) at `snapshot_id` (none for an
+	//! empty table); the snapshots it makes name what it read.
+	void NoteRead(const string &table, const duckdb::Value &snapshot_id);
+
+	//! The core's record of this transaction's writes, begun on first use; told which statement
+	//! is running.
 	FloeTxn *Writes();
 	//! Writes() for a change of `table`, with the user's S3 secret for its location.
 	FloeTxn *WritesFor(IcebergTableEntry &table);
@@ -62,6 +67,8 @@ public:
 
 private:
 	void ApplyWrites();
+	//! Hands the core the running statement's reads and SQL text when they changed (writes_lock held).
+	void SyncStatement();
 
 	IcebergCatalog &catalog;
 	IcebergEntryCache entries;
@@ -69,6 +76,11 @@ private:
 	TxnHandle writes;
 	//! Set once the commit was tried: empty on success.
 	unique_ptr<duckdb::ErrorData> commit_outcome;
+	//! The reads of statement `read_statement` (DuckDB's query number), and what the core was told.
+	duckdb::transaction_t read_statement = 0;
+	vector<std::pair<string, duckdb::Value>> statement_reads;
+	duckdb::transaction_t synced_statement = 0;
+	idx_t synced_reads = 0;
 };
 
 } // namespace floe
