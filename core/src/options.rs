@@ -50,8 +50,6 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "oauth2_grant_type",
     "token",
     "authorization_type",
-    "endpoint_type",
-    "signing_name",
     "access_delegation_mode",
     "default_schema",
     "purge_requested",
@@ -64,6 +62,8 @@ pub const ATTACH_OPTIONS: &[&str] = &[
     "metadata_cache_size",
     "data_cache_size",
     "max_table_staleness",
+    "endpoint_type",
+    "signing_name",
     "scan_planning_mode",
 ];
 
@@ -620,7 +620,7 @@ mod tests {
         let err = CatalogOptions::parse(&request(&[("endpoint", "http://h"), ("colour", "x")], &[])).unwrap_err();
         assert!(
             err.to_string()
-                .ends_with("CONNECT_TIMEOUT, REQUEST_TIMEOUT, COMMIT_TIMEOUT, METADATA_CACHE_SIZE, DATA_CACHE_SIZE, MAX_TABLE_STALENESS"),
+                .ends_with("DATA_CACHE_SIZE, MAX_TABLE_STALENESS, ENDPOINT_TYPE, SIGNING_NAME, SCAN_PLANNING_MODE"),
             "{err}"
         );
     }
