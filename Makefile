@@ -148,14 +148,16 @@ test-python: $(EXTENSION) venv reference-venv wheel $(RUSTBERG) $(AZURITE_INSTAL
 		$(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
 # The other supported versions, each in a venv with that duckdb: the SQL logic tests, the shell
-# (load by path and by name) and the dbt end-to-end tests through the wheel that carries every
-# build. The whole suite runs on the default version above.
+# (load by path and by name), the dbt end-to-end tests through the wheel that carries every
+# build, and read restrictions (refused where DuckDB has no secure views). The whole suite runs
+# on the default version above.
 test-compat: $(foreach v,$(OTHER_DUCKDB_VERSIONS),test-v$(v))
 test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed reference-venv wheel $(RUSTBERG)
 	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(CURDIR)/.venv-v$*/bin/python -m sql_tests.run --extension $(call extension_for,$*)
 	$(CURDIR)/.venv-v$*/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
 	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
-		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_incremental.py tests/test_dbt_wheel.py
+		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_incremental.py tests/test_dbt_wheel.py \
+		tests/test_restriction_actions.py
 
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures. floe runs on
 # every version (bench/versions.py): the default's build in this Python, each other's in a child

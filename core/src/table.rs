@@ -39,6 +39,9 @@ pub struct LoadedTable {
     /// The catalog that plans scans of it, where the catalog or the ATTACH asks for server-side
     /// planning (`scan::server_plan`); none: floe plans them.
     pub planner: Option<Arc<RestCatalog>>,
+    /// The catalog's `read-restrictions` for this principal: reads apply them
+    /// (`scan::restricted`), anything else is refused (`rest::restrictions`).
+    pub restrictions: Option<serde_json::Value>,
 }
 
 impl LoadedTable {
@@ -100,6 +103,7 @@ impl LoadedTable {
             metadata_location: result.metadata_location,
             storage,
             planner: None,
+            restrictions: result.read_restrictions,
         }
     }
 
@@ -112,7 +116,14 @@ impl LoadedTable {
             metadata_location: self.metadata_location.clone(),
             storage: self.storage.clone(),
             planner: self.planner.clone(),
+            restrictions: self.restrictions.clone(),
         }
+    }
+
+    /// Refuses `operation` (anything but a read, which applies the restrictions) on a table the
+    /// catalog restricts for this principal.
+    pub fn refuse_if_restricted(&self, operation: &str) -> Result<()> {
+        crate::rest::restrictions::refuse_restricted(self.restrictions.as_ref(), &self.qualified_name(), operation)
     }
 
     /// `namespace.table`, as users name it.

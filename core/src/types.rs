@@ -109,6 +109,14 @@ fn column(name: &str, field_id: i32, required: bool, doc: Option<String>, ty: &T
     Ok(result)
 }
 
+/// The DuckDB type of an Iceberg primitive as SQL spells it (`DECIMAL(p,s)` with its width).
+pub fn primitive_sql(primitive: &PrimitiveType) -> Option<String> {
+    Some(match primitive {
+        PrimitiveType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
+        other => primitive_kind(other)?.to_string(),
+    })
+}
+
 fn primitive_kind(primitive: &PrimitiveType) -> Option<&'static str> {
     Some(match primitive {
         PrimitiveType::Boolean => "BOOLEAN",

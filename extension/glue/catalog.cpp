@@ -1,5 +1,7 @@
 #include "floe/catalog.hpp"
 
+#include <random>
+
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
 #include "duckdb/parser/parsed_data/drop_info.hpp"
 #include "duckdb/planner/operator/logical_create_table.hpp"
@@ -37,6 +39,11 @@ IcebergCatalog::IcebergCatalog(AttachedDatabase &db, CatalogHandle handle_p, Tab
 	warehouse = json::String(json::Get(doc.Root(), "warehouse"));
 	default_schema = json::StringOr(doc.Root(), "default_schema", "");
 	purge_on_drop = duckdb_yyjson::yyjson_get_bool(json::Get(doc.Root(), "purge_requested"));
+	// 128 bits from the OS generator: the raw name of a restricted table cannot be guessed.
+	std::random_device random;
+	for (int i = 0; i < 4; i++) {
+		raw_token += StringUtil::Format("%08x", static_cast<uint32_t>(random()));
+	}
 }
 
 string IcebergCatalog::AttachRequest(ClientContext &context, const string &path,

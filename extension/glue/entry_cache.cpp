@@ -183,8 +183,19 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 	description.columns = ParseColumns(json::Get(root, "columns"));
 	description.partition_spec = ParsePartitionSpec(json::Get(root, "partition_spec"));
 	description.sort_order = ParseSortOrder(json::Get(root, "sort_order"));
+	auto restricted = json::Get(root, "restricted");
+	if (!json::IsNull(restricted)) {
+		description.restricted = true;
+		description.restricted_select = json::String(json::Get(restricted, "select"));
+		description.restricted_filter = json::String(json::Get(restricted, "filter"));
+	}
 	auto info = IcebergTableEntry::CreateInfo(schema, name, description);
 	auto entry = make_uniq<IcebergTableEntry>(catalog, schema, *info, std::move(table), std::move(description));
+	auto &described = entry->Description();
+	if (described.restricted && RestrictedView::Supported()) {
+		entry->SetRestrictedView(RestrictedView::Create(catalog, schema, *entry, described.restricted_select,
+		                                                described.restricted_filter, catalog.RawToken()));
+	}
 	auto &result = *entry;
 	auto &slot = tables[EntryKey(compat::Str(schema.name), name, selector)];
 	if (slot) {

@@ -24,8 +24,13 @@ struct MetadataCursor : public GlobalTableFunctionState {
 
 IcebergTableEntry &ResolveTable(ClientContext &context, const string &function, const Value &argument) {
 	auto qualified = QualifiedName::Parse(argument.ToString());
-	auto entry = Catalog::GetEntry<TableCatalogEntry>(context, qualified, OnEntryNotFound::THROW_EXCEPTION);
-	auto table = dynamic_cast<IcebergTableEntry *>(entry.get());
+	auto entry = &compat::GetTableOrView(context, qualified);
+	// A restricted table's functions see the table; those that would expose what the catalog
+	// hides from this principal are refused by the core.
+	if (auto restricted = dynamic_cast<RestrictedView *>(entry)) {
+		return restricted->Table();
+	}
+	auto table = dynamic_cast<IcebergTableEntry *>(entry);
 	if (!table) {
 		throw InvalidInputException("%s('%s'): '%s' is not a table of an attached Iceberg catalog", function,
 		                            argument.ToString(), argument.ToString());

@@ -8,6 +8,7 @@
 #include "duckdb/planner/parsed_data/bound_create_table_info.hpp"
 #include "duckdb/parser/parsed_data/create_schema_info.hpp"
 #include "duckdb/catalog/catalog.hpp"
+#include "floe/catalog.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/sort_order.hpp"
 #include "floe/table_entry.hpp"
@@ -49,10 +50,18 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction tr
 	auto &name = lookup_info.GetEntryName();
 	// DuckDB looks tables and views up as TABLE_ENTRY: they share one namespace.
 	if (type == CatalogType::TABLE_ENTRY) {
-		auto table = iceberg_transaction.Entries().GetTable(*this, name,
+		auto raw_of = RestrictedView::TableOfRawName(name, catalog.Cast<IcebergCatalog>().RawToken());
+		auto table = iceberg_transaction.Entries().GetTable(*this, raw_of.empty() ? name : raw_of,
 		                                                    SnapshotSelector::FromAtClause(lookup_info.GetAtClause()));
 		if (table) {
+			// A restricted table reads through its secure view, which reads the raw table.
+			if (table->Description().restricted && raw_of.empty()) {
+				return &table->RestrictedRead();
+			}
 			return table.get();
+		}
+		if (!raw_of.empty()) {
+			return nullptr;
 		}
 	}
 	return iceberg_transaction.Entries().GetView(*this, name).get();

@@ -68,6 +68,17 @@ TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_
 	return function;
 }
 
+CatalogEntry &IcebergTableEntry::RestrictedRead() {
+	if (!restricted_view) {
+		throw PermissionException(
+		    "Table '%s' of Iceberg catalog '%s' may only be read with the row filter and column masks the catalog "
+		    "requires for this principal; floe applies them as a secure view, which this DuckDB version does not have. "
+		    "Fix: use floe with DuckDB 2.0 or later, or read the table as a principal the catalog does not restrict",
+		    description.name, compat::Str(catalog.GetName()));
+	}
+	return *restricted_view;
+}
+
 unique_ptr<BaseStatistics> IcebergTableEntry::GetStatistics(ClientContext &context, column_t column_id) {
 	return nullptr;
 }

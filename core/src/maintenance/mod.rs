@@ -30,7 +30,9 @@ const GC_ENABLED: &str = "gc.enabled";
 /// The table as the catalog has it now.
 async fn load_fresh(catalog: &Arc<RestCatalog>, namespace: &Namespace, name: &str) -> Result<LoadedTable> {
     let result = catalog.load_table(namespace, name).await?;
-    Ok(LoadedTable::from_catalog(catalog, namespace.clone(), name.to_string(), result))
+    let table = LoadedTable::from_catalog(catalog, namespace.clone(), name.to_string(), result);
+    table.refuse_if_restricted("maintain")?;
+    Ok(table)
 }
 
 /// Whether the table's files may be deleted: `gc.enabled` is not false.

@@ -26,7 +26,6 @@ use super::model::{
     ListNamespacesResponse, ListTablesResponse, LoadTableResult, RenameTableRequest, TableChange, TableIdentifier,
 };
 use super::recent_loads::RecentLoads;
-use super::restrictions::refuse_restricted;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
 use crate::storage::Caches;
@@ -286,7 +285,6 @@ impl RestCatalog {
                 .with_fix("the catalog breaks the REST spec here; report it to its maintainers")
             }),
         }?;
-        refuse_restricted(result.read_restrictions.as_ref(), namespace, table, &self.options.warehouse)?;
         Ok(result)
     }
 

@@ -1,22 +1,16 @@
 //! `read-restrictions` on a LoadTable answer: a row filter and column masks the catalog requires
 //! of every read by this principal (the REST spec's proposal, apache/iceberg PR #13879; Rustberg
-//! sends them for policies annotated `@row_filter` / `@column_mask`). floe does not apply them
-//! yet, so it refuses a restricted table outright, reads and writes alike: a restriction an engine
-//! cannot apply must fail the query, never return the rows or values it hides.
+//! sends them for policies annotated `@row_filter` / `@column_mask`). Reads apply them
+//! (`scan::restricted`); everything else that would see or change the rows they hide — writes,
+//! maintenance, metadata functions that expose file statistics — is refused here.
 
 use serde_json::Value;
 
-use super::catalog::{display_namespace, Namespace};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Refuses table `namespace.table` of catalog `catalog` when `restrictions` (the answer's
-/// `read-restrictions`) asks for anything.
-pub fn refuse_restricted(
-    restrictions: Option<&Value>,
-    namespace: &Namespace,
-    table: &str,
-    catalog: &str,
-) -> Result<()> {
+/// Refuses `operation` on table `table` when `restrictions` (the answer's `read-restrictions`)
+/// asks for anything.
+pub fn refuse_restricted(restrictions: Option<&Value>, table: &str, operation: &str) -> Result<()> {
     let Some(restrictions) = restrictions.filter(|r| !is_empty(r)) else { return Ok(()) };
     let mut what = Vec::new();
     if restrictions.get("required-row-filter").is_some_and(|f| !f.is_null()) {
@@ -32,14 +26,13 @@ pub fn refuse_restricted(
     Err(Error::new(
         ErrorKind::Forbidden,
         format!(
-            "Table '{}.{table}' in Iceberg catalog '{catalog}' may only be read with {} the catalog requires for this \
-             principal; floe does not apply read restrictions yet, so it refuses the table rather than return rows or \
-             values the policy hides",
-            display_namespace(namespace),
+            "Cannot {operation} table '{table}': the catalog restricts this principal's reads of it to {}, and \
+             floe applies those to reads only, so it refuses anything that would see or change the rows and values \
+             they hide",
             what.join(" and "),
         ),
     )
-    .with_fix("read it as a principal the catalog does not restrict, or with an engine that applies the catalog's read restrictions"))
+    .with_fix("do this as a principal the catalog does not restrict on the table"))
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -58,12 +51,12 @@ mod tests {
     use super::*;
 
     fn refused(value: Value) -> Option<String> {
-        refuse_restricted(Some(&value), &vec!["gov".into()], "people", "lake").err().map(|e| e.to_string())
+        refuse_restricted(Some(&value), "gov.people", "insert into").err().map(|e| e.to_string())
     }
 
     #[test]
-    fn a_table_without_restrictions_is_read() {
-        assert_eq!(refuse_restricted(None, &vec!["gov".into()], "people", "lake").ok(), Some(()));
+    fn a_table_without_restrictions_is_not_refused() {
+        assert_eq!(refuse_restricted(None, "gov.people", "insert into").ok(), Some(()));
         assert_eq!(refused(json!({})), None);
         assert_eq!(refused(json!({"required-row-filter": null, "required-column-projections": []})), None);
     }
@@ -76,15 +69,13 @@ mod tests {
         }))
         .unwrap();
         assert!(
-            err.contains(
-                "Table 'gov.people' in Iceberg catalog 'lake' may only be read with a row filter and 1 masked column"
-            ),
+            err.contains("Cannot insert into table 'gov.people': the catalog restricts this principal's reads of it to a row filter and 1 masked column"),
             "{err}"
         );
-        assert!(err.contains("Fix: read it as a principal the catalog does not restrict"), "{err}");
+        assert!(err.contains("Fix: do this as a principal the catalog does not restrict"), "{err}");
         let err = refused(json!({"required-column-projections": [{}, {}]})).unwrap();
-        assert!(err.contains("with 2 masked columns the catalog"), "{err}");
+        assert!(err.contains("to 2 masked columns"), "{err}");
         // A shape not known yet is refused too.
-        assert!(refused(json!({"required-something": {"x": 1}})).unwrap().contains("with restrictions the catalog"));
+        assert!(refused(json!({"required-something": {"x": 1}})).unwrap().contains("reads of it to restrictions"));
     }
 }

@@ -7,6 +7,7 @@ pub mod filter;
 pub mod matching;
 pub mod plan;
 pub mod promotion;
+pub mod restricted;
 pub mod server_plan;
 pub mod value;
 

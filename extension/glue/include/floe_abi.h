@@ -428,7 +428,9 @@ void floe_table_free(struct FloeTable *table);
 // The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
 // {"snapshot_id":N|null,"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
 //  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField],
-//  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField]}
+//  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField],
+//  "restricted":{"select":..,"filter":..}|null: the catalog's read restrictions as SQL over the raw
+//  table aliased `restricted_source` (floe_core::scan::restricted)}
 //
 // # Safety
 // Handles, strings and out pointers must be valid.

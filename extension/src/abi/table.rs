@@ -8,6 +8,7 @@ use floe_core::commit::partitioning::ResolvedPartitionField;
 use floe_core::commit::sort_order::ResolvedSortField;
 use floe_core::inspect;
 use floe_core::runtime::block_on;
+use floe_core::scan::restricted::{query_salt, restricted_read};
 use floe_core::storage::DuckdbS3Secret;
 use floe_core::table::{LoadedTable, SnapshotSelector};
 use floe_core::types::columns;
@@ -69,6 +70,8 @@ pub unsafe extern "C" fn floe_table_free(table: *mut FloeTable) {
 fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_json::Value> {
     let snapshot = table.snapshot(selector)?;
     let schema = table.schema_for(snapshot.as_ref(), selector)?;
+    let restricted = restricted_read(table.restrictions.as_ref(), &schema, &query_salt())
+        .map_err(|e| e.context(format!("Cannot read table '{}'", table.qualified_name())))?;
     let total_records = snapshot
         .as_ref()
         .and_then(|s| s.summary().additional_properties.get("total-records"))
@@ -82,13 +85,16 @@ fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_jso
             .map(ResolvedPartitionField::from).collect::<Vec<_>>(),
         "sort_order": table.metadata.default_sort_order().fields.iter()
             .map(ResolvedSortField::from).collect::<Vec<_>>(),
+        "restricted": restricted,
     }))
 }
 
 /// The table as seen at a snapshot. selector: "current" | {"id":N} | {"as_of_ms":N}.
 /// {"snapshot_id":N|null,"location":..,"total_records":N|null,"columns":[column tree, see floe_core::types::Column],
 ///  "partition_spec":[see floe_core::commit::partitioning::ResolvedPartitionField],
-///  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField]}
+///  "sort_order":[the default sort order's fields, see floe_core::commit::sort_order::ResolvedSortField],
+///  "restricted":{"select":..,"filter":..}|null: the catalog's read restrictions as SQL over the raw
+///  table aliased `restricted_source` (floe_core::scan::restricted)}
 ///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
@@ -128,6 +134,7 @@ pub unsafe extern "C" fn floe_table_manifest_entries(
     guard(|| {
         let request: ManifestRequest = json_arg(request_json, "manifest request")?;
         let table = &(*table).table;
+        table.refuse_if_restricted("list the files of")?;
         let rows = match table.snapshot(request.selector.into())? {
             Some(snapshot) => block_on(inspect::manifest_entries(table, &snapshot, request.s3_secret.as_ref()))?,
             None => Vec::new(),

@@ -210,6 +210,7 @@ impl Transaction {
     /// CREATE OR REPLACE TABLE over an existing table: the same table (uuid, history) gets the
     /// new columns, and the files written next replace all its rows, in one commit.
     pub fn replace_table(&self, base: Arc<LoadedTable>, columns: &[DuckColumn]) -> Result<Arc<LoadedTable>> {
+        base.refuse_if_restricted("replace")?;
         let qualified = base.qualified_name();
         let schema = iceberg_schema_from(columns, &qualified, base.metadata.last_column_id())?;
         let target = replaced_metadata(&base.metadata, schema)?;
@@ -222,6 +223,7 @@ impl Transaction {
     /// partitioning and history kept; rows written later in the transaction go into the
     /// returned table.
     pub fn truncate_table(&self, base: Arc<LoadedTable>) -> Result<Arc<LoadedTable>> {
+        base.refuse_if_restricted("truncate")?;
         let target = TableMetadataBuilder::new_from_metadata(base.metadata.as_ref().clone(), None).build()?;
         let target = Arc::new(LoadedTable::with_metadata(&base, target));
         self.push(Op::Replace { id: identifier(&base), base, target: target.clone(), keep_layout: true });
@@ -246,6 +248,7 @@ impl Transaction {
     /// writes it (`floe://<storage id>/<url>`). Asked for when a write is planned, so a table
     /// DuckDB cannot write is refused before any file is.
     pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> Result<String> {
+        table.refuse_if_restricted("write to")?;
         check_no_fixed_columns(&table.qualified_name(), table.metadata.current_schema())?;
         self.remember(user_secret);
         let dir = self.statement_dir(table, &table.file_io(user_secret));
@@ -268,6 +271,7 @@ impl Transaction {
     /// new partitioning may not, since those files hold the old partition values, nor may any
     /// edit follow a CREATE OR REPLACE or TRUNCATE, which commit a whole new table state.
     pub fn alter(&self, base: Arc<LoadedTable>, edit: TableEdit) -> Result<Arc<LoadedTable>> {
+        base.refuse_if_restricted("alter")?;
         let qualified = base.qualified_name();
         let target = evolve(&base.metadata, std::slice::from_ref(&edit), &qualified)?;
         let mut ops = self.ops();
@@ -304,6 +308,7 @@ impl Transaction {
         mut files: Vec<WrittenFile>,
         user_secret: Option<&DuckdbS3Secret>,
     ) -> Result<()> {
+        table.refuse_if_restricted("write to")?;
         for file in &mut files {
             file.path = real_path(&file.path).into_owned();
         }
@@ -332,6 +337,7 @@ impl Transaction {
             .into_iter()
             .map(|(path, positions)| (real_path(&path).into_owned(), positions))
             .collect();
+        table.refuse_if_restricted("delete from")?;
         if statement.positions.is_empty() {
             return Ok(0);
         }
@@ -369,6 +375,7 @@ impl Transaction {
         user_secret: Option<&DuckdbS3Secret>,
         progress: &Progress,
     ) -> Result<RewriteOutcome> {
+        table.refuse_if_restricted("rewrite the data files of")?;
         if self.changes_table(&identifier(table)) {
             return Err(Error::invalid_input(format!(
                 "floe_rewrite_data_files('{}') cannot follow other changes of the table in the same transaction",
@@ -397,6 +404,7 @@ impl Transaction {
         user_secret: Option<&DuckdbS3Secret>,
         progress: &Progress,
     ) -> Result<(usize, usize)> {
+        table.refuse_if_restricted("rewrite the manifests of")?;
         if self.changes_table(&identifier(table)) {
             return Err(Error::invalid_input(format!(
                 "floe_rewrite_manifests('{}') cannot follow other changes of the table in the same transaction",

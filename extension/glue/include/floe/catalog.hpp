@@ -32,6 +32,10 @@ public:
 	const duckdb::TableFunction &ScanFunction() const {
 		return scan_function;
 	}
+	//! The random part of the names raw restricted tables are looked up by (restricted_view.hpp).
+	const string &RawToken() const {
+		return raw_token;
+	}
 	const string &Warehouse() const {
 		return warehouse;
 	}
@@ -107,6 +111,7 @@ private:
 	CatalogHandle handle;
 	duckdb::TableFunction scan_function;
 	string warehouse;
+	string raw_token;
 	string default_schema;
 	bool purge_on_drop = false;
 	duckdb::mutex namespaces_lock;

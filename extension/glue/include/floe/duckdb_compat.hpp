@@ -28,6 +28,7 @@
 #include "duckdb/function/cast/default_casts.hpp"
 #include "duckdb/parser/expression/function_expression.hpp"
 #include "duckdb/parser/parser.hpp"
+#include "duckdb/parser/parsed_data/create_view_info.hpp"
 #include "duckdb/planner/expression/bound_cast_expression.hpp"
 #include "duckdb/planner/expression/bound_columnref_expression.hpp"
 #include "duckdb/planner/expression/bound_comparison_expression.hpp"
@@ -141,6 +142,25 @@ inline duckdb::Parser BuiltinParser() {
 	return duckdb::Parser::GetBuiltinParser();
 #else
 	return duckdb::Parser();
+#endif
+}
+
+//! The table or view `name` names (they share one namespace); throws if there is none.
+inline duckdb::CatalogEntry &GetTableOrView(duckdb::ClientContext &context, const duckdb::QualifiedName &name) {
+#if FLOE_DUCKDB_2
+	return duckdb::Catalog::GetEntry(context, duckdb::CatalogType::TABLE_ENTRY, name);
+#else
+	return duckdb::Catalog::GetEntry(context, duckdb::CatalogType::TABLE_ENTRY, name.Catalog(), name.Schema(),
+	                                 name.Name());
+#endif
+}
+
+//! Marks a view secure: DuckDB 2.0 keeps the caller's predicates from being evaluated inside it
+//! on rows it does not emit, and its inside out of EXPLAIN. 1.5 has no secure views; floe refuses
+//! what would need one there (restricted_view.hpp).
+inline void MakeSecure(duckdb::CreateViewInfo &info) {
+#if FLOE_DUCKDB_2
+	info.security_type = duckdb::ViewSecurityType::SECURE_VIEW;
 #endif
 }
 

@@ -8,6 +8,7 @@
 #include "floe/columns.hpp"
 #include "floe/duckdb_compat.hpp"
 #include "floe/partitioning.hpp"
+#include "floe/restricted_view.hpp"
 #include "floe/snapshot_selector.hpp"
 #include "floe/sort_order.hpp"
 
@@ -26,6 +27,11 @@ struct TableDescription {
 	vector<PartitionField> partition_spec;
 	//! The default sort order, which each written file follows; empty if unsorted.
 	vector<SortField> sort_order;
+	//! Whether the catalog restricts this principal's reads, and the core's SELECT list and
+	//! WHERE clause that apply the restrictions (restricted_view.hpp).
+	bool restricted = false;
+	string restricted_select;
+	string restricted_filter;
 };
 
 class IcebergTableEntry : public compat::TableEntryBase {
@@ -41,6 +47,12 @@ public:
 	}
 	const TableDescription &Description() const {
 		return description;
+	}
+	//! What reads of a restricted table bind in its place: its secure view, or a refusal where
+	//! DuckDB has no secure views.
+	duckdb::CatalogEntry &RestrictedRead();
+	void SetRestrictedView(unique_ptr<RestrictedView> view) {
+		restricted_view = std::move(view);
 	}
 
 	duckdb::TableFunction GetScanFunction(duckdb::ClientContext &context,
@@ -60,6 +72,7 @@ public:
 private:
 	shared_ptr<SharedTable> table;
 	TableDescription description;
+	unique_ptr<RestrictedView> restricted_view;
 };
 
 } // namespace floe
