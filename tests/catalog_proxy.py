@@ -1,6 +1,7 @@
 """A proxy in front of the test bed's catalog: HTTPS with a certificate from a throwaway CA (to
 prove floe talks TLS), failure injection (to see what floe does when the catalog fails
-mid-commit), and a gate that checks each caller's credentials itself (tests/sigv4_gate.py)."""
+mid-commit), a gate that checks each caller's credentials itself (tests/sigv4_gate.py), and
+answers of its own in the catalog's place (answer shapes the catalog never sends)."""
 
 from __future__ import annotations
 
@@ -26,21 +27,27 @@ Rewrite = Callable[[str, str, int, bytes], bytes]
 Gate = Callable[[str, str, Message, bytes], "str | None"]
 #: Maps, per request, the path asked for to the upstream's path; None answers 404.
 Route = Callable[[str], "str | None"]
+#: Answers, per request, in the upstream's place: (method, path, body) -> (status, body), or None
+#: to forward it.
+Answer = Callable[[str, str, bytes], "tuple[int, bytes] | None"]
 
 DENIED = b'{"error":{"message":"The request signature we calculated does not match the signature you provided","type":"AccessDeniedException","code":403}}'
 
 
 class Recorder:
     """A gate that lets every request through as it came, and keeps it: (method, path, headers,
-    body)."""
+    body), and each one's raw query string in `queries`."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, Message, bytes]] = []
+        self.queries: list[str] = []
         self._lock = threading.Lock()
 
     def __call__(self, method: str, url: str, headers: Message, body: bytes) -> str | None:
+        parts = urllib.parse.urlsplit(url)
         with self._lock:
-            self.requests.append((method, urllib.parse.urlsplit(url).path, headers, body))
+            self.requests.append((method, parts.path, headers, body))
+            self.queries.append(parts.query)
         return headers.get("Authorization") or ""
 
 
@@ -53,12 +60,14 @@ class CatalogProxy:
         rewrite: Rewrite | None = None,
         gate: Gate | None = None,
         route: Route | None = None,
+        answer: Answer | None = None,
     ) -> None:
         self.ca_file: Path | None = None
         self.fault = fault
         self.rewrite = rewrite
         self.gate = gate
         self.route = route
+        self.answer = answer
         proxy = self
 
         class Forward(http.server.BaseHTTPRequestHandler):
@@ -74,6 +83,9 @@ class CatalogProxy:
                     authorization = proxy.gate(self.command, url, self.headers, body or b"")
                     if authorization is None:
                         return self._answer(403, DENIED, None)
+                own = proxy.answer(self.command, self.path, body or b"") if proxy.answer else None
+                if own is not None:
+                    return self._answer(own[0], own[1], None)
                 path = proxy.route(self.path) if proxy.route else self.path
                 if path is None:
                     return self._answer(404, b'{"error":{"message":"no such route","type":"NotFound","code":404}}', None)

@@ -1,11 +1,14 @@
 """Server-side scan planning: with SCAN_PLANNING_MODE 'server', floe asks the catalog for the
 files to scan (REST `POST .../plan`, Rustberg's implementation) instead of reading the manifests
 itself; every query gives the same rows as client-side planning, over partitioned tables, pushed
-filters and delete files. A recording proxy in front of Rustberg shows which way each planned."""
+filters and delete files. A recording proxy in front of Rustberg shows which way each planned.
+Rustberg always plans at once; a proxy turns its plans into the spec's two other shapes (planning
+`submitted` and polled, files handed out in `plan-tasks`) to prove floe follows them too."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -78,6 +81,75 @@ def test_the_catalog_plans_and_the_rows_are_the_same(tables, rustberg_s3, extens
         again.close()
         server.close()
     client.close()
+
+
+class DeferredPlans:
+    """Rustberg's plans, handed out as an asynchronous catalog would: every other plan is first
+    `submitted` (polled twice with GET .../plan/{id}), and each completed plan gives half its
+    files at once and the rest in a chain of two plan tasks (POST .../tasks)."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, dict] = {}
+        self.planned = 0
+        self.polls = 0
+        self.task_fetches = 0
+
+    def rewrite(self, method: str, path: str, status: int, body: bytes) -> bytes:
+        if method != "POST" or not path.endswith("/plan") or status != 200:
+            return body
+        key = uuid.uuid4().hex
+        self.plans[key] = json.loads(body)
+        self.planned += 1
+        if self.planned % 2:
+            return json.dumps({"status": "submitted", "plan-id": key}).encode()
+        return json.dumps(self.completed(key)).encode()
+
+    def completed(self, key: str) -> dict:
+        plan = self.plans[key]
+        tasks = plan.get("file-scan-tasks", [])
+        self.plans[key + "-rest"] = {"file-scan-tasks": tasks[len(tasks) // 2 :], "plan-tasks": [key + "-none"]}
+        self.plans[key + "-none"] = {"file-scan-tasks": []}
+        return {
+            "status": "completed",
+            "file-scan-tasks": tasks[: len(tasks) // 2],
+            "delete-files": plan.get("delete-files", []),
+            "plan-tasks": [key + "-rest"],
+        }
+
+    def answer(self, method: str, path: str, body: bytes) -> tuple[int, bytes] | None:
+        polled = re.search(r"/plan/([0-9a-f]+)$", path)
+        if method == "GET" and polled:
+            self.polls += 1
+            if self.polls % 2:
+                return 200, json.dumps({"status": "submitted"}).encode()
+            return 200, json.dumps(self.completed(polled[1])).encode()
+        if method == "POST" and path.endswith("/tasks"):
+            self.task_fetches += 1
+            key = json.loads(body)["plan-task"]
+            base = key.rsplit("-", 1)[0]
+            part = dict(self.plans[key])
+            part["delete-files"] = self.plans[base].get("delete-files", [])
+            return 200, json.dumps(part).encode()
+        return None
+
+
+def test_submitted_plans_and_plan_tasks_give_the_same_rows(tables, rustberg_s3, extension):
+    namespace = tables
+    queries = [
+        f"SELECT * FROM lake.{namespace}.events",
+        f"SELECT * FROM lake.{namespace}.events WHERE region = 'eu'",
+        f"SELECT region, count(*), sum(amount) FROM lake.{namespace}.events GROUP BY region",
+    ]
+    client = attach(extension, rustberg_s3, rustberg_s3.catalog.uri, "client")
+    expected = [duckdb_rows(client, sql) for sql in queries]
+    deferred = DeferredPlans()
+    with CatalogProxy(rustberg_s3.catalog.uri, rewrite=deferred.rewrite, answer=deferred.answer) as proxy:
+        server = attach(extension, rustberg_s3, proxy.url, "server")
+        for sql, rows in zip(queries, expected):
+            assert duckdb_rows(server, sql) == rows, sql
+        server.close()
+    client.close()
+    assert deferred.planned >= len(queries) and deferred.polls >= 2 and deferred.task_fetches >= 2 * len(queries)
 
 
 def test_a_bad_mode_is_refused(extension, rustberg_s3):

@@ -207,7 +207,8 @@ IcebergTableEntry &IcebergEntryCache::AddTable(IcebergSchemaEntry &schema, share
 }
 
 optional_ptr<IcebergTableEntry> IcebergEntryCache::GetTable(IcebergSchemaEntry &schema, const string &name,
-                                                            const SnapshotSelector &selector) {
+                                                            const SnapshotSelector &selector,
+                                                            const vector<ViewName> &through) {
 	lock_guard<mutex> guard(lock);
 	auto cached = tables.find(EntryKey(compat::Str(schema.name), name, selector));
 	if (cached != tables.end()) {
@@ -218,12 +219,23 @@ optional_ptr<IcebergTableEntry> IcebergEntryCache::GetTable(IcebergSchemaEntry &
 	}
 	TableHandle handle;
 	string found_name = name;
-	Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), name.c_str(), Out(handle)));
+	JsonBuilder json;
+	auto views = json.Array();
+	for (auto &view : through) {
+		auto object = json.Object();
+		json.Add(object, "schema", json.String(view.schema));
+		json.Add(object, "name", json.String(view.name));
+		json.Append(views, object);
+	}
+	auto views_json = json.Write(views);
+	Check(
+	    floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), name.c_str(), views_json.c_str(), Out(handle)));
 	if (!handle) {
 		// DuckDB matches names case-insensitively; the catalog may hold `Metrics` for `metrics`.
 		for (auto &candidate : TableNames(compat::Str(schema.name))) {
 			if (candidate != name && StringUtil::CIEquals(candidate, name)) {
-				Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), candidate.c_str(), Out(handle)));
+				Check(floe_catalog_load_table(catalog.Handle(), schema.name.c_str(), candidate.c_str(),
+				                              views_json.c_str(), Out(handle)));
 				found_name = candidate;
 				break;
 			}
@@ -325,7 +337,7 @@ void IcebergEntryCache::TableRenamed(IcebergSchemaEntry &schema, const string &f
 // Views
 //===--------------------------------------------------------------------===//
 ViewCatalogEntry &IcebergEntryCache::AddView(IcebergSchemaEntry &schema, CreateViewInfo &info) {
-	auto entry = make_uniq<ViewCatalogEntry>(catalog, schema, info);
+	auto entry = make_uniq<IcebergView>(catalog, schema, info);
 	auto &result = *entry;
 	auto &slot = views[EntryKey(compat::Str(schema.name), compat::Str(info.GetViewName()))];
 	if (slot) {

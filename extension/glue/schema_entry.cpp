@@ -51,8 +51,12 @@ optional_ptr<CatalogEntry> IcebergSchemaEntry::LookupEntry(CatalogTransaction tr
 	// DuckDB looks tables and views up as TABLE_ENTRY: they share one namespace.
 	if (type == CatalogType::TABLE_ENTRY) {
 		auto raw_of = RestrictedView::TableOfRawName(name, catalog.Cast<IcebergCatalog>().RawToken());
+		if (transaction.context) {
+			ViewChain::ResetPerQuery(*transaction.context);
+		}
 		auto table = iceberg_transaction.Entries().GetTable(*this, raw_of.empty() ? name : raw_of,
-		                                                    SnapshotSelector::FromAtClause(lookup_info.GetAtClause()));
+		                                                    SnapshotSelector::FromAtClause(lookup_info.GetAtClause()),
+		                                                    ViewChain::Current());
 		if (table) {
 			// A restricted table reads through its secure view, which reads the raw table.
 			if (table->Description().restricted && raw_of.empty()) {

@@ -93,8 +93,11 @@ pub async fn plan(
     let mut answer: ScanTasks = catalog.plan_table_scan(&table.namespace, &table.name, &request).await?;
     let started = Instant::now();
     let mut wait = FIRST_POLL;
+    // The plan id comes with the first `submitted` answer; later polls need not repeat it.
+    let mut plan_id = None;
     while answer.status.as_deref() == Some("submitted") {
-        let plan_id = answer.plan_id.clone().ok_or_else(|| invalid(&name, "a submitted plan without a plan-id"))?;
+        plan_id = answer.plan_id.clone().or(plan_id);
+        let plan_id = plan_id.clone().ok_or_else(|| invalid(&name, "a submitted plan without a plan-id"))?;
         if started.elapsed() > catalog.options().timeouts.request {
             return Err(Error::new(
                 ErrorKind::Unavailable,

@@ -150,13 +150,15 @@ struct FloeError *floe_catalog_list_tables(const struct FloeCatalog *catalog,
                                            const char *schema,
                                            struct FloeString *out);
 
-// Loads a table; *out is NULL if it does not exist.
+// Loads a table; *out is NULL if it does not exist. views_json: the views the table is read
+// through, outermost first, as [{"schema":..,"name":..}] ([] for a direct read).
 //
 // # Safety
 // Handles, strings and out pointers must be valid.
 struct FloeError *floe_catalog_load_table(const struct FloeCatalog *catalog,
                                           const char *schema,
                                           const char *table,
+                                          const char *views_json,
                                           struct FloeTable **out);
 
 // Loads several tables of one schema concurrently: names is a JSON array; out receives one

@@ -12,12 +12,20 @@ use floe_core::table::LoadedTable;
 use floe_core::types::columns;
 use floe_core::{Error, ErrorKind, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::table::FloeTable;
 use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 
 const LOAD_CONCURRENCY: usize = 16;
+
+/// A view as the glue names it: its DuckDB schema and name.
+#[derive(Deserialize)]
+struct ViewName {
+    schema: String,
+    name: String,
+}
 
 /// An attached REST catalog; shared by every transaction on it, safe to use from any thread.
 pub struct FloeCatalog {
@@ -38,7 +46,22 @@ pub(crate) unsafe fn identifier(schema: *const c_char, name: *const c_char, what
 }
 
 async fn load(catalog: &Arc<RestCatalog>, namespace: &Namespace, name: &str) -> Result<Option<LoadedTable>> {
-    match catalog.load_table_to_read(namespace, name).await {
+    load_through(catalog, namespace, name, &[]).await
+}
+
+/// A table read through `views` (outermost first; none: read directly).
+async fn load_through(
+    catalog: &Arc<RestCatalog>,
+    namespace: &Namespace,
+    name: &str,
+    views: &[TableIdentifier],
+) -> Result<Option<LoadedTable>> {
+    let result = if views.is_empty() {
+        catalog.load_table_to_read(namespace, name).await
+    } else {
+        catalog.load_table_through(namespace, name, views).await
+    };
+    match result {
         Ok(result) => Ok(Some(LoadedTable::from_catalog(catalog, namespace.clone(), name.to_string(), result))),
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
@@ -145,7 +168,8 @@ pub unsafe extern "C" fn floe_catalog_list_tables(
     })
 }
 
-/// Loads a table; *out is NULL if it does not exist.
+/// Loads a table; *out is NULL if it does not exist. views_json: the views the table is read
+/// through, outermost first, as [{"schema":..,"name":..}] ([] for a direct read).
 ///
 /// # Safety
 /// Handles, strings and out pointers must be valid.
@@ -154,12 +178,18 @@ pub unsafe extern "C" fn floe_catalog_load_table(
     catalog: *const FloeCatalog,
     schema: *const c_char,
     table: *const c_char,
+    views_json: *const c_char,
     out: *mut *mut FloeTable,
 ) -> *mut FloeError {
     guard(|| {
         let namespace = namespace(str_arg(schema, "schema")?);
         let name = str_arg(table, "table")?;
-        *out = match block_on(load(&(*catalog).catalog, &namespace, name))? {
+        let views: Vec<ViewName> = json_arg(views_json, "view chain")?;
+        let views: Vec<TableIdentifier> = views
+            .into_iter()
+            .map(|view| TableIdentifier { namespace: self::namespace(&view.schema), name: view.name })
+            .collect();
+        *out = match block_on(load_through(&(*catalog).catalog, &namespace, name, &views))? {
             Some(loaded) => FloeTable::into_raw(Arc::new(loaded)),
             None => std::ptr::null_mut(),
         };

@@ -8,6 +8,7 @@
 
 #include "duckdb/catalog/catalog_entry/view_catalog_entry.hpp"
 #include "duckdb/parser/parsed_data/create_view_info.hpp"
+#include "floe/view_chain.hpp"
 #include "floe/snapshot_selector.hpp"
 
 namespace floe {
@@ -25,9 +26,11 @@ public:
 	duckdb::optional_ptr<IcebergSchemaEntry> GetSchema(const string &name);
 	vector<duckdb::reference<IcebergSchemaEntry>> AllSchemas();
 
-	//! The table `name` of `schema` at `selector`, or nullptr if it does not exist.
+	//! The table `name` of `schema` at `selector`, or nullptr if it does not exist. Loaded (once
+	//! per transaction) through the views `through`, which the load names (view_chain.hpp).
 	duckdb::optional_ptr<IcebergTableEntry> GetTable(IcebergSchemaEntry &schema, const string &name,
-	                                                 const SnapshotSelector &selector);
+	                                                 const SnapshotSelector &selector,
+	                                                 const vector<ViewName> &through = {});
 	//! Every table of `schema` at its current snapshot, loaded concurrently.
 	vector<duckdb::reference<IcebergTableEntry>> AllTables(IcebergSchemaEntry &schema);
 	//! The names of the tables of `schema`, for messages.
