@@ -50,15 +50,20 @@ def plans(recorder: Recorder) -> list[dict]:
     return [json.loads(body) for method, path, _, body in recorder.requests if method == "POST" and path.endswith("/plan")]
 
 
-def test_the_catalog_plans_and_the_rows_are_the_same(tables, rustberg_s3, extension):
-    namespace = tables
-    queries = [
+def scans(namespace: str) -> list[str]:
+    """Queries over the table: whole, with pushed filters, aggregated."""
+    return [
         f"SELECT * FROM lake.{namespace}.events",
         f"SELECT * FROM lake.{namespace}.events WHERE region = 'eu'",
         f"SELECT id, amount FROM lake.{namespace}.events WHERE day >= DATE '2026-01-20' AND amount < 300",
         f"SELECT region, count(*), sum(amount) FROM lake.{namespace}.events WHERE region IN ('us', 'apac') GROUP BY region",
         f"SELECT * FROM lake.{namespace}.events WHERE id IS NULL",
     ]
+
+
+def test_the_catalog_plans_and_the_rows_are_the_same(tables, rustberg_s3, extension):
+    namespace = tables
+    queries = scans(namespace)
     client = attach(extension, rustberg_s3, rustberg_s3.catalog.uri, "client")
     expected = [duckdb_rows(client, sql) for sql in queries]
     assert len(expected[0]) == 300 - len(range(0, 300, 7))
@@ -134,12 +139,7 @@ class DeferredPlans:
 
 
 def test_submitted_plans_and_plan_tasks_give_the_same_rows(tables, rustberg_s3, extension):
-    namespace = tables
-    queries = [
-        f"SELECT * FROM lake.{namespace}.events",
-        f"SELECT * FROM lake.{namespace}.events WHERE region = 'eu'",
-        f"SELECT region, count(*), sum(amount) FROM lake.{namespace}.events GROUP BY region",
-    ]
+    queries = scans(tables)
     client = attach(extension, rustberg_s3, rustberg_s3.catalog.uri, "client")
     expected = [duckdb_rows(client, sql) for sql in queries]
     deferred = DeferredPlans()

@@ -6,9 +6,9 @@
 //! The answer comes at once (`completed`), or later (`submitted`: polled until done), and may
 //! hand out further work as plan tasks (fetched with `POST .../tasks`). Each task's residual
 //! filter is the query's own filter as far as the files' statistics could not settle it; DuckDB's
-//! reader applies the query's filters to every row anyway. A catalog that adds rows filters of
-//! its own sends them as `read-restrictions`, and such tables are refused before planning
-//! (`rest::restrictions`).
+//! reader applies the query's filters to every row anyway. A catalog that adds row filters of
+//! its own sends them as `read-restrictions`, which the secure view bound in the table's place
+//! applies to the rows read (`scan::restricted`).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
