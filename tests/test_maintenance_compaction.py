@@ -226,6 +226,15 @@ def test_where_rewrites_only_the_files_that_may_match(floe, official, catalog, n
     assert ids_of(catalog, ns, "t", merged) == list(range(160, 200))
     assert_rows_everywhere(floe, official, catalog, table, expected)
 
+    # BETWEEN and typed literals: the files of ids 100..139 (140..159 is outside, 0..99 excluded).
+    where = "id BETWEEN 100 AND CAST(''139'' AS BIGINT) AND id NOT BETWEEN -5 AND 99::BIGINT"
+    outcome = rewrite(floe, table, f", \"where\" => '{where}', min_input_files => 2")
+    assert outcome["rewritten_data_files_count"] == 2
+    data = {e.data_file.file_path for e in live_files(catalog, f"{ns}.t") if e.data_file.content == DataFileContent.DATA}
+    (between,) = data - set().union(*added[7:]) - {compacted, merged}
+    assert ids_of(catalog, ns, "t", between) == list(range(100, 140))
+    assert_rows_everywhere(floe, official, catalog, table, expected)
+
 
 def test_where_on_a_partitioned_table_compacts_the_matching_files_of_each_partition(floe, official, catalog, ns):
     table = f"lake.{ns}.p"
@@ -270,6 +279,8 @@ def test_where_on_a_partitioned_table_compacts_the_matching_files_of_each_partit
         ("id > v", r"column id is compared with v, which is not a constant"),
         ("random() < 0.5", r"random\(\) < 0\.5\)? is not a comparison of a column with a constant\. Fix: use only"),
         ("id < 1.5", r"1\.5 is not a value of column id \(BIGINT\)"),
+        ("id BETWEEN v AND 3", r"column id is compared with v, which is not a constant"),
+        ("id > DATE '2026-01-01'", r"'2026-01-01' is not a value of column id \(BIGINT\)"),
         ("id = NULL", r"compared with NULL.*Fix: write id IS NULL"),
         ("id <", r"it is not an expression DuckDB can parse"),
         ("id < 1, id > 2", r"it is not one expression"),

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from pyiceberg.manifest import DataFileContent
+from pyiceberg.table.statistics import StatisticsFile
 
 from tests.progress import assert_progress_shown, progress_while, shown_while_running
 from tests.rows import duckdb_rows, pyiceberg_rows, sort_key
@@ -201,6 +202,41 @@ def test_snapshot_ids_expire_exactly_those(floe, official, catalog, ns):
         expire(floe, f"lake.{ns}.t", "snapshot_ids => [42]")
 
 
+def test_statistics_files_of_expired_snapshots_go(floe, catalog, testbed, ns):
+    """Statistics files (Puffin, written here by another engine's stand-in through PyIceberg) of
+    expired snapshots are deleted with them; a retained snapshot's is kept."""
+    floe.execute(f"CREATE TABLE lake.{ns}.t (id INTEGER)")
+    for i in range(3):
+        floe.execute(f"INSERT INTO lake.{ns}.t VALUES ({i})")
+    table = catalog.load_table(f"{ns}.t")
+    snapshots = [s.snapshot_id for s in table.snapshots()]
+    paths = {}
+    update = table.update_statistics()
+    for snapshot in snapshots[1:]:
+        # Another engine's file, in another bucket: the test bed's table bucket takes no stray keys.
+        paths[snapshot] = f"s3://raw/{ns}/stats-{snapshot}.puffin"
+        with testbed.pyarrow_s3().open_output_stream(paths[snapshot].removeprefix("s3://")) as out:
+            out.write(b"PFA1 stand-in")
+        update = update.set_statistics(
+            StatisticsFile(
+                snapshot_id=snapshot,
+                statistics_path=paths[snapshot],
+                file_size_in_bytes=13,
+                file_footer_size_in_bytes=13,
+                blob_metadata=[],
+            )
+        )
+    update.commit()
+
+    counts = expire(floe, f"lake.{ns}.t", f"snapshot_ids => [{snapshots[1]}]")
+
+    assert counts["deleted_statistics_files_count"] == 1 and counts["deleted_manifest_lists_count"] == 1
+    on_s3 = {"s3://" + path for path in testbed.s3_files(f"s3://raw/{ns}")}
+    assert on_s3 == {paths[snapshots[2]]}
+    statistics = catalog.load_table(f"{ns}.t").metadata.statistics
+    assert [s.snapshot_id for s in statistics] == [snapshots[2]]
+
+
 def test_dry_run_reports_and_changes_nothing(floe, catalog, testbed, ns):
     two_files_then_delete_first(floe, f"lake.{ns}.t")
     location = catalog.load_table(f"{ns}.t").metadata_location
@@ -235,6 +271,31 @@ def test_branch_and_tag_keep_their_snapshots_and_files(floe, official, catalog, 
     assert [s.snapshot_id for s in catalog.load_table(f"{ns}.t").snapshots()] == snapshots[1:]
     assert counts["deleted_data_files_count"] == 0 and counts["deleted_manifest_lists_count"] == 1
     assert pyiceberg_rows(catalog, f"{ns}.t", snapshot_id=snapshots[1]) == sorted([(i,) for i in range(200)], key=sort_key)
+    same_rows_everywhere(floe, official, catalog, "t", ns, [(i,) for i in range(100, 200)])
+
+
+def test_refs_past_their_max_age_go_and_their_snapshots_with_them(floe, official, catalog, ns):
+    two_files_then_delete_first(floe, f"lake.{ns}.t")
+    snapshots = [s.snapshot_id for s in catalog.load_table(f"{ns}.t").snapshots()]
+    day = 24 * 60 * 60 * 1000
+    manage = catalog.load_table(f"{ns}.t").manage_snapshots()
+    manage.create_tag(snapshots[0], "stale", max_ref_age_ms=1).create_tag(snapshots[1], "fresh", max_ref_age_ms=day)
+    manage.create_branch(snapshots[1], "audit").commit()
+    time.sleep(0.01)
+
+    # The tag older than its own max age goes, and the snapshot only it kept.
+    expire(floe, f"lake.{ns}.t", "older_than => now(), retain_last => 1")
+    table = catalog.load_table(f"{ns}.t")
+    assert set(table.metadata.refs) == {"main", "fresh", "audit"}
+    assert [s.snapshot_id for s in table.snapshots()] == snapshots[1:]
+
+    # The table's default reaches the branch, which sets none; `main` and a tag with its own
+    # longer age stay.
+    floe.execute(f"ALTER TABLE lake.{ns}.t SET ('history.expire.max-ref-age-ms' = '1')")
+    expire(floe, f"lake.{ns}.t", "older_than => now(), retain_last => 1")
+    table = catalog.load_table(f"{ns}.t")
+    assert set(table.metadata.refs) == {"main", "fresh"}
+    assert [s.snapshot_id for s in table.snapshots()] == snapshots[1:]
     same_rows_everywhere(floe, official, catalog, "t", ns, [(i,) for i in range(100, 200)])
 
 

@@ -1,6 +1,7 @@
 #include "floe/where_filter.hpp"
 
 #include "duckdb/common/error_data.hpp"
+#include "duckdb/parser/expression/between_expression.hpp"
 #include "duckdb/parser/expression/columnref_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/parser/parsed_expression_iterator.hpp"
@@ -51,8 +52,8 @@ private:
 
 	[[noreturn]] void RefuseExpression(const ParsedExpression &expression) const {
 		Refuse(StringUtil::Format("%s is not a comparison of a column with a constant", expression.ToString()),
-		       "use only comparisons of a column with a constant (=, <>, <, <=, >, >=), IN lists and IS [NOT] "
-		       "NULL, joined by AND, OR and NOT; functions, casts and other columns cannot select files");
+		       "use only comparisons of a column with a constant (=, <>, <, <=, >, >=, BETWEEN), IN lists and IS "
+		       "[NOT] NULL, joined by AND, OR and NOT; functions and other columns cannot select files");
 	}
 
 	static vector<reference<const ParsedExpression>> Children(const ParsedExpression &expression) {
@@ -94,8 +95,23 @@ private:
 		       "name one of its columns: " + StringUtil::Join(names, ", "));
 	}
 
+	//! A typed literal (DATE '2026-01-01', '5'::INTEGER, CAST(...)) stands for its constant, which
+	//! is then taken as a value of the compared column's type, as any constant is.
+	static const ParsedExpression &Literal(const ParsedExpression &expression) {
+		if (expression.GetExpressionClass() != ExpressionClass::CAST) {
+			return expression;
+		}
+		for (auto &child : Children(expression)) {
+			if (child.get().GetExpressionClass() == ExpressionClass::CONSTANT) {
+				return child.get();
+			}
+		}
+		return expression;
+	}
+
 	//! The constant as a tagged value of `column`'s type.
-	JsonBuilder::Value Constant(const ParsedExpression &expression, const IcebergColumn &column) {
+	JsonBuilder::Value Constant(const ParsedExpression &written, const IcebergColumn &column) {
+		auto &expression = Literal(written);
 		if (expression.GetExpressionClass() != ExpressionClass::CONSTANT) {
 			Refuse(StringUtil::Format("column %s is compared with %s, which is not a constant", column.name,
 			                          expression.ToString()),
@@ -159,6 +175,16 @@ private:
 			}
 			auto &column = Column(children[1]);
 			return Comparison(FlipComparisonExpression(type), column, Constant(children[0], column), negated);
+		}
+		case ExpressionClass::BETWEEN: {
+			// x BETWEEN a AND b is x >= a AND x <= b; negated, x < a OR x > b.
+			auto &between = expression.Cast<BetweenExpression>();
+			auto &column = Column(compat::BetweenInput(between));
+			vector<JsonBuilder::Value> args {Comparison(ExpressionType::COMPARE_GREATERTHANOREQUALTO, column,
+			                                            Constant(compat::BetweenLower(between), column), negated),
+			                                 Comparison(ExpressionType::COMPARE_LESSTHANOREQUALTO, column,
+			                                            Constant(compat::BetweenUpper(between), column), negated)};
+			return FilterJunction(json, negated ? "or" : "and", args);
 		}
 		case ExpressionClass::OPERATOR:
 			break;

@@ -5,8 +5,11 @@
 //! than its minimum count are kept or they are younger than its maximum age (the branch's own
 //! retention, else the procedure's arguments, else the table's `history.expire.*` properties);
 //! snapshots on no branch younger than the maximum age. `snapshot_ids` names more to expire.
+//! A branch or tag other than `main` whose head is older than its maximum ref age (its own
+//! `max-ref-age-ms`, else the table's `history.expire.max-ref-age-ms`; none: kept forever) is
+//! removed first, and its snapshots then expire as any other's.
 //!
-//! The removal is one `remove-snapshots` commit that requires the table's uuid and every ref's
+//! The removal is one commit (`remove-snapshot-ref`s, `remove-snapshots`) that requires the table's uuid and every ref's
 //! snapshot: a concurrent commit makes it recompute and retry. Files are deleted only after it
 //! succeeded, and only those no snapshot of the metadata loaded after it reaches.
 
@@ -32,6 +35,8 @@ use crate::table::LoadedTable;
 const PROCEDURE: &str = "floe_expire_snapshots";
 const MAX_SNAPSHOT_AGE_MS: &str = "history.expire.max-snapshot-age-ms";
 const MIN_SNAPSHOTS_TO_KEEP: &str = "history.expire.min-snapshots-to-keep";
+const MAX_REF_AGE_MS: &str = "history.expire.max-ref-age-ms";
+const MAIN_BRANCH: &str = "main";
 /// Iceberg Java's defaults for the two properties.
 const DEFAULT_MAX_SNAPSHOT_AGE_MS: i64 = 5 * 24 * 60 * 60 * 1000;
 const DEFAULT_MIN_SNAPSHOTS_TO_KEEP: i64 = 1;
@@ -99,8 +104,10 @@ pub async fn expire_snapshots(
     loop {
         let base = load_fresh(catalog, namespace, name).await?;
         require_gc_enabled(&base, PROCEDURE)?;
-        let expired = select_expired(&base, request, now_ms())?;
-        if expired.is_empty() {
+        let now = now_ms();
+        let aged = aged_refs(&base, now)?;
+        let expired = select_expired(&base, request, &aged, now)?;
+        if expired.is_empty() && aged.is_empty() {
             return Ok(ExpireResult::default());
         }
         let file_io = base.file_io(user_secret);
@@ -113,7 +120,7 @@ pub async fn expire_snapshots(
             drop(Step::new(progress, SHARE_DELETE));
             return Ok(count(&doomed));
         }
-        match catalog.commit_table(&removal(&base, &expired)?).await {
+        match catalog.commit_table(&removal(&base, &aged, &expired)?).await {
             Ok(_) => return delete_unreachable(catalog, &base, &expired, user_secret, progress).await,
             Err(err) if err.kind() == ErrorKind::CommitConflict => {
                 attempt += 1;
@@ -143,9 +150,9 @@ pub async fn expire_snapshots(
     }
 }
 
-/// The `remove-snapshots` commit of `expired`, valid only while the table and its refs are as
-/// in `base`.
-fn removal(base: &LoadedTable, expired: &HashSet<i64>) -> Result<TableChange> {
+/// The commit that removes refs `aged` and snapshots `expired`, valid only while the table and
+/// its refs are as in `base`.
+fn removal(base: &LoadedTable, aged: &[String], expired: &HashSet<i64>) -> Result<TableChange> {
     let mut requirements = vec![TableRequirement::UuidMatch { uuid: base.metadata.uuid() }];
     let mut refs: Vec<(String, SnapshotReference)> = refs(&base.metadata)?.into_iter().collect();
     refs.sort_by(|a, b| a.0.cmp(&b.0));
@@ -155,10 +162,15 @@ fn removal(base: &LoadedTable, expired: &HashSet<i64>) -> Result<TableChange> {
     );
     let mut snapshot_ids: Vec<i64> = expired.iter().copied().collect();
     snapshot_ids.sort_unstable();
+    let mut updates: Vec<TableUpdate> =
+        aged.iter().map(|name| TableUpdate::RemoveSnapshotRef { ref_name: name.clone() }).collect();
+    if !snapshot_ids.is_empty() {
+        updates.push(TableUpdate::RemoveSnapshots { snapshot_ids });
+    }
     Ok(TableChange {
         identifier: TableIdentifier { namespace: base.namespace.clone(), name: base.name.clone() },
         requirements,
-        updates: vec![TableUpdate::RemoveSnapshots { snapshot_ids }],
+        updates,
     })
 }
 
@@ -256,8 +268,30 @@ fn property(table: &LoadedTable, key: &str, default: i64) -> Result<i64> {
     }
 }
 
-/// The snapshots of `table` that `request` expires at `now` (milliseconds since the epoch).
-fn select_expired(table: &LoadedTable, request: &ExpireRequest, now: i64) -> Result<HashSet<i64>> {
+/// The branches and tags of `table` (never `main`) whose head is older at `now` than their
+/// maximum ref age, sorted.
+fn aged_refs(table: &LoadedTable, now: i64) -> Result<Vec<String>> {
+    let default_age = property(table, MAX_REF_AGE_MS, i64::MAX)?;
+    let mut aged: Vec<String> = refs(&table.metadata)?
+        .into_iter()
+        .filter(|(name, reference)| {
+            let max_age = match &reference.retention {
+                SnapshotRetention::Branch { max_ref_age_ms, .. } | SnapshotRetention::Tag { max_ref_age_ms } => {
+                    max_ref_age_ms.unwrap_or(default_age)
+                }
+            };
+            let head = table.metadata.snapshot_by_id(reference.snapshot_id);
+            name != MAIN_BRANCH && head.is_some_and(|head| now.saturating_sub(head.timestamp_ms()) > max_age)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    aged.sort();
+    Ok(aged)
+}
+
+/// The snapshots of `table` that `request` expires at `now` (milliseconds since the epoch), once
+/// refs `aged` are removed.
+fn select_expired(table: &LoadedTable, request: &ExpireRequest, aged: &[String], now: i64) -> Result<HashSet<i64>> {
     let metadata = &table.metadata;
     let older_than = match request.older_than_ms {
         Some(ms) => ms,
@@ -274,7 +308,8 @@ fn select_expired(table: &LoadedTable, request: &ExpireRequest, now: i64) -> Res
         Some(n) => n,
         None => property(table, MIN_SNAPSHOTS_TO_KEEP, DEFAULT_MIN_SNAPSHOTS_TO_KEEP)?.max(1),
     };
-    let refs: HashMap<String, SnapshotReference> = refs(metadata)?;
+    let mut refs: HashMap<String, SnapshotReference> = refs(metadata)?;
+    refs.retain(|name, _| !aged.contains(name));
     let mut retained: HashSet<i64> = HashSet::new();
     let mut on_refs: HashSet<i64> = HashSet::new();
     for reference in refs.values() {

@@ -23,6 +23,7 @@
 #include "duckdb/execution/operator/persistent/physical_copy_to_file.hpp"
 #include "duckdb/function/table_function.hpp"
 #include "duckdb/parallel/interrupt.hpp"
+#include "duckdb/parser/expression/between_expression.hpp"
 #include "duckdb/parser/expression/cast_expression.hpp"
 #include "duckdb/parser/expression/constant_expression.hpp"
 #include "duckdb/function/cast/default_casts.hpp"
@@ -142,6 +143,29 @@ inline duckdb::Parser BuiltinParser() {
 	return duckdb::Parser::GetBuiltinParser();
 #else
 	return duckdb::Parser();
+#endif
+}
+
+//! The parts of `x BETWEEN lower AND upper` (2.0 made them private behind accessors).
+inline const duckdb::ParsedExpression &BetweenInput(const duckdb::BetweenExpression &between) {
+#if FLOE_DUCKDB_2
+	return between.Input();
+#else
+	return *between.input;
+#endif
+}
+inline const duckdb::ParsedExpression &BetweenLower(const duckdb::BetweenExpression &between) {
+#if FLOE_DUCKDB_2
+	return between.LowerBound();
+#else
+	return *between.lower;
+#endif
+}
+inline const duckdb::ParsedExpression &BetweenUpper(const duckdb::BetweenExpression &between) {
+#if FLOE_DUCKDB_2
+	return between.UpperBound();
+#else
+	return *between.upper;
 #endif
 }
 
