@@ -19,7 +19,7 @@ void ViewChain::Leave(const ViewName &view) {
 	}
 }
 
-vector<ViewName> ViewChain::Current() {
+const vector<ViewName> &ViewChain::Current() {
 	return chain;
 }
 

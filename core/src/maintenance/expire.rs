@@ -9,9 +9,10 @@
 //! `max-ref-age-ms`, else the table's `history.expire.max-ref-age-ms`; none: kept forever) is
 //! removed first, and its snapshots then expire as any other's.
 //!
-//! The removal is one commit (`remove-snapshot-ref`s, `remove-snapshots`) that requires the table's uuid and every ref's
-//! snapshot: a concurrent commit makes it recompute and retry. Files are deleted only after it
-//! succeeded, and only those no snapshot of the metadata loaded after it reaches.
+//! The removal is one commit (`remove-snapshot-ref`s, `remove-snapshots`) that requires the
+//! table's uuid and every ref's snapshot: a concurrent commit makes it recompute and retry. Files
+//! are deleted only after it succeeded, and only those no snapshot of the metadata loaded after it
+//! reaches.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

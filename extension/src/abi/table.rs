@@ -70,8 +70,12 @@ pub unsafe extern "C" fn floe_table_free(table: *mut FloeTable) {
 fn describe(table: &LoadedTable, selector: SnapshotSelector) -> Result<serde_json::Value> {
     let snapshot = table.snapshot(selector)?;
     let schema = table.schema_for(snapshot.as_ref(), selector)?;
-    let restricted = restricted_read(table.restrictions.as_ref(), &schema, &query_salt())
-        .map_err(|e| e.context(format!("Cannot read table '{}'", table.qualified_name())))?;
+    // The salt is drawn only for a table the catalog restricts.
+    let restricted = match &table.restrictions {
+        Some(restrictions) => restricted_read(Some(restrictions), &schema, &query_salt())
+            .map_err(|e| e.context(format!("Cannot read table '{}'", table.qualified_name())))?,
+        None => None,
+    };
     let total_records = snapshot
         .as_ref()
         .and_then(|s| s.summary().additional_properties.get("total-records"))

@@ -24,7 +24,7 @@ public:
 	static void Enter(ViewName view);
 	//! Leaves `view` and any view entered inside it.
 	static void Leave(const ViewName &view);
-	static vector<ViewName> Current();
+	static const vector<ViewName> &Current();
 	static duckdb::idx_t Depth();
 	static void Truncate(duckdb::idx_t depth);
 	//! Clears the chain when each query of `context` begins.
