@@ -96,7 +96,7 @@ idx_t DeletedRows::AddFirst(DataChunk &chunk, idx_t file_column, idx_t row_colum
 			current_file = file;
 		}
 		auto position = ids.Row(row);
-		if (!file_seen->insert(position).second) {
+		if (repeats != Repeats::NONE && !file_seen->insert(position).second) {
 			if (repeats == Repeats::REFUSE) {
 				throw InvalidInputException(
 				    "MERGE into Iceberg table '%s' matched one target row (row %lld of data file %s) with more than "

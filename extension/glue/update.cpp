@@ -10,6 +10,25 @@ namespace floe {
 
 using namespace duckdb;
 
+//! Whether `plan` may name a row of the table twice: only a join (UPDATE ... FROM) can; a scan,
+//! its filters and projections name each row once, and then no row needs to be remembered.
+static bool MayRepeatRows(PhysicalOperator &plan) {
+	switch (plan.type) {
+	case PhysicalOperatorType::TABLE_SCAN:
+	case PhysicalOperatorType::FILTER:
+	case PhysicalOperatorType::PROJECTION:
+		break;
+	default:
+		return true;
+	}
+	for (auto &child : plan.children) {
+		if (MayRepeatRows(child.get())) {
+			return true;
+		}
+	}
+	return false;
+}
+
 PhysicalOperator &IcebergUpdate::Plan(ClientContext &context, PhysicalPlanGenerator &planner, LogicalUpdate &op,
                                       PhysicalOperator &child) {
 	auto &table = op.table.Cast<IcebergTableEntry>();
@@ -41,8 +60,9 @@ PhysicalOperator &IcebergUpdate::Plan(ClientContext &context, PhysicalPlanGenera
 	    planner.Make<PhysicalProjection>(std::move(projected), std::move(expressions), child.estimated_cardinality);
 	projection.children.push_back(child);
 
-	auto deleted_rows = make_shared_ptr<DeletedRows>(table, IcebergDelete::Request(table, child, "update", false),
-	                                                 DeletedRows::Repeats::FIRST_ONLY);
+	auto repeats = MayRepeatRows(child) ? DeletedRows::Repeats::FIRST_ONLY : DeletedRows::Repeats::NONE;
+	auto deleted_rows =
+	    make_shared_ptr<DeletedRows>(table, IcebergDelete::Request(table, child, "update", false), repeats);
 	auto &rows = planner.Make<IcebergUpdateRows>(std::move(types), deleted_rows, child.estimated_cardinality);
 	rows.children.push_back(projection);
 	auto &insert = IcebergInsert::Plan(context, planner, table, rows).Cast<IcebergInsert>();

@@ -28,7 +28,7 @@ use super::model::{
 use super::recent_loads::RecentLoads;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{AccessDelegation, CatalogOptions};
-use crate::storage::Caches;
+use crate::storage::{self, Caches};
 
 /// A namespace path, one element per level.
 pub type Namespace = Vec<String>;
@@ -79,6 +79,7 @@ impl RestCatalog {
     /// catalog serving one warehouse may refuse an empty name), and the catalog's
     /// `overrides.warehouse`, if any, names it from then on.
     pub async fn connect(mut options: CatalogOptions) -> Result<Self> {
+        storage::prepare();
         let http = Http::new(
             Authenticator::new(options.auth.clone()),
             &options.storage.values().collect::<Vec<_>>(),

@@ -9,18 +9,22 @@
 //! positional delete file usually covers many data files, so each is read once per scan.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_array::RecordBatch;
-use arrow_schema::Schema as ArrowSchema;
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 use futures::TryStreamExt;
 use iceberg::arrow::ArrowFileReader;
 use iceberg::io::FileIO;
 use iceberg::spec::{PrimitiveType, Schema, Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask, PARQUET_FIELD_ID_META_KEY};
+use tokio::sync::OnceCell;
 
 use super::deletion_vector::PuffinDeletionVectors;
 use super::value::Value;
@@ -45,12 +49,15 @@ fn key(values: &[Option<Value>]) -> String {
 /// The positions one positional delete file deletes, by data file path.
 type PositionsByDataFile = HashMap<String, Vec<i64>>;
 
+/// Loaded files by path; each file's cell is filled once, whoever asks first.
+type Loaded<T> = Mutex<HashMap<String, Arc<OnceCell<Arc<T>>>>>;
+
 /// Delete files read so far in one scan, shared by all the threads scanning it.
 #[derive(Default)]
 pub struct DeleteCache {
-    positional: Mutex<HashMap<String, Arc<PositionsByDataFile>>>,
-    equality: Mutex<HashMap<String, Arc<EqualityDeletes>>>,
-    puffin: Mutex<HashMap<String, Arc<PuffinDeletionVectors>>>,
+    positional: Loaded<PositionsByDataFile>,
+    equality: Loaded<EqualityDeletes>,
+    puffin: Loaded<PuffinDeletionVectors>,
 }
 
 impl DeleteCache {
@@ -99,30 +106,34 @@ impl DeleteCache {
     }
 }
 
-/// The entry for `path` in `cache`, loaded by `load` when missing. Two threads missing the same
-/// file both load it (the lock is not held across the read); the second insert is the same.
-async fn cached<T, F, Fut>(cache: &Mutex<HashMap<String, Arc<T>>>, path: &str, load: F) -> Result<Arc<T>>
+/// The entry for `path` in `cache`, loaded by `load` when missing. Threads asking for the same
+/// file meanwhile wait for that one load (a scan's threads all start on the same delete files);
+/// a failed load is not kept, so the next asker tries again.
+async fn cached<T, F, Fut>(cache: &Loaded<T>, path: &str, load: F) -> Result<Arc<T>>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    if let Some(found) = crate::sync::lock(cache).get(path) {
-        return Ok(found.clone());
-    }
-    let loaded = Arc::new(load().await?);
-    crate::sync::lock(cache).insert(path.to_string(), loaded.clone());
-    Ok(loaded)
+    let cell = crate::sync::lock(cache).entry(path.to_string()).or_default().clone();
+    cell.get_or_try_init(|| async { load().await.map(Arc::new) }).await.cloned()
+}
+
+async fn read_whole(file_io: &FileIO, path: &str) -> Result<bytes::Bytes> {
+    file_io.new_input(path)?.read().await.map_err(|e| Error::storage(format!("Cannot read delete file {path}: {e}")))
+}
+
+fn unreadable(path: &str) -> impl Fn(parquet::errors::ParquetError) -> Error + '_ {
+    move |e| Error::storage(format!("Delete file {path} is not readable Parquet: {e}"))
 }
 
 async fn read_batches(file_io: &FileIO, path: &str) -> Result<Vec<RecordBatch>> {
-    let bytes = file_io
-        .new_input(path)?
-        .read()
-        .await
-        .map_err(|e| Error::storage(format!("Cannot read delete file {path}: {e}")))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+    let reader = ParquetRecordBatchReaderBuilder::try_new(read_whole(file_io, path).await?)
         .and_then(|builder| builder.build())
-        .map_err(|e| Error::storage(format!("Delete file {path} is not readable Parquet: {e}")))?;
+        .map_err(unreadable(path))?;
+    collect(reader, path)
+}
+
+fn collect(reader: ParquetRecordBatchReader, path: &str) -> Result<Vec<RecordBatch>> {
     reader
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::storage(format!("Cannot decode delete file {path}: {e}")))
@@ -138,23 +149,86 @@ fn column_index(schema: &ArrowSchema, field_id: i32, name: &str) -> Option<usize
         .or_else(|| schema.fields().iter().position(|f| f.name() == name))
 }
 
-async fn read_positional(file_io: &FileIO, path: &str) -> Result<HashMap<String, Vec<i64>>> {
-    let mut by_file: HashMap<String, Vec<i64>> = HashMap::new();
-    for batch in read_batches(file_io, path).await? {
-        let schema = batch.schema();
-        let (Some(path_col), Some(pos_col)) = (
-            column_index(&schema, DELETE_FILE_PATH_FIELD_ID, "file_path"),
-            column_index(&schema, DELETE_POS_FIELD_ID, "pos"),
-        ) else {
-            return Err(Error::storage(format!("Positional delete file {path} lacks the file_path and pos columns")));
-        };
-        let paths = batch.column(path_col).as_string::<i32>();
-        let positions = batch.column(pos_col).as_primitive::<Int64Type>();
-        for row in 0..batch.num_rows() {
-            by_file.entry(paths.value(row).to_string()).or_default().push(positions.value(row));
+fn path_and_position(schema: &ArrowSchema, path: &str) -> Result<(usize, usize)> {
+    match (
+        column_index(schema, DELETE_FILE_PATH_FIELD_ID, "file_path"),
+        column_index(schema, DELETE_POS_FIELD_ID, "pos"),
+    ) {
+        (Some(file_path), Some(pos)) => Ok((file_path, pos)),
+        _ => Err(Error::storage(format!("Positional delete file {path} lacks the file_path and pos columns"))),
+    }
+}
+
+/// The positions of a positional delete file by data file. Only `file_path` and `pos` are read,
+/// `file_path` as a dictionary: a file of 100,000 deletes of one data file names it 100,000
+/// times, and reading the column as strings would copy it as often.
+async fn read_positional(file_io: &FileIO, path: &str) -> Result<PositionsByDataFile> {
+    let bytes = read_whole(file_io, path).await?;
+    let plain = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new()).map_err(unreadable(path))?;
+    let (path_col, pos_col) = path_and_position(plain.schema(), path)?;
+    let fields: Vec<Field> = plain
+        .schema()
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Utf8 if field.name() == plain.schema().field(path_col).name() => field
+                .as_ref()
+                .clone()
+                .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))),
+            _ => field.as_ref().clone(),
+        })
+        .collect();
+    let dictionary = ArrowSchema::new_with_metadata(fields, plain.schema().metadata().clone());
+    let metadata = ArrowReaderMetadata::try_new(
+        plain.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(Arc::new(dictionary)),
+    )
+    .map_err(unreadable(path))?;
+    let projection = ProjectionMask::roots(metadata.parquet_schema(), [path_col, pos_col]);
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata)
+        .with_projection(projection)
+        .build()
+        .map_err(unreadable(path))?;
+
+    let mut by_file = PositionsByDataFile::new();
+    for batch in collect(reader, path)? {
+        let (path_col, pos_col) = path_and_position(&batch.schema(), path)?;
+        let positions = batch.column(pos_col).as_primitive::<Int64Type>().values();
+        // The spec sorts a delete file by path: one data file's rows come as a run, added at once.
+        for (data_file, rows) in path_runs(batch.column(path_col), path)? {
+            by_file.entry(data_file.to_string()).or_default().extend_from_slice(&positions[rows]);
         }
     }
     Ok(by_file)
+}
+
+/// Runs of consecutive rows naming the same data file in a `file_path` column, read as a
+/// dictionary or as plain strings.
+fn path_runs<'a>(column: &'a ArrayRef, path: &str) -> Result<Vec<(&'a str, Range<usize>)>> {
+    let mut runs: Vec<(&str, Range<usize>)> = Vec::new();
+    let mut add = |data_file: &'a str, row: usize| match runs.last_mut() {
+        Some((last, rows)) if *last == data_file => rows.end = row + 1,
+        _ => runs.push((data_file, row..row + 1)),
+    };
+    match column.data_type() {
+        DataType::Dictionary(key, _) if key.as_ref() == &DataType::Int32 => {
+            let dictionary = column.as_dictionary::<Int32Type>();
+            let values = dictionary.values().as_string::<i32>();
+            for (row, key) in dictionary.keys().values().iter().enumerate() {
+                add(values.value(*key as usize), row);
+            }
+        }
+        DataType::Utf8 => {
+            let values = column.as_string::<i32>();
+            for row in 0..values.len() {
+                add(values.value(row), row);
+            }
+        }
+        other => {
+            return Err(Error::storage(format!("Positional delete file {path} has a file_path column of type {other}")))
+        }
+    }
+    Ok(runs)
 }
 
 async fn read_equality(file_io: &FileIO, schema: &Schema, path: &str, field_ids: &[i32]) -> Result<EqualityDeletes> {
@@ -249,4 +323,74 @@ pub async fn matching_positions(
         offset += batch.num_rows() as i64;
     }
     Ok(positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use arrow_array::{Int64Array, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    use super::*;
+    use crate::runtime::block_on;
+    use crate::storage::{fixed_file_io, StorageProps, Store};
+
+    /// A positional delete file of `rows` (data file, position), sorted, as another writer might
+    /// lay it out: dictionary-encoded paths or plain ones, in small row groups and pages so that
+    /// a data file's run spans batches.
+    fn delete_file(rows: &[(&str, i64)], dictionary: bool) -> Vec<u8> {
+        let field = |name: &str, data_type: DataType, id: i32| {
+            Field::new(name, data_type, false)
+                .with_metadata(HashMap::from([(PARQUET_FIELD_ID_META_KEY.to_string(), id.to_string())]))
+        };
+        let schema = Arc::new(ArrowSchema::new(vec![
+            field("file_path", DataType::Utf8, DELETE_FILE_PATH_FIELD_ID),
+            field("pos", DataType::Int64, DELETE_POS_FIELD_ID),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|(path, _)| *path))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, pos)| *pos))),
+            ],
+        )
+        .unwrap();
+        let properties = WriterProperties::builder()
+            .set_dictionary_enabled(dictionary)
+            .set_max_row_group_row_count(Some(3))
+            .set_data_page_row_count_limit(2)
+            .build();
+        let mut buffer = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut buffer, schema, Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        buffer
+    }
+
+    #[test]
+    fn positional_deletes_are_read_by_data_file_whatever_the_path_encoding() {
+        let rows = [("s3://b/a.parquet", 1), ("s3://b/a.parquet", 4), ("s3://b/a.parquet", 9), ("s3://b/b.parquet", 0)];
+        let rows = [&rows[..], &[("s3://b/b.parquet", 7), ("s3://b/c.parquet", 2), ("s3://b/c.parquet", 3)]].concat();
+        let dir = std::env::temp_dir().join(format!("floe-deletes-{}", uuid::Uuid::now_v7()));
+        let file_io = fixed_file_io(Store::new(StorageProps::default()));
+        for dictionary in [true, false] {
+            let path = format!("file://{}/deletes-{dictionary}.parquet", dir.display());
+            block_on(async {
+                file_io.new_output(&path).unwrap().write(delete_file(&rows, dictionary).into()).await.unwrap();
+                let read = read_positional(&file_io, &path).await.unwrap();
+                let expected = PositionsByDataFile::from([
+                    ("s3://b/a.parquet".to_string(), vec![1, 4, 9]),
+                    ("s3://b/b.parquet".to_string(), vec![0, 7]),
+                    ("s3://b/c.parquet".to_string(), vec![2, 3]),
+                ]);
+                assert_eq!(read, expected, "dictionary-encoded paths: {dictionary}");
+                let cache = DeleteCache::default();
+                let positions = cache.positions(&file_io, "s3://b/b.parquet", &[path.clone(), path.clone()]).await;
+                assert_eq!(positions.unwrap(), vec![0, 7]);
+            });
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -42,6 +42,12 @@ pub use props::{CredentialSource, DuckdbS3Secret, StorageProps};
 pub use refresh::CatalogRenewal;
 pub use registry::{by_id, real_path, register, unwrap, wrap, Entry, Renew};
 
+/// Gets object-storage I/O ready in the background (its HTTP client), so that an attached
+/// catalog's first read or write does not wait for it.
+pub fn prepare() {
+    operator::prepare_http_clients();
+}
+
 /// The caches of one attached catalog, shared by its tables' storage entries (and so by every
 /// connection of the database). Cheap to clone; clones share the caches.
 #[derive(Clone, Debug)]

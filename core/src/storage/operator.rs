@@ -6,7 +6,7 @@
 //! retries with jittered backoff for transient failures.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
 use opendal::layers::{HttpClientLayer, RetryLayer, TimeoutLayer};
@@ -137,10 +137,24 @@ fn scheme_word(service: Service) -> &'static str {
     }
 }
 
+/// Builds the storage HTTP clients on a thread of its own unless they exist: floe's, and the one
+/// opendal builds for every operator before `HttpClientLayer` replaces it (and uses to load
+/// credentials). Each loads the system's root certificates, tens of milliseconds that ATTACH
+/// hides instead of the first statement that reads or writes a file.
+pub(crate) fn prepare_http_clients() {
+    if HTTP_CLIENT.get().is_none() {
+        std::thread::spawn(|| {
+            http_client();
+            LazyLock::force(&opendal::raw::GLOBAL_REQWEST_CLIENT);
+        });
+    }
+}
+
+static HTTP_CLIENT: OnceLock<HttpClient> = OnceLock::new();
+
 /// One HTTP client for every operator: connections to a store are pooled across tables.
 fn http_client() -> HttpClient {
-    static CLIENT: OnceLock<HttpClient> = OnceLock::new();
-    CLIENT
+    HTTP_CLIENT
         .get_or_init(|| {
             let client = opendal_reqwest::Client::builder()
                 .connect_timeout(CONNECT_TIMEOUT)

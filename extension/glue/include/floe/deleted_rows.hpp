@@ -21,6 +21,8 @@ class DeletedRows {
 public:
 	//! What a row named a second time means.
 	enum class Repeats {
+		//! None can come: the statement reads the table without a join (plain UPDATE), so nothing is tracked.
+		NONE,
 		//! Deleted once (DELETE ... USING with a join matching a row twice); the core dedups.
 		KEEP,
 		//! Only the first is kept: the caller drops the repeats (UPDATE ... FROM, as DuckDB's own tables).
