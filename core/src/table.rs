@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::rest::catalog::{display_namespace, Namespace};
 use crate::rest::model::{CreateTableRequest, LoadTableResult};
 use crate::rest::RestCatalog;
+use crate::scan::deletes::PositionDeletes;
 use crate::storage::{self, CatalogRenewal, DuckdbS3Secret, Entry, Renew, StorageProps};
 
 /// The LoadTable `config` key by which a catalog asks clients to plan scans through it.
@@ -42,6 +43,8 @@ pub struct LoadedTable {
     /// The catalog's `read-restrictions` for this principal: reads apply them
     /// (`scan::restricted`), anything else is refused (`rest::restrictions`).
     pub restrictions: Option<serde_json::Value>,
+    /// The position deletes its scans and row-level statements read, kept while it is loaded.
+    pub position_deletes: Arc<PositionDeletes>,
 }
 
 impl LoadedTable {
@@ -104,6 +107,7 @@ impl LoadedTable {
             storage,
             planner: None,
             restrictions: result.read_restrictions,
+            position_deletes: Arc::default(),
         }
     }
 
@@ -117,6 +121,7 @@ impl LoadedTable {
             storage: self.storage.clone(),
             planner: self.planner.clone(),
             restrictions: self.restrictions.clone(),
+            position_deletes: self.position_deletes.clone(),
         }
     }
 

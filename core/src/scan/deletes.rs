@@ -6,7 +6,8 @@
 //! `iceberg`'s planner.
 //!
 //! Delete files are small next to data files and are read whole with the `parquet` crate; one
-//! positional delete file usually covers many data files, so each is read once per scan.
+//! positional delete file usually covers many data files, so each is read once per loaded table
+//! version (positional files and deletion vectors) or per scan (equality files).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
@@ -52,15 +53,24 @@ type PositionsByDataFile = HashMap<String, Vec<i64>>;
 /// Loaded files by path; each file's cell is filled once, whoever asks first.
 type Loaded<T> = Mutex<HashMap<String, Arc<OnceCell<Arc<T>>>>>;
 
-/// Delete files read so far in one scan, shared by all the threads scanning it.
+/// Positional delete files and deletion vectors read so far, by path. What they delete does not
+/// depend on how they are read, so one version of a table keeps them for all its scans and
+/// row-level statements in a transaction (`LoadedTable::position_deletes`): a DELETE's scan and
+/// the statement's own delete files then read each once.
 #[derive(Default)]
-pub struct DeleteCache {
+pub struct PositionDeletes {
     positional: Loaded<PositionsByDataFile>,
-    equality: Loaded<EqualityDeletes>,
     puffin: Loaded<PuffinDeletionVectors>,
 }
 
-impl DeleteCache {
+/// Equality delete files read so far in one scan, shared by all the threads scanning it. Not kept
+/// longer: their keys are read with the scan's schema.
+#[derive(Default)]
+pub struct EqualityCache {
+    equality: Loaded<EqualityDeletes>,
+}
+
+impl PositionDeletes {
     /// Positions deleted from `data_file` by the positional delete files `delete_files`,
     /// sorted and without duplicates.
     pub async fn positions(&self, file_io: &FileIO, data_file: &str, delete_files: &[String]) -> Result<Vec<i64>> {
@@ -94,7 +104,9 @@ impl DeleteCache {
         positions.dedup();
         Ok(positions)
     }
+}
 
+impl EqualityCache {
     pub async fn equality(
         &self,
         file_io: &FileIO,
@@ -386,7 +398,7 @@ mod tests {
                     ("s3://b/c.parquet".to_string(), vec![2, 3]),
                 ]);
                 assert_eq!(read, expected, "dictionary-encoded paths: {dictionary}");
-                let cache = DeleteCache::default();
+                let cache = PositionDeletes::default();
                 let positions = cache.positions(&file_io, "s3://b/b.parquet", &[path.clone(), path.clone()]).await;
                 assert_eq!(positions.unwrap(), vec![0, 7]);
             });

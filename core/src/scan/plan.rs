@@ -15,7 +15,7 @@ use iceberg::scan::{FileScanTask, FileScanTaskDeleteFile};
 use iceberg::spec::{DataContentType, DataFileFormat, ManifestList, SchemaRef, SnapshotRef, Transform, Type};
 use serde::Serialize;
 
-use super::deletes::{matching_positions, DeleteCache};
+use super::deletes::{matching_positions, EqualityCache, PositionDeletes};
 use super::filter::Filter;
 use super::matching::{matching_tasks, Projection};
 use super::server_plan;
@@ -78,7 +78,8 @@ pub struct ScanPlan {
     schema: SchemaRef,
     pub files: Vec<PlannedFile>,
     pub delete_files: Vec<DeleteFile>,
-    cache: DeleteCache,
+    position_deletes: Arc<PositionDeletes>,
+    equality_deletes: EqualityCache,
 }
 
 impl ScanPlan {
@@ -97,7 +98,8 @@ impl ScanPlan {
             schema: schema.clone(),
             files: Vec::new(),
             delete_files: Vec::new(),
-            cache: DeleteCache::default(),
+            position_deletes: table.position_deletes.clone(),
+            equality_deletes: EqualityCache::default(),
         };
         let Some(snapshot) = snapshot else {
             return Ok(plan);
@@ -241,14 +243,14 @@ impl ScanPlan {
                 DeleteContent::Positions => positional.push(delete.path.clone()),
                 DeleteContent::DeletionVectors => vectors.push(delete.path.clone()),
                 DeleteContent::Equality(ids) => {
-                    equality.push(self.cache.equality(&self.file_io, &self.schema, &delete.path, ids).await?)
+                    equality.push(self.equality_deletes.equality(&self.file_io, &self.schema, &delete.path, ids).await?)
                 }
             }
         }
         // A data file has at most one deletion vector, but position delete files written
         // before the table moved to format version 3 still apply to it.
-        let mut positions = self.cache.positions(&self.file_io, data_file, &positional).await?;
-        positions.extend(self.cache.deletion_vectors(&self.file_io, data_file, &vectors).await?);
+        let mut positions = self.position_deletes.positions(&self.file_io, data_file, &positional).await?;
+        positions.extend(self.position_deletes.deletion_vectors(&self.file_io, data_file, &vectors).await?);
         if !equality.is_empty() {
             positions.extend(matching_positions(&self.file_io, &self.schema, data_file, &equality).await?);
         }

@@ -9,14 +9,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, DictionaryArray, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema as ArrowSchema};
 use bytes::Bytes;
 use iceberg::io::FileIO;
 use iceberg::spec::{DataContentType, DataFile, DataFileBuilder, DataFileFormat, Datum, Struct};
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::{ArrowWriter, PARQUET_FIELD_ID_META_KEY};
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
 
@@ -40,21 +42,34 @@ pub async fn write_position_deletes(
     partition: Struct,
     spec_id: i32,
 ) -> Result<DataFile> {
+    // The path column as a dictionary of one value: the data file's path is not copied once per
+    // row (100,000 deletes would make it an 11 MB array). Parquet stores it as strings either
+    // way, and without the Arrow schema readers see the spec's string column.
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     let schema = Arc::new(ArrowSchema::new(vec![
-        field("file_path", DataType::Utf8, FILE_PATH_FIELD_ID),
+        field("file_path", dictionary, FILE_PATH_FIELD_ID),
         field("pos", DataType::Int64, POS_FIELD_ID),
     ]));
-    let paths: ArrayRef = Arc::new(StringArray::from_iter_values(std::iter::repeat_n(data_file, positions.len())));
+    let keys = Int32Array::from(vec![0; positions.len()]);
+    let paths: ArrayRef = Arc::new(
+        DictionaryArray::try_new(keys, Arc::new(StringArray::from(vec![data_file])))
+            .map_err(|e| Error::internal(format!("cannot build the position deletes of {data_file}: {e}")))?,
+    );
     let pos: ArrayRef = Arc::new(Int64Array::from(positions.to_vec()));
     let batch = RecordBatch::try_new(schema.clone(), vec![paths, pos])
         .map_err(|e| Error::internal(format!("cannot build the position deletes of {data_file}: {e}")))?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         // One value repeated: dictionary-encoded, the path column costs a few bytes.
-        .set_dictionary_enabled(true)
+        .set_dictionary_enabled(false)
+        .set_column_dictionary_enabled(ColumnPath::from("file_path"), true)
+        // Sorted positions, mostly runs: delta-encoded they cost bits each. A dictionary of
+        // distinct values would only grow until the writer gave up on it, at a hash per row.
+        .set_column_encoding(ColumnPath::from("pos"), Encoding::DELTA_BINARY_PACKED)
         .build();
     let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, schema, Some(properties))
+    let options = ArrowWriterOptions::new().with_properties(properties).with_skip_arrow_metadata(true);
+    let mut writer = ArrowWriter::try_new_with_options(&mut buffer, schema, options)
         .map_err(|e| Error::internal(format!("cannot write the position deletes of {data_file}: {e}")))?;
     writer
         .write(&batch)

@@ -13,7 +13,6 @@ use super::{row_level_properties, Mode, RowDelta, StatementDeletes, Touched};
 use crate::commit::data_file::{data_file, WrittenFile};
 use crate::commit::snapshot::load_manifest_list;
 use crate::error::{Error, Result};
-use crate::scan::deletes::DeleteCache;
 use crate::table::LoadedTable;
 
 /// Delete files written at once by one statement.
@@ -244,14 +243,14 @@ async fn targets(
             }
         }
     }
-    let cache = DeleteCache::default();
     for (path, target) in targets.iter_mut().filter(|(_, t)| t.committed) {
         let paths: Vec<String> = position_deletes
             .iter()
             .filter(|f| f.referenced_data_file().is_none_or(|d| &d == path))
             .map(|f| f.file_path().to_string())
             .collect();
-        let mut deleted = if paths.is_empty() { Vec::new() } else { cache.positions(file_io, path, &paths).await? };
+        let mut deleted =
+            if paths.is_empty() { Vec::new() } else { table.position_deletes.positions(file_io, path, &paths).await? };
         deleted.extend(before(path));
         deleted.sort_unstable();
         deleted.dedup();
