@@ -24,6 +24,7 @@ use iceberg::io::{
 use serde::{Deserialize, Serialize};
 
 use super::error::StorageError;
+use super::manifest_list_repair;
 use super::object::{ObjectWriter, Store};
 use super::props::StorageProps;
 use super::registry::{by_id, Entry};
@@ -147,10 +148,11 @@ impl Storage for FloeStorage {
     }
 
     async fn read(&self, path: &str) -> iceberg::Result<Bytes> {
-        match &self.source {
-            Source::Registered(entry) => entry.read_all(path).await.map_err(to_iceberg),
-            Source::Fixed(_) => self.source.run(|store| async move { store.read_all(path).await }).await,
-        }
+        let bytes = match &self.source {
+            Source::Registered(entry) => entry.read_all(path).await.map_err(to_iceberg)?,
+            Source::Fixed(_) => self.source.run(|store| async move { store.read_all(path).await }).await?,
+        };
+        Ok(if path.ends_with(".avro") { manifest_list_repair::repaired(bytes) } else { bytes })
     }
 
     async fn reader(&self, path: &str) -> iceberg::Result<Box<dyn FileRead>> {

@@ -19,13 +19,15 @@
 //! (`location`), operators built from the properties (`operator`), reads, writes, listings and
 //! deletes (`object`), storage ids, `floe://` paths and credential renewal (`registry`), iceberg's
 //! `FileIO` over all of it (`file_io`), the manifests a catalog's tables were planned with
-//! (`metadata_cache`), the data-file ranges DuckDB read (`data_cache`) and storage failures as
-//! floe errors (`error`).
+//! (`metadata_cache`), the data-file ranges DuckDB read (`data_cache`), manifest lists another
+//! writer got wrong mended as read (`manifest_list_repair`) and storage failures as floe errors
+//! (`error`).
 
 mod data_cache;
 mod error;
 mod file_io;
 pub mod location;
+mod manifest_list_repair;
 mod metadata_cache;
 mod object;
 mod operator;
