@@ -60,8 +60,8 @@ pub async fn write_position_deletes(
         .map_err(|e| Error::internal(format!("cannot build the position deletes of {data_file}: {e}")))?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        // One value repeated: dictionary-encoded, the path column costs a few bytes.
         .set_dictionary_enabled(false)
+        // One value repeated: dictionary-encoded, the path column costs a few bytes.
         .set_column_dictionary_enabled(ColumnPath::from("file_path"), true)
         // Sorted positions, mostly runs: delta-encoded they cost bits each. A dictionary of
         // distinct values would only grow until the writer gave up on it, at a hash per row.
