@@ -87,7 +87,7 @@ impl PositionDeletes {
     }
 
     /// Positions deleted from `data_file` by its deletion vectors in the Puffin files
-    /// `puffin_files`, sorted and without duplicates. Each file's footer is read once per scan;
+    /// `puffin_files`, sorted and without duplicates. Each file's footer is read once per loaded table version;
     /// a data file's vector is read by that data file alone.
     pub async fn deletion_vectors(
         &self,
