@@ -87,8 +87,8 @@ impl PositionDeletes {
     }
 
     /// Positions deleted from `data_file` by its deletion vectors in the Puffin files
-    /// `puffin_files`, sorted and without duplicates. Each file's footer is read once per loaded table version;
-    /// a data file's vector is read by that data file alone.
+    /// `puffin_files`, sorted and without duplicates. Each file's footer is read once per loaded
+    /// table version; a data file's vector is read by that data file alone.
     pub async fn deletion_vectors(
         &self,
         file_io: &FileIO,
@@ -183,10 +183,15 @@ async fn read_positional(file_io: &FileIO, path: &str) -> Result<PositionsByData
         .fields()
         .iter()
         .map(|field| match field.data_type() {
-            DataType::Utf8 if field.name() == plain.schema().field(path_col).name() => field
-                .as_ref()
-                .clone()
-                .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))),
+            // However the writer's Arrow schema typed the strings (PyArrow may say large_string).
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                if field.name() == plain.schema().field(path_col).name() =>
+            {
+                field
+                    .as_ref()
+                    .clone()
+                    .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
+            }
             _ => field.as_ref().clone(),
         })
         .collect();
@@ -341,7 +346,7 @@ pub async fn matching_positions(
 mod tests {
     use std::collections::HashMap;
 
-    use arrow_array::{Int64Array, StringArray};
+    use arrow_array::{Int64Array, LargeStringArray, StringArray};
     use parquet::arrow::ArrowWriter;
     use parquet::file::properties::WriterProperties;
 
@@ -352,21 +357,23 @@ mod tests {
     /// A positional delete file of `rows` (data file, position), sorted, as another writer might
     /// lay it out: dictionary-encoded paths or plain ones, in small row groups and pages so that
     /// a data file's run spans batches.
-    fn delete_file(rows: &[(&str, i64)], dictionary: bool) -> Vec<u8> {
+    fn delete_file(rows: &[(&str, i64)], dictionary: bool, large: bool) -> Vec<u8> {
         let field = |name: &str, data_type: DataType, id: i32| {
             Field::new(name, data_type, false)
                 .with_metadata(HashMap::from([(PARQUET_FIELD_ID_META_KEY.to_string(), id.to_string())]))
         };
         let schema = Arc::new(ArrowSchema::new(vec![
-            field("file_path", DataType::Utf8, DELETE_FILE_PATH_FIELD_ID),
+            field("file_path", if large { DataType::LargeUtf8 } else { DataType::Utf8 }, DELETE_FILE_PATH_FIELD_ID),
             field("pos", DataType::Int64, DELETE_POS_FIELD_ID),
         ]));
+        let paths = rows.iter().map(|(path, _)| *path);
+        let paths: ArrayRef = match large {
+            true => Arc::new(LargeStringArray::from_iter_values(paths)),
+            false => Arc::new(StringArray::from_iter_values(paths)),
+        };
         let batch = RecordBatch::try_new(
             schema.clone(),
-            vec![
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|(path, _)| *path))),
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, pos)| *pos))),
-            ],
+            vec![paths, Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, pos)| *pos)))],
         )
         .unwrap();
         let properties = WriterProperties::builder()
@@ -387,17 +394,17 @@ mod tests {
         let rows = [&rows[..], &[("s3://b/b.parquet", 7), ("s3://b/c.parquet", 2), ("s3://b/c.parquet", 3)]].concat();
         let dir = std::env::temp_dir().join(format!("floe-deletes-{}", uuid::Uuid::now_v7()));
         let file_io = fixed_file_io(Store::new(StorageProps::default()));
-        for dictionary in [true, false] {
-            let path = format!("file://{}/deletes-{dictionary}.parquet", dir.display());
+        for (dictionary, large) in [(true, false), (false, false), (true, true)] {
+            let path = format!("file://{}/deletes-{dictionary}-{large}.parquet", dir.display());
             block_on(async {
-                file_io.new_output(&path).unwrap().write(delete_file(&rows, dictionary).into()).await.unwrap();
+                file_io.new_output(&path).unwrap().write(delete_file(&rows, dictionary, large).into()).await.unwrap();
                 let read = read_positional(&file_io, &path).await.unwrap();
                 let expected = PositionsByDataFile::from([
                     ("s3://b/a.parquet".to_string(), vec![1, 4, 9]),
                     ("s3://b/b.parquet".to_string(), vec![0, 7]),
                     ("s3://b/c.parquet".to_string(), vec![2, 3]),
                 ]);
-                assert_eq!(read, expected, "dictionary-encoded paths: {dictionary}");
+                assert_eq!(read, expected, "dictionary-encoded paths: {dictionary}, large strings: {large}");
                 let cache = PositionDeletes::default();
                 let positions = cache.positions(&file_io, "s3://b/b.parquet", &[path.clone(), path.clone()]).await;
                 assert_eq!(positions.unwrap(), vec![0, 7]);
