@@ -121,7 +121,7 @@ impl LoadedTable {
             storage: self.storage.clone(),
             planner: self.planner.clone(),
             restrictions: self.restrictions.clone(),
-            position_deletes: self.position_deletes.clone(),
+            position_deletes: Arc::default(),
         }
     }
 

@@ -148,11 +148,13 @@ impl Storage for FloeStorage {
     }
 
     async fn read(&self, path: &str) -> iceberg::Result<Bytes> {
-        let bytes = match &self.source {
-            Source::Registered(entry) => entry.read_all(path).await.map_err(to_iceberg)?,
-            Source::Fixed(_) => self.source.run(|store| async move { store.read_all(path).await }).await?,
-        };
-        Ok(if path.ends_with(".avro") { manifest_list_repair::repaired(bytes) } else { bytes })
+        match &self.source {
+            Source::Registered(entry) => entry.read_all(path).await.map_err(to_iceberg),
+            Source::Fixed(_) => {
+                let bytes = self.source.run(|store| async move { store.read_all(path).await }).await?;
+                Ok(manifest_list_repair::repaired(path, bytes))
+            }
+        }
     }
 
     async fn reader(&self, path: &str) -> iceberg::Result<Box<dyn FileRead>> {

@@ -18,9 +18,13 @@ const FIRST_ROW_ID: &str = "first_row_id";
 /// `content` of a delete manifest (the spec's manifest list, field 517).
 const DELETES: i32 = 1;
 
-/// `bytes` as read, or repaired when it is a manifest list with a negative `first_row_id` on a
-/// delete manifest. Anything else, including Avro that does not parse, is left to `iceberg`.
-pub(crate) fn repaired(bytes: Bytes) -> Bytes {
+/// The bytes read from `url`, repaired when it is a manifest list with a negative `first_row_id`
+/// on a delete manifest. Anything else, including Avro that does not parse, is left to `iceberg`.
+/// Called once per fetch: the metadata cache keeps what it returns.
+pub(crate) fn repaired(url: &str, bytes: Bytes) -> Bytes {
+    if !url.ends_with(".avro") {
+        return bytes;
+    }
     // Only v3 manifest lists (records named manifest_file) have the field: the schema in the
     // header names both. Manifests and older lists are not decoded here.
     let header = &bytes[..bytes.len().min(8192)];
@@ -141,15 +145,17 @@ mod tests {
         let refused = ManifestList::parse_with_version(&garbage, FormatVersion::V3).unwrap_err();
         assert!(refused.to_string().contains("expected u64"), "{refused}");
 
-        let read = ManifestList::parse_with_version(&repaired(Bytes::from(garbage)), FormatVersion::V3).unwrap();
+        let read =
+            ManifestList::parse_with_version(&repaired("s3://b/snap-7.avro", Bytes::from(garbage)), FormatVersion::V3)
+                .unwrap();
         let row_ids: Vec<_> = read.entries().iter().map(|m| (m.manifest_path.as_str(), m.first_row_id)).collect();
         assert_eq!(row_ids, [("s3://b/m-data.avro", Some(0)), ("s3://b/m-deletes.avro", None)]);
         assert_eq!(read, ManifestList::parse_with_version(&list, FormatVersion::V3).unwrap());
 
         // A list that reads as it is, and anything that is not a v3 list, is not rewritten.
-        assert_eq!(repaired(Bytes::from(list.clone())), list);
+        assert_eq!(repaired("s3://b/snap-7.avro", Bytes::from(list.clone())), list);
         assert_eq!(
-            repaired(Bytes::from_static(b"Obj\x01 manifest_file first_row_id")),
+            repaired("s3://b/snap-7.avro", Bytes::from_static(b"Obj\x01 manifest_file first_row_id")),
             &b"Obj\x01 manifest_file first_row_id"[..]
         );
     }

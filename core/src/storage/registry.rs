@@ -232,10 +232,14 @@ impl Entry {
         &self.caches.metadata
     }
 
-    /// The whole file at `url`; a manifest or manifest list from the catalog's metadata cache
-    /// when an earlier read put it there.
+    /// The whole file at `url` (a manifest list repaired where needed, `manifest_list_repair`); a
+    /// manifest or manifest list from the catalog's metadata cache when an earlier read put it there.
     pub async fn read_all(&self, url: &str) -> Result<bytes::Bytes> {
-        self.caches.metadata.read(url, || self.with_store(|store| async move { store.read_all(url).await })).await
+        let fetch = || async move {
+            let bytes = self.with_store(|store| async move { store.read_all(url).await }).await?;
+            Ok(super::manifest_list_repair::repaired(url, bytes))
+        };
+        self.caches.metadata.read(url, fetch).await
     }
 
     /// Exactly the bytes of `range` of the data or delete file at `url` (DuckDB's reads): from
