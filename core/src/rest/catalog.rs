@@ -50,7 +50,7 @@ pub struct RestCatalog {
     /// The manifests, manifest lists and data-file ranges read for this catalog's tables.
     caches: Caches,
     /// The last tagged LoadTable answer of each recently loaded table, for `If-None-Match`.
-    tagged_loads: moka::future::Cache<(Namespace, String), Arc<TaggedLoad>>,
+    tagged_loads: moka::future::Cache<(Namespace, String, Snapshots), Arc<TaggedLoad>>,
     /// Loads that serve reads for `MAX_TABLE_STALENESS`.
     recent_loads: RecentLoads,
 }
@@ -61,6 +61,14 @@ impl Drop for RestCatalog {
     fn drop(&mut self) {
         self.caches.clear();
     }
+}
+
+/// Which snapshots a LoadTable asks for (its `snapshots` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Snapshots {
+    All,
+    /// Those a branch or tag points to.
+    Refs,
 }
 
 /// A LoadTable answer and the entity tag the catalog gave it.
@@ -249,30 +257,54 @@ impl RestCatalog {
         }
     }
 
-    /// Loads a table's current metadata, asking for vended storage credentials unless the
-    /// catalog was attached with ACCESS_DELEGATION_MODE 'none'. Without them, when the catalog
-    /// tagged its last answer for the table (`ETag`, as the REST spec allows), the load asks with
-    /// `If-None-Match` and takes that answer again if the catalog says the table is unchanged
-    /// (304): no metadata is sent or parsed. Vended credentials expire, so an answer carrying
-    /// them is never reused.
+    /// Loads a table's current metadata with its whole snapshot history, asking for vended
+    /// storage credentials unless the catalog was attached with ACCESS_DELEGATION_MODE 'none'.
+    /// Without them, when the catalog tagged its last answer for the table (`ETag`, as the REST
+    /// spec allows), the load asks with `If-None-Match` and takes that answer again if the
+    /// catalog says the table is unchanged (304): no metadata is sent or parsed. Vended
+    /// credentials expire, so an answer carrying them is never reused.
     pub async fn load_table(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
-        self.load_table_through(namespace, table, &[]).await
+        self.load(namespace, table, &[], Snapshots::All).await
     }
 
-    /// `load_table` for a read through `views` (outermost first), which the load names in the
-    /// REST spec's `referenced-by` parameter: the catalog may decide and audit by the chain. Such
-    /// a load is never revalidated nor kept, as the answer may differ from a direct load's.
+    /// `load_table` with only the snapshots a branch or tag points to (the REST spec's
+    /// `snapshots=refs`): what reads of the current state and credential renewals need. A table
+    /// committed to hourly for a year has ~9,000 snapshots, megabytes of metadata that the
+    /// catalog would send and floe parse on every load; `LoadedTable::with_history` loads them
+    /// when time travel or `iceberg_snapshots()` asks. A catalog that ignores the parameter
+    /// answers with all of them.
+    pub async fn load_table_current(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
+        self.load(namespace, table, &[], Snapshots::Refs).await
+    }
+
+    /// `load_table_current` for a read through `views` (outermost first), which the load names
+    /// in the REST spec's `referenced-by` parameter: the catalog may decide and audit by the
+    /// chain. Such a load is never revalidated nor kept, as the answer may differ from a direct
+    /// load's.
     pub async fn load_table_through(
         &self,
         namespace: &Namespace,
         table: &str,
         views: &[TableIdentifier],
     ) -> Result<LoadTableResult> {
+        self.load(namespace, table, views, Snapshots::Refs).await
+    }
+
+    async fn load(
+        &self,
+        namespace: &Namespace,
+        table: &str,
+        views: &[TableIdentifier],
+        snapshots: Snapshots,
+    ) -> Result<LoadTableResult> {
         let mut url = self.url(&["namespaces", &encode_namespace(namespace), "tables", table])?;
         if !views.is_empty() {
             url.set_query(Some(&format!("referenced-by={}", referenced_by(views))));
         }
-        let key = (namespace.clone(), table.to_string());
+        if snapshots == Snapshots::Refs {
+            url.query_pairs_mut().append_pair("snapshots", "refs");
+        }
+        let key = (namespace.clone(), table.to_string(), snapshots);
         let revalidate = self.options.access_delegation == AccessDelegation::None && views.is_empty();
         let known = if revalidate { self.tagged_loads.get(&key).await } else { None };
         let mut headers = self.delegation_headers();
@@ -341,15 +373,15 @@ impl RestCatalog {
         self.http.post(url, &body, &self.delegation_headers(), Call::Read).await.map_err(|e| self.describe(e, object))
     }
 
-    /// The table's metadata for a statement to read: `load_table`, or with `MAX_TABLE_STALENESS`
-    /// a load of at most that long ago (`recent_loads.rs`). Commits, and reloads after a
-    /// conflict, use `load_table`.
+    /// The table's metadata for a statement to read: `load_table_current`, or with
+    /// `MAX_TABLE_STALENESS` a load of at most that long ago (`recent_loads.rs`). Reloads after a
+    /// conflict use `load_table`.
     pub async fn load_table_to_read(&self, namespace: &Namespace, table: &str) -> Result<LoadTableResult> {
         if let Some(kept) = self.recent_loads.get(namespace, table).await {
             return Ok(kept);
         }
         let start = self.recent_loads.start();
-        let result = self.load_table(namespace, table).await?;
+        let result = self.load_table_current(namespace, table).await?;
         self.recent_loads.keep(start, namespace, table, &result).await;
         Ok(result)
     }

@@ -95,7 +95,7 @@ impl Renew for CatalogRenewal {
                 if let Some(credentials) = endpoint.load(&catalog, &self.namespace, &self.name).await? {
                     return Ok(StorageProps::resolve_parts(&catalog, &self.location, &self.config, &credentials));
                 }
-                catalog.load_table(&self.namespace, &self.name).await
+                catalog.load_table_current(&self.namespace, &self.name).await
             }
             How::Staged(request) => catalog.create_table(&self.namespace, request).await,
         };

@@ -42,8 +42,8 @@ pub unsafe extern "C" fn floe_scan_plan(
 ) -> *mut FloeError {
     guard(|| {
         let request: ScanRequest = json_arg(request_json, "scan request")?;
-        let table = &(*table).table;
         let selector: SnapshotSelector = request.selector.into();
+        let table = &block_on((*table).table.for_reading_at(selector))?;
         let replaced = selector == SnapshotSelector::Current && replaces_rows(txn, table);
         let snapshot = if replaced { None } else { table.snapshot(selector)? };
         let schema = table.schema_for(snapshot.as_ref(), selector)?;

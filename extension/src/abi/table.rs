@@ -109,8 +109,9 @@ pub unsafe extern "C" fn floe_table_describe(
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
-        let selector: Selector = json_arg(selector_json, "snapshot selector")?;
-        write_json(out, &describe(&(*table).table, selector.into())?)
+        let selector: SnapshotSelector = json_arg::<Selector>(selector_json, "snapshot selector")?.into();
+        let table = block_on((*table).table.for_reading_at(selector))?;
+        write_json(out, &describe(&table, selector)?)
     })
 }
 
@@ -120,7 +121,10 @@ pub unsafe extern "C" fn floe_table_describe(
 /// Handles and out pointers must be valid.
 #[no_mangle]
 pub unsafe extern "C" fn floe_table_snapshots(table: *const FloeTable, out: *mut FloeString) -> *mut FloeError {
-    guard(|| write_json(out, &inspect::snapshots(&(*table).table)))
+    guard(|| {
+        let table = block_on((*table).table.with_history())?;
+        write_json(out, &inspect::snapshots(&table))
+    })
 }
 
 /// Manifest entries of a snapshot. request: {"selector":{..},"s3_secret":{..}|null}.
@@ -137,10 +141,11 @@ pub unsafe extern "C" fn floe_table_manifest_entries(
 ) -> *mut FloeError {
     guard(|| {
         let request: ManifestRequest = json_arg(request_json, "manifest request")?;
-        let table = &(*table).table;
-        table.refuse_if_restricted("list the files of")?;
-        let rows = match table.snapshot(request.selector.into())? {
-            Some(snapshot) => block_on(inspect::manifest_entries(table, &snapshot, request.s3_secret.as_ref()))?,
+        let selector = request.selector.into();
+        (*table).table.refuse_if_restricted("list the files of")?;
+        let table = block_on((*table).table.for_reading_at(selector))?;
+        let rows = match table.snapshot(selector)? {
+            Some(snapshot) => block_on(inspect::manifest_entries(&table, &snapshot, request.s3_secret.as_ref()))?,
             None => Vec::new(),
         };
         write_json(out, &rows)

@@ -186,7 +186,13 @@ pub unsafe extern "C" fn floe_txn_alter(
 ) -> *mut FloeError {
     guard(|| {
         let edit: TableEdit = json_arg(edit_json, "table edit")?;
-        let table = (*txn).transaction.alter((*table).table.clone(), edit)?;
+        // NOT NULL is allowed on a table with rows only if no snapshot was written with the
+        // column: a question for every snapshot, which a read's load may have left out.
+        let base = match edit {
+            TableEdit::SetNotNull { .. } => block_on((*table).table.with_history())?,
+            _ => (*table).table.clone(),
+        };
+        let table = (*txn).transaction.alter(base, edit)?;
         *out = FloeTable::into_raw(table);
         Ok(())
     })

@@ -2,6 +2,8 @@
 //! credentials to reach them. Everything a statement reads of the table comes from one
 //! `LoadedTable`, so a transaction sees one consistent snapshot.
 
+mod history;
+
 use std::sync::Arc;
 
 use iceberg::io::FileIO;
@@ -15,6 +17,8 @@ use crate::rest::model::{CreateTableRequest, LoadTableResult};
 use crate::rest::RestCatalog;
 use crate::scan::deletes::PositionDeletes;
 use crate::storage::{self, CatalogRenewal, DuckdbS3Secret, Entry, Renew, StorageProps};
+
+use self::history::{leaves_out_history, LeftOut};
 
 /// The LoadTable `config` key by which a catalog asks clients to plan scans through it.
 const SCAN_PLANNING_MODE: &str = "scan-planning-mode";
@@ -45,6 +49,8 @@ pub struct LoadedTable {
     pub restrictions: Option<serde_json::Value>,
     /// The position deletes its scans and row-level statements read, kept while it is loaded.
     pub position_deletes: Arc<PositionDeletes>,
+    /// Where the snapshots its load left out come from (none: `metadata` has them all).
+    left_out: Option<Arc<LeftOut>>,
 }
 
 impl LoadedTable {
@@ -95,6 +101,9 @@ impl LoadedTable {
         };
         let mut table = LoadedTable::new(namespace, name, result, storage);
         table.planner = server.then(|| catalog.clone());
+        if leaves_out_history(&table.metadata) {
+            table.left_out = Some(LeftOut::new(catalog));
+        }
         table
     }
 
@@ -108,6 +117,7 @@ impl LoadedTable {
             planner: None,
             restrictions: result.read_restrictions,
             position_deletes: Arc::default(),
+            left_out: None,
         }
     }
 
@@ -122,6 +132,35 @@ impl LoadedTable {
             planner: self.planner.clone(),
             restrictions: self.restrictions.clone(),
             position_deletes: Arc::default(),
+            left_out: self.left_out.as_ref().map(|left_out| left_out.renewed()),
+        }
+    }
+
+    /// This table with every snapshot and snapshot-log entry it had when loaded: itself when its
+    /// load left none out. Time travel, `iceberg_snapshots()` and checks over every snapshot read
+    /// this one.
+    pub async fn with_history(self: &Arc<Self>) -> Result<Arc<LoadedTable>> {
+        let Some(left_out) = &self.left_out else { return Ok(self.clone()) };
+        Ok(Arc::new(LoadedTable {
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            metadata: left_out.complete(self).await?,
+            metadata_location: self.metadata_location.clone(),
+            storage: self.storage.clone(),
+            planner: self.planner.clone(),
+            restrictions: self.restrictions.clone(),
+            position_deletes: self.position_deletes.clone(),
+            left_out: None,
+        }))
+    }
+
+    /// The table a read at `selector` sees: `with_history` unless it reads the current state or
+    /// a snapshot this load has.
+    pub async fn for_reading_at(self: &Arc<Self>, selector: SnapshotSelector) -> Result<Arc<LoadedTable>> {
+        match selector {
+            SnapshotSelector::Current => Ok(self.clone()),
+            SnapshotSelector::Id(id) if self.metadata.snapshot_by_id(id).is_some() => Ok(self.clone()),
+            _ => self.with_history().await,
         }
     }
 
