@@ -9,15 +9,20 @@ bench/results/report.md, results.json and chart.png, and the summary table of th
 alternating with the others, so a change is measured before and after in the same run.
 `--child-default` adds `floe@<default version>`: the default build in a child process too, as the
 other versions run, next to `floe` in this process.
+`--catalog rustberg` puts W3's tables in the test bed's Rustberg (its warehouse on the same S3)
+instead of SeaweedFS' catalog (W3 only: the other workloads' requests and proxies assume SeaweedFS). `--w3-shared-history`: W3's commits are floe's alone and every
+engine plans over floe's table; for histories whose commits by every engine would take hours.
 
     python -m bench.run --extension build/floe.duckdb_extension [--baseline OLD.duckdb_extension]
-        [--child-default] [--rows N] [--runs R] [--only W1,W2] [--out DIR] [--smoke]
+        [--child-default] [--catalog seaweedfs|rustberg] [--w3-shared-history] [--rows N] [--runs R]
+        [--commits N] [--only W1,W2] [--out DIR] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -37,6 +42,7 @@ from bench.workloads import BASELINE, ENGINES, Setup, table_tag
 from tests.engines import floe_connection
 from tests.reference_engine import ReferenceEngine
 from tests.request_counter import RequestCounter
+from tests.rustberg_s3 import RustbergOnS3
 from tests.testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,10 +61,13 @@ def measure(function: Callable[[str, Setup], dict], engine: str, setup: Setup) -
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, bed: Testbed) -> None:
+    def __init__(self, args: argparse.Namespace, bed: Testbed, catalog_bed: Testbed | RustbergOnS3) -> None:
         self.args = args
         self.bed = bed
-        self.sql = bed.duckdb_setup_sql()
+        #: The catalog the tables are in: the test bed's own, or Rustberg on its S3.
+        self.catalog_bed = catalog_bed
+        self.sql = catalog_bed.duckdb_setup_sql()
+        self.official_sql = catalog_bed.official_setup_sql()
         self.results: dict[str, dict[str, list[dict[str, Any]]]] = {}
         #: Per W2 query ("W2 full", "W2 selective"), per engine: the S3 requests it made.
         self.requests: dict[str, dict[str, dict[str, Any]]] = {}
@@ -78,9 +87,12 @@ class Bench:
 
     def setup(self, sql: list[str] | None = None, **params: Any) -> Setup:
         """What a measurement needs; `sql`: setup SQL other than the test bed's own."""
-        sql = sql or self.sql
         children = {c.engine: c for c in self.children}
-        return Setup(self.args.extension, sql[0], sql, params, baseline=self.args.baseline, children=children)
+        official = sql or self.official_sql
+        sql = sql or self.sql
+        return Setup(
+            self.args.extension, sql[0], sql, params, baseline=self.args.baseline, children=children, official_attach=official
+        )
 
     def record(self, workload: str, engine: str, outcome: dict[str, Any]) -> None:
         self.results.setdefault(workload, {}).setdefault(engine, []).append(outcome)
@@ -134,20 +146,24 @@ class Bench:
 
     def w3(self) -> None:
         engines = self.floe_engines + ("official",)
-        for engine in engines:
+        committers = ("floe",) if self.args.w3_shared_history else engines
+        for engine in committers:
             self.record("W3 commits", engine, measure(workloads.w3_commits, engine, self.setup(commits=self.args.commits)))
+        # Each engine plans over its own table, or over floe's.
+        shared = {"history": "floe"} if self.args.w3_shared_history else {}
         for run in range(self.args.runs):
             for engine in self.engines_for(run, engines):
-                self.record("W3 plan", engine, measure(workloads.w3_plan, engine, self.setup(commits=self.args.commits)))
+                setup = self.setup(commits=self.args.commits, **shared)
+                self.record("W3 plan", engine, measure(workloads.w3_plan, engine, setup))
         for run in range(self.args.runs):
             for engine in self.engines_for(run, engines):
-                setup = self.setup(commits=self.args.commits, warm=True)
+                setup = self.setup(commits=self.args.commits, warm=True, **shared)
                 self.record("W3 plan warm", engine, measure(workloads.w3_plan, engine, setup))
         # floe attached with MAX_TABLE_STALENESS: the warm query does not load the table again.
         stale = [s.removesuffix(")") + ", MAX_TABLE_STALENESS '1 minute')" if s.startswith("ATTACH") else s for s in self.sql]
         for run in range(self.args.runs):
             for engine in self.engines_for(run, self.floe_engines):
-                setup = self.setup(stale, commits=self.args.commits, warm=True)
+                setup = self.setup(stale, commits=self.args.commits, warm=True, **shared)
                 self.record("W3 plan warm stale", engine, measure(workloads.w3_plan, engine, setup))
 
     def w4(self) -> None:
@@ -389,11 +405,14 @@ class Bench:
             f"in the measuring process; {children}the official iceberg extension and the limit's httpfs on DuckDB "
             f"{self.reference_duckdb}, each in a process of its own, statements timed inside it"
         )
+        catalog = "Rustberg's" if isinstance(self.catalog_bed, RustbergOnS3) else "SeaweedFS'"
+        if self.args.w3_shared_history and "W3" in ran:
+            engines += f"; W3's {self.args.commits} commits by floe alone, every engine planning over floe's table"
         header = (
             f"Run {datetime.date.today().isoformat()} on {machine}; {engines}; "
             + "".join(f"{size}; " for names, size in sizes.items() if set(names.split("/")) & set(ran))
             + f"medians of {self.args.runs} runs, "
-            "each in a fresh process, engines alternating; SeaweedFS catalog + S3 on loopback. "
+            f"each in a fresh process, engines alternating; {catalog} catalog + S3 on loopback. "
             "The limit: COPY ... TO / read_parquet on the same S3 (W1, W2), a native DuckDB file (W5, W6)."
         )
         if self.args.baseline:
@@ -556,21 +575,30 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--commits", type=int, default=500)
+    parser.add_argument("--catalog", choices=("seaweedfs", "rustberg"), default="seaweedfs")
+    parser.add_argument(
+        "--w3-shared-history", action="store_true", help="W3's commits by floe alone; every engine plans over floe's table"
+    )
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--inserts", type=int, default=50)
     parser.add_argument("--only", default=DEFAULT_WORKLOADS, help="workloads to run, comma-separated: W1,W2")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, so CI keeps the harness working")
     args = parser.parse_args()
+    if args.catalog != "seaweedfs" and args.only != "W3":
+        parser.error("--catalog rustberg runs W3 alone: add --only W3")
     args.extension = str(Path(args.extension).absolute())
     if args.smoke:
         args.rows, args.runs, args.commits, args.writers, args.inserts = 20_000, 1, 10, 2, 3
         args.out = str(Path(args.out) / "smoke")
-    with tempfile.TemporaryDirectory(prefix="floe-bench-") as scratch, Testbed() as bed:
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="floe-bench-"))
+        bed = stack.enter_context(Testbed())
+        catalog_bed = bed if args.catalog == "seaweedfs" else stack.enter_context(RustbergOnS3(bed, Path(scratch)))
         if args.baseline:
             args.baseline = _named_floe(Path(args.baseline).expanduser().resolve(), Path(scratch))
-        bed.pyiceberg_catalog().create_namespace("bench")
-        bench = Bench(args, bed)
+        catalog_bed.pyiceberg_catalog().create_namespace("bench")
+        bench = Bench(args, bed, catalog_bed)
         for name in args.only.split(","):
             print(f"{name}:", flush=True)
             getattr(bench, name.lower())()

@@ -64,6 +64,8 @@ class Setup:
     baseline: str = ""
     #: The engines floe@<version> that run floe in a child of another DuckDB's Python, by name.
     children: dict[str, ChildFloe] = field(default_factory=dict)
+    #: What the official extension runs instead of `attach` (a catalog may be attached otherwise).
+    official_attach: list[str] = field(default_factory=list)
 
 
 Connection = duckdb.DuckDBPyConnection | ReferenceEngine
@@ -85,14 +87,14 @@ def connect(engine: str, setup: Setup) -> Connection:
             con = floe_child_connection(child.extension, child.python)
         elif engine == BASELINE:
             con = floe_connection(setup.baseline)
-            # Builds from before floe's own storage layer read and wrote through httpfs.
+            # Builds from before floe's own storage layer read and wrote through httpfs; later
+            # ones need none (and DuckDB 2.x has no httpfs offline).
             httpfs = host_extension("httpfs")
-            if httpfs is None:
-                raise RuntimeError(f"{BASELINE} needs httpfs, and no build for DuckDB {duckdb.__version__} is at hand")
-            con.execute(f"LOAD '{httpfs}'")
+            if httpfs is not None:
+                con.execute(f"LOAD '{httpfs}'")
         else:
             con = floe_connection(setup.extension)
-        for statement in setup.attach:
+        for statement in setup.official_attach if engine == "official" and setup.official_attach else setup.attach:
             con.execute(statement)
     con.execute("SET TimeZone = 'UTC'")
     return con
@@ -191,10 +193,11 @@ def w3_commits(engine: str, setup: Setup) -> dict[str, Any]:
 
 def w3_plan(engine: str, setup: Setup) -> dict[str, Any]:
     """After the commits: a selective query from a fresh connection (planning over the history);
-    with `warm`, the same query again in that connection, after the first one read the history."""
+    with `warm`, the same query again in that connection, after the first one read the history.
+    With `history`, over that engine's table instead of its own."""
     with connect(engine, setup) as con:
         target = setup.params["commits"] // 2
-        query = f"SELECT * FROM lake.bench.w3_{table_tag(engine)} WHERE id = {target}"
+        query = f"SELECT * FROM lake.bench.w3_{table_tag(setup.params.get('history', engine))} WHERE id = {target}"
         if setup.params.get("warm"):
             timed(con, query, "all")
         rows, seconds = timed(con, query, "all")

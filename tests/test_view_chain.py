@@ -43,12 +43,12 @@ def test_a_table_read_through_views_names_the_chain(views, rustberg_s3, extensio
         for statement in rustberg_s3.duckdb_setup_sql(role="admin"):
             con.execute(statement.replace(rustberg_s3.catalog.uri, proxy.url))
         assert sorted(con.execute(f'SELECT * FROM lake.{namespace}."outer, 1"').fetchall()) == [(10,), (20,)]
-        assert table_loads(recorder, namespace) == [f"referenced-by={namespace}%1Fouter%2C%201,{namespace}%1Finner"]
+        assert table_loads(recorder, namespace) == [f"referenced-by={namespace}%1Fouter%2C%201,{namespace}%1Finner&snapshots=refs"]
 
         recorder.requests.clear()
         recorder.queries.clear()
         assert sorted(con.execute(f"SELECT * FROM lake.{namespace}.inner").fetchall()) == [(1,), (2,)]
-        assert table_loads(recorder, namespace) == [f"referenced-by={namespace}%1Finner"]
+        assert table_loads(recorder, namespace) == [f"referenced-by={namespace}%1Finner&snapshots=refs"]
 
         # Read directly, the table is loaded naming no view, also after a view failed to bind
         # while it was inside it.
@@ -58,5 +58,5 @@ def test_a_table_read_through_views_names_the_chain(views, rustberg_s3, extensio
         recorder.requests.clear()
         recorder.queries.clear()
         assert con.execute(f"SELECT count(*) FROM lake.{namespace}.t").fetchall() == [(3,)]
-        assert table_loads(recorder, namespace) == [""]
+        assert table_loads(recorder, namespace) == ["snapshots=refs"]
         con.close()
