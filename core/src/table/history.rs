@@ -40,7 +40,8 @@ impl LeftOut {
     /// `table`'s metadata with every snapshot and snapshot-log entry it had when it was loaded.
     pub(crate) async fn complete(&self, table: &LoadedTable) -> Result<TableMetadataRef> {
         let complete = self.complete.get_or_try_init(|| async {
-            let failed = |e: Error| e.context(format!("Cannot load the snapshot history of table '{}'", table.qualified_name()));
+            let failed =
+                |e: Error| e.context(format!("Cannot load the snapshot history of table '{}'", table.qualified_name()));
             let catalog = self.catalog.upgrade().ok_or_else(|| {
                 failed(Error::new(ErrorKind::Unavailable, "its catalog was detached"))
                     .with_fix("ATTACH the catalog again and rerun the statement")
@@ -75,7 +76,9 @@ fn with_history_of(table: &TableMetadata, later: &TableMetadata) -> Result<Table
     let array = |value: &Value, key: &str| value.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
     let mut snapshots = array(&merged, "snapshots");
     let known: std::collections::HashSet<i64> = snapshots.iter().map(|s| number(s, "snapshot-id")).collect();
-    snapshots.extend(array(&later, "snapshots").into_iter().filter(|s| before(s) && !known.contains(&number(s, "snapshot-id"))));
+    snapshots.extend(
+        array(&later, "snapshots").into_iter().filter(|s| before(s) && !known.contains(&number(s, "snapshot-id"))),
+    );
     let log: Vec<Value> = array(&later, "snapshot-log")
         .into_iter()
         .filter(|entry| number(entry, "timestamp-ms") <= table.last_updated_ms())

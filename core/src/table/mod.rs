@@ -123,16 +123,27 @@ impl LoadedTable {
 
     /// The same table (name, storage) with other metadata: a replacement being prepared.
     pub fn with_metadata(&self, metadata: iceberg::spec::TableMetadataBuildResult) -> Self {
+        let left_out = self.left_out.as_ref().map(|left_out| left_out.renewed());
+        self.sharing(Arc::new(metadata.metadata), Arc::default(), left_out)
+    }
+
+    /// This table (name, storage, catalog) with `metadata` and the given caches.
+    fn sharing(
+        &self,
+        metadata: TableMetadataRef,
+        position_deletes: Arc<PositionDeletes>,
+        left_out: Option<Arc<LeftOut>>,
+    ) -> Self {
         LoadedTable {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
-            metadata: Arc::new(metadata.metadata),
+            metadata,
             metadata_location: self.metadata_location.clone(),
             storage: self.storage.clone(),
             planner: self.planner.clone(),
             restrictions: self.restrictions.clone(),
-            position_deletes: Arc::default(),
-            left_out: self.left_out.as_ref().map(|left_out| left_out.renewed()),
+            position_deletes,
+            left_out,
         }
     }
 
@@ -141,17 +152,8 @@ impl LoadedTable {
     /// this one.
     pub async fn with_history(self: &Arc<Self>) -> Result<Arc<LoadedTable>> {
         let Some(left_out) = &self.left_out else { return Ok(self.clone()) };
-        Ok(Arc::new(LoadedTable {
-            namespace: self.namespace.clone(),
-            name: self.name.clone(),
-            metadata: left_out.complete(self).await?,
-            metadata_location: self.metadata_location.clone(),
-            storage: self.storage.clone(),
-            planner: self.planner.clone(),
-            restrictions: self.restrictions.clone(),
-            position_deletes: self.position_deletes.clone(),
-            left_out: None,
-        }))
+        // The same files, so the same position deletes.
+        Ok(Arc::new(self.sharing(left_out.complete(self).await?, self.position_deletes.clone(), None)))
     }
 
     /// The table a read at `selector` sees: `with_history` unless it reads the current state or
