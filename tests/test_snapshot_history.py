@@ -74,7 +74,6 @@ def test_a_read_loads_the_current_snapshot_and_time_travel_the_history(extension
     since = time.monotonic()
     ids = snapshot_ids(con, table)
     assert len(ids) == COMMITS  # one per INSERT
-    # The history once (snapshots=all is the spec's default), then that table's reads reuse it.
     assert con.execute(f"SELECT count(*) FROM lake.{table} AT (VERSION => {ids[1]})").fetchone() == (2,)
     # Each statement loads the table for its reads, then the history once (`snapshots` left out:
     # the spec's default is all of them).
