@@ -10,8 +10,9 @@ alternating with the others, so a change is measured before and after in the sam
 `--child-default` adds `floe@<default version>`: the default build in a child process too, as the
 other versions run, next to `floe` in this process.
 `--catalog rustberg` puts W3's tables in the test bed's Rustberg (its warehouse on the same S3)
-instead of SeaweedFS' catalog (W3 only: the other workloads' requests and proxies assume SeaweedFS). `--w3-shared-history`: W3's commits are floe's alone and every
-engine plans over floe's table; for histories whose commits by every engine would take hours.
+instead of SeaweedFS' catalog (W3 only: the other workloads' requests and proxies assume
+SeaweedFS). `--w3-shared-history`: W3's commits are floe's alone and every engine plans over
+floe's table; for histories whose commits by every engine would take hours.
 
     python -m bench.run --extension build/floe.duckdb_extension [--baseline OLD.duckdb_extension]
         [--child-default] [--catalog seaweedfs|rustberg] [--w3-shared-history] [--rows N] [--runs R]

@@ -46,17 +46,13 @@ def loads(requests: RequestCounter, table: str, since: float) -> list[str]:
 
 
 @pytest.fixture()
-def table(extension, catalog_bed) -> str:
-    """`history.t_<hex>` with COMMITS single-row commits, ids 0 .. COMMITS-1."""
+def table(floe) -> str:
+    """`history.t_<hex>` with COMMITS single-row commits, ids 0 .. COMMITS-1, written by `floe`."""
     name = f"history.t_{secrets.token_hex(4)}"
-    con = floe_connection(extension)
-    for statement in catalog_bed.duckdb_setup_sql():
-        con.execute(statement)
-    con.execute("CREATE SCHEMA IF NOT EXISTS lake.history")
-    con.execute(f"CREATE TABLE lake.{name} (id BIGINT)")
+    floe.execute("CREATE SCHEMA IF NOT EXISTS lake.history")
+    floe.execute(f"CREATE TABLE lake.{name} (id BIGINT)")
     for i in range(COMMITS):
-        con.execute(f"INSERT INTO lake.{name} VALUES ({i})")
-    con.close()
+        floe.execute(f"INSERT INTO lake.{name} VALUES ({i})")
     return name
 
 
@@ -89,15 +85,12 @@ def test_a_read_loads_the_current_snapshot_and_time_travel_the_history(extension
     assert rows == [(0,), (1,), (2,)]
 
 
-def test_in_a_transaction_the_history_stops_at_the_version_it_read(extension, catalog_bed, requests, table):
+def test_in_a_transaction_the_history_stops_at_the_version_it_read(extension, catalog_bed, requests, table, floe):
     con = connect(extension, catalog_bed, requests.endpoint)
     before = snapshot_ids(con, table)
     con.execute("BEGIN")
     assert con.execute(f"SELECT count(*) FROM lake.{table}").fetchone() == (COMMITS,)
-    other = floe_connection(extension)
-    for statement in catalog_bed.duckdb_setup_sql():
-        other.execute(statement)
-    other.execute(f"INSERT INTO lake.{table} VALUES (100)")
+    floe.execute(f"INSERT INTO lake.{table} VALUES (100)")  # another connection's commit
     # The transaction's table was loaded before the other commit: its history ends there.
     assert snapshot_ids(con, table) == before
     first = before[0]
