@@ -173,6 +173,11 @@ class CloudBed:
         """Full URLs of the objects under `prefix`, as the emulator lists them."""
         raise NotImplementedError
 
+    def user_secret_sql(self, name: str) -> str:
+        """The CREATE SECRET a user writes for the emulator, in DuckDB's own names for its store,
+        for a catalog that vends nothing."""
+        raise NotImplementedError
+
     @contextlib.contextmanager
     def vending_an_empty_store(self) -> Iterator[CatalogProxy]:
         """A second proxy in front of the same catalog that vends the address of a second
@@ -210,6 +215,11 @@ class GcsBed(CloudBed):
 
     def files(self, prefix: str) -> list[str]:
         return self.gcs.objects(prefix)
+
+    def user_secret_sql(self, name: str) -> str:
+        # httpfs's form: the endpoint a host and port, its scheme from USE_SSL.
+        host = self.gcs.url.split("://", 1)[1]
+        return f"CREATE SECRET {name} (TYPE gcs, BEARER_TOKEN '{self.vended['gcs.oauth2.token']}', ENDPOINT '{host}', USE_SSL false)"
 
     def secrets(self) -> list[str]:
         return [*super().secrets(), self.vended["gcs.oauth2.token"]]
@@ -262,6 +272,9 @@ class AzureBed(CloudBed):
 
     def files(self, prefix: str) -> list[str]:
         return self.azurite.blobs(prefix)
+
+    def user_secret_sql(self, name: str) -> str:
+        return f"CREATE SECRET {name} (TYPE azure, CONNECTION_STRING '{self.azurite.connection_string}')"
 
     def secrets(self) -> list[str]:
         return [*super().secrets(), self.azurite.key, self.vended[f"adls.sas-token.{self.azurite.account_host}"]]

@@ -1,8 +1,8 @@
 """floe on Google Cloud Storage and Azure, each an emulator on loopback with Rustberg's warehouse
-on it; the storage properties reach floe only in LoadTable's `config`, as a vending catalog hands
-them over (tests/cloud_beds.py), never as a DuckDB secret. floe writes data files through its
-own storage and commits them through Rustberg, which writes the table metadata onto the same
-emulator.
+on it; the storage properties reach floe in LoadTable's `config`, as a vending catalog hands them
+over (tests/cloud_beds.py), or, from Rustberg itself, which vends nothing, in the user's DuckDB
+secret (`TYPE gcs`, `TYPE azure`). floe writes data files through its own storage and commits
+them through Rustberg, which writes the table metadata onto the same emulator.
 """
 
 from __future__ import annotations
@@ -63,3 +63,30 @@ def test_a_bucket_missing_from_the_vended_store_is_named(extension, cloud_bed, t
     assert re.search(r"not found|does not exist|no such", message, re.IGNORECASE), message
     for secret in cloud_bed.secrets():
         assert secret not in message
+
+
+def test_a_catalog_vending_nothing_takes_the_users_duckdb_secret(extension, cloud_bed: CloudBed):
+    """Attached to Rustberg itself, floe has no credentials and no address for the emulator until
+    the user's secret gives both; the error before it says which CREATE SECRET is missing, and the
+    secret's credential shows nowhere."""
+    identifier = f"floe.t_{secrets.token_hex(3)}"
+    location = cloud_bed.create_table(identifier, ROWS)
+    assert cloud_bed.load_table_config(identifier, uri=cloud_bed.catalog.uri) == {}
+    con = cloud_bed.floe(extension, endpoint=cloud_bed.catalog.uri)
+    with pytest.raises(duckdb.Error) as failure:
+        con.execute(f"SELECT count(*) FROM lake.{identifier}").fetchall()
+    kind = "gcs" if location.startswith("gs://") else "azure"
+    assert f"CREATE SECRET (TYPE {kind}, " in str(failure.value), failure.value
+    assert identifier in str(failure.value), failure.value
+
+    con.execute(cloud_bed.user_secret_sql("mine"))
+    assert sorted(con.execute(f"SELECT id, name, amount FROM lake.{identifier}").fetchall()) == cloud_bed.pyiceberg_rows(identifier)
+    con.execute(f"INSERT INTO lake.{identifier} VALUES (4, 'd', 4.5)")
+    assert cloud_bed.pyiceberg_rows(identifier) == [(1, "a", 1.5), (2, "b", 2.5), (3, "c", None), (4, "d", 4.5)]
+    files = cloud_bed.pyiceberg_catalog().load_table(identifier).inspect.files().column("file_path").to_pylist()
+    assert set(files) <= set(cloud_bed.files(location)), files
+
+    shown = str(con.execute("SELECT * FROM duckdb_secrets()").fetchall())
+    assert "mine" in shown and "redacted" in shown, shown
+    for secret in cloud_bed.secrets():
+        assert secret not in shown

@@ -8,7 +8,7 @@ use iceberg::spec::SnapshotRef;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::storage::DuckdbS3Secret;
+use crate::storage::DuckdbSecret;
 use crate::table::LoadedTable;
 
 #[derive(Debug, Serialize)]
@@ -56,7 +56,7 @@ pub struct ManifestEntryRow {
 pub async fn manifest_entries(
     table: &LoadedTable,
     snapshot: &SnapshotRef,
-    user_secret: Option<&DuckdbS3Secret>,
+    user_secret: Option<&DuckdbSecret>,
 ) -> Result<Vec<ManifestEntryRow>> {
     let file_io = table.file_io(user_secret);
     let iceberg_table = table.iceberg_table(file_io.clone())?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use floe_core::runtime::block_on;
-use floe_core::storage::{self, CredentialSource, DuckdbS3Secret, Renew, StorageProps, Store, CHUNK_BYTES};
+use floe_core::storage::{self, CredentialSource, DuckdbSecret, Renew, StorageProps, Store, CHUNK_BYTES};
 use floe_core::{ErrorKind, Result};
 
 /// Properties reaching the test bed's S3 with `secret` as the secret key.
@@ -142,7 +142,7 @@ fn refusals_name_the_credential_source_and_no_key() {
     let wrong = "wrong-secret-value-0123456789";
     let url = format!("{}/x.parquet", unique_dir());
     let platform = Store::new(props(&bed, wrong, CredentialSource::Platform, &[]));
-    let user = Store::new(StorageProps::default().with_user_secret(Some(&DuckdbS3Secret {
+    let user = Store::new(StorageProps::default().with_user_secret(Some(&DuckdbSecret {
         name: Some("lake_keys".into()),
         key_id: Some(bed.key.clone()),
         secret: Some(wrong.into()),

@@ -56,7 +56,7 @@ bool CatalogCheckpoint::Begin(ClientContext &context) {
 	if (ChangedInTransaction(context, catalog, table.schema, table.name)) {
 		current.error = "this transaction has uncommitted changes to it; COMMIT (or ROLLBACK) first";
 	} else {
-		secret = S3SecretJson(context, table.location);
+		secret = StorageSecretJson(context, table.location);
 	}
 	return true;
 }

@@ -124,7 +124,7 @@ uint64_t DeletedRows::Commit(ClientContext &context) {
 		Check(floe_deletes_add(deletes.get(), entry.first.c_str(), entry.second.data(), entry.second.size()));
 	}
 	auto &transaction = IcebergTransaction::Get(context, table.catalog);
-	auto secret = S3SecretJson(context, table.Description().location);
+	auto secret = StorageSecretJson(context, table.Description().location);
 	uint64_t deleted = 0;
 	// The core owns the handle from here, whatever the outcome.
 	Check(floe_txn_delete(transaction.Writes(), table.Table()->Get(), deletes.release(), secret.c_str(), &deleted));

@@ -54,7 +54,7 @@ static unique_ptr<FunctionData> ExpireBind(ClientContext &context, TableFunction
 			json.Add(request, "snapshot_ids", ids);
 		}
 	}
-	json.Add(request, "s3_secret", S3Secret(json, context, call->location));
+	json.Add(request, "storage_secret", StorageSecret(json, context, call->location));
 	call->request = json.Write(request);
 	call->core = floe_expire_snapshots;
 	call->rows_of = ExpireRows;

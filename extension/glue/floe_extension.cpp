@@ -55,7 +55,7 @@ static void Load(ExtensionLoader &loader) {
 		                                "Fix: INSTALL parquet; LOAD parquet; then LOAD floe");
 	}
 	RegisterIcebergSecret(loader);
-	RegisterS3SecretIfMissing(loader);
+	RegisterStorageSecretsIfMissing(loader);
 	db.GetFileSystem().RegisterSubSystem(make_uniq<FloeFileSystem>());
 	DBConfig::GetConfig(db).AddExtensionOption(
 	    "floe_table_properties",

@@ -179,7 +179,7 @@ PhysicalOperator &IcebergInsert::Plan(ClientContext &context, PhysicalPlanGenera
 	                            !sort_keys.empty());
 	// One directory per statement, so the files of a statement that fails can be removed.
 	auto &transaction = IcebergTransaction::Get(context, table.catalog);
-	auto secret = S3SecretJson(context, description.location);
+	auto secret = StorageSecretJson(context, description.location);
 	CoreString directory;
 	Check(floe_txn_write_location(transaction.Writes(), table.Table()->Get(), secret.c_str(), directory.Out()));
 	copy.file_path = json::String(Json(directory).Root());
@@ -365,7 +365,7 @@ SinkFinalizeType IcebergInsert::Finalize(Pipeline &pipeline, Event &event, Clien
 	auto &state = input.global_state.Cast<IcebergInsertState>();
 	if (state.file_count > 0) {
 		auto &transaction = IcebergTransaction::Get(context, table.catalog);
-		auto secret = S3SecretJson(context, table.Description().location);
+		auto secret = StorageSecretJson(context, table.Description().location);
 		Check(floe_txn_write(transaction.Writes(), table.Table()->Get(), state.json.Write(state.files).c_str(),
 		                     secret.c_str()));
 	}

@@ -84,7 +84,7 @@ static unique_ptr<FunctionData> MetadataBind(ClientContext &context, TableFuncti
 	JsonBuilder json;
 	auto request = json.Object();
 	json.Add(request, "selector", description.selector.ToJson(json));
-	json.Add(request, "s3_secret", S3Secret(json, context, description.location));
+	json.Add(request, "storage_secret", StorageSecret(json, context, description.location));
 	CoreString text;
 	Check(floe_table_manifest_entries(table.Table()->Get(), json.Write(request).c_str(), text.Out()));
 	Json doc(text);

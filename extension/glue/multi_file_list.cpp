@@ -32,7 +32,7 @@ void IcebergMultiFileList::Plan() const {
 	auto request = json.Object();
 	json.Add(request, "selector", info->selector.ToJson(json));
 	json.Add(request, "filter", filter_json.empty() ? json.Null() : json.Raw(filter_json));
-	json.Add(request, "s3_secret", json.Raw(info->s3_secret));
+	json.Add(request, "storage_secret", json.Raw(info->storage_secret));
 	Check(floe_scan_plan(info->table->Get(), info->writes, json.Write(request).c_str(), Out(scan)));
 	auto count = floe_scan_file_count(scan.get());
 	files.reserve(count);

@@ -38,7 +38,7 @@ static unique_ptr<FunctionData> OrphansBind(ClientContext &context, TableFunctio
 			json.Add(request, "dry_run", json.Bool(value.GetValue<bool>()));
 		}
 	}
-	json.Add(request, "s3_secret", S3Secret(json, context, call->location));
+	json.Add(request, "storage_secret", StorageSecret(json, context, call->location));
 	call->request = json.Write(request);
 	call->core = floe_remove_orphan_files;
 	call->rows_of = OrphanRows;

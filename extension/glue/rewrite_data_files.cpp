@@ -82,7 +82,7 @@ static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &ou
 	if (!state.call.Started()) {
 		auto &bind = input.bind_data->Cast<RewriteBind>();
 		auto writes = IcebergTransaction::Get(context, bind.table.catalog).Writes();
-		auto secret = S3SecretJson(context, bind.table.Description().location);
+		auto secret = StorageSecretJson(context, bind.table.Description().location);
 		auto parked = state.call.Start(input, [&state, &bind, writes, secret]() {
 			Check(floe_txn_rewrite_data_files(writes, bind.table.Table()->Get(), bind.options_json.c_str(),
 			                                  secret.c_str(), state.progress.get(), state.outcome.Out()));

@@ -51,7 +51,7 @@ static void Run(ClientContext &context, TableFunctionInput &input, DataChunk &ou
 	if (!state.call.Started()) {
 		auto &table = input.bind_data->Cast<RewriteManifestsBind>().table;
 		auto writes = IcebergTransaction::Get(context, table.catalog).Writes();
-		auto secret = S3SecretJson(context, table.Description().location);
+		auto secret = StorageSecretJson(context, table.Description().location);
 		auto parked = state.call.Start(input, [&state, &table, writes, secret]() {
 			Check(floe_txn_rewrite_manifests(writes, table.Table()->Get(), secret.c_str(), state.progress.get(),
 			                                 &state.rewritten, &state.added));

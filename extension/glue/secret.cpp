@@ -89,9 +89,22 @@ JsonBuilder::Value DefaultIcebergSecretFields(JsonBuilder &json, ClientContext &
 	return Fields(json, dynamic_cast<const KeyValueSecret &>(match.GetSecret()));
 }
 
-JsonBuilder::Value S3Secret(JsonBuilder &json, ClientContext &context, const string &location) {
+//! The DuckDB secret type that holds credentials for `location`'s store.
+static const char *SecretTypeForLocation(const string &location) {
+	auto scheme = StringUtil::Lower(location.substr(0, location.find("://")));
+	if (scheme == "gs" || scheme == "gcs") {
+		return "gcs";
+	}
+	if (scheme == "abfs" || scheme == "abfss" || scheme == "wasb" || scheme == "wasbs") {
+		return "azure";
+	}
+	return "s3";
+}
+
+JsonBuilder::Value StorageSecret(JsonBuilder &json, ClientContext &context, const string &location) {
+	auto type = SecretTypeForLocation(location);
 	auto transaction = CatalogTransaction::GetSystemCatalogTransaction(context);
-	auto match = SecretManager::Get(context).LookupSecret(transaction, location, "s3");
+	auto match = SecretManager::Get(context).LookupSecret(transaction, location, type);
 	if (!match.HasMatch()) {
 		return json.Null();
 	}
@@ -99,7 +112,9 @@ JsonBuilder::Value S3Secret(JsonBuilder &json, ClientContext &context, const str
 	auto fields = json.Object();
 	// The name lets storage errors say which secret was used.
 	json.Add(fields, "name", json.String(compat::Str(secret.GetName())));
-	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
+	json.Add(fields, "type", json.String(type));
+	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style", "bearer_token",
+	                 "connection_string", "account_name"}) {
 		Value value;
 		if (secret.TryGetValue(key, value) && !value.IsNull()) {
 			json.Add(fields, key, json.String(value.ToString()));
@@ -149,52 +164,98 @@ JsonBuilder::Value AwsSecretFields(JsonBuilder &json, ClientContext &context, co
 	return AwsFields(json, match.GetSecret());
 }
 
-string S3SecretJson(ClientContext &context, const string &location) {
+string StorageSecretJson(ClientContext &context, const string &location) {
 	JsonBuilder json;
-	return json.Write(S3Secret(json, context, location));
+	return json.Write(StorageSecret(json, context, location));
 }
 
-static unique_ptr<BaseSecret> CreateS3Secret(ClientContext &context, CreateSecretInput &input) {
-	auto scope = input.scope.empty() ? vector<string> {"s3://"} : input.scope;
+//! A storage secret type floe registers where its extension is absent: the fields it takes, the
+//! ones duckdb_secrets() redacts and the scopes it covers by default, as that extension has them.
+struct StorageSecretType {
+	const char *type;
+	const char *extension;
+	vector<const char *> fields;
+	vector<const char *> redacted;
+	vector<string> default_scope;
+	bool takes_use_ssl;
+};
+
+static const StorageSecretType &StorageSecretTypeOf(const string &type) {
+	static const StorageSecretType TYPES[] = {
+	    {"s3",
+	     "httpfs",
+	     {"key_id", "secret", "session_token", "region", "endpoint", "url_style"},
+	     {"secret", "session_token"},
+	     {"s3://", "s3a://", "s3n://"},
+	     true},
+	    {"gcs", "httpfs", {"bearer_token", "endpoint"}, {"bearer_token"}, {"gs://", "gcs://"}, true},
+	    {"azure",
+	     "azure",
+	     {"connection_string", "account_name"},
+	     {"connection_string"},
+	     {"abfss://", "abfs://", "wasbs://", "wasb://", "az://", "azure://"},
+	     false}};
+	for (auto &known : TYPES) {
+		if (type == known.type) {
+			return known;
+		}
+	}
+	throw InternalException("floe registers no secret type '%s'", type);
+}
+
+static unique_ptr<BaseSecret> CreateStorageSecret(ClientContext &context, CreateSecretInput &input) {
+	auto &type = StorageSecretTypeOf(compat::Str(input.type));
+	auto scope = input.scope.empty() ? type.default_scope : input.scope;
 	auto secret = make_uniq<KeyValueSecret>(scope, input.type, input.provider, input.name);
 	for (auto &option : input.options) {
 		auto key = StringUtil::Lower(compat::Str(option.first));
 		secret->secret_map[Identifier(key)] = key == "use_ssl" ? option.second.DefaultCastAs(LogicalType::BOOLEAN)
 		                                                       : option.second.DefaultCastAs(LogicalType::VARCHAR);
 	}
-	secret->redact_keys = {"secret", "session_token"};
+	secret->redact_keys.clear();
+	for (auto key : type.redacted) {
+		secret->redact_keys.insert(key);
+	}
 	return std::move(secret);
 }
 
-//! Whether DuckDB can load httpfs (and with it the s3 secret type) when a statement needs it.
-static bool HttpfsInstalled(DatabaseInstance &db) {
+//! Whether DuckDB can load `extension` when a statement needs it.
+static bool ExtensionInstalled(DatabaseInstance &db, const string &extension) {
 	auto &fs = db.GetFileSystem();
 	for (auto &directory : ExtensionHelper::GetExtensionDirectoryPath(db, fs)) {
-		if (fs.FileExists(fs.JoinPath(directory, "httpfs.duckdb_extension"))) {
+		if (fs.FileExists(fs.JoinPath(directory, extension + ".duckdb_extension"))) {
 			return true;
 		}
 	}
 	return false;
 }
 
-void RegisterS3SecretIfMissing(ExtensionLoader &loader) {
+static void RegisterStorageSecretIfMissing(ExtensionLoader &loader, const StorageSecretType &type) {
 	auto &db = loader.GetDatabaseInstance();
-	if (db.ExtensionIsLoaded("httpfs") || HttpfsInstalled(db)) {
+	if (db.ExtensionIsLoaded(type.extension) || ExtensionInstalled(db, type.extension)) {
 		return;
 	}
 	try {
-		SecretManager::Get(db).LookupType("s3");
+		SecretManager::Get(db).LookupType(type.type);
 		return;
 	} catch (std::exception &) {
-		// No one registered it: floe does, with httpfs's names.
+		// No one registered it: floe does, with the extension's names.
 	}
-	RegisterKeyValueSecretType(loader, "s3");
-	CreateSecretFunction function = {"s3", "config", CreateS3Secret, {}};
-	for (auto field : {"key_id", "secret", "session_token", "region", "endpoint", "url_style"}) {
+	RegisterKeyValueSecretType(loader, type.type);
+	CreateSecretFunction function = {type.type, "config", CreateStorageSecret, {}};
+	for (auto field : type.fields) {
 		function.named_parameters[field] = LogicalType::VARCHAR;
 	}
-	function.named_parameters["use_ssl"] = LogicalType::BOOLEAN;
+	if (type.takes_use_ssl) {
+		function.named_parameters["use_ssl"] = LogicalType::BOOLEAN;
+	}
 	loader.RegisterFunction(function);
+}
+
+void RegisterStorageSecretsIfMissing(ExtensionLoader &loader) {
+	for (auto type : {"s3", "gcs", "azure"}) {
+		RegisterStorageSecretIfMissing(loader, StorageSecretTypeOf(type));
+	}
 }
 
 } // namespace floe

@@ -48,7 +48,7 @@ TableFunction IcebergTableEntry::GetScanFunction(ClientContext &context, unique_
 	auto function = catalog.Cast<IcebergCatalog>().ScanFunction();
 	function.function_info =
 	    make_shared_ptr<IcebergScanInfo>(*this, table, description.name, description.selector, description.columns,
-	                                     description.total_records, S3SecretJson(context, description.location),
+	                                     description.total_records, StorageSecretJson(context, description.location),
 	                                     transaction.PendingWrites());
 
 	// The bind of DuckDB's Parquet scan, with the table location as its one path; floe's

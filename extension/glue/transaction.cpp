@@ -83,8 +83,8 @@ FloeTxn *IcebergTransaction::WritesFor(IcebergTableEntry &table) {
 	auto writes = Writes();
 	auto context = this->context.lock();
 	if (context) {
-		auto secret = S3SecretJson(*context, table.Description().location);
-		Check(floe_txn_use_s3_secret(writes, secret.c_str()));
+		auto secret = StorageSecretJson(*context, table.Description().location);
+		Check(floe_txn_use_storage_secret(writes, secret.c_str()));
 	}
 	return writes;
 }

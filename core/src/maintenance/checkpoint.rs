@@ -20,7 +20,7 @@ use crate::commit::snapshot::Engine;
 use crate::commit::Transaction;
 use crate::error::Result;
 use crate::rest::{Namespace, RestCatalog};
-use crate::storage::DuckdbS3Secret;
+use crate::storage::DuckdbSecret;
 use crate::table::LoadedTable;
 
 /// What the checkpoint did to one table.
@@ -46,7 +46,7 @@ pub async fn checkpoint_table(
     engine: &Engine,
     namespace: &Namespace,
     name: &str,
-    user_secret: Option<&DuckdbS3Secret>,
+    user_secret: Option<&DuckdbSecret>,
 ) -> Result<CheckpointOutcome> {
     let mut outcome = CheckpointOutcome::default();
     let table = load_fresh(catalog, namespace, name).await?;
@@ -95,7 +95,7 @@ struct Steps<'a> {
     engine: &'a Engine,
     namespace: &'a Namespace,
     name: &'a str,
-    user_secret: Option<&'a DuckdbS3Secret>,
+    user_secret: Option<&'a DuckdbSecret>,
 }
 
 impl Steps<'_> {

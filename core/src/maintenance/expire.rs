@@ -30,7 +30,7 @@ use crate::commit::retry::RetryPolicy;
 use crate::error::{Error, ErrorKind, Result};
 use crate::rest::model::{TableChange, TableIdentifier};
 use crate::rest::{Namespace, RestCatalog};
-use crate::storage::DuckdbS3Secret;
+use crate::storage::DuckdbSecret;
 use crate::table::LoadedTable;
 
 const PROCEDURE: &str = "floe_expire_snapshots";
@@ -97,7 +97,7 @@ pub async fn expire_snapshots(
     namespace: &Namespace,
     name: &str,
     request: &ExpireRequest,
-    user_secret: Option<&DuckdbS3Secret>,
+    user_secret: Option<&DuckdbSecret>,
     progress: &Progress,
 ) -> Result<ExpireResult> {
     let started = Instant::now();
@@ -181,7 +181,7 @@ async fn delete_unreachable(
     catalog: &Arc<RestCatalog>,
     base: &LoadedTable,
     expired: &HashSet<i64>,
-    user_secret: Option<&DuckdbS3Secret>,
+    user_secret: Option<&DuckdbSecret>,
     progress: &Progress,
 ) -> Result<ExpireResult> {
     let now = load_fresh(catalog, &base.namespace, &base.name).await?;

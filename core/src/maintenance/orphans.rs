@@ -21,7 +21,7 @@ use super::{load_fresh, now_ms, require_gc_enabled};
 use crate::error::{Error, Result};
 use crate::rest::{Namespace, RestCatalog};
 use crate::storage::location::{ObjectUrl, Service};
-use crate::storage::DuckdbS3Secret;
+use crate::storage::DuckdbSecret;
 use crate::table::LoadedTable;
 
 const PROCEDURE: &str = "floe_remove_orphan_files";
@@ -79,7 +79,7 @@ pub async fn remove_orphan_files(
     namespace: &Namespace,
     name: &str,
     request: &OrphanRequest,
-    user_secret: Option<&DuckdbS3Secret>,
+    user_secret: Option<&DuckdbSecret>,
     progress: &Progress,
 ) -> Result<Vec<String>> {
     let now = now_ms();
@@ -149,7 +149,7 @@ pub async fn remove_orphan_files(
 /// Every file the table's metadata references, by key, with the places it is referenced at.
 async fn live_files(
     table: &LoadedTable,
-    user_secret: Option<&DuckdbS3Secret>,
+    user_secret: Option<&DuckdbSecret>,
     reading: &Step<'_>,
 ) -> Result<HashMap<String, HashSet<Place>>> {
     let metadata = &table.metadata;

@@ -21,7 +21,7 @@ use super::matching::{matching_tasks, Projection};
 use super::server_plan;
 use super::value::Value;
 use crate::error::{Error, Result};
-use crate::storage::{real_path, DuckdbS3Secret, Entry};
+use crate::storage::{real_path, DuckdbSecret, Entry};
 use crate::table::LoadedTable;
 
 /// About what one manifest takes in a manifest list (path, counts, partition summaries), for the
@@ -90,7 +90,7 @@ impl ScanPlan {
         snapshot: Option<&SnapshotRef>,
         schema: SchemaRef,
         filter: Option<&Filter>,
-        user_secret: Option<&DuckdbS3Secret>,
+        user_secret: Option<&DuckdbSecret>,
     ) -> Result<ScanPlan> {
         let mut plan = ScanPlan {
             storage: table.storage.clone(),

@@ -104,8 +104,14 @@ impl Attempt<'_> {
             }
             _ if err.is_temporary() || err.is_persistent() => {
                 let endpoint = endpoint(self.object, self.props);
+                let mut fix = format!("check that {endpoint} is running and reachable from this machine; floe retried the request before giving up");
+                if self.props.is_empty() {
+                    // Nothing gave this store's address or credentials: the default address
+                    // is a guess from the URL, so the missing secret is the likelier cause.
+                    fix = format!("the catalog vended no storage settings and no DuckDB secret covers the location: {}; else {fix}", create_secret(self.object));
+                }
                 Error::new(ErrorKind::Unavailable, what(&format!("{endpoint} did not answer in time or could not be reached")))
-                    .with_fix(format!("check that {endpoint} is running and reachable from this machine; floe retried the request before giving up"))
+                    .with_fix(fix)
                     .into()
             }
             _ => Error::storage(what("the store answered with an error")).into(),
@@ -174,7 +180,6 @@ impl Attempt<'_> {
 
 /// The fix for a refusal, by its kind and where the credentials came from.
 fn denied_fix(source: &CredentialSource, refusal: Refusal, object: &ObjectUrl) -> String {
-    let root = object.root();
     match (source, refusal) {
         (CredentialSource::Vended, Refusal::Denied) => {
             "the catalog granted these credentials no such access: check the table's storage grants in the catalog (a vended credential covers the table's location only)".to_string()
@@ -189,22 +194,30 @@ fn denied_fix(source: &CredentialSource, refusal: Refusal, object: &ObjectUrl) -
             "the platform file's catalogs.<name>.storage keys are refused: check them and what they grant on this location".to_string()
         }
         (CredentialSource::DuckdbSecret(name), _) => format!(
-            "the keys of {} are refused for this location: check KEY_ID, SECRET and the secret's SCOPE",
-            name.as_deref().map_or("the DuckDB S3 secret".to_string(), |n| format!("DuckDB secret '{n}'"))
+            "the credentials of {} are refused for this location: check its {} and SCOPE",
+            name.as_deref().map_or("the DuckDB secret".to_string(), |n| format!("DuckDB secret '{n}'")),
+            secret_shape(object).1.join(", ")
         ),
         (CredentialSource::None, _) => format!(
-            "no credentials reach it: the catalog vended none (ACCESS_DELEGATION_MODE 'vended_credentials' asks for them) and no DuckDB secret covers it; CREATE SECRET (TYPE s3, KEY_ID ..., SECRET ..., SCOPE '{}://{root}')",
-            object_scheme(object)
+            "no credentials reach it: the catalog vended none (ACCESS_DELEGATION_MODE 'vended_credentials' asks for them) and no DuckDB secret covers it; {}",
+            create_secret(object)
         ),
     }
 }
 
-fn object_scheme(object: &ObjectUrl) -> &'static str {
+/// The CREATE SECRET that gives floe credentials for `object`'s bucket or container.
+pub(crate) fn create_secret(object: &ObjectUrl) -> String {
+    let (kind, fields) = secret_shape(object);
+    let fields: Vec<String> = fields.iter().map(|field| format!("{field} ...")).collect();
+    format!("CREATE SECRET (TYPE {kind}, {}, SCOPE '{}://{}')", fields.join(", "), object.scheme, object.root())
+}
+
+/// The DuckDB secret type for `object`'s store and the fields of it floe takes credentials from.
+fn secret_shape(object: &ObjectUrl) -> (&'static str, &'static [&'static str]) {
     match object.service {
-        super::location::Service::S3 => "s3",
-        super::location::Service::Gcs => "gs",
-        super::location::Service::Azure => "abfss",
-        super::location::Service::Fs => "file",
+        super::location::Service::Gcs => ("gcs", &["BEARER_TOKEN"]),
+        super::location::Service::Azure => ("azure", &["CONNECTION_STRING"]),
+        _ => ("s3", &["KEY_ID", "SECRET"]),
     }
 }
 

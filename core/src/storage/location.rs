@@ -47,6 +47,8 @@ impl Service {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObjectUrl<'a> {
     pub service: Service,
+    /// The scheme as written (`abfs`, `gs`, ...); `file` for a path.
+    pub scheme: &'a str,
     /// The bucket or container; empty for the local file system.
     pub bucket: &'a str,
     /// Azure only: the storage account (the first label of the host).
@@ -60,7 +62,14 @@ pub struct ObjectUrl<'a> {
 impl<'a> ObjectUrl<'a> {
     pub fn parse(url: &'a str) -> Result<ObjectUrl<'a>> {
         if url.starts_with('/') {
-            return Ok(ObjectUrl { service: Service::Fs, bucket: "", account: None, host: None, key: url });
+            return Ok(ObjectUrl {
+                service: Service::Fs,
+                scheme: "file",
+                bucket: "",
+                account: None,
+                host: None,
+                key: url,
+            });
         }
         let (scheme, rest) = url.split_once("://").ok_or_else(|| unsupported(url))?;
         let service = match scheme.to_ascii_lowercase().as_str() {
@@ -68,7 +77,8 @@ impl<'a> ObjectUrl<'a> {
             "gs" | "gcs" => Service::Gcs,
             "abfs" | "abfss" | "wasb" | "wasbs" => Service::Azure,
             "file" => {
-                return Ok(ObjectUrl { service: Service::Fs, bucket: "", account: None, host: None, key: rest });
+                let key = rest;
+                return Ok(ObjectUrl { service: Service::Fs, scheme, bucket: "", account: None, host: None, key });
             }
             _ => return Err(unsupported(url)),
         };
@@ -86,7 +96,7 @@ impl<'a> ObjectUrl<'a> {
         if bucket.is_empty() {
             return Err(Error::invalid_input(format!("'{url}' names no {}", service.bucket_word())));
         }
-        Ok(ObjectUrl { service, bucket, account, host, key })
+        Ok(ObjectUrl { service, scheme, bucket, account, host, key })
     }
 
     /// `scheme://bucket/` (with the account for Azure): what one operator serves.

@@ -40,7 +40,7 @@ pub use error::StorageError;
 pub use file_io::fixed as fixed_file_io;
 pub use metadata_cache::MetadataCache;
 pub use object::{ObjectWriter, Store, CHUNK_BYTES};
-pub use props::{CredentialSource, DuckdbS3Secret, StorageProps};
+pub use props::{CredentialSource, DuckdbSecret, StorageProps};
 pub use refresh::CatalogRenewal;
 pub use registry::{by_id, real_path, register, unwrap, wrap, Entry, Renew};
 

@@ -229,7 +229,8 @@ fn gcs(object: &ObjectUrl, props: &StorageProps) -> Result<services::Gcs> {
             format!("No GCS credentials for gs://{} ({})", object.bucket, props.source()),
         )
         .with_fix(format!(
-            "the catalog vended no {GCS_TOKEN} (ACCESS_DELEGATION_MODE 'vended_credentials' asks for it); for a public bucket or an emulator the catalog must say {GCS_NO_AUTH}=true"
+            "the catalog vended no {GCS_TOKEN} (ACCESS_DELEGATION_MODE 'vended_credentials' asks for it), so give a token: {} (a secret's HMAC keys, KEY_ID and SECRET, are for GCS's S3-compatible API, which floe does not use); for a public bucket or an emulator the catalog must say {GCS_NO_AUTH}=true",
+            super::error::create_secret(object)
         )));
     }
     Ok(builder)

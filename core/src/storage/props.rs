@@ -4,11 +4,12 @@
 //! Precedence (REST spec, LoadTableResult): the catalog's `/v1/config` properties (which carry the
 //! platform file's storage settings underneath), then the table's `config`, then the
 //! `storage-credentials` entry with the longest prefix of the table location. Where none of them
-//! holds a credential, the S3 secret the user made in DuckDB completes them.
+//! holds a credential, the storage secret the user made in DuckDB (`s3`, `gcs` or `azure`) completes
+//! them.
 //!
 //! ```
-//! use floe_core::storage::{CredentialSource, DuckdbS3Secret, StorageProps};
-//! let props = StorageProps::default().with_user_secret(Some(&DuckdbS3Secret {
+//! use floe_core::storage::{CredentialSource, DuckdbSecret, StorageProps};
+//! let props = StorageProps::default().with_user_secret(Some(&DuckdbSecret {
 //!     name: Some("lake_keys".into()),
 //!     key_id: Some("AKIA1".into()),
 //!     secret: Some("s3cr3t".into()),
@@ -54,26 +55,27 @@ pub(crate) const ADLS_BLOB_SCHEME: &str = "adls.blob-storage-scheme";
 /// Property prefixes of the storage settings a catalog's `/v1/config` may carry.
 const STORAGE_PREFIXES: [&str; 4] = ["s3.", "client.", "gcs.", "adls."];
 
-/// The fields of a DuckDB S3 secret that matter for reaching the objects (names as DuckDB's).
+/// The fields of a DuckDB storage secret that matter for reaching the objects, with DuckDB's
+/// names: `s3` (httpfs), `gcs` (httpfs: `bearer_token`, `endpoint`) or `azure` (the azure
+/// extension's `config` provider: `connection_string`, `account_name`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub struct DuckdbS3Secret {
+#[serde(default)]
+pub struct DuckdbSecret {
     /// The secret's name, for errors.
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
+    /// The secret's type: `s3`, `gcs` or `azure`; absent means `s3`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
     pub key_id: Option<String>,
-    #[serde(default)]
     pub secret: Option<String>,
-    #[serde(default)]
     pub session_token: Option<String>,
-    #[serde(default)]
     pub region: Option<String>,
-    #[serde(default)]
     pub endpoint: Option<String>,
-    #[serde(default)]
     pub url_style: Option<String>,
-    #[serde(default)]
     pub use_ssl: Option<bool>,
+    pub bearer_token: Option<String>,
+    pub connection_string: Option<String>,
+    pub account_name: Option<String>,
 }
 
 /// Where the credentials in a set of storage properties came from: named in every storage error,
@@ -103,7 +105,7 @@ impl fmt::Display for CredentialSource {
             CredentialSource::CatalogConfig => f.write_str("the catalog's /v1/config properties"),
             CredentialSource::Platform => f.write_str("the platform file's storage settings"),
             CredentialSource::DuckdbSecret(Some(name)) => write!(f, "DuckDB secret '{name}'"),
-            CredentialSource::DuckdbSecret(None) => f.write_str("a DuckDB S3 secret"),
+            CredentialSource::DuckdbSecret(None) => f.write_str("a DuckDB secret"),
             CredentialSource::None => f.write_str("no credentials"),
         }
     }
@@ -173,14 +175,14 @@ impl StorageProps {
         StorageProps { props, source }
     }
 
-    /// These properties completed with the user's DuckDB S3 secret where they hold no credential;
+    /// These properties completed with the user's DuckDB secret where they hold no credential;
     /// credentials from the catalog or the platform always win, they are what was granted for
     /// this table.
-    pub fn with_user_secret(&self, secret: Option<&DuckdbS3Secret>) -> StorageProps {
+    pub fn with_user_secret(&self, secret: Option<&DuckdbSecret>) -> StorageProps {
         let mut result = self.clone();
         if let (CredentialSource::None, Some(secret)) = (&self.source, secret) {
             let added = from_duckdb_secret(secret);
-            if added.contains_key(S3_ACCESS_KEY) {
+            if added.keys().any(|k| is_credential(k)) {
                 result.source = CredentialSource::DuckdbSecret(secret.name.clone());
             }
             for (key, value) in added {
@@ -192,6 +194,11 @@ impl StorageProps {
 
     pub fn get(&self, key: &str) -> Option<&str> {
         self.props.get(key).map(String::as_str)
+    }
+
+    /// Whether nothing (no address, no credential) was given for the store.
+    pub fn is_empty(&self) -> bool {
+        self.props.is_empty()
     }
 
     pub fn source(&self) -> &CredentialSource {
@@ -246,38 +253,55 @@ fn is_secret(key: &str) -> bool {
     (key != S3_ACCESS_KEY && is_credential(key)) || key == S3_SECRET_KEY || key == S3_SESSION_TOKEN
 }
 
-fn from_duckdb_secret(secret: &DuckdbS3Secret) -> HashMap<String, String> {
+/// A DuckDB secret in Iceberg's property names.
+fn from_duckdb_secret(secret: &DuckdbSecret) -> HashMap<String, String> {
     let mut props = HashMap::new();
     let mut set = |key: &str, value: &Option<String>| {
         if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
             props.insert(key.to_string(), v.clone());
         }
     };
-    set(S3_ACCESS_KEY, &secret.key_id);
-    set(S3_SECRET_KEY, &secret.secret);
-    set(S3_SESSION_TOKEN, &secret.session_token);
-    set(S3_REGION, &secret.region);
-    if let Some(endpoint) = secret.endpoint.as_ref().filter(|e| !e.is_empty()) {
-        let endpoint = if endpoint.contains("://") {
-            endpoint.clone()
-        } else {
-            let scheme = if secret.use_ssl.unwrap_or(true) { "https" } else { "http" };
-            format!("{scheme}://{endpoint}")
-        };
-        props.insert(S3_ENDPOINT.to_string(), endpoint);
-    }
-    if secret.url_style.as_deref() == Some("path") {
-        props.insert(S3_PATH_STYLE.to_string(), "true".to_string());
+    match secret.kind.as_deref() {
+        // HMAC keys (KEY_ID, SECRET) address GCS's S3-compatible API, which floe does not speak:
+        // they are left out, and the missing credential is named (storage/operator.rs).
+        Some("gcs") => {
+            set(GCS_TOKEN, &secret.bearer_token);
+            set(GCS_ENDPOINT, &endpoint_url(secret));
+        }
+        Some("azure") => {
+            set(ADLS_CONNECTION_STRING, &secret.connection_string);
+            set(ADLS_ACCOUNT_NAME, &secret.account_name);
+        }
+        _ => {
+            set(S3_ACCESS_KEY, &secret.key_id);
+            set(S3_SECRET_KEY, &secret.secret);
+            set(S3_SESSION_TOKEN, &secret.session_token);
+            set(S3_REGION, &secret.region);
+            set(S3_ENDPOINT, &endpoint_url(secret));
+            if secret.url_style.as_deref() == Some("path") {
+                props.insert(S3_PATH_STYLE.to_string(), "true".to_string());
+            }
+        }
     }
     props
+}
+
+/// The secret's ENDPOINT as a URL: DuckDB's is a host[:port], its scheme given by USE_SSL.
+fn endpoint_url(secret: &DuckdbSecret) -> Option<String> {
+    let endpoint = secret.endpoint.as_ref().filter(|e| !e.is_empty())?;
+    if endpoint.contains("://") {
+        return Some(endpoint.clone());
+    }
+    let scheme = if secret.use_ssl.unwrap_or(true) { "https" } else { "http" };
+    Some(format!("{scheme}://{endpoint}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn secret() -> DuckdbS3Secret {
-        DuckdbS3Secret {
+    fn secret() -> DuckdbSecret {
+        DuckdbSecret {
             name: Some("mine".into()),
             key_id: Some("K".into()),
             secret: Some("S3CRET".into()),
@@ -295,6 +319,46 @@ mod tests {
         assert_eq!(props.get(S3_PATH_STYLE), Some("true"));
         assert_eq!(props.get(S3_ACCESS_KEY), Some("K"));
         assert_eq!(props.source(), &CredentialSource::DuckdbSecret(Some("mine".into())));
+    }
+
+    #[test]
+    fn gcs_and_azure_secrets_in_icebergs_names() {
+        let gcs = DuckdbSecret {
+            name: Some("g".into()),
+            kind: Some("gcs".into()),
+            bearer_token: Some("ya29.t".into()),
+            endpoint: Some("127.0.0.1:4443".into()),
+            use_ssl: Some(false),
+            ..Default::default()
+        };
+        let props = StorageProps::default().with_user_secret(Some(&gcs));
+        assert_eq!(props.sorted(), [pair(GCS_TOKEN, "ya29.t"), pair(GCS_ENDPOINT, "http://127.0.0.1:4443")]);
+        assert_eq!(props.source(), &CredentialSource::DuckdbSecret(Some("g".into())));
+
+        // HMAC keys alone give no credential floe can use.
+        let hmac = DuckdbSecret {
+            kind: Some("gcs".into()),
+            key_id: Some("GOOG1".into()),
+            secret: Some("h".into()),
+            ..Default::default()
+        };
+        let props = StorageProps::default().with_user_secret(Some(&hmac));
+        assert!(props.sorted().is_empty());
+        assert_eq!(props.source(), &CredentialSource::None);
+
+        let azure = DuckdbSecret {
+            kind: Some("azure".into()),
+            connection_string: Some("AccountName=a;AccountKey=k".into()),
+            ..Default::default()
+        };
+        let props = StorageProps::default().with_user_secret(Some(&azure));
+        assert_eq!(props.sorted(), [pair(ADLS_CONNECTION_STRING, "AccountName=a;AccountKey=k")]);
+        assert_eq!(props.source(), &CredentialSource::DuckdbSecret(None));
+        assert_eq!(props.redactor().redact("AccountName=a;AccountKey=k"), "***");
+    }
+
+    fn pair(key: &str, value: &str) -> (String, String) {
+        (key.to_string(), value.to_string())
     }
 
     #[test]

@@ -37,7 +37,7 @@ use iceberg::io::FileIO;
 use super::error::StorageError;
 use super::metadata_cache::MetadataCache;
 use super::object::{ObjectWriter, Store};
-use super::props::{DuckdbS3Secret, StorageProps};
+use super::props::{DuckdbSecret, StorageProps};
 use super::Caches;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -81,7 +81,7 @@ impl std::fmt::Debug for Entry {
 struct State {
     /// As the catalog (or the platform file) gave them.
     granted: StorageProps,
-    user_secret: Option<DuckdbS3Secret>,
+    user_secret: Option<DuckdbSecret>,
     /// `granted` completed with `user_secret`.
     store: Store,
     renewer: Option<Arc<dyn Renew>>,
@@ -152,10 +152,10 @@ impl Entry {
         self.state().granted.clone()
     }
 
-    /// Completes credentials the catalog did not give with the user's DuckDB S3 secret. A call
+    /// Completes credentials the catalog did not give with the user's DuckDB secret. A call
     /// without a secret changes nothing: a statement that found none must not take away what an
     /// earlier one gave.
-    pub fn use_user_secret(&self, secret: Option<&DuckdbS3Secret>) {
+    pub fn use_user_secret(&self, secret: Option<&DuckdbSecret>) {
         let Some(secret) = secret else { return };
         let mut state = self.state_mut();
         if state.user_secret.as_ref() != Some(secret) {

@@ -16,7 +16,7 @@ use crate::rest::catalog::{display_namespace, Namespace};
 use crate::rest::model::{CreateTableRequest, LoadTableResult};
 use crate::rest::RestCatalog;
 use crate::scan::deletes::PositionDeletes;
-use crate::storage::{self, CatalogRenewal, DuckdbS3Secret, Entry, Renew, StorageProps};
+use crate::storage::{self, CatalogRenewal, DuckdbSecret, Entry, Renew, StorageProps};
 
 use self::history::{leaves_out_history, LeftOut};
 
@@ -178,7 +178,7 @@ impl LoadedTable {
     }
 
     /// File access with the table's storage credentials, completed by the user's S3 secret.
-    pub fn file_io(&self, user_secret: Option<&DuckdbS3Secret>) -> FileIO {
+    pub fn file_io(&self, user_secret: Option<&DuckdbSecret>) -> FileIO {
         self.storage.use_user_secret(user_secret);
         self.storage.file_io()
     }

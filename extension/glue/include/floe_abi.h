@@ -199,7 +199,7 @@ struct FloeError *floe_txn_changes_table(const struct FloeTxn *txn,
                                          bool *out);
 
 // floe_expire_snapshots, advancing `progress`. request: {"older_than_ms":N|null,"retain_last":N|null,
-// "snapshot_ids":[N,..],"dry_run":bool,"s3_secret":{..}|null}.
+// "snapshot_ids":[N,..],"dry_run":bool,"storage_secret":{..}|null}.
 // {"deleted_data_files_count":N,"deleted_position_delete_files_count":N,
 //  "deleted_equality_delete_files_count":N,"deleted_manifest_files_count":N,
 //  "deleted_manifest_lists_count":N,"deleted_statistics_files_count":N}
@@ -213,7 +213,7 @@ struct FloeError *floe_expire_snapshots(const struct FloeCatalog *catalog,
                                         const struct FloeProgress *progress,
                                         struct FloeString *out);
 
-// floe_remove_orphan_files, advancing `progress`. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
+// floe_remove_orphan_files, advancing `progress`. request: {"older_than_ms":N|null,"dry_run":bool,"storage_secret":{..}|null}.
 // ["<url of a file deleted, or that would be with dry_run>", ...]
 //
 // # Safety
@@ -234,7 +234,7 @@ struct FloeError *floe_checkpoint_table(const struct FloeCatalog *catalog,
                                         const char *duckdb_version,
                                         const char *schema,
                                         const char *name,
-                                        const char *s3_secret_json,
+                                        const char *storage_secret_json,
                                         struct FloeString *out);
 
 struct FloeProgress *floe_progress_new(void);
@@ -259,7 +259,7 @@ void floe_progress_free(struct FloeProgress *progress);
 struct FloeError *floe_txn_rewrite_data_files(struct FloeTxn *txn,
                                               const struct FloeTable *table,
                                               const char *options_json,
-                                              const char *s3_secret_json,
+                                              const char *storage_secret_json,
                                               const struct FloeProgress *progress,
                                               struct FloeString *out);
 
@@ -271,7 +271,7 @@ struct FloeError *floe_txn_rewrite_data_files(struct FloeTxn *txn,
 // Handles, strings and out pointers must be valid.
 struct FloeError *floe_txn_rewrite_manifests(struct FloeTxn *txn,
                                              const struct FloeTable *table,
-                                             const char *s3_secret_json,
+                                             const char *storage_secret_json,
                                              const struct FloeProgress *progress,
                                              uint64_t *out_rewritten,
                                              uint64_t *out_added);
@@ -305,10 +305,10 @@ void floe_deletes_free(struct FloeDeletes *deletes);
 struct FloeError *floe_txn_delete(struct FloeTxn *txn,
                                   const struct FloeTable *table,
                                   struct FloeDeletes *deletes,
-                                  const char *s3_secret_json,
+                                  const char *storage_secret_json,
                                   uint64_t *out_count);
 
-// Plans a scan. request: {"selector":{..},"filter":{..}|null,"s3_secret":{..}|null}. With a
+// Plans a scan. request: {"selector":{..},"filter":{..}|null,"storage_secret":{..}|null}. With a
 // transaction (may be NULL), files it wrote into the table and has not committed are included.
 //
 // # Safety
@@ -446,7 +446,7 @@ struct FloeError *floe_table_describe(const struct FloeTable *table,
 // Handles and out pointers must be valid.
 struct FloeError *floe_table_snapshots(const struct FloeTable *table, struct FloeString *out);
 
-// Manifest entries of a snapshot. request: {"selector":{..},"s3_secret":{..}|null}.
+// Manifest entries of a snapshot. request: {"selector":{..},"storage_secret":{..}|null}.
 // [{"manifest_path","manifest_sequence_number","manifest_content","status","content","file_path",
 //  "file_format","record_count"}]
 //
@@ -482,7 +482,7 @@ void floe_txn_free(struct FloeTxn *txn);
 //
 // # Safety
 // Handles and strings must be valid.
-struct FloeError *floe_txn_use_s3_secret(struct FloeTxn *txn, const char *s3_secret_json);
+struct FloeError *floe_txn_use_storage_secret(struct FloeTxn *txn, const char *storage_secret_json);
 
 // # Safety
 // Handles and strings must be valid.
@@ -535,14 +535,14 @@ struct FloeError *floe_txn_alter(struct FloeTxn *txn,
 
 // Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
 // "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; paths floe:// or real
-// URLs (manifests record the real ones); s3_secret_json or "null".
+// URLs (manifests record the real ones); storage_secret_json or "null".
 //
 // # Safety
 // Handles and strings must be valid.
 struct FloeError *floe_txn_write(struct FloeTxn *txn,
                                  const struct FloeTable *table,
                                  const char *files_json,
-                                 const char *s3_secret_json);
+                                 const char *storage_secret_json);
 
 // A fresh directory (JSON string, floe://<storage id>/<url>) under the table's data location for
 // one statement's files; removed with everything in it if the transaction rolls back or its
@@ -552,7 +552,7 @@ struct FloeError *floe_txn_write(struct FloeTxn *txn,
 // Handles, strings and out pointers must be valid.
 struct FloeError *floe_txn_write_location(struct FloeTxn *txn,
                                           const struct FloeTable *table,
-                                          const char *s3_secret_json,
+                                          const char *storage_secret_json,
                                           struct FloeString *out);
 
 // # Safety

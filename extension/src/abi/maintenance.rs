@@ -9,7 +9,7 @@ use floe_core::maintenance::checkpoint;
 use floe_core::maintenance::expire::{self, ExpireRequest};
 use floe_core::maintenance::orphans::{self, OrphanRequest};
 use floe_core::runtime::block_on;
-use floe_core::storage::DuckdbS3Secret;
+use floe_core::storage::DuckdbSecret;
 use serde::Deserialize;
 
 use super::catalog::{identifier, FloeCatalog};
@@ -23,7 +23,7 @@ struct Call<T> {
     #[serde(flatten)]
     arguments: T,
     #[serde(default)]
-    s3_secret: Option<DuckdbS3Secret>,
+    storage_secret: Option<DuckdbSecret>,
 }
 
 /// Whether `txn` has recorded a change of table `name` of DuckDB schema `schema`.
@@ -44,7 +44,7 @@ pub unsafe extern "C" fn floe_txn_changes_table(
 }
 
 /// floe_expire_snapshots, advancing `progress`. request: {"older_than_ms":N|null,"retain_last":N|null,
-/// "snapshot_ids":[N,..],"dry_run":bool,"s3_secret":{..}|null}.
+/// "snapshot_ids":[N,..],"dry_run":bool,"storage_secret":{..}|null}.
 /// {"deleted_data_files_count":N,"deleted_position_delete_files_count":N,
 ///  "deleted_equality_delete_files_count":N,"deleted_manifest_files_count":N,
 ///  "deleted_manifest_lists_count":N,"deleted_statistics_files_count":N}
@@ -69,14 +69,14 @@ pub unsafe extern "C" fn floe_expire_snapshots(
             &id.namespace,
             &id.name,
             &call.arguments,
-            call.s3_secret.as_ref(),
+            call.storage_secret.as_ref(),
             (*progress).get(),
         ))?;
         write_json(out, &result)
     })
 }
 
-/// floe_remove_orphan_files, advancing `progress`. request: {"older_than_ms":N|null,"dry_run":bool,"s3_secret":{..}|null}.
+/// floe_remove_orphan_files, advancing `progress`. request: {"older_than_ms":N|null,"dry_run":bool,"storage_secret":{..}|null}.
 /// ["<url of a file deleted, or that would be with dry_run>", ...]
 ///
 /// # Safety
@@ -99,7 +99,7 @@ pub unsafe extern "C" fn floe_remove_orphan_files(
             &id.namespace,
             &id.name,
             &call.arguments,
-            call.s3_secret.as_ref(),
+            call.storage_secret.as_ref(),
             (*progress).get(),
         ))?;
         write_json(out, &files)
@@ -117,13 +117,13 @@ pub unsafe extern "C" fn floe_checkpoint_table(
     duckdb_version: *const c_char,
     schema: *const c_char,
     name: *const c_char,
-    s3_secret_json: *const c_char,
+    storage_secret_json: *const c_char,
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
         let id = identifier(schema, name, "table")?;
         let engine = Engine { duckdb_version: str_arg(duckdb_version, "DuckDB version")?.to_string() };
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         let outcome = block_on(checkpoint::checkpoint_table(
             &(*catalog).catalog,
             &engine,

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use floe_core::maintenance::rewrite_data_files::RewriteOptions;
 use floe_core::runtime::block_on;
-use floe_core::storage::DuckdbS3Secret;
+use floe_core::storage::DuckdbSecret;
 
 use super::progress::FloeProgress;
 use super::table::FloeTable;
@@ -22,13 +22,13 @@ pub unsafe extern "C" fn floe_txn_rewrite_data_files(
     txn: *mut FloeTxn,
     table: *const FloeTable,
     options_json: *const c_char,
-    s3_secret_json: *const c_char,
+    storage_secret_json: *const c_char,
     progress: *const FloeProgress,
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
         let options: RewriteOptions = json_arg(options_json, "rewrite options")?;
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         let progress = (*progress).get();
         let outcome =
             block_on((*txn).transaction.rewrite_data_files(&(*table).table, &options, secret.as_ref(), progress))?;
@@ -46,13 +46,13 @@ pub unsafe extern "C" fn floe_txn_rewrite_data_files(
 pub unsafe extern "C" fn floe_txn_rewrite_manifests(
     txn: *mut FloeTxn,
     table: *const FloeTable,
-    s3_secret_json: *const c_char,
+    storage_secret_json: *const c_char,
     progress: *const FloeProgress,
     out_rewritten: *mut u64,
     out_added: *mut u64,
 ) -> *mut FloeError {
     guard(|| {
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         let progress = (*progress).get();
         let (rewritten, added) =
             block_on((*txn).transaction.rewrite_manifests(&(*table).table, secret.as_ref(), progress))?;

@@ -7,7 +7,7 @@ use std::ffi::c_char;
 use floe_core::commit::row_level::{RowOperation, StatementDeletes};
 use floe_core::runtime::block_on;
 use floe_core::scan::filter::Filter;
-use floe_core::storage::DuckdbS3Secret;
+use floe_core::storage::DuckdbSecret;
 use serde::Deserialize;
 
 use super::table::FloeTable;
@@ -87,12 +87,12 @@ pub unsafe extern "C" fn floe_txn_delete(
     txn: *mut FloeTxn,
     table: *const FloeTable,
     deletes: *mut FloeDeletes,
-    s3_secret_json: *const c_char,
+    storage_secret_json: *const c_char,
     out_count: *mut u64,
 ) -> *mut FloeError {
     let deletes = Box::from_raw(deletes);
     guard(|| {
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         let count = block_on((*txn).transaction.delete(&(*table).table, deletes.statement, secret.as_ref()))?;
         *out_count = count;
         Ok(())

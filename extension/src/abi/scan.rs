@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use floe_core::runtime::block_on;
 use floe_core::scan::filter::Filter;
 use floe_core::scan::ScanPlan;
-use floe_core::storage::DuckdbS3Secret;
+use floe_core::storage::DuckdbSecret;
 use floe_core::table::SnapshotSelector;
 use floe_core::Error;
 use serde::Deserialize;
@@ -25,10 +25,10 @@ struct ScanRequest {
     #[serde(default)]
     filter: Option<Filter>,
     #[serde(default)]
-    s3_secret: Option<DuckdbS3Secret>,
+    storage_secret: Option<DuckdbSecret>,
 }
 
-/// Plans a scan. request: {"selector":{..},"filter":{..}|null,"s3_secret":{..}|null}. With a
+/// Plans a scan. request: {"selector":{..},"filter":{..}|null,"storage_secret":{..}|null}. With a
 /// transaction (may be NULL), files it wrote into the table and has not committed are included.
 ///
 /// # Safety
@@ -52,7 +52,7 @@ pub unsafe extern "C" fn floe_scan_plan(
             snapshot.as_ref(),
             schema,
             request.filter.as_ref(),
-            request.s3_secret.as_ref(),
+            request.storage_secret.as_ref(),
         ))?;
         // Read your writes: rows this transaction wrote but has not committed yet.
         if selector == SnapshotSelector::Current {

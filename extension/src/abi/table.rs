@@ -9,7 +9,7 @@ use floe_core::commit::sort_order::ResolvedSortField;
 use floe_core::inspect;
 use floe_core::runtime::block_on;
 use floe_core::scan::restricted::{query_salt, restricted_read};
-use floe_core::storage::DuckdbS3Secret;
+use floe_core::storage::DuckdbSecret;
 use floe_core::table::{LoadedTable, SnapshotSelector};
 use floe_core::types::columns;
 use floe_core::write_properties::WriteProperties;
@@ -55,7 +55,7 @@ impl From<Selector> for SnapshotSelector {
 struct ManifestRequest {
     selector: Selector,
     #[serde(default)]
-    s3_secret: Option<DuckdbS3Secret>,
+    storage_secret: Option<DuckdbSecret>,
 }
 
 /// # Safety
@@ -127,7 +127,7 @@ pub unsafe extern "C" fn floe_table_snapshots(table: *const FloeTable, out: *mut
     })
 }
 
-/// Manifest entries of a snapshot. request: {"selector":{..},"s3_secret":{..}|null}.
+/// Manifest entries of a snapshot. request: {"selector":{..},"storage_secret":{..}|null}.
 /// [{"manifest_path","manifest_sequence_number","manifest_content","status","content","file_path",
 ///  "file_format","record_count"}]
 ///
@@ -145,7 +145,7 @@ pub unsafe extern "C" fn floe_table_manifest_entries(
         (*table).table.refuse_if_restricted("list the files of")?;
         let table = block_on((*table).table.for_reading_at(selector))?;
         let rows = match table.snapshot(selector)? {
-            Some(snapshot) => block_on(inspect::manifest_entries(&table, &snapshot, request.s3_secret.as_ref()))?,
+            Some(snapshot) => block_on(inspect::manifest_entries(&table, &snapshot, request.storage_secret.as_ref()))?,
             None => Vec::new(),
         };
         write_json(out, &rows)

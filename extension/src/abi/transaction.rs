@@ -13,7 +13,7 @@ use floe_core::commit::snapshot::Engine;
 use floe_core::commit::Transaction;
 use floe_core::rest::model::TableIdentifier;
 use floe_core::runtime::block_on;
-use floe_core::storage::DuckdbS3Secret;
+use floe_core::storage::DuckdbSecret;
 use floe_core::write_properties::WriteProperties;
 use serde::Deserialize;
 
@@ -75,9 +75,12 @@ pub unsafe extern "C" fn floe_txn_free(txn: *mut FloeTxn) {
 /// # Safety
 /// Handles and strings must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn floe_txn_use_s3_secret(txn: *mut FloeTxn, s3_secret_json: *const c_char) -> *mut FloeError {
+pub unsafe extern "C" fn floe_txn_use_storage_secret(
+    txn: *mut FloeTxn,
+    storage_secret_json: *const c_char,
+) -> *mut FloeError {
     guard(|| {
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         (*txn).transaction.remember(secret.as_ref());
         Ok(())
     })
@@ -200,7 +203,7 @@ pub unsafe extern "C" fn floe_txn_alter(
 
 /// Files written into table: [{"path","record_count","file_size","columns":[{"field_id","value_count",
 /// "null_count","column_size","min","max","has_nan"}],"partition":[..]}]; paths floe:// or real
-/// URLs (manifests record the real ones); s3_secret_json or "null".
+/// URLs (manifests record the real ones); storage_secret_json or "null".
 ///
 /// # Safety
 /// Handles and strings must be valid.
@@ -209,11 +212,11 @@ pub unsafe extern "C" fn floe_txn_write(
     txn: *mut FloeTxn,
     table: *const FloeTable,
     files_json: *const c_char,
-    s3_secret_json: *const c_char,
+    storage_secret_json: *const c_char,
 ) -> *mut FloeError {
     guard(|| {
         let files: Vec<WrittenFile> = json_arg(files_json, "written files")?;
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         block_on((*txn).transaction.write(&(*table).table, files, secret.as_ref()))
     })
 }
@@ -228,11 +231,11 @@ pub unsafe extern "C" fn floe_txn_write(
 pub unsafe extern "C" fn floe_txn_write_location(
     txn: *mut FloeTxn,
     table: *const FloeTable,
-    s3_secret_json: *const c_char,
+    storage_secret_json: *const c_char,
     out: *mut FloeString,
 ) -> *mut FloeError {
     guard(|| {
-        let secret: Option<DuckdbS3Secret> = json_arg(s3_secret_json, "S3 secret")?;
+        let secret: Option<DuckdbSecret> = json_arg(storage_secret_json, "storage secret")?;
         let location = (*txn).transaction.write_location(&(*table).table, secret.as_ref())?;
         write_json(out, &location)
     })

@@ -51,7 +51,7 @@ use crate::maintenance::rewrite_data_files::{self, RewriteOptions, RewriteOutcom
 use crate::rest::catalog::display_namespace;
 use crate::rest::model::{CreateTableRequest, TableIdentifier};
 use crate::rest::{Namespace, RestCatalog};
-use crate::storage::{real_path, DuckdbS3Secret};
+use crate::storage::{real_path, DuckdbSecret};
 use crate::table::LoadedTable;
 
 /// A transaction's uncommitted row-level changes of one table, as its reads apply them.
@@ -77,7 +77,7 @@ pub struct Transaction {
     written_files: Mutex<Vec<(FileIO, String)>>,
     /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
     /// where the catalog vends no credentials.
-    user_secret: Mutex<Option<DuckdbS3Secret>>,
+    user_secret: Mutex<Option<DuckdbSecret>>,
     /// Properties the platform asks for (`catalog.namespace.name` -> properties), set on the
     /// tables this transaction writes and the views it creates.
     governance: Mutex<HashMap<String, HashMap<String, String>>>,
@@ -247,7 +247,7 @@ impl Transaction {
     /// A fresh directory under the table's data location for one statement's files, as DuckDB
     /// writes it (`floe://<storage id>/<url>`). Asked for when a write is planned, so a table
     /// DuckDB cannot write is refused before any file is.
-    pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbS3Secret>) -> Result<String> {
+    pub fn write_location(&self, table: &LoadedTable, user_secret: Option<&DuckdbSecret>) -> Result<String> {
         table.refuse_if_restricted("write to")?;
         check_no_fixed_columns(&table.qualified_name(), table.metadata.current_schema())?;
         self.remember(user_secret);
@@ -306,7 +306,7 @@ impl Transaction {
         &self,
         table: &Arc<LoadedTable>,
         mut files: Vec<WrittenFile>,
-        user_secret: Option<&DuckdbS3Secret>,
+        user_secret: Option<&DuckdbSecret>,
     ) -> Result<()> {
         for file in &mut files {
             file.path = real_path(&file.path).into_owned();
@@ -330,7 +330,7 @@ impl Transaction {
         &self,
         table: &Arc<LoadedTable>,
         mut statement: StatementDeletes,
-        user_secret: Option<&DuckdbS3Secret>,
+        user_secret: Option<&DuckdbSecret>,
     ) -> Result<u64> {
         statement.positions = std::mem::take(&mut statement.positions)
             .into_iter()
@@ -371,7 +371,7 @@ impl Transaction {
         &self,
         table: &Arc<LoadedTable>,
         options: &RewriteOptions,
-        user_secret: Option<&DuckdbS3Secret>,
+        user_secret: Option<&DuckdbSecret>,
         progress: &Progress,
     ) -> Result<RewriteOutcome> {
         table.refuse_if_restricted("rewrite the data files of")?;
@@ -400,7 +400,7 @@ impl Transaction {
     pub async fn rewrite_manifests(
         &self,
         table: &Arc<LoadedTable>,
-        user_secret: Option<&DuckdbS3Secret>,
+        user_secret: Option<&DuckdbSecret>,
         progress: &Progress,
     ) -> Result<(usize, usize)> {
         table.refuse_if_restricted("rewrite the manifests of")?;
@@ -487,7 +487,7 @@ impl Transaction {
 
     /// The user's S3 secret for the tables this transaction touches, where the catalog vends
     /// no credentials: the commit reads and writes metadata files with it.
-    pub fn remember(&self, user_secret: Option<&DuckdbS3Secret>) {
+    pub fn remember(&self, user_secret: Option<&DuckdbSecret>) {
         if let Some(secret) = user_secret {
             *crate::sync::lock(&self.user_secret) = Some(secret.clone());
         }

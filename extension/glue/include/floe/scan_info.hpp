@@ -13,9 +13,9 @@ namespace floe {
 struct IcebergScanInfo : public duckdb::TableFunctionInfo {
 	IcebergScanInfo(duckdb::TableCatalogEntry &entry, shared_ptr<SharedTable> table, string table_name,
 	                SnapshotSelector selector, vector<IcebergColumn> columns, duckdb::optional_idx total_records,
-	                string s3_secret, const FloeTxn *writes)
+	                string storage_secret, const FloeTxn *writes)
 	    : entry(entry), table(std::move(table)), table_name(std::move(table_name)), selector(selector),
-	      columns(std::move(columns)), total_records(total_records), s3_secret(std::move(s3_secret)), writes(writes) {
+	      columns(std::move(columns)), total_records(total_records), storage_secret(std::move(storage_secret)), writes(writes) {
 	}
 
 	//! The entry scanned; it outlives the scan (the transaction owns it).
@@ -26,7 +26,7 @@ struct IcebergScanInfo : public duckdb::TableFunctionInfo {
 	vector<IcebergColumn> columns;
 	duckdb::optional_idx total_records;
 	//! The user's S3 secret for the table location, for the core's own reads (manifests).
-	string s3_secret;
+	string storage_secret;
 	//! The writes of the scanning transaction (may be NULL): its uncommitted rows are read too.
 	const FloeTxn *writes;
 };

@@ -17,20 +17,20 @@ JsonBuilder::Value IcebergSecretFields(JsonBuilder &json, duckdb::ClientContext 
 //! The fields of the iceberg secret whose scope best matches `path`, or {} if none does.
 JsonBuilder::Value DefaultIcebergSecretFields(JsonBuilder &json, duckdb::ClientContext &context, const string &path);
 
-//! The user's S3 secret for `location` as JSON for the core (floe_core::storage::DuckdbS3Secret),
-//! or null if there is none.
-JsonBuilder::Value S3Secret(JsonBuilder &json, duckdb::ClientContext &context, const string &location);
+//! The user's storage secret for `location` (of type s3, gcs or azure, by its scheme) as JSON for
+//! the core (floe_core::storage::DuckdbSecret), or null if there is none.
+JsonBuilder::Value StorageSecret(JsonBuilder &json, duckdb::ClientContext &context, const string &location);
 //! AWS credentials for SigV4 signing of catalog requests: the S3 secret `name`, or (name empty)
 //! the one whose scope matches `path`, as {"name","key_id","secret","session_token","region"}; JSON
 //! null when there is none.
 JsonBuilder::Value AwsSecretFields(JsonBuilder &json, duckdb::ClientContext &context, const string &name,
                                    const string &path);
-//! S3Secret as text, for the calls that take the secret alone.
-string S3SecretJson(duckdb::ClientContext &context, const string &location);
+//! StorageSecret as text, for the calls that take the secret alone.
+string StorageSecretJson(duckdb::ClientContext &context, const string &location);
 
-//! CREATE SECRET (TYPE s3, KEY_ID ..., SECRET ..., ENDPOINT ...) where httpfs cannot provide it
-//! (not installed, e.g. a DuckDB without httpfs builds): the same statement and fields, so storage
-//! keys for a catalog that vends none can still be given to floe.
-void RegisterS3SecretIfMissing(duckdb::ExtensionLoader &loader);
+//! CREATE SECRET (TYPE s3 | gcs | azure, ...) where the extension that provides the type (httpfs,
+//! azure) is not installed, e.g. a DuckDB without builds of them: the same statements and fields,
+//! so storage credentials for a catalog that vends none can still be given to floe.
+void RegisterStorageSecretsIfMissing(duckdb::ExtensionLoader &loader);
 
 } // namespace floe
