@@ -235,11 +235,12 @@ static void RegisterStorageSecretIfMissing(ExtensionLoader &loader, const Storag
 	if (db.ExtensionIsLoaded(type.extension) || ExtensionInstalled(db, type.extension)) {
 		return;
 	}
-	try {
-		SecretManager::Get(db).LookupType(type.type);
-		return;
-	} catch (std::exception &) {
-		// No one registered it: floe does, with the extension's names.
+	// AllSecretTypes, not LookupType: a lookup of a missing type autoloads (and autoinstalls)
+	// its extension, seconds of failing network calls on a machine that cannot reach them.
+	for (auto &registered : SecretManager::Get(db).AllSecretTypes()) {
+		if (compat::Str(registered.name) == type.type) {
+			return;
+		}
 	}
 	RegisterKeyValueSecretType(loader, type.type);
 	CreateSecretFunction function = {type.type, "config", CreateStorageSecret, {}};
