@@ -15,7 +15,8 @@ struct IcebergScanInfo : public duckdb::TableFunctionInfo {
 	                SnapshotSelector selector, vector<IcebergColumn> columns, duckdb::optional_idx total_records,
 	                string storage_secret, const FloeTxn *writes)
 	    : entry(entry), table(std::move(table)), table_name(std::move(table_name)), selector(selector),
-	      columns(std::move(columns)), total_records(total_records), storage_secret(std::move(storage_secret)), writes(writes) {
+	      columns(std::move(columns)), total_records(total_records), storage_secret(std::move(storage_secret)),
+	      writes(writes) {
 	}
 
 	//! The entry scanned; it outlives the scan (the transaction owns it).
