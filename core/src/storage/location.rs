@@ -62,24 +62,14 @@ pub struct ObjectUrl<'a> {
 impl<'a> ObjectUrl<'a> {
     pub fn parse(url: &'a str) -> Result<ObjectUrl<'a>> {
         if url.starts_with('/') {
-            return Ok(ObjectUrl {
-                service: Service::Fs,
-                scheme: "file",
-                bucket: "",
-                account: None,
-                host: None,
-                key: url,
-            });
+            return Ok(ObjectUrl::path("file", url));
         }
         let (scheme, rest) = url.split_once("://").ok_or_else(|| unsupported(url))?;
         let service = match scheme.to_ascii_lowercase().as_str() {
             "s3" | "s3a" | "s3n" => Service::S3,
             "gs" | "gcs" => Service::Gcs,
             "abfs" | "abfss" | "wasb" | "wasbs" => Service::Azure,
-            "file" => {
-                let key = rest;
-                return Ok(ObjectUrl { service: Service::Fs, scheme, bucket: "", account: None, host: None, key });
-            }
+            "file" => return Ok(ObjectUrl::path(scheme, rest)),
             _ => return Err(unsupported(url)),
         };
         let (authority, key) = rest.split_once('/').unwrap_or((rest, ""));
@@ -97,6 +87,11 @@ impl<'a> ObjectUrl<'a> {
             return Err(Error::invalid_input(format!("'{url}' names no {}", service.bucket_word())));
         }
         Ok(ObjectUrl { service, scheme, bucket, account, host, key })
+    }
+
+    /// A path on the local file system.
+    fn path(scheme: &'a str, key: &'a str) -> ObjectUrl<'a> {
+        ObjectUrl { service: Service::Fs, scheme, bucket: "", account: None, host: None, key }
     }
 
     /// `scheme://bucket/` (with the account for Azure): what one operator serves.
