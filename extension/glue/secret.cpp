@@ -89,6 +89,21 @@ JsonBuilder::Value DefaultIcebergSecretFields(JsonBuilder &json, ClientContext &
 	return Fields(json, dynamic_cast<const KeyValueSecret &>(match.GetSecret()));
 }
 
+//! The secret's name and those of `keys` it holds, as text. The name lets errors say which secret
+//! was used.
+static JsonBuilder::Value NamedFields(JsonBuilder &json, const KeyValueSecret &secret,
+                                      std::initializer_list<const char *> keys) {
+	auto fields = json.Object();
+	json.Add(fields, "name", json.String(compat::Str(secret.GetName())));
+	for (auto key : keys) {
+		Value value;
+		if (secret.TryGetValue(key, value) && !value.IsNull()) {
+			json.Add(fields, key, json.String(value.ToString()));
+		}
+	}
+	return fields;
+}
+
 //! The DuckDB secret type that holds credentials for `location`'s store.
 static const char *SecretTypeForLocation(const string &location) {
 	auto scheme = StringUtil::Lower(location.substr(0, location.find("://")));
@@ -109,17 +124,10 @@ JsonBuilder::Value StorageSecret(JsonBuilder &json, ClientContext &context, cons
 		return json.Null();
 	}
 	auto &secret = dynamic_cast<const KeyValueSecret &>(match.GetSecret());
-	auto fields = json.Object();
-	// The name lets storage errors say which secret was used.
-	json.Add(fields, "name", json.String(compat::Str(secret.GetName())));
+	auto fields = NamedFields(json, secret,
+	                          {"key_id", "secret", "session_token", "region", "endpoint", "url_style", "bearer_token",
+	                           "connection_string", "account_name"});
 	json.Add(fields, "type", json.String(type));
-	for (auto key : {"key_id", "secret", "session_token", "region", "endpoint", "url_style", "bearer_token",
-	                 "connection_string", "account_name"}) {
-		Value value;
-		if (secret.TryGetValue(key, value) && !value.IsNull()) {
-			json.Add(fields, key, json.String(value.ToString()));
-		}
-	}
 	Value use_ssl;
 	if (secret.TryGetValue("use_ssl", use_ssl) && !use_ssl.IsNull()) {
 		json.Add(fields, "use_ssl", json.Bool(use_ssl.DefaultCastAs(LogicalType::BOOLEAN).GetValue<bool>()));
@@ -133,16 +141,8 @@ static JsonBuilder::Value AwsFields(JsonBuilder &json, const BaseSecret &secret)
 		                            "ENDPOINT_TYPE 'glue' or 's3_tables') takes a secret of TYPE s3",
 		                            compat::Str(secret.GetName()), compat::Str(secret.GetType()));
 	}
-	auto &key_value = dynamic_cast<const KeyValueSecret &>(secret);
-	auto fields = json.Object();
-	json.Add(fields, "name", json.String(compat::Str(key_value.GetName())));
-	for (auto key : {"key_id", "secret", "session_token", "region"}) {
-		Value value;
-		if (key_value.TryGetValue(key, value) && !value.IsNull()) {
-			json.Add(fields, key, json.String(value.ToString()));
-		}
-	}
-	return fields;
+	return NamedFields(json, dynamic_cast<const KeyValueSecret &>(secret),
+	                   {"key_id", "secret", "session_token", "region"});
 }
 
 JsonBuilder::Value AwsSecretFields(JsonBuilder &json, ClientContext &context, const string &name, const string &path) {

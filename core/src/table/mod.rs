@@ -177,7 +177,7 @@ impl LoadedTable {
         format!("{}.{}", display_namespace(&self.namespace), self.name)
     }
 
-    /// File access with the table's storage credentials, completed by the user's S3 secret.
+    /// File access with the table's storage credentials, completed by the user's storage secret.
     pub fn file_io(&self, user_secret: Option<&DuckdbSecret>) -> FileIO {
         self.storage.use_user_secret(user_secret);
         self.storage.file_io()

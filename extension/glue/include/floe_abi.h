@@ -477,12 +477,13 @@ struct FloeError *floe_txn_begin(const struct FloeCatalog *catalog,
 // `txn` must be NULL or a handle from `floe_txn_begin`, freed once.
 void floe_txn_free(struct FloeTxn *txn);
 
-// The user's S3 secret ("null" if none) for metadata files the commit reads and writes where the
+// The user's storage secret ("null" if none) for metadata files the commit reads and writes where the
 // catalog vends no credentials.
 //
 // # Safety
 // Handles and strings must be valid.
-struct FloeError *floe_txn_use_storage_secret(struct FloeTxn *txn, const char *storage_secret_json);
+struct FloeError *floe_txn_use_storage_secret(struct FloeTxn *txn,
+                                              const char *storage_secret_json);
 
 // # Safety
 // Handles and strings must be valid.

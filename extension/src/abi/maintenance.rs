@@ -17,7 +17,7 @@ use super::progress::FloeProgress;
 use super::transaction::FloeTxn;
 use super::{guard, json_arg, str_arg, write_json, FloeError, FloeString};
 
-/// A procedure's arguments and the user's S3 secret for the table's location.
+/// A procedure's arguments and the user's storage secret for the table's location.
 #[derive(Deserialize)]
 struct Call<T> {
     #[serde(flatten)]

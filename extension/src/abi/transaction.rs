@@ -69,7 +69,7 @@ pub unsafe extern "C" fn floe_txn_free(txn: *mut FloeTxn) {
     }
 }
 
-/// The user's S3 secret ("null" if none) for metadata files the commit reads and writes where the
+/// The user's storage secret ("null" if none) for metadata files the commit reads and writes where the
 /// catalog vends no credentials.
 ///
 /// # Safety

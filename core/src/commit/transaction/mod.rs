@@ -75,7 +75,7 @@ pub struct Transaction {
     /// Files written before COMMIT outside those directories (the manifests
     /// `floe_rewrite_manifests` merges during the call), removed with them.
     written_files: Mutex<Vec<(FileIO, String)>>,
-    /// The user's S3 secret as last given by a statement, for the commit's own reads and writes
+    /// The user's storage secret as last given by a statement, for the commit's own reads and writes
     /// where the catalog vends no credentials.
     user_secret: Mutex<Option<DuckdbSecret>>,
     /// Properties the platform asks for (`catalog.namespace.name` -> properties), set on the
@@ -485,7 +485,7 @@ impl Transaction {
         pending
     }
 
-    /// The user's S3 secret for the tables this transaction touches, where the catalog vends
+    /// The user's storage secret for the tables this transaction touches, where the catalog vends
     /// no credentials: the commit reads and writes metadata files with it.
     pub fn remember(&self, user_secret: Option<&DuckdbSecret>) {
         if let Some(secret) = user_secret {

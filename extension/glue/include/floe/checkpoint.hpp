@@ -50,7 +50,7 @@ private:
 	IcebergCatalog &catalog;
 	vector<Table> tables;
 	duckdb::idx_t next = 0;
-	//! The table Begin started: its result so far, its S3 secret and what the core answered.
+	//! The table Begin started: its result so far, its storage secret and what the core answered.
 	CheckpointedTable current;
 	string secret;
 	CoreString outcome;

@@ -26,9 +26,9 @@ struct ProcedureCall : public duckdb::TableFunctionData {
 	const FloeCatalog *catalog = nullptr;
 	string schema;
 	string table;
-	//! Where its files are: the user's S3 secret is looked up for it.
+	//! Where its files are: the user's storage secret is looked up for it.
 	string location;
-	//! The procedure's arguments and the user's S3 secret, as JSON for the core.
+	//! The procedure's arguments and the user's storage secret, as JSON for the core.
 	string request;
 	//! What runs the procedure, and what makes its rows of the result.
 	ProcedureCore core = nullptr;

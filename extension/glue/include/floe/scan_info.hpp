@@ -26,7 +26,7 @@ struct IcebergScanInfo : public duckdb::TableFunctionInfo {
 	SnapshotSelector selector;
 	vector<IcebergColumn> columns;
 	duckdb::optional_idx total_records;
-	//! The user's S3 secret for the table location, for the core's own reads (manifests).
+	//! The user's storage secret for the table location, for the core's own reads (manifests).
 	string storage_secret;
 	//! The writes of the scanning transaction (may be NULL): its uncommitted rows are read too.
 	const FloeTxn *writes;

@@ -54,7 +54,7 @@ public:
 	//! The core's record of this transaction's writes, begun on first use; told which statement
 	//! is running.
 	FloeTxn *Writes();
-	//! Writes() for a change of `table`, with the user's S3 secret for its location.
+	//! Writes() for a change of `table`, with the user's storage secret for its location.
 	FloeTxn *WritesFor(IcebergTableEntry &table);
 	//! The writes so far, or nullptr if the transaction wrote nothing.
 	const FloeTxn *PendingWrites() const {
