@@ -11,7 +11,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 UNAME_M := $(shell uname -m)
 PLATFORM := linux_$(if $(filter aarch64 arm64,$(UNAME_M)),arm64,amd64)
 
-# Compiling DuckDB takes 20-40 minutes per version on 2 cores, so each is built once per machine,
+# Compiling DuckDB takes about 20 minutes per version on 2 cores, so each is built once per machine,
 # version and flags, outside the clone, in FLOE_CACHE (extension/duckdb/build.py); a clean clone
 # reuses it, an empty cache rebuilds it. The only state outside the clone that the build and the
 # tests use (.ci/run proves it).
@@ -131,8 +131,11 @@ test-sql: $(EXTENSION) venv reference-venv
 # npm at the version tools/azurite/package-lock.json pins (fake-gcs-server comes with the venv).
 RUSTBERG_VERSION := 0.3.0
 RUSTBERG := $(FLOE_CACHE)/rustberg/bin/rustberg
+# Its release profile asks for fat LTO and one codegen unit, which doubles a cold build on 2 cores
+# for a server the tests start; cargo's profile variables override both.
 $(RUSTBERG):
-	CARGO_TARGET_DIR=$(FLOE_CACHE)/rustberg-target cargo install --locked rustberg --version $(RUSTBERG_VERSION) --root $(FLOE_CACHE)/rustberg
+	CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+		CARGO_TARGET_DIR=$(FLOE_CACHE)/rustberg-target cargo install --locked rustberg --version $(RUSTBERG_VERSION) --root $(FLOE_CACHE)/rustberg
 
 AZURITE_INSTALLED := tools/azurite/node_modules/.installed
 $(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json

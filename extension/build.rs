@@ -95,7 +95,7 @@ fn main() {
         // EntryLookupInfo by name); the glue keeps the spelling both versions compile.
         .flag_if_supported("-Wno-deprecated-declarations")
         // C++17 makes DuckDB's static constexpr members inline variables, which GCC emits as
-        // STB_GNU_UNIQUE symbols; a DuckDB compiled as C++11 (libduckdb-sys, 1.5.x) defines
+        // STB_GNU_UNIQUE symbols; a DuckDB compiled as C++11 (1.5.x) defines
         // them out of line as well, and the linker takes the pair as duplicates. Weak instead.
         .flag_if_supported("-fno-gnu-unique")
         .warnings(true);

@@ -4,20 +4,18 @@
 
 Writes <cache dir>/duckdb-v<version>-O2/paths: "<dir holding libduckdb.a> <DuckDB source root>",
 what extension/build.rs compiles the glue against. The directory name is the cache key (version
-and flags): a clean clone reuses a built DuckDB, an empty cache builds it (20-40 minutes on 2 cores).
+and flags): a clean clone reuses a built DuckDB, an empty cache builds it (about 20 minutes on 2
+cores).
 
 The flags must give the class layouts of the DuckDB the extension loads into: no DEBUG, no
 DUCKDB_FORCE_ASSERT, the C++11 string ABI; hidden visibility so that the host's symbols and the
 extension's copy never meet; no -march (DuckDB's CLI profile asks for AVX2) and no jemalloc (a
 second allocator inside the extension).
 
-Two kinds of source, as the registries carry them:
-- sdist: the `duckdb` Python package's source distribution on PyPI, whose external/duckdb is
-  DuckDB's whole C++ tree; its sha256 is checked here, the commit against the sdist's
-  build_info.json, and it is built with CMake (cmake and ninja come from the project's venv).
-- crate: libduckdb-sys's bundled source, built by cargo through extension/duckdb/static-crate;
-  cargo checks the crate against the checksum in that crate's Cargo.lock, which must be the one
-  listed here.
+The source is the `duckdb` Python package's source distribution on PyPI, whose external/duckdb
+is DuckDB's whole C++ tree, as the PyPI wheel the extension loads into was built from it: its
+sha256 is checked here, its version (and, where the sdist records it, the commit) against the
+sdist's own files, and it is built with CMake and Ninja (both from the project's venv).
 """
 
 from __future__ import annotations
@@ -35,7 +33,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VERSIONS = HERE / "versions"
-STATIC_CRATE = HERE / "static-crate"
 
 VISIBILITY = "-fvisibility=hidden -fvisibility-inlines-hidden -D_GLIBCXX_USE_CXX11_ABI=1"
 CMAKE_C_FLAGS = "-O2 -ffunction-sections -fdata-sections -DNDEBUG -fvisibility=hidden"
@@ -45,8 +42,7 @@ CMAKE_CXX_FLAGS = f"-O2 -ffunction-sections -fdata-sections -DNDEBUG {VISIBILITY
 @dataclass(frozen=True)
 class Version:
     version: str
-    source: str  # "sdist" or "crate"
-    origin: str  # the sdist's URL, or libduckdb-sys=<crate version>
+    sdist: str  # the URL of the sdist on PyPI
     sha256: str
     commit: str
 
@@ -87,22 +83,33 @@ def fetch_sdist(entry: Version, sources: Path) -> Path:
     archive = sources / f"duckdb-{entry.version}.tar.gz"
     if not archive.exists() or sha256(archive) != entry.sha256:
         partial = archive.with_suffix(".part")
-        print(f"fetching {entry.origin}", flush=True)
-        with urllib.request.urlopen(entry.origin, timeout=120) as response, partial.open("wb") as out:
+        print(f"fetching {entry.sdist}", flush=True)
+        with urllib.request.urlopen(entry.sdist, timeout=120) as response, partial.open("wb") as out:
             shutil.copyfileobj(response, out)
         partial.replace(archive)
     actual = sha256(archive)
     if actual != entry.sha256:
         sys.exit(f"{archive}: sha256 {actual}, expected {entry.sha256} ({VERSIONS}); not building from it")
     prefix = f"duckdb-{entry.version}/"
-    wanted = (prefix + "external/duckdb/", prefix + "duckdb_packaging/build_info.json")
+    wanted = (prefix + "external/duckdb/", prefix + "duckdb_packaging/")
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(wanted)]
         tar.extractall(sources, members=members, filter="data")
-    info = json.loads((root / "duckdb_packaging" / "build_info.json").read_text())
-    if info.get("duckdb_version") != f"v{entry.version}" or not info.get("duckdb_commit", "").startswith(entry.commit):
-        sys.exit(f"{archive} says it is DuckDB {info}, not v{entry.version} at {entry.commit}")
+    check_identity(entry, root / "duckdb_packaging", archive)
     return tree
+
+
+def check_identity(entry: Version, packaging: Path, archive: Path) -> None:
+    """The sdist says which DuckDB it holds: 2.x in build_info.json (version and commit), 1.5.x
+    in duckdb_version.txt (version only; the checksum pins the commit)."""
+    info_file = packaging / "build_info.json"
+    if info_file.exists():
+        info = json.loads(info_file.read_text())
+        version, commit = info.get("duckdb_version"), info.get("duckdb_commit", "")
+    else:
+        version, commit = (packaging / "duckdb_version.txt").read_text().strip(), entry.commit
+    if version != f"v{entry.version}" or not commit.startswith(entry.commit):
+        sys.exit(f"{archive} says it is DuckDB {version} at {commit}, not v{entry.version} at {entry.commit}")
 
 
 def build_sdist(entry: Version, out: Path, sources: Path) -> str:
@@ -126,40 +133,12 @@ def build_sdist(entry: Version, out: Path, sources: Path) -> str:
     return f"{lib} {tree}"
 
 
-def build_crate(entry: Version, out: Path) -> str:
-    name, _, crate_version = entry.origin.partition("=")
-    lock = (STATIC_CRATE / "Cargo.lock").read_text()
-    pinned = f'name = "{name}"\nversion = "{crate_version}"'
-    if pinned not in lock or f'checksum = "{entry.sha256}"' not in lock:
-        sys.exit(
-            f"{STATIC_CRATE / 'Cargo.lock'} does not pin {name} {crate_version} with checksum {entry.sha256}: "
-            f"run `cargo update -p {name} --precise {crate_version}` in a copy of the crate and commit its lock"
-        )
-    crate = out / "crate"
-    (crate / "src").mkdir(parents=True, exist_ok=True)
-    manifest = (STATIC_CRATE / "Cargo.toml.in").read_text().replace("@LIBDUCKDB_SYS_VERSION@", crate_version)
-    (crate / "Cargo.toml").write_text(manifest)
-    shutil.copy2(STATIC_CRATE / "Cargo.lock", crate / "Cargo.lock")
-    shutil.copy2(STATIC_CRATE / "build.rs", crate / "build.rs")
-    shutil.copy2(STATIC_CRATE / "src" / "main.rs", crate / "src" / "main.rs")
-    env = dict(os.environ, CARGO_TARGET_DIR=str(out), CXXFLAGS=VISIBILITY)
-    run("cargo", "build", "--release", "--locked", cwd=crate, env=env)
-    return subprocess.run(
-        [str(out / "release" / "floe-duckdb-static")], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def main() -> None:
     version, cache = sys.argv[1], Path(sys.argv[2])
     entry = find(version)
     out = cache / f"duckdb-v{version}-O2"
     out.mkdir(parents=True, exist_ok=True)
-    if entry.source == "sdist":
-        paths = build_sdist(entry, out, cache / "sources")
-    elif entry.source == "crate":
-        paths = build_crate(entry, out)
-    else:
-        sys.exit(f"{VERSIONS}: DuckDB {version} has source {entry.source!r}; expected sdist or crate")
+    paths = build_sdist(entry, out, cache / "sources")
     partial = out / "paths.tmp"
     partial.write_text(paths + "\n")
     partial.replace(out / "paths")
