@@ -75,6 +75,33 @@ def test_user_s3_paths_stay_with_httpfs(extension, testbed: Testbed, reference, 
     assert loaded(con, "httpfs")
 
 
+def test_httpfs_after_floe_is_stopped_at_once_with_the_fix(extension, tmp_path):
+    """Where httpfs was not installed when floe loaded, floe registered TYPE s3 and gcs, and DuckDB
+    cannot hand a secret type over: a later LOAD httpfs stops before it starts, naming the fix,
+    and the database goes on. Where httpfs is installed, floe leaves its types and its LOAD alone."""
+    con = bare_connection(extension, tmp_path)
+    with pytest.raises(duckdb.InvalidInputException) as failure:
+        con.execute(f"LOAD '{tmp_path / 'elsewhere' / 'httpfs.duckdb_extension'}'")
+    message = str(failure.value)
+    assert "floe registered the secret types s3, gcs" in message and "INSTALL httpfs" in message, message
+    with pytest.raises(duckdb.InvalidInputException, match="secret type azure when"):
+        con.execute(f"LOAD '{tmp_path / 'elsewhere' / 'azure.duckdb_extension'}'")
+    con.execute("CREATE SECRET mine (TYPE s3, KEY_ID 'AKIAEXAMPLE', SECRET 'example')")
+    assert con.execute("SELECT type FROM duckdb_secrets() WHERE name = 'mine'").fetchone() == ("s3",)
+
+    # httpfs installed (a file where DuckDB looks for it; never loaded here): its LOAD is its own.
+    platform = duckdb.connect().execute("PRAGMA platform").fetchone()[0]
+    installed = tmp_path / "installed"
+    (installed / "extensions" / f"v{duckdb.__version__}" / platform).mkdir(parents=True)
+    (installed / "extensions" / f"v{duckdb.__version__}" / platform / "httpfs.duckdb_extension").write_bytes(b"")
+    con = bare_connection(extension, installed)
+    types = {row[0] for row in con.execute("SELECT type FROM duckdb_secret_types()").fetchall()}
+    assert "s3" not in types and "gcs" not in types and "azure" in types, types
+    with pytest.raises(duckdb.Error) as failure:
+        con.execute(f"LOAD '{tmp_path / 'elsewhere' / 'httpfs.duckdb_extension'}'")
+    assert "floe" not in str(failure.value), failure.value
+
+
 def test_filename_is_the_files_own_url(extension, testbed: Testbed, reference, floe, catalog):
     """DuckDB reads table files through floe (floe://...), but the filename column shows each data
     file's URL as the table's metadata records it."""

@@ -3,6 +3,7 @@
 #include "duckdb/main/extension_helper.hpp"
 #include "duckdb/main/secret/secret_manager.hpp"
 #include "duckdb/main/database.hpp"
+#include "duckdb/planner/extension_callback.hpp"
 #include "duckdb/catalog/catalog_transaction.hpp"
 #include "floe/duckdb_compat.hpp"
 
@@ -230,16 +231,18 @@ static bool ExtensionInstalled(DatabaseInstance &db, const string &extension) {
 	return false;
 }
 
-static void RegisterStorageSecretIfMissing(ExtensionLoader &loader, const StorageSecretType &type) {
+//! Whether floe registered `type`: only where its extension is neither loaded nor installed and
+//! nothing else registered it.
+static bool RegisterStorageSecretIfMissing(ExtensionLoader &loader, const StorageSecretType &type) {
 	auto &db = loader.GetDatabaseInstance();
 	if (db.ExtensionIsLoaded(type.extension) || ExtensionInstalled(db, type.extension)) {
-		return;
+		return false;
 	}
 	// AllSecretTypes, not LookupType: a lookup of a missing type autoloads (and autoinstalls)
 	// its extension, seconds of failing network calls on a machine that cannot reach them.
 	for (auto &registered : SecretManager::Get(db).AllSecretTypes()) {
 		if (compat::Str(registered.name) == type.type) {
-			return;
+			return false;
 		}
 	}
 	RegisterKeyValueSecretType(loader, type.type);
@@ -251,11 +254,48 @@ static void RegisterStorageSecretIfMissing(ExtensionLoader &loader, const Storag
 		function.named_parameters["use_ssl"] = LogicalType::BOOLEAN;
 	}
 	loader.RegisterFunction(function);
+	return true;
 }
 
+//! Stops httpfs or azure from loading after floe registered a secret type of theirs. DuckDB's
+//! secret manager can neither drop nor replace a type, so their own registration would fail
+//! halfway through their load with an internal error; this fails before they start, naming the
+//! fix.
+class StorageSecretTypeOwners : public ExtensionCallback {
+public:
+	void Claimed(const StorageSecretType &type) {
+		claimed[type.extension].push_back(type.type);
+	}
+	bool Empty() const {
+		return claimed.empty();
+	}
+	void OnBeginExtensionLoad(DatabaseInstance &db, const string &name) override {
+		auto types = claimed.find(StringUtil::Lower(name));
+		if (types == claimed.end()) {
+			return;
+		}
+		throw InvalidInputException(
+		    "Extension '%s' cannot load after floe: floe registered the secret type%s %s when it loaded, as %s was "
+		    "not installed then, and DuckDB cannot hand a secret type over. Fix: INSTALL %s, then open the "
+		    "database again (floe leaves the types to an installed %s), or LOAD %s before floe",
+		    types->first, types->second.size() > 1 ? "s" : "", StringUtil::Join(types->second, ", "), types->first,
+		    types->first, types->first, types->first);
+	}
+
+private:
+	map<string, vector<string>> claimed;
+};
+
 void RegisterStorageSecretsIfMissing(ExtensionLoader &loader) {
+	auto owners = make_shared_ptr<StorageSecretTypeOwners>();
 	for (auto type : {"s3", "gcs", "azure"}) {
-		RegisterStorageSecretIfMissing(loader, StorageSecretTypeOf(type));
+		auto &storage_type = StorageSecretTypeOf(type);
+		if (RegisterStorageSecretIfMissing(loader, storage_type)) {
+			owners->Claimed(storage_type);
+		}
+	}
+	if (!owners->Empty()) {
+		ExtensionCallback::Register(DBConfig::GetConfig(loader.GetDatabaseInstance()), std::move(owners));
 	}
 }
 

@@ -30,7 +30,9 @@ string StorageSecretJson(duckdb::ClientContext &context, const string &location)
 
 //! CREATE SECRET (TYPE s3 | gcs | azure, ...) where the extension that provides the type (httpfs,
 //! azure) is not installed, e.g. a DuckDB without builds of them: the same statements and fields,
-//! so storage credentials for a catalog that vends none can still be given to floe.
+//! so storage credentials for a catalog that vends none can still be given to floe. That extension
+//! then cannot load into the same database (DuckDB cannot hand a secret type over): its LOAD fails
+//! at once, with the fix, rather than halfway through.
 void RegisterStorageSecretsIfMissing(duckdb::ExtensionLoader &loader);
 
 } // namespace floe
