@@ -1,5 +1,5 @@
-//! The Rust side of `floe_abi.h`, which `build.rs` generates from this module with cbindgen, so
-//! the header cannot drift from these signatures. Every exported function runs its body
+//! The Rust side of `floe_abi.h`, which `extension/abi-header` writes from this module with
+//! cbindgen (and `make lint` checks), so the header cannot drift from these signatures. Every exported function runs its body
 //! through [`guard`], so errors come back as `FloeError` values and a panic never unwinds into
 //! DuckDB.
 
