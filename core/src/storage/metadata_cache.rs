@@ -93,11 +93,11 @@ impl MetadataCache {
         self.caches.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
     }
 
-    /// The table last planned at `metadata_location`, if it is still kept and has `metadata`
-    /// (a table being changed in a transaction keeps its location until the commit).
-    pub fn table(&self, metadata_location: &str, metadata: &TableMetadata) -> Option<Table> {
+    /// The table last planned at `metadata_location`, if it is still kept and plans snapshot
+    /// `snapshot_id` of `metadata` as `metadata` itself would (see [`plans_alike`]).
+    pub fn table(&self, metadata_location: &str, metadata: &TableMetadata, snapshot_id: i64) -> Option<Table> {
         let (table, _) = self.caches()?.tables.get(metadata_location)?;
-        (table.metadata() == metadata).then_some(table)
+        plans_alike(table.metadata(), metadata, snapshot_id).then_some(table)
     }
 
     /// The bytes of the file at `url` if the cache holds them; never reads.
@@ -150,6 +150,25 @@ impl MetadataCache {
     }
 }
 
+/// Whether a scan of `snapshot_id` plans the same over `kept` as over `loaded`: `iceberg`'s
+/// planner reads the snapshot, its schema, the partition specs, the format version and the
+/// encryption keys of the metadata, nothing else. The metadata location alone does not tell:
+/// a table changed in a transaction keeps its location until the commit, and a load of the
+/// current snapshots and one of the whole history share it. Nor does the whole metadata: some
+/// catalogs stamp `last-updated-ms` anew on every load (SeaweedFS does).
+fn plans_alike(kept: &TableMetadata, loaded: &TableMetadata, snapshot_id: i64) -> bool {
+    let (Some(a), Some(b)) = (kept.snapshot_by_id(snapshot_id), loaded.snapshot_by_id(snapshot_id)) else {
+        return false;
+    };
+    a == b
+        && kept.format_version() == loaded.format_version()
+        && kept.schemas_iter().len() == loaded.schemas_iter().len()
+        && kept.schemas_iter().all(|s| loaded.schema_by_id(s.schema_id()) == Some(s))
+        && kept.partition_specs_iter().len() == loaded.partition_specs_iter().len()
+        && kept.partition_specs_iter().all(|s| loaded.partition_spec_by_id(s.spec_id()) == Some(s))
+        && kept.encryption_keys_iter().eq(loaded.encryption_keys_iter())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -168,6 +187,38 @@ mod tests {
             })
             .await
             .unwrap()
+    }
+
+    /// A v2 table with one snapshot, loaded at `updated_ms`, its column `id` of `id_type`.
+    fn metadata(updated_ms: i64, id_type: &str) -> TableMetadata {
+        serde_json::from_value(serde_json::json!({
+            "format-version": 2, "table-uuid": "5d3c1f2e-8a6b-4c1d-9e0f-7a8b9c0d1e2f",
+            "location": "s3://b/t", "last-sequence-number": 1, "last-updated-ms": updated_ms,
+            "last-column-id": 1, "current-schema-id": 0,
+            "schemas": [{"schema-id": 0, "type": "struct",
+                         "fields": [{"id": 1, "name": "id", "required": false, "type": id_type}]}],
+            "default-spec-id": 0, "partition-specs": [{"spec-id": 0, "fields": []}],
+            "last-partition-id": 999, "default-sort-order-id": 0,
+            "sort-orders": [{"order-id": 0, "fields": []}], "properties": {},
+            "current-snapshot-id": 7,
+            "snapshots": [{"snapshot-id": 7, "sequence-number": 1, "timestamp-ms": 1000,
+                           "manifest-list": "s3://b/t/metadata/snap-7.avro",
+                           "summary": {"operation": "append"}, "schema-id": 0}],
+            "snapshot-log": [{"snapshot-id": 7, "timestamp-ms": 1000}], "metadata-log": [],
+            "refs": {"main": {"snapshot-id": 7, "type": "branch"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_reload_of_the_same_version_plans_alike_whatever_its_load_time() {
+        assert!(plans_alike(&metadata(1000, "long"), &metadata(2000, "long"), 7));
+    }
+
+    #[test]
+    fn another_schema_under_the_same_id_or_an_absent_snapshot_plans_apart() {
+        assert!(!plans_alike(&metadata(1000, "long"), &metadata(1000, "int"), 7));
+        assert!(!plans_alike(&metadata(1000, "long"), &metadata(1000, "long"), 8));
     }
 
     #[tokio::test]
