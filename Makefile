@@ -154,14 +154,16 @@ $(AZURITE_INSTALLED): tools/azurite/package.json tools/azurite/package-lock.json
 # Temporary directories of passing tests are removed; a failing test's stay for a look.
 # No httpfs is installed for the tests: floe reaches storage itself, and provides CREATE SECRET
 # (TYPE s3) where httpfs is absent; the test of coexistence with httpfs loads it by path where a
-# build for the host DuckDB exists. The official extension runs in the reference engine's Python.
+# build for the host DuckDB exists, the one with another s3:// file system (s3fs) runs everywhere.
+# The official extension runs in the reference engine's Python.
 test-python: $(EXTENSION) venv reference-venv wheel $(RUSTBERG) $(AZURITE_INSTALLED)
 	FLOE_EXTENSION=$(CURDIR)/$(EXTENSION) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
 		$(VENV)/bin/pytest -q -o tmp_path_retention_policy=failed tests
 
 # The other supported versions, each in a venv with that duckdb: the SQL logic tests, the shell
 # (load by path and by name), the dbt end-to-end tests through the wheel that carries every
-# build, and read restrictions (refused where DuckDB has no secure views). The whole suite runs
+# build, read restrictions (refused where DuckDB has no secure views) and storage without httpfs
+# beside another s3:// file system. The whole suite runs
 # on the default version above.
 test-compat: $(foreach v,$(OTHER_DUCKDB_VERSIONS),test-v$(v))
 test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed reference-venv wheel $(RUSTBERG)
@@ -169,7 +171,7 @@ test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed referen
 	$(CURDIR)/.venv-v$*/bin/pip install --quiet --force-reinstall --no-deps $(WHEELS)/*.whl
 	FLOE_EXTENSION=$(CURDIR)/$(call extension_for,$*) FLOE_RUSTBERG=$(RUSTBERG) FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) \
 		$(CURDIR)/.venv-v$*/bin/pytest -q -o tmp_path_retention_policy=failed tests/test_shell.py tests/test_dbt.py tests/test_dbt_incremental.py tests/test_dbt_wheel.py \
-		tests/test_restriction_actions.py
+		tests/test_restriction_actions.py tests/test_object_storage.py
 
 # The benchmarks at tiny sizes: keeps the harness working; `make bench` measures. floe runs on
 # every version (bench/versions.py): the default's build in this Python, each other's in a child

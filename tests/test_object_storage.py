@@ -1,5 +1,6 @@
 """floe reads and writes table files through its own storage layer: no httpfs needed, no storage
-key in DuckDB's secret manager, and `s3://` left to httpfs for a user's own files."""
+key in DuckDB's secret manager, and `s3://` left to httpfs, or any other file system the user
+registers for it, for a user's own files."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import secrets
 
 import duckdb
 import pytest
+import s3fs
 
-from tests.engines import host_extension
+from tests.engines import floe_connection, host_extension
 from tests.testbed import Testbed
 
 
@@ -73,6 +75,49 @@ def test_user_s3_paths_stay_with_httpfs(extension, testbed: Testbed, reference, 
     regions = con.execute(f"SELECT count(DISTINCT region) FROM lake.{reference['metrics']}").fetchone()[0]
     assert rows == (4000, regions)
     assert loaded(con, "httpfs")
+
+
+class OwnS3(s3fs.S3FileSystem):
+    """The user's own S3 file system (fsspec's s3fs, a real S3 client), registered in DuckDB for
+    `s3://`: the objects it opens are recorded, so the test sees which paths it served."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opened: list[tuple[str, str]] = []
+
+    def _open(self, path, mode="rb", *args, **kwargs):
+        self.opened.append((self._strip_protocol(path), mode))
+        return super()._open(path, mode, *args, **kwargs)
+
+
+def test_user_s3_paths_stay_with_another_file_system(extension, testbed: Testbed, reference):
+    """Another file system for `s3://` in the same DuckDB (one the user registers through DuckDB's
+    Python API; httpfs is the other kind, above) keeps every `s3://` path: a COPY from a floe
+    table to the user's own object, and a query joining it back to that table, in one statement."""
+    con = floe_connection(extension)
+    for statement in testbed.duckdb_setup_sql():
+        con.execute(statement)
+    own_fs = OwnS3(
+        key=testbed.client_id,
+        secret=testbed.client_secret,
+        endpoint_url=testbed.s3_endpoint,
+        client_kwargs={"region_name": testbed.region},
+        skip_instance_cache=True,
+    )
+    con.register_filesystem(own_fs)
+    own = f"raw/own_{secrets.token_hex(3)}.parquet"
+    metrics = f"lake.{reference['metrics']}"
+    con.execute(f"COPY (SELECT DISTINCT region, length(region) AS n FROM {metrics}) TO 's3://{own}'")
+    rows = con.execute(
+        f"SELECT count(*), count(DISTINCT o.region), sum(o.n) FROM {metrics} m "
+        f"JOIN read_parquet('s3://{own}') o ON m.region = o.region"
+    ).fetchone()
+    expected = con.execute(f"SELECT count(*), count(DISTINCT region), sum(length(region)) FROM {metrics}").fetchone()
+    assert rows == expected and rows[0] == 4000, (rows, expected)
+    # The user's file system wrote the object and read it back; floe's tables were read by floe.
+    modes = {mode for path, mode in own_fs.opened if path == own}
+    assert {"wb", "rb"} <= modes, own_fs.opened
+    assert all(path == own for path, _ in own_fs.opened), own_fs.opened
 
 
 def test_httpfs_after_floe_is_stopped_at_once_with_the_fix(extension, tmp_path):
