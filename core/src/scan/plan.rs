@@ -131,7 +131,10 @@ impl ScanPlan {
         }
         // The table this version was planned with before holds the manifests it parsed.
         let cache = table.storage.metadata_cache();
-        let reused = table.metadata_location.as_deref().and_then(|location| cache.table(location, &table.metadata, snapshot.snapshot_id()));
+        let reused = table
+            .metadata_location
+            .as_deref()
+            .and_then(|location| cache.table(location, &table.metadata, snapshot.snapshot_id()));
         let planned_before = reused.is_some();
         let iceberg_table = match reused {
             Some(reused) => reused,

@@ -10,8 +10,9 @@
 //! table's `FileIO`. And the `iceberg::table::Table` each table version was last planned with:
 //! `iceberg`'s planner (`TableScan::plan_files`) keeps the manifests it parsed in an object cache
 //! that lives and dies with one `Table` (its constructor is crate-private, so it cannot be given
-//! another), so planning the same version again (the same metadata) with that `Table` parses
-//! nothing; a new version gets a new `Table`, which parses its manifests from the cached bytes.
+//! another), so planning the same version again (the same metadata file, snapshot, schemas and
+//! partition specs) with that `Table` parses nothing; a new version gets a new `Table`, which
+//! parses its manifests from the cached bytes.
 //!
 //! Each of the two is bounded by the ATTACH option `METADATA_CACHE_SIZE`: the files by their
 //! size, the tables by the size of the manifest list and manifests of the snapshot they planned;
