@@ -51,6 +51,18 @@ def test_reads_and_writes_without_httpfs(extension, testbed: Testbed, reference,
     assert all(testbed.client_secret not in text for _, _, text in shown)
 
 
+def write_and_join_back(con: duckdb.DuckDBPyConnection, metrics: str, own: str) -> None:
+    """Writes the user's own object `own` (an `s3://` URL) from floe's table `metrics`, then joins
+    it back to that table: floe's paths and the user's in one statement."""
+    con.execute(f"COPY (SELECT DISTINCT region, length(region) AS n FROM {metrics}) TO '{own}'")
+    rows = con.execute(
+        f"SELECT count(*), count(DISTINCT o.region), sum(o.n) FROM {metrics} m "
+        f"JOIN read_parquet('{own}') o ON m.region = o.region"
+    ).fetchone()
+    expected = con.execute(f"SELECT count(*), count(DISTINCT region), sum(length(region)) FROM {metrics}").fetchone()
+    assert rows == expected and rows[0] == 4000, (rows, expected)
+
+
 def test_user_s3_paths_stay_with_httpfs(extension, testbed: Testbed, reference, tmp_path):
     """A query that joins a floe table with the user's own Parquet file on S3, read by httpfs with
     the user's own secret, in the same statement: httpfs and floe in one DuckDB."""
@@ -65,15 +77,8 @@ def test_user_s3_paths_stay_with_httpfs(extension, testbed: Testbed, reference, 
     con.execute(f"LOAD '{extension}'")
     for statement in testbed.duckdb_setup_sql():
         con.execute(statement)
-    own = f"s3://raw/own_{secrets.token_hex(3)}.parquet"
     # Written by httpfs from a floe table, then joined back to it: both paths in one statement.
-    con.execute(f"COPY (SELECT DISTINCT region, length(region) AS n FROM lake.{reference['metrics']}) TO '{own}'")
-    rows = con.execute(
-        f"SELECT count(*), count(DISTINCT o.region) FROM lake.{reference['metrics']} m "
-        f"JOIN read_parquet('{own}') o ON m.region = o.region"
-    ).fetchone()
-    regions = con.execute(f"SELECT count(DISTINCT region) FROM lake.{reference['metrics']}").fetchone()[0]
-    assert rows == (4000, regions)
+    write_and_join_back(con, f"lake.{reference['metrics']}", f"s3://raw/own_{secrets.token_hex(3)}.parquet")
     assert loaded(con, "httpfs")
 
 
@@ -106,14 +111,7 @@ def test_user_s3_paths_stay_with_another_file_system(extension, testbed: Testbed
     )
     con.register_filesystem(own_fs)
     own = f"raw/own_{secrets.token_hex(3)}.parquet"
-    metrics = f"lake.{reference['metrics']}"
-    con.execute(f"COPY (SELECT DISTINCT region, length(region) AS n FROM {metrics}) TO 's3://{own}'")
-    rows = con.execute(
-        f"SELECT count(*), count(DISTINCT o.region), sum(o.n) FROM {metrics} m "
-        f"JOIN read_parquet('s3://{own}') o ON m.region = o.region"
-    ).fetchone()
-    expected = con.execute(f"SELECT count(*), count(DISTINCT region), sum(length(region)) FROM {metrics}").fetchone()
-    assert rows == expected and rows[0] == 4000, (rows, expected)
+    write_and_join_back(con, f"lake.{reference['metrics']}", f"s3://{own}")
     # The user's file system wrote the object and read it back; floe's tables were read by floe.
     modes = {mode for path, mode in own_fs.opened if path == own}
     assert {"wb", "rb"} <= modes, own_fs.opened
