@@ -163,8 +163,7 @@ test-python: $(EXTENSION) venv reference-venv wheel $(RUSTBERG) $(AZURITE_INSTAL
 # The other supported versions, each in a venv with that duckdb: the SQL logic tests, the shell
 # (load by path and by name), the dbt end-to-end tests through the wheel that carries every
 # build, read restrictions (refused where DuckDB has no secure views) and storage without httpfs
-# beside another s3:// file system. The whole suite runs
-# on the default version above.
+# beside another s3:// file system. The whole suite runs on the default version above.
 test-compat: $(foreach v,$(OTHER_DUCKDB_VERSIONS),test-v$(v))
 test-v%: $(BUILD)/v%/floe.duckdb_extension $(CURDIR)/.venv-v%/.installed reference-venv wheel $(RUSTBERG)
 	FLOE_REFERENCE_PYTHON=$(REFERENCE_PYTHON) $(CURDIR)/.venv-v$*/bin/python -m sql_tests.run --extension $(call extension_for,$*)

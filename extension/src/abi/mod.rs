@@ -1,7 +1,7 @@
 //! The Rust side of `floe_abi.h`, which `extension/abi-header` writes from this module with
-//! cbindgen (and `make lint` checks), so the header cannot drift from these signatures. Every exported function runs its body
-//! through [`guard`], so errors come back as `FloeError` values and a panic never unwinds into
-//! DuckDB.
+//! cbindgen (and `make lint` checks), so the header cannot drift from these signatures. Every
+//! exported function runs its body through [`guard`], so errors come back as `FloeError` values
+//! and a panic never unwinds into DuckDB.
 
 mod catalog;
 mod maintenance;
